@@ -1,0 +1,360 @@
+"""The ``sanqu-geo`` command: parses options, calls the library, formats the answer.
+
+No logic lives here; every command has a Python function behind it. Expected errors become
+one red line and exit code 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from sanqu_geo import __version__
+from sanqu_geo import layers as _layers
+from sanqu_geo import network as _network
+from sanqu_geo import speeds as _speeds
+from sanqu_geo.errors import SanquGeoError
+
+app = typer.Typer(
+    name="sanqu-geo",
+    help=(
+        "Planning toolkit for Harbin's 三区一港: layers, road network, travel times, maps.\n\n"
+        "Example: sanqu-geo layers list"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+layers_app = typer.Typer(
+    help="The layers: zones, facilities, projects, river, districts.\n\nExample: sanqu-geo layers show zones",
+    no_args_is_help=True,
+)
+app.add_typer(layers_app, name="layers")
+network_app = typer.Typer(
+    help="The road network: build it from the embedded trunk roads or OpenStreetMap, and describe it.\n\n"
+    "Example: sanqu-geo network info --osm-file harbin.osm.pbf",
+    no_args_is_help=True,
+)
+app.add_typer(network_app, name="network")
+
+console = Console()
+err_console = Console(stderr=True)
+
+_state = {"debug": False}
+
+
+def _print_table(table: Table) -> None:
+    # Piped or captured output is not wrapped to 80 columns: tables stay one row per feature.
+    (console if console.is_terminal else Console(width=220)).print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"sanqu-geo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
+    root = logging.getLogger("sanqu_geo")
+    root.setLevel(level)
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        root.addHandler(RichHandler(console=err_console, show_time=False, show_path=False))
+
+
+# ---------------------------------------------------------------------------- layers
+
+
+@layers_app.command("list")
+def layers_list() -> None:
+    """List the layers, their feature counts and where each comes from."""
+    table = Table(title="图层 Layers")
+    for column in ("name", "图层", "title", "features", "located", "origin"):
+        table.add_column(column)
+    for name, spec in _layers.LAYERS.items():
+        gdf = _layers.load_layer(name)
+        located = int((~(gdf.geometry.isna() | gdf.geometry.is_empty)).sum())
+        table.add_row(
+            name, spec.title_zh, spec.title_en, str(len(gdf)), str(located), gdf.attrs["origin"]
+        )
+    _print_table(table)
+
+
+@layers_app.command("show")
+def layers_show(
+    name: Annotated[str, typer.Argument(help="Layer name, e.g. zones.")],
+) -> None:
+    """Show the features of one layer."""
+    gdf = _layers.load_layer(name)
+    table = Table(title=f"{name} ({gdf.attrs['origin']})")
+    shown = [
+        c
+        for c in (
+            "id",
+            "item",
+            "name_zh",
+            "title_zh",
+            "name_en",
+            "title_en",
+            "kind",
+            "phase",
+            "status",
+            "accuracy",
+        )
+        if c in gdf.columns
+    ]
+    for column in [*shown, "geometry"]:
+        table.add_column(column)
+    for (_, row), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
+        gtext = "unknown location" if geom is None else geom.geom_type
+        table.add_row(*[("" if row[c] is None else str(row[c])) for c in shown], gtext)
+    _print_table(table)
+
+
+@layers_app.command("validate")
+def layers_validate(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Layers to check (default: all).")
+    ] = None,
+) -> None:
+    """Validate layers against their schemas; exit code 2 when any problem is found."""
+    problems = 0
+    for name in names or list(_layers.LAYERS):
+        gdf = _layers.load_layer(name)
+        issues = _layers.validate_layer(gdf, name)
+        problems += len(issues)
+        if issues:
+            for issue in issues:
+                err_console.print(f"[red]{issue}[/red]")
+        else:
+            console.print(f"[green]ok[/green] {name}: {len(gdf)} features ({gdf.attrs['origin']})")
+    if problems:
+        err_console.print(f"[red]{problems} problem(s) found[/red]")
+        raise typer.Exit(code=2)
+
+
+@layers_app.command("import")
+def layers_import(
+    file: Annotated[
+        Path, typer.Argument(help="GeoPackage, Shapefile, GeoJSON, KML or CSV (lon/lat).")
+    ],
+    as_: Annotated[
+        str, typer.Option("--as", help="The layer it replaces: zones, facilities, projects, …")
+    ],
+    crs: Annotated[
+        str | None, typer.Option(help="The file's CRS: wgs84, gcj02, bd09, cgcs2000 or EPSG:xxxx.")
+    ] = None,
+    accuracy: Annotated[
+        str, typer.Option(help="Accuracy of features that have none.")
+    ] = "official",
+    make_valid: Annotated[
+        bool, typer.Option("--make-valid", help="Repair invalid geometries.")
+    ] = False,
+    layer: Annotated[str | None, typer.Option(help="Layer inside a multi-layer file.")] = None,
+) -> None:
+    """Import a user's file in place of an embedded layer.
+
+    Example: sanqu-geo layers import zones.gpkg --as zones --crs gcj02
+    """
+    gdf = _layers.import_layer(
+        file, as_, crs=crs, accuracy=accuracy, fix_invalid=make_valid, source_layer=layer
+    )
+    console.print(f"[green]imported[/green] {len(gdf)} features from {file} as layer {as_}")
+
+
+@layers_app.command("reset")
+def layers_reset(name: Annotated[str, typer.Argument(help="Layer name.")]) -> None:
+    """Forget an imported layer and use the embedded one again."""
+    removed = _layers.remove_imported_layer(name)
+    console.print(
+        f"{name}: {'imported layer removed' if removed else 'already the embedded layer'}"
+    )
+
+
+@layers_app.command("export")
+def layers_export(
+    name: Annotated[str, typer.Argument(help="Layer name.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="gpkg, geojson, shp or csv (default: from --out)."),
+    ] = None,
+    crs: Annotated[
+        str, typer.Option(help="Output CRS: wgs84, gcj02, bd09, cgcs2000 or EPSG:xxxx.")
+    ] = "wgs84",
+) -> None:
+    """Export a layer to a file.
+
+    Example: sanqu-geo layers export zones --format gpkg --out zones.gpkg --crs EPSG:4551
+    """
+    path = _layers.export_layer(name, out, fmt=fmt, crs=crs)
+    console.print(f"[green]wrote[/green] {path}")
+
+
+# ---------------------------------------------------------------------------- network
+
+OsmFileOpt = Annotated[
+    Path | None,
+    typer.Option("--osm-file", help="OpenStreetMap file: .osm, .osm.xml, .osm.bz2 or .osm.pbf."),
+]
+PlaceOpt = Annotated[
+    str | None, typer.Option("--place", help="Place name for Overpass (online; cached).")
+]
+BboxOpt = Annotated[
+    str | None,
+    typer.Option("--bbox", help="west,south,east,north in degrees for Overpass (online; cached)."),
+]
+ProfileOpt = Annotated[
+    str, typer.Option("--profile", help="car, car_peak, truck, winter, or one from --profiles.")
+]
+ProfilesFileOpt = Annotated[
+    Path | None, typer.Option("--profiles", help="TOML file that defines or overrides profiles.")
+]
+
+
+def _network_source(osm_file: Path | None, place: str | None, bbox: str | None) -> str | tuple:
+    given = [v for v in (osm_file, place, bbox) if v is not None]
+    if len(given) > 1:
+        raise typer.BadParameter("give only one of --osm-file, --place, --bbox")
+    if osm_file is not None:
+        return str(osm_file)
+    if bbox is not None:
+        return _network.parse_bbox(bbox)
+    return place if place is not None else "trunk"
+
+
+def _load(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool = True):
+    if profiles_file is not None:
+        _speeds.load_profiles(profiles_file)
+    source = _network_source(osm_file, place, bbox)
+    with console.status(
+        f"loading the road network ({source if source != 'trunk' else 'embedded trunk'})"
+    ):
+        return _network.load_network(source, profile=profile, use_cache=use_cache), source
+
+
+@network_app.command("build")
+def network_build(
+    osm_file: OsmFileOpt = None,
+    place: PlaceOpt = None,
+    bbox: BboxOpt = None,
+    profile: ProfileOpt = "car",
+    profiles_file: ProfilesFileOpt = None,
+) -> None:
+    """Build the road graph and write it to the cache (GraphML).
+
+    Example: sanqu-geo network build --osm-file harbin-core.osm.pbf --profile truck
+    """
+    import osmnx as ox
+
+    from sanqu_geo._atomic import atomic_path
+
+    G, source = _load(osm_file, place, bbox, profile, profiles_file)
+    path = _network.cache_path(source) if source != "trunk" else _network.cache_path("trunk")
+    path = path.with_name(path.stem + f"-{profile}.graphml")
+    with atomic_path(path) as tmp:
+        ox.save_graphml(G, tmp)
+    console.print(
+        f"[green]built[/green] {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges -> {path}"
+    )
+
+
+@network_app.command("info")
+def network_info(
+    osm_file: OsmFileOpt = None,
+    place: PlaceOpt = None,
+    bbox: BboxOpt = None,
+    profile: ProfileOpt = "car",
+    profiles_file: ProfilesFileOpt = None,
+) -> None:
+    """Print nodes, edges, km by road class, connected components and the source."""
+    G, _ = _load(osm_file, place, bbox, profile, profiles_file)
+    summary = _network.network_summary(G)
+    console.print(f"source 来源: {summary['source']}")
+    console.print(f"profile 方案: {summary['profile']}")
+    console.print(f"nodes 节点: {summary['nodes']:,}   edges 路段: {summary['edges']:,}")
+    console.print(
+        f"weakly connected components 弱连通分量: {summary['weak_components']}   "
+        f"strongly connected 强连通分量: {summary['strong_components']} "
+        f"(largest holds {summary['largest_strong_share']:.1%} of nodes)"
+    )
+    table = Table(title="km by road class 各等级道路里程")
+    table.add_column("highway")
+    table.add_column("km", justify="right")
+    for cls, km in summary["km_by_class"].items():
+        table.add_row(cls, f"{km:,.1f}")
+    table.add_row("total 合计", f"{summary['km_total']:,.1f}")
+    _print_table(table)
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return its exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a usage error or an expected error, 1 on an unexpected one.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    _state["debug"] = "--debug" in args
+    try:
+        app(args=args, prog_name="sanqu-geo")
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
+    except SanquGeoError as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        err_console.print(
+            f"[red]internal error:[/red] {type(exc).__name__}: {exc} "
+            "(run again with --debug for the traceback, and report it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

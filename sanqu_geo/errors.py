@@ -1,0 +1,45 @@
+"""The one exception tree of sanqu-geo.
+
+Every expected failure raises a subclass of :class:`SanquGeoError`; each subclass also
+inherits the built-in exception it resembles, so callers can catch either.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CRSError",
+    "DataSourceError",
+    "LayerError",
+    "NetworkError",
+    "SanquGeoError",
+    "ScenarioError",
+    "SettingsError",
+]
+
+
+class SanquGeoError(Exception):
+    """Root of every error sanqu-geo raises on purpose."""
+
+
+class CRSError(SanquGeoError, ValueError):
+    """A coordinate reference system is unknown, missing, or the coordinates do not fit it."""
+
+
+class LayerError(SanquGeoError, ValueError):
+    """A layer is malformed: missing fields, invalid or empty geometry, unknown layer name."""
+
+
+class DataSourceError(SanquGeoError, OSError):
+    """A file or data source is missing, empty, unreadable or not of the expected kind."""
+
+
+class NetworkError(SanquGeoError, ValueError):
+    """A road network cannot be built, is empty, or a point cannot be snapped to it."""
+
+
+class ScenarioError(SanquGeoError, ValueError):
+    """A scenario or corridor definition is invalid."""
+
+
+class SettingsError(SanquGeoError, ValueError):
+    """A setting or profile name or value is invalid."""

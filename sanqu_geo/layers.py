@@ -1,0 +1,684 @@
+"""The layers of the 三区一港: schemas, the embedded defaults, users' own files, validation.
+
+Every layer is a GeoDataFrame in WGS-84 (EPSG:4326) at rest. A user's imported layer, once
+stored, replaces the embedded one everywhere. This module never routes and never draws.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.validation import explain_validity, make_valid
+
+from sanqu_geo import crs as _crs
+from sanqu_geo import settings
+from sanqu_geo._atomic import atomic_path
+from sanqu_geo.errors import CRSError, DataSourceError, LayerError
+from sanqu_geo.resources import data_file
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ACCURACY_VALUES",
+    "LAYERS",
+    "PHASES",
+    "LayerSpec",
+    "ValidationIssue",
+    "export_layer",
+    "import_layer",
+    "layer_origin",
+    "load_layer",
+    "read_vector_file",
+    "remove_imported_layer",
+    "validate_layer",
+]
+
+#: Accuracy marks of a feature, from least to most reliable.
+ACCURACY_VALUES: tuple[str, ...] = ("indicative", "surveyed", "official")
+
+#: Phases of the plan and their target years.
+PHASES: dict[str, int] = {"近期": 2021, "中期": 2022, "中远期": 2025, "远期": 2035}
+
+_POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+_POINT = frozenset({"Point"})
+_ANY = frozenset(
+    {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+)
+_LINEAR = frozenset({"LineString", "MultiLineString"})
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerSpec:
+    """The schema of one layer.
+
+    Attributes
+    ----------
+    name : str
+        The layer's name, as typed on the command line.
+    file : str
+        The embedded file, relative to the data folder.
+    title_zh, title_en : str
+        Human titles.
+    geometry_types : frozenset of str
+        Allowed geometry types.
+    required : tuple of str
+        Fields every feature must have (besides ``geometry``).
+    optional : dict
+        Fields filled with a default when a user's file lacks them.
+    """
+
+    name: str
+    file: str
+    title_zh: str
+    title_en: str
+    geometry_types: frozenset[str]
+    required: tuple[str, ...]
+    optional: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+_COMMON_OPTIONAL: dict[str, Any] = {"name_en": "", "note": ""}
+
+#: Every layer sanqu-geo knows, by name.
+LAYERS: dict[str, LayerSpec] = {
+    spec.name: spec
+    for spec in (
+        LayerSpec(
+            "zones",
+            "boundaries/zones.geojson",
+            "三区一港区域",
+            "Zones of the three areas and the inland port",
+            _POLYGONAL,
+            ("id", "name_zh", "accuracy", "source"),
+            {**_COMMON_OPTIONAL, "kind": "", "group": "", "area_km2_published": None},
+        ),
+        LayerSpec(
+            "facilities",
+            "boundaries/facilities.geojson",
+            "主要设施",
+            "Facilities",
+            _POINT,
+            ("id", "name_zh", "accuracy", "source"),
+            {
+                **_COMMON_OPTIONAL,
+                "kind": "",
+                "zone": "",
+                "status": "existing",
+                "location_known": True,
+            },
+        ),
+        LayerSpec(
+            "projects",
+            "projects/projects.geojson",
+            "基础设施互联互通项目",
+            "Infrastructure and platform projects of the plan",
+            _ANY,
+            ("id", "item", "title_zh", "phase", "status", "accuracy", "source"),
+            {
+                "title_en": "",
+                "note": "",
+                "kind": "",
+                "target_year": None,
+                "lead_unit": "",
+                "design_speed_kph": None,
+                "lanes": None,
+                "length_km_published": None,
+            },
+        ),
+        LayerSpec(
+            "river",
+            "boundaries/river.geojson",
+            "松花江",
+            "Songhua River",
+            _LINEAR | _POLYGONAL,
+            ("id", "name_zh", "accuracy", "source"),
+            dict(_COMMON_OPTIONAL),
+        ),
+        LayerSpec(
+            "districts",
+            "boundaries/districts.geojson",
+            "行政区",
+            "Districts",
+            _POINT | _POLYGONAL,
+            ("id", "name_zh", "accuracy", "source"),
+            dict(_COMMON_OPTIONAL),
+        ),
+    )
+}
+
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度")
+_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidationIssue:
+    """One problem found in a layer.
+
+    Attributes
+    ----------
+    layer : str
+        Layer name.
+    feature : str
+        The feature's id (or its row number when it has none).
+    field : str
+        The field concerned (``geometry`` for geometry problems).
+    message : str
+        What is wrong and how to fix it.
+    """
+
+    layer: str
+    feature: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.layer}: feature {self.feature}: {self.field}: {self.message}"
+
+
+def _spec(name: str) -> LayerSpec:
+    try:
+        return LAYERS[name]
+    except KeyError:
+        msg = f"unknown layer {name!r}: use one of {', '.join(LAYERS)}"
+        raise LayerError(msg) from None
+
+
+def _imported_path(name: str) -> Path:
+    return settings.get_home_folder() / "layers" / f"{name}.gpkg"
+
+
+def layer_origin(name: str) -> str:
+    """Say where ``load_layer(name)`` takes the layer from.
+
+    Parameters
+    ----------
+    name : str
+        Layer name, one of :data:`LAYERS`.
+
+    Returns
+    -------
+    str
+        ``"imported"`` when a user's layer is stored, else ``"embedded"``.
+    """
+    _spec(name)
+    return "imported" if _imported_path(name).is_file() else "embedded"
+
+
+def load_layer(
+    name: str, *, embedded: bool = False, located_only: bool = False
+) -> gpd.GeoDataFrame:
+    """Return a layer as a GeoDataFrame in WGS-84.
+
+    Parameters
+    ----------
+    name : str
+        Layer name, one of :data:`LAYERS` (``zones``, ``facilities``, ``projects``, ``river``,
+        ``districts``).
+    embedded : bool
+        Return the embedded layer even when the user imported one.
+    located_only : bool
+        Drop features whose geometry is unknown (null), such as a planned facility whose site
+        is not yet published.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The features, with every field of the layer's schema, CRS EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        If the name is unknown.
+    """
+    spec = _spec(name)
+    path = _imported_path(name)
+    if not embedded and path.is_file():
+        gdf = gpd.read_file(path, engine="pyogrio")
+        gdf.attrs["origin"] = f"imported ({path.name})"
+    else:
+        gdf = _read_geojson(data_file(spec.file))
+        gdf.attrs["origin"] = "embedded"
+    gdf = _fill_optional(gdf, spec)
+    if located_only:
+        gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+    gdf.attrs["layer"] = name
+    return gdf
+
+
+def _read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON file keeping null geometries and property types as written."""
+    with path.open(encoding="utf-8") as fh:
+        collection = json.load(fh)
+    features = collection.get("features", [])
+    rows = [dict(f.get("properties") or {}) for f in features]
+    geoms = [shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None for f in features]
+    frame = pd.DataFrame(rows)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=settings.default_crs))
+
+
+def _fill_optional(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    for field, default in spec.optional.items():
+        if field not in gdf.columns:
+            gdf[field] = default
+    return gdf
+
+
+def validate_layer(gdf: gpd.GeoDataFrame, name: str) -> list[ValidationIssue]:
+    """Check a layer against its schema.
+
+    Checks the required fields, unique ids, accuracy marks, phases, geometry types, empty and
+    invalid geometries (saying whether ``make_valid`` would fix them) and that every vertex
+    lies near Harbin in WGS-84.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer, in WGS-84.
+    name : str
+        Its layer name, which selects the schema.
+
+    Returns
+    -------
+    list of ValidationIssue
+        Empty when the layer is valid.
+    """
+    spec = _spec(name)
+    issues: list[ValidationIssue] = []
+
+    def add(feature: str, field: str, message: str) -> None:
+        issues.append(ValidationIssue(name, feature, field, message))
+
+    missing = [f for f in spec.required if f not in gdf.columns]
+    for field in missing:
+        add("*", field, f"required field {field!r} is missing from the layer; add the column")
+    ids = _feature_ids(gdf)
+    for field in spec.required:
+        if field in missing:
+            continue
+        empty = gdf[field].isna() | (gdf[field].astype(str).str.strip() == "")
+        for i in np.flatnonzero(empty.to_numpy()):
+            add(ids[i], field, f"required field {field!r} is empty")
+    if "id" in gdf.columns:
+        dup = gdf["id"].astype(str).duplicated(keep=False)
+        for value in sorted(set(gdf.loc[dup, "id"].astype(str))):
+            add(value, "id", "id is used by more than one feature; ids must be unique")
+    if "accuracy" in gdf.columns:
+        bad = ~gdf["accuracy"].isin(ACCURACY_VALUES) & gdf["accuracy"].notna()
+        for i in np.flatnonzero(bad.to_numpy()):
+            add(
+                ids[i],
+                "accuracy",
+                f"{gdf['accuracy'].iloc[i]!r} is not one of {', '.join(ACCURACY_VALUES)}",
+            )
+    if name == "projects" and "phase" in gdf.columns:
+        bad = ~gdf["phase"].isin(list(PHASES)) & gdf["phase"].notna()
+        for i in np.flatnonzero(bad.to_numpy()):
+            add(ids[i], "phase", f"{gdf['phase'].iloc[i]!r} is not one of {', '.join(PHASES)}")
+    issues.extend(_geometry_issues(gdf, spec, ids))
+    return issues
+
+
+def _feature_ids(gdf: gpd.GeoDataFrame) -> list[str]:
+    if "id" in gdf.columns:
+        return [
+            str(v) if v is not None and str(v).strip() and str(v) != "nan" else f"#{i + 1}"
+            for i, v in enumerate(gdf["id"].tolist())
+        ]
+    return [f"#{i + 1}" for i in range(len(gdf))]
+
+
+def _geometry_issues(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, ids: list[str]
+) -> list[ValidationIssue]:
+    issues: list[ValidationIssue] = []
+    if gdf.crs is None:
+        issues.append(
+            ValidationIssue(
+                spec.name, "*", "geometry", "the layer has no CRS; name it (e.g. --crs wgs84)"
+            )
+        )
+        return issues
+    for i, geom in enumerate(gdf.geometry):
+        if geom is None:
+            continue  # location unknown: allowed, reported by `layers show`
+        fid = ids[i]
+        if geom.is_empty:
+            issues.append(
+                ValidationIssue(
+                    spec.name,
+                    fid,
+                    "geometry",
+                    "geometry is empty; give it a shape or drop the feature",
+                )
+            )
+            continue
+        if geom.geom_type not in spec.geometry_types:
+            allowed = ", ".join(sorted(spec.geometry_types))
+            issues.append(
+                ValidationIssue(
+                    spec.name,
+                    fid,
+                    "geometry",
+                    f"geometry type {geom.geom_type} is not allowed here (use {allowed})",
+                )
+            )
+            continue
+        if not geom.is_valid:
+            reason = explain_validity(geom)
+            fixed = make_valid(geom)
+            fixable = (not fixed.is_empty) and fixed.geom_type in spec.geometry_types
+            hint = (
+                "make_valid would fix it (run `sanqu-geo layers import ... --make-valid`)"
+                if fixable
+                else "make_valid would not give a usable shape; redraw it"
+            )
+            issues.append(
+                ValidationIssue(spec.name, fid, "geometry", f"invalid geometry ({reason}); {hint}")
+            )
+    located = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if len(located):
+        try:
+            _crs.check_geodataframe(
+                gpd.GeoDataFrame(geometry=located.to_crs(settings.default_crs)), name=spec.name
+            )
+        except CRSError as exc:
+            issues.append(ValidationIssue(spec.name, "*", "geometry", str(exc)))
+    return issues
+
+
+def read_vector_file(
+    path: str | Path, *, crs: str | None = None, layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read any vector file pyogrio reads, or a CSV with lon/lat (or WKT) columns, into WGS-84.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoPackage, Shapefile, GeoJSON, KML, … or CSV.
+    crs : str, optional
+        The file's CRS when the file does not say it, or to override it: ``wgs84``,
+        ``gcj02``, ``bd09``, ``cgcs2000`` or an EPSG code. CSV files without it are read as
+        WGS-84.
+    layer : str, optional
+        The layer inside a multi-layer file (GeoPackage, KML).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The features in EPSG:4326.
+
+    Raises
+    ------
+    DataSourceError
+        Missing, empty or unreadable file; a CSV without coordinate columns.
+    CRSError
+        Unknown CRS name; coordinates far from Harbin or swapped.
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: file not found; check the path"
+        raise DataSourceError(msg)
+    if path.is_file() and path.stat().st_size == 0:
+        msg = f"{path}: the file is empty; export the layer again"
+        raise DataSourceError(msg)
+    source_crs = _crs.parse_crs(crs) if crs is not None else None
+    if path.suffix.lower() in {".csv", ".txt"}:
+        gdf = _read_csv(path)
+        declared = None
+    else:
+        gdf = _read_ogr(path, layer=layer)
+        declared = gdf.crs
+    if len(gdf) == 0:
+        msg = f"{path}: the file holds no features; export the layer again"
+        raise DataSourceError(msg)
+    if source_crs is None:
+        if declared is None:
+            if path.suffix.lower() not in {".csv", ".txt"}:
+                msg = f"{path}: the file does not say its CRS; name it with --crs (wgs84, gcj02, bd09, cgcs2000 or EPSG:xxxx)"
+                raise CRSError(msg)
+            source_crs = "wgs84"
+        else:
+            source_crs = declared
+    gdf = gdf.set_crs(None, allow_override=True) if gdf.crs is not None else gdf
+    result = _crs.to_wgs84(_with_crs_for_transform(gdf, source_crs), source_crs)
+    located = result.geometry[~(result.geometry.isna() | result.geometry.is_empty)]
+    if len(located):
+        _crs.check_geodataframe(
+            gpd.GeoDataFrame(geometry=located, crs=settings.default_crs), name=str(path)
+        )
+    return result
+
+
+def _with_crs_for_transform(gdf: gpd.GeoDataFrame, source_crs: Any) -> gpd.GeoDataFrame:
+    if isinstance(source_crs, str):  # wgs84 / gcj02 / bd09 are handled as lon/lat
+        return gdf.set_crs(settings.default_crs, allow_override=True)
+    return gdf.set_crs(source_crs, allow_override=True)
+
+
+def _read_ogr(path: Path, *, layer: str | None) -> gpd.GeoDataFrame:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return gpd.read_file(path, engine="pyogrio", layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError, FieldError, … without a common base
+        msg = (
+            f"{path}: not a GIS file that can be read ({str(exc).splitlines()[0]}); "
+            "use GeoPackage, Shapefile, GeoJSON, KML or a CSV with lon/lat columns"
+        )
+        raise DataSourceError(msg) from exc
+
+
+def _read_csv(path: Path) -> gpd.GeoDataFrame:
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        frame = pd.read_csv(path, encoding="gb18030")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"{path}: not a readable CSV table ({exc}); save it as CSV (UTF-8) from Excel"
+        raise DataSourceError(msg) from exc
+    columns = {c.strip().lower(): c for c in frame.columns}
+    lon = next((columns[n] for n in _LON_NAMES if n in columns), None)
+    lat = next((columns[n] for n in _LAT_NAMES if n in columns), None)
+    if lon is not None and lat is not None:
+        try:
+            x = pd.to_numeric(frame[lon], errors="raise").to_numpy(float)
+            y = pd.to_numeric(frame[lat], errors="raise").to_numpy(float)
+        except (ValueError, TypeError) as exc:
+            msg = f"{path}: columns {lon!r}/{lat!r} hold values that are not numbers; fix the rows"
+            raise DataSourceError(msg) from exc
+        _crs.check_lonlat(x, y, name=str(path))
+        geometry = gpd.points_from_xy(x, y)
+        return gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=geometry)
+    wkt = next((columns[n] for n in _WKT_NAMES if n in columns), None)
+    if wkt is not None:
+        try:
+            geometry = shapely.from_wkt(frame[wkt].astype(str).to_numpy())
+        except shapely.errors.GEOSException as exc:
+            msg = f"{path}: column {wkt!r} does not hold WKT geometries ({exc})"
+            raise DataSourceError(msg) from exc
+        return gpd.GeoDataFrame(frame.drop(columns=[wkt]), geometry=geometry)
+    msg = (
+        f"{path}: no coordinate columns found (columns: {', '.join(map(str, frame.columns))}); "
+        "name them lon and lat (or longitude/latitude, x/y, 经度/纬度), or give a WKT column"
+    )
+    raise DataSourceError(msg)
+
+
+def import_layer(
+    path: str | Path,
+    name: str,
+    *,
+    crs: str | None = None,
+    accuracy: str = "official",
+    source: str | None = None,
+    fix_invalid: bool = False,
+    source_layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a user's file, validate it as layer ``name`` and store it in place of the embedded one.
+
+    Parameters
+    ----------
+    path : path-like
+        The user's file (any format :func:`read_vector_file` reads).
+    name : str
+        The layer it replaces, one of :data:`LAYERS`.
+    crs : str, optional
+        The file's CRS when it does not say it, or to override it (``gcj02`` for Amap data,
+        ``bd09`` for Baidu data).
+    accuracy : str
+        Accuracy mark for features that have none.
+    source : str, optional
+        Source note for features that have none (default: the file's name).
+    fix_invalid : bool
+        Repair invalid geometries with ``make_valid`` instead of rejecting them.
+    source_layer : str, optional
+        Layer inside a multi-layer file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The stored layer.
+
+    Raises
+    ------
+    LayerError
+        If the layer fails validation; the message lists every problem.
+    """
+    spec = _spec(name)
+    if accuracy not in ACCURACY_VALUES:
+        msg = f"accuracy {accuracy!r} is not one of {', '.join(ACCURACY_VALUES)}"
+        raise LayerError(msg)
+    gdf = read_vector_file(path, crs=crs, layer=source_layer)
+    path = Path(path)
+    if "accuracy" not in gdf.columns:
+        gdf["accuracy"] = accuracy
+    else:
+        gdf["accuracy"] = gdf["accuracy"].fillna(accuracy)
+    if "source" not in gdf.columns:
+        gdf["source"] = source or path.name
+    if fix_invalid:
+        invalid = ~gdf.geometry.isna() & ~gdf.geometry.is_valid
+        gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].apply(make_valid)
+        if invalid.any():
+            logger.info("repaired %d invalid geometries with make_valid", int(invalid.sum()))
+    gdf = _fill_optional(gdf, spec)
+    issues = validate_layer(gdf, name)
+    if issues:
+        shown = "; ".join(str(i) for i in issues[:10])
+        more = f" (and {len(issues) - 10} more)" if len(issues) > 10 else ""
+        msg = f"{path}: cannot import as layer {name!r}: {shown}{more}"
+        raise LayerError(msg)
+    target = _imported_path(name)
+    with atomic_path(target) as tmp:
+        gdf.to_file(tmp, driver="GPKG", layer=name, engine="pyogrio")
+    logger.info("stored %d features as layer %s in %s", len(gdf), name, target)
+    gdf.attrs["origin"] = f"imported ({target.name})"
+    return gdf
+
+
+def remove_imported_layer(name: str) -> bool:
+    """Forget a user's imported layer so the embedded one is used again.
+
+    Parameters
+    ----------
+    name : str
+        Layer name.
+
+    Returns
+    -------
+    bool
+        Whether an imported layer was removed.
+    """
+    _spec(name)
+    path = _imported_path(name)
+    if path.is_file():
+        path.unlink()
+        return True
+    return False
+
+
+_EXPORT_DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "shp": "ESRI Shapefile", "csv": "CSV"}
+
+
+def export_layer(name: str, out: str | Path, *, fmt: str | None = None, crs: str = "wgs84") -> Path:
+    """Write a layer to a file, atomically, in the requested format and CRS.
+
+    Parameters
+    ----------
+    name : str
+        Layer name.
+    out : path-like
+        Output file (for ``shp`` the ``.shp``; its sidecar files are written beside it).
+    fmt : {"gpkg", "geojson", "shp", "csv"}, optional
+        Format; by default taken from the file's extension.
+    crs : str
+        Output CRS: ``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000`` or an EPSG code. CSV files get
+        ``lon``/``lat`` columns for points and a ``wkt`` column otherwise.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    out = Path(out)
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt == "json":
+        fmt = "geojson"
+    if fmt not in _EXPORT_DRIVERS:
+        msg = f"export format {fmt!r} is unknown: use one of {', '.join(_EXPORT_DRIVERS)}"
+        raise LayerError(msg)
+    gdf = load_layer(name)
+    target = _crs.parse_crs(crs)
+    converted = _crs.from_wgs84(gdf, target)
+    if fmt == "csv":
+        frame = pd.DataFrame(converted.drop(columns="geometry"))
+        geoms = converted.geometry
+        if all(g is None or g.geom_type == "Point" for g in geoms):
+            frame["lon"] = [g.x if g is not None else math.nan for g in geoms]
+            frame["lat"] = [g.y if g is not None else math.nan for g in geoms]
+        else:
+            frame["wkt"] = [g.wkt if g is not None else "" for g in geoms]
+        with atomic_path(out) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        return out
+    if isinstance(target, str) and target != "wgs84":
+        # GCJ-02 and BD-09 have no EPSG code: the file is labelled WGS-84 lon/lat by format
+        # necessity; the caller asked for shifted coordinates knowingly.
+        logger.warning(
+            "%s coordinates written with a WGS-84 label: no CRS code exists for them", target
+        )
+    if fmt == "shp":
+        tmpdir = Path(
+            tempfile.mkdtemp(prefix=".export.", dir=out.parent if out.parent.exists() else None)
+        )
+        try:
+            converted.to_file(
+                tmpdir / out.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8"
+            )
+            for part in sorted(tmpdir.iterdir()):
+                final = out.with_suffix(part.suffix)
+                with atomic_path(final) as tmp:
+                    shutil.copyfile(part, tmp)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        return out
+    with atomic_path(out) as tmp:
+        converted.to_file(
+            tmp,
+            driver=_EXPORT_DRIVERS[fmt],
+            engine="pyogrio",
+            layer=name if fmt == "gpkg" else None,
+        )
+    return out

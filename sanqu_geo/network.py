@@ -1,0 +1,391 @@
+"""The road graph: the embedded trunk network, OpenStreetMap files and Overpass, with a cache.
+
+Every graph is an osmnx-compatible ``networkx.MultiDiGraph`` (node ``x``/``y``; edge
+``length`` in metres, ``highway``, ``speed_kph``, ``travel_time`` in seconds, ``geometry``;
+graph ``crs`` and ``source``). This module never draws and never computes travel times
+between places.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString
+
+from sanqu_geo import _osm, settings, speeds
+from sanqu_geo._atomic import atomic_path
+from sanqu_geo.errors import DataSourceError, NetworkError
+from sanqu_geo.resources import data_file
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "apply_truck_bans",
+    "cache_path",
+    "load_network",
+    "network_summary",
+    "parse_bbox",
+    "trunk_graph",
+]
+
+_GEOD = Geod(ellps="WGS84")
+TRUNK_FILE = "roads/trunk.geojson"
+
+
+def _line_length_m(line: LineString) -> float:
+    return float(_GEOD.geometry_length(line))
+
+
+def trunk_graph() -> nx.MultiDiGraph:
+    """Build the graph of the embedded trunk network (no speeds yet).
+
+    Roads are split into edges at every vertex shared with another road (a junction) and at
+    their ends; roads that cross without a shared vertex (a flyover, an expressway passing
+    over a street) are not connected.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Nodes with ``x``, ``y``; edges with ``length``, ``highway``, ``name``, ``name_en``,
+        ``ref``, ``oneway``, ``lanes``, ``maxspeed``, ``bridge``, ``accuracy``, ``geometry``.
+    """
+    with data_file(TRUNK_FILE).open(encoding="utf-8") as fh:
+        features = json.load(fh)["features"]
+    return graph_from_lines(features, source="embedded trunk network (indicative)")
+
+
+def graph_from_lines(features: list[dict[str, Any]], *, source: str) -> nx.MultiDiGraph:
+    """Build a road graph from GeoJSON-like line features sharing vertices at junctions.
+
+    Parameters
+    ----------
+    features : list of dict
+        GeoJSON features (LineString or MultiLineString) with road properties.
+    source : str
+        Stored as the graph's ``source`` attribute.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The graph (without speeds), CRS EPSG:4326.
+    """
+    lines: list[tuple[list[tuple[float, float]], dict[str, Any]]] = []
+    for feature in features:
+        geom = shapely.geometry.shape(feature["geometry"])
+        parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
+        for part in parts:
+            coords = [(round(x, 7), round(y, 7)) for x, y in part.coords]
+            lines.append((coords, feature.get("properties") or {}))
+    uses: dict[tuple[float, float], int] = {}
+    for coords, _ in lines:
+        for i, c in enumerate(coords):
+            # an end counts twice so it is always a node
+            uses[c] = uses.get(c, 0) + (2 if i in (0, len(coords) - 1) else 1)
+    node_coords = sorted(c for c, n in uses.items() if n >= 2)
+    node_id = {c: i + 1 for i, c in enumerate(node_coords)}
+    G = nx.MultiDiGraph(crs=settings.default_crs, source=source)
+    for c, i in node_id.items():
+        G.add_node(i, x=c[0], y=c[1])
+    for coords, props in lines:
+        start = 0
+        for j in range(1, len(coords)):
+            if coords[j] in node_id:
+                piece = LineString(coords[start : j + 1])
+                u, v = node_id[coords[start]], node_id[coords[j]]
+                if u != v:
+                    _add_road_edge(G, u, v, piece, props)
+                start = j
+    return G
+
+
+def _add_road_edge(
+    G: nx.MultiDiGraph, u: int, v: int, piece: LineString, props: dict[str, Any]
+) -> None:
+    attrs = {
+        "osmid": props.get("id", ""),
+        "name": props.get("name_zh", ""),
+        "name_en": props.get("name_en", ""),
+        "ref": props.get("ref", ""),
+        "highway": props.get("highway", "road"),
+        "lanes": props.get("lanes"),
+        "maxspeed": props.get("maxspeed"),
+        "bridge": bool(props.get("bridge", False)),
+        "accuracy": props.get("accuracy", ""),
+        "length": _line_length_m(piece),
+    }
+    oneway = bool(props.get("oneway", False))
+    G.add_edge(u, v, **attrs, oneway=oneway, reversed=False, geometry=piece)
+    if not oneway:
+        G.add_edge(v, u, **attrs, oneway=False, reversed=True, geometry=piece.reverse())
+
+
+def parse_bbox(bbox: str | tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Read a bounding box ``west,south,east,north`` in WGS-84 degrees and check its order.
+
+    Parameters
+    ----------
+    bbox : str or tuple
+        ``"126.5,45.65,126.8,45.85"`` or a 4-tuple.
+
+    Returns
+    -------
+    tuple of float
+        ``(west, south, east, north)``.
+
+    Raises
+    ------
+    NetworkError
+        When it is not four numbers, or west ≥ east, or south ≥ north, or out of range.
+    """
+    if isinstance(bbox, str):
+        parts = [p for p in re.split(r"[,\s]+", bbox.strip()) if p]
+        try:
+            values = tuple(float(p) for p in parts)
+        except ValueError:
+            values = ()
+    else:
+        values = tuple(float(v) for v in bbox)
+    if len(values) != 4:
+        msg = f"bbox {bbox!r} must be four numbers: west,south,east,north (e.g. 126.5,45.65,126.8,45.85)"
+        raise NetworkError(msg)
+    west, south, east, north = values
+    if not (
+        -180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90
+    ):
+        msg = f"bbox {bbox!r} is out of range for longitude/latitude; give west,south,east,north in degrees"
+        raise NetworkError(msg)
+    if west >= east or south >= north:
+        msg = (
+            f"bbox {bbox!r} is in the wrong order: give west,south,east,north "
+            f"(west < east, south < north), e.g. 126.5,45.65,126.8,45.85"
+        )
+        raise NetworkError(msg)
+    return values  # type: ignore[return-value]
+
+
+def _source_key(source: str | Path | tuple, network_type: str | None) -> tuple[str, str]:
+    """Return (kind, cache key) of a network source."""
+    if isinstance(source, tuple):
+        bbox = parse_bbox(source)
+        text = "bbox:" + ",".join(f"{v:.6f}" for v in bbox)
+        return "bbox", hashlib.sha1(f"{text}|{network_type}".encode()).hexdigest()[:16]
+    text = str(source)
+    if text == "trunk":
+        return "trunk", "trunk"
+    path = Path(text)
+    lowered = path.name.lower()
+    if path.exists() or lowered.endswith(_osm.XML_SUFFIXES + _osm.PBF_SUFFIXES):
+        if not path.is_file():
+            msg = f"{path}: OpenStreetMap file not found; check the path"
+            raise DataSourceError(msg)
+        stat = path.stat()
+        ident = f"file:{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{network_type}"
+        return "file", hashlib.sha1(ident.encode()).hexdigest()[:16]
+    if re.fullmatch(r"[-\d.,\s]+", text) and text.count(",") == 3:
+        bbox = parse_bbox(text)
+        return _source_key(bbox, network_type)
+    ident = f"place:{text.strip().lower()}|{network_type}"
+    return "place", hashlib.sha1(ident.encode()).hexdigest()[:16]
+
+
+def cache_path(source: str | Path | tuple, *, network_type: str | None = "drive") -> Path:
+    """Return the GraphML file where the graph of ``source`` is cached (before speeds).
+
+    Parameters
+    ----------
+    source : str, path or tuple
+        As for :func:`load_network`.
+    network_type : str or None
+        osmnx network type.
+
+    Returns
+    -------
+    pathlib.Path
+        Under ``$SANQU_GEO_HOME/cache/networks``.
+    """
+    kind, key = _source_key(source, network_type)
+    return settings.get_home_folder() / "cache" / "networks" / f"{kind}-{key}.graphml"
+
+
+def load_network(
+    source: str | Path | tuple[float, float, float, float] = "trunk",
+    *,
+    profile: str = "car",
+    network_type: str | None = "drive",
+    use_cache: bool = True,
+    truck_bans: gpd.GeoDataFrame | None = None,
+) -> nx.MultiDiGraph:
+    """Load a road graph with travel times for one profile.
+
+    Parameters
+    ----------
+    source : str, path or tuple
+        ``"trunk"`` (the embedded network, offline); a path to an OSM file (``.osm``,
+        ``.osm.xml``, ``.osm.bz2``, ``.osm.pbf``); a place name for Overpass (e.g.
+        ``"Harbin, China"``); or a bbox ``(west, south, east, north)`` / ``"w,s,e,n"`` for
+        Overpass. Overpass results are cached, so a second run is offline.
+    profile : str
+        Travel-time profile: ``car``, ``car_peak``, ``truck``, ``winter`` or one loaded from a
+        profiles file.
+    network_type : str or None
+        osmnx network type selecting the ways of OSM data (``None``: every way in the file).
+    use_cache : bool
+        Read and write the GraphML cache for OSM files and Overpass.
+    truck_bans : geopandas.GeoDataFrame, optional
+        Polygons where trucks may not drive; used by profiles with ``respect_bans``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        With edge ``speed_kph`` and ``travel_time`` and graph attributes ``source``,
+        ``profile`` and ``crs``.
+
+    Raises
+    ------
+    NetworkError, DataSourceError, SettingsError
+        On a bad source, an empty network or an unknown profile.
+    """
+    speeds.get_profile(profile)  # fail fast on an unknown profile
+    kind, _ = _source_key(source, network_type)
+    if kind == "trunk":
+        G = trunk_graph()
+    else:
+        G = _cached_osm_graph(source, kind, network_type=network_type, use_cache=use_cache)
+    if len(G) == 0 or G.number_of_edges() == 0:
+        msg = f"the network from {G.graph.get('source', source)} is empty"
+        raise NetworkError(msg)
+    speeds.add_speeds(G, profile=profile)
+    if (
+        speeds.get_profile(profile).get("respect_bans")
+        and truck_bans is not None
+        and len(truck_bans)
+    ):
+        G = apply_truck_bans(G, truck_bans)
+    return G
+
+
+def _cached_osm_graph(
+    source: Any, kind: str, *, network_type: str | None, use_cache: bool
+) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    path = cache_path(source, network_type=network_type)
+    if use_cache and path.is_file():
+        logger.info("network from cache %s", path)
+        G = ox.load_graphml(path)
+        return G
+    if kind == "file":
+        G, report = _osm.graph_from_osm_file(Path(str(source)), network_type=network_type)
+        G.graph["source"] = f"OpenStreetMap file {Path(str(source)).name}"
+        G.graph["trimmed"] = str(report)
+    else:
+        G = _overpass_graph(source, kind, network_type=network_type)
+    _strip_for_graphml(G)
+    if use_cache:
+        with atomic_path(path) as tmp:
+            ox.save_graphml(G, tmp)
+        G = ox.load_graphml(path)
+    return G
+
+
+def _overpass_graph(source: Any, kind: str, *, network_type: str | None) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    network = network_type or "all"
+    try:
+        if kind == "bbox":
+            bbox = parse_bbox(source)
+            G = ox.graph_from_bbox(bbox, network_type=network)
+            label = "bbox " + ",".join(f"{v:g}" for v in bbox)
+        else:
+            G = ox.graph_from_place(str(source), network_type=network)
+            label = f"place {source}"
+    except (ConnectionError, OSError) as exc:
+        msg = (
+            f"cannot reach Overpass for {source!r} ({exc}); work offline with the embedded "
+            "network (source='trunk') or an OSM file (--osm-file)"
+        )
+        raise NetworkError(msg) from exc
+    except Exception as exc:  # osmnx raises its own InsufficientResponseError etc.
+        msg = f"Overpass gave no usable network for {source!r}: {exc}"
+        raise NetworkError(msg) from exc
+    G.graph["source"] = f"OpenStreetMap via Overpass, {label}"
+    return G
+
+
+def _strip_for_graphml(G: nx.MultiDiGraph) -> None:
+    """Drop attributes GraphML cannot round-trip (speeds are recomputed per profile)."""
+    for _, _, data in G.edges(data=True):
+        data.pop("speed_kph", None)
+        data.pop("travel_time", None)
+
+
+def apply_truck_bans(G: nx.MultiDiGraph, bans: gpd.GeoDataFrame) -> nx.MultiDiGraph:
+    """Return a copy of ``G`` without the edges whose midpoint lies in a truck-ban polygon.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph in WGS-84.
+    bans : geopandas.GeoDataFrame
+        Ban polygons.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A new graph; the input is unchanged.
+    """
+    area = shapely.union_all(bans.to_crs(settings.default_crs).geometry.to_numpy())
+    H = G.copy()
+    edges = list(H.edges(keys=True, data=True))
+    mids = []
+    for u, v, _, data in edges:
+        geom = data.get("geometry")
+        if geom is None:
+            geom = LineString(
+                [(H.nodes[u]["x"], H.nodes[u]["y"]), (H.nodes[v]["x"], H.nodes[v]["y"])]
+            )
+        mids.append(geom.interpolate(0.5, normalized=True))
+    inside = shapely.contains(area, np.array(mids, dtype=object))
+    H.remove_edges_from([(u, v, k) for (u, v, k, _), ban in zip(edges, inside, strict=True) if ban])
+    logger.info("truck bans removed %d of %d edges", int(inside.sum()), len(edges))
+    return H
+
+
+def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
+    """Describe a road graph: size, kilometres by class, connectivity and origin.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+
+    Returns
+    -------
+    dict
+        ``source``, ``profile``, ``nodes``, ``edges``, ``km_by_class``, ``km_total``,
+        ``weak_components``, ``strong_components``, ``largest_strong_share``.
+    """
+    km = speeds.km_by_class(G)
+    strong = list(nx.strongly_connected_components(G)) if len(G) else []
+    return {
+        "source": G.graph.get("source", "unknown"),
+        "profile": G.graph.get("profile", ""),
+        "nodes": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "km_by_class": km,
+        "km_total": sum(km.values()),
+        "weak_components": nx.number_weakly_connected_components(G) if len(G) else 0,
+        "strong_components": len(strong),
+        "largest_strong_share": (max(len(c) for c in strong) / len(G)) if strong else 0.0,
+    }

@@ -1,0 +1,90 @@
+"""The command line, run in-process and once as the installed console script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from shapely.geometry import Point, mapping
+
+from sanqu_geo.cli import main
+
+
+def test_layers_list_and_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", "validate"]) == 0
+    assert main(["layers", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("zones", "facilities", "projects", "river", "districts"):
+        assert name in out
+    assert "embedded" in out
+
+
+def test_layers_show(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", "show", "facilities"]) == 0
+    out = capsys.readouterr().out
+    assert "哈尔滨西站" in out
+    assert "unknown location" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["layers", "show", "zonez"], "unknown layer 'zonez'"),
+        (["layers", "import", "/no/such/file.gpkg", "--as", "zones"], "file not found"),
+        (["layers", "export", "zones", "--out", "x.dat"], "export format 'dat' is unknown"),
+    ],
+)
+def test_expected_errors_are_one_line_and_exit_2(
+    args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert expected in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["layers", "import", "x.gpkg"]) == 2  # --as is missing
+    assert "--as" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback() -> None:
+    from sanqu_geo.errors import LayerError
+
+    with pytest.raises(LayerError):
+        main(["--debug", "layers", "show", "zonez"])
+
+
+def test_import_then_validate_then_reset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "fac.geojson"
+    feature = {
+        "type": "Feature",
+        "geometry": mapping(Point(126.5714, 45.7053)),
+        "properties": {"id": "hxz", "name_zh": "哈尔滨西站", "name_en": "Harbin West"},
+    }
+    src.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
+    )
+    assert main(["layers", "import", str(src), "--as", "facilities", "--crs", "wgs84"]) == 0
+    assert main(["layers", "list"]) == 0
+    assert "imported" in capsys.readouterr().out
+    assert main(["layers", "reset", "facilities"]) == 0
+
+
+def test_console_script_runs_as_a_user_would(tmp_path: Path) -> None:
+    exe = shutil.which("sanqu-geo")
+    if exe is None:
+        pytest.skip("the sanqu-geo console script is not installed (pip install -e .)")
+    done = subprocess.run(
+        [exe, "layers", "show", "nonexistent"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "unknown layer" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = subprocess.run([exe, "layers", "list"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
