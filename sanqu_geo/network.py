@@ -49,9 +49,9 @@ def _line_length_m(line: LineString) -> float:
 def trunk_graph() -> nx.MultiDiGraph:
     """Build the graph of the embedded trunk network (no speeds yet).
 
-    Roads are split into edges at every vertex shared with another road (a junction) and at
-    their ends; roads that cross without a shared vertex (a flyover, an expressway passing
-    over a street) are not connected.
+    Every vertex is a node, so facilities snap to the nearest point of the drawn road; roads
+    meet only where they share a vertex (a junction). Roads that cross without one (a
+    flyover, an expressway passing over a street) are not connected.
 
     Returns
     -------
@@ -64,7 +64,9 @@ def trunk_graph() -> nx.MultiDiGraph:
     return graph_from_lines(features, source="embedded trunk network (indicative)")
 
 
-def graph_from_lines(features: list[dict[str, Any]], *, source: str) -> nx.MultiDiGraph:
+def graph_from_lines(
+    features: list[dict[str, Any]], *, source: str, every_vertex: bool = True
+) -> nx.MultiDiGraph:
     """Build a road graph from GeoJSON-like line features sharing vertices at junctions.
 
     Parameters
@@ -73,6 +75,8 @@ def graph_from_lines(features: list[dict[str, Any]], *, source: str) -> nx.Multi
         GeoJSON features (LineString or MultiLineString) with road properties.
     source : str
         Stored as the graph's ``source`` attribute.
+    every_vertex : bool
+        Make every vertex a node (else only junctions and ends).
 
     Returns
     -------
@@ -90,7 +94,7 @@ def graph_from_lines(features: list[dict[str, Any]], *, source: str) -> nx.Multi
     for coords, _ in lines:
         for i, c in enumerate(coords):
             # an end counts twice so it is always a node
-            uses[c] = uses.get(c, 0) + (2 if i in (0, len(coords) - 1) else 1)
+            uses[c] = uses.get(c, 0) + (2 if every_vertex or i in (0, len(coords) - 1) else 1)
     node_coords = sorted(c for c, n in uses.items() if n >= 2)
     node_id = {c: i + 1 for i, c in enumerate(node_coords)}
     G = nx.MultiDiGraph(crs=settings.default_crs, source=source)
@@ -112,7 +116,7 @@ def _add_road_edge(
     G: nx.MultiDiGraph, u: int, v: int, piece: LineString, props: dict[str, Any]
 ) -> None:
     attrs = {
-        "osmid": props.get("id", ""),
+        "road_id": props.get("id", ""),
         "name": props.get("name_zh", ""),
         "name_en": props.get("name_en", ""),
         "ref": props.get("ref", ""),

@@ -1,0 +1,614 @@
+"""The travel-time engine: a road graph compiled once to CSR arrays, and queries on it.
+
+OD matrices in bounded-memory chunks (on both cores where it pays), routes with real edge
+geometries, isochrones and reach. Works on node ids and numpy arrays; never reads files and
+never handles GeoDataFrames inside its loops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import multiprocessing
+import os
+import warnings
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.ops
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString
+
+from sanqu_geo import settings
+from sanqu_geo._atomic import atomic_path
+from sanqu_geo.errors import NetworkError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CompiledGraph",
+    "Route",
+    "UnreachableWarning",
+    "compile_graph",
+    "isochrones",
+    "od_matrix",
+    "od_to_parquet",
+    "reach",
+    "route",
+]
+
+#: Memory for one chunk of distance rows, in bytes (rows x all nodes x 8).
+chunk_bytes: int = 256 * 1024 * 1024
+
+#: Worker processes for large OD jobs (None: all cores).
+processes: int | None = None
+
+#: Below this many node visits (sources x nodes) a job runs in this process.
+parallel_threshold: int = 20_000_000
+
+# scipy's csgraph ignores stored zeros; a zero-time edge (a connector, a short ramp) must
+# still connect, so it gets this many seconds instead.
+_ZERO = 1e-9
+
+
+class UnreachableWarning(UserWarning):
+    """Some origin–destination pairs have no path; their time is ``inf``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledGraph:
+    """A road graph as CSR arrays for one weight.
+
+    Attributes
+    ----------
+    nodes : list
+        Node id of each index.
+    index : pandas.Index
+        Node id → index lookup.
+    forward : scipy.sparse.csr_array
+        Weight of the best edge u→v at ``[iu, iv]``.
+    backward : scipy.sparse.csr_array
+        The transpose, for distances *to* a node.
+    edge_keys : dict
+        ``(iu, iv) -> key`` of the best parallel edge, for route geometry.
+    weight : str
+        The edge attribute compiled.
+    """
+
+    nodes: list[Any]
+    index: pd.Index
+    forward: csr_array
+    backward: csr_array
+    edge_keys: dict[tuple[int, int], Any]
+    weight: str
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return len(self.nodes)
+
+    def positions(self, node_ids: Sequence[Any], *, what: str = "node") -> np.ndarray:
+        """Map node ids to indices, with a clear error for ids not in the graph."""
+        ids = list(node_ids)
+        pos = self.index.get_indexer(ids)
+        if (pos < 0).any():
+            missing = [ids[i] for i in np.flatnonzero(pos < 0)[:5]]
+            msg = f"{what} id(s) not in the road graph: {', '.join(map(str, missing))}"
+            raise NetworkError(msg)
+        return pos
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> CompiledGraph:
+    """Compile a graph to CSR arrays (cached per graph and weight).
+
+    Parallel edges keep the smallest weight. The cache is keyed by the graph object, so a
+    graph must not be changed after it is compiled; scenario functions return new graphs.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph whose edges all carry ``weight``.
+    weight : str
+        Edge attribute to minimise, e.g. ``travel_time`` (seconds) or ``length`` (metres).
+
+    Returns
+    -------
+    CompiledGraph
+        The arrays.
+
+    Raises
+    ------
+    NetworkError
+        When the graph is empty or an edge lacks the weight or has a negative one.
+    """
+    per_graph = _CACHE.setdefault(G, {})
+    signature = (weight, G.number_of_nodes(), G.number_of_edges())
+    if signature in per_graph:
+        return per_graph[signature]
+    if G.number_of_nodes() == 0:
+        msg = "the road graph is empty"
+        raise NetworkError(msg)
+    nodes = list(G.nodes)
+    index = pd.Index(nodes)
+    m = G.number_of_edges()
+    us = np.empty(m, dtype=np.int64)
+    vs = np.empty(m, dtype=np.int64)
+    ws = np.empty(m, dtype=np.float64)
+    keys: list[Any] = [None] * m
+    get = index.get_loc
+    for i, (u, v, k, data) in enumerate(G.edges(keys=True, data=True)):
+        value = data.get(weight)
+        if value is None:
+            msg = f"edge {u}->{v} has no {weight!r}; add speeds first (sanqu_geo.speeds.add_speeds)"
+            raise NetworkError(msg)
+        us[i], vs[i], ws[i], keys[i] = get(u), get(v), float(value), k
+    if (ws < 0).any() or not np.isfinite(ws).all():
+        msg = f"edge weights {weight!r} must be finite and non-negative"
+        raise NetworkError(msg)
+    keep = us != vs  # a self-loop never shortens a path
+    order = np.lexsort((ws, vs, us))
+    order = order[keep[order]]
+    us, vs, ws = us[order], vs[order], ws[order]
+    first = np.ones(len(us), dtype=bool)
+    first[1:] = (us[1:] != us[:-1]) | (vs[1:] != vs[:-1])
+    us, vs, ws, order = us[first], vs[first], ws[first], order[first]
+    ws = np.where(ws == 0, _ZERO, ws)
+    n = len(nodes)
+    forward = csr_array((ws, (us, vs)), shape=(n, n))
+    backward = csr_array((ws, (vs, us)), shape=(n, n))
+    edge_keys = {(int(a), int(b)): keys[o] for a, b, o in zip(us, vs, order, strict=True)}
+    compiled = CompiledGraph(nodes, index, forward, backward, edge_keys, weight)
+    per_graph[signature] = compiled
+    return compiled
+
+
+# --------------------------------------------------------------------------- distances
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(matrix: csr_array) -> None:
+    _WORKER["matrix"] = matrix
+
+
+def _worker_rows(args: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    sources, columns = args
+    return dijkstra(_WORKER["matrix"], directed=True, indices=sources)[:, columns]
+
+
+def _chunks(count: int, size: int) -> Iterator[slice]:
+    for start in range(0, count, size):
+        yield slice(start, min(start + size, count))
+
+
+def distance_rows(
+    compiled: CompiledGraph,
+    sources: np.ndarray,
+    columns: np.ndarray | None = None,
+    *,
+    reverse: bool = False,
+    limit: float = np.inf,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield shortest-path distances from chunks of source indices.
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The graph.
+    sources : numpy.ndarray
+        Source indices.
+    columns : numpy.ndarray, optional
+        Target indices to keep (default: all nodes).
+    reverse : bool
+        Distances *to* the sources (on the reversed graph).
+    limit : float
+        Stop searching beyond this distance (entries beyond are ``inf``).
+    progress : callable, optional
+        Called with (done, total) sources after each chunk.
+
+    Yields
+    ------
+    (slice, numpy.ndarray)
+        The slice of ``sources`` and its distance rows.
+    """
+    matrix = compiled.backward if reverse else compiled.forward
+    cols = np.arange(compiled.n) if columns is None else np.asarray(columns)
+    rows_per_chunk = max(1, min(len(sources), chunk_bytes // (8 * max(compiled.n, 1))))
+    workers = processes or os.cpu_count() or 1
+    work = len(sources) * compiled.n
+    parallel = workers > 1 and work >= parallel_threshold and len(sources) > 1 and math.isinf(limit)
+    total = len(sources)
+    if parallel:
+        # Smaller chunks so both workers stay busy and memory stays bounded per worker.
+        rows_per_chunk = max(1, min(rows_per_chunk // workers, math.ceil(total / (workers * 4))))
+        slices = list(_chunks(total, rows_per_chunk))
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(matrix,)
+        ) as pool:
+            jobs = ((sources[s], cols) for s in slices)
+            for s, block in zip(slices, pool.map(_worker_rows, jobs), strict=True):
+                if progress is not None:
+                    progress(s.stop, total)
+                yield s, block
+        return
+    for s in _chunks(total, rows_per_chunk):
+        block = dijkstra(matrix, directed=True, indices=sources[s], limit=limit)
+        if progress is not None:
+            progress(s.stop, total)
+        yield s, block[:, cols]
+
+
+def _warn_unreachable(count: int, total: int) -> None:
+    if count:
+        warnings.warn(
+            f"{count:,} of {total:,} origin-destination pairs are unreachable; their time is inf",
+            UnreachableWarning,
+            stacklevel=3,
+        )
+
+
+def od_matrix(
+    G: nx.MultiDiGraph,
+    origins: Sequence[Any],
+    destinations: Sequence[Any],
+    *,
+    weight: str = "travel_time",
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Shortest-path costs from every origin node to every destination node.
+
+    Runs from whichever side is smaller (from the destinations on the reversed graph when
+    there are fewer of them), in chunks whose memory is bounded by :data:`chunk_bytes`, on
+    :data:`processes` worker processes when the job is large.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    origins, destinations : sequence of node ids
+        Node ids of ``G`` (repeats allowed).
+    weight : str
+        Edge attribute: ``travel_time`` (seconds) or ``length`` (metres).
+    progress : callable, optional
+        Called with (done, total) after each chunk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by origin, one column per destination; ``inf`` where unreachable (one
+        :class:`UnreachableWarning` says how many).
+    """
+    compiled = compile_graph(G, weight=weight)
+    o = compiled.positions(origins, what="origin")
+    d = compiled.positions(destinations, what="destination")
+    result = np.empty((len(o), len(d)), dtype=np.float64)
+    if len(d) < len(o):
+        for s, block in distance_rows(compiled, d, o, reverse=True, progress=progress):
+            result[:, s] = block.T
+    else:
+        for s, block in distance_rows(compiled, o, d, progress=progress):
+            result[s] = block
+    _warn_unreachable(int(np.isinf(result).sum()), result.size)
+    return pd.DataFrame(
+        result, index=pd.Index(list(origins), name="origin"), columns=list(destinations)
+    )
+
+
+def od_to_parquet(
+    G: nx.MultiDiGraph,
+    origins: Sequence[Any],
+    destinations: Sequence[Any],
+    path: str | Path,
+    *,
+    weight: str = "travel_time",
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Stream a large OD matrix to Parquet in long form (origin, destination, cost).
+
+    Memory stays bounded by one chunk whatever the size of the job; the file appears only
+    when complete.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    origins, destinations : sequence of node ids
+        Node ids.
+    path : path-like
+        Output ``.parquet`` file.
+    weight : str
+        Edge attribute.
+    progress : callable, optional
+        Called with (done, total) after each chunk.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    compiled = compile_graph(G, weight=weight)
+    o = compiled.positions(origins, what="origin")
+    d = compiled.positions(destinations, what="destination")
+    origin_ids = np.asarray(list(origins))
+    dest_ids = np.asarray(list(destinations))
+    unreachable = 0
+    with atomic_path(path) as tmp:
+        writer = None
+        try:
+            for s, block in distance_rows(compiled, o, d, progress=progress):
+                unreachable += int(np.isinf(block).sum())
+                table = pa.table(
+                    {
+                        "origin": np.repeat(origin_ids[s], len(d)),
+                        "destination": np.tile(dest_ids, s.stop - s.start),
+                        weight: block.ravel(),
+                    }
+                )
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+    _warn_unreachable(unreachable, len(o) * len(d))
+    return Path(path)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """A shortest path.
+
+    Attributes
+    ----------
+    nodes : list
+        Node ids from origin to destination.
+    travel_time : float
+        Sum of the edges' ``travel_time`` (seconds).
+    length : float
+        Sum of the edges' ``length`` (metres).
+    geometry : shapely.LineString
+        The real edge geometries joined, WGS-84.
+    edges : list of tuple
+        ``(u, v, key)`` of each edge used.
+    """
+
+    nodes: list[Any]
+    travel_time: float
+    length: float
+    geometry: LineString
+    edges: list[tuple[Any, Any, Any]]
+
+
+def route(
+    G: nx.MultiDiGraph, origin: Any, destination: Any, *, weight: str = "travel_time"
+) -> Route | None:
+    """The shortest path between two nodes.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    origin, destination : node id
+        Nodes of ``G``.
+    weight : str
+        Edge attribute minimised.
+
+    Returns
+    -------
+    Route or None
+        None when the destination cannot be reached (with an :class:`UnreachableWarning`).
+    """
+    compiled = compile_graph(G, weight=weight)
+    (io,) = compiled.positions([origin], what="origin")
+    (idest,) = compiled.positions([destination], what="destination")
+    dist, pred = dijkstra(compiled.forward, directed=True, indices=io, return_predecessors=True)
+    if not np.isfinite(dist[idest]):
+        _warn_unreachable(1, 1)
+        return None
+    path = [idest]
+    while path[-1] != io:
+        path.append(int(pred[path[-1]]))
+    path.reverse()
+    node_ids = [compiled.nodes[i] for i in path]
+    edges = []
+    coords: list[tuple[float, float]] = []
+    travel_time = length = 0.0
+    for a, b, u, v in zip(path[:-1], path[1:], node_ids[:-1], node_ids[1:], strict=True):
+        key = compiled.edge_keys[(a, b)]
+        data = G.edges[u, v, key]
+        edges.append((u, v, key))
+        travel_time += float(data.get("travel_time", 0.0))
+        length += float(data.get("length", 0.0))
+        geom = data.get("geometry")
+        part = (
+            list(geom.coords)
+            if geom is not None
+            else [
+                (G.nodes[u]["x"], G.nodes[u]["y"]),
+                (G.nodes[v]["x"], G.nodes[v]["y"]),
+            ]
+        )
+        coords.extend(part if not coords else part[1:])
+    if len(coords) < 2:
+        x, y = G.nodes[node_ids[0]]["x"], G.nodes[node_ids[0]]["y"]
+        coords = [(x, y), (x, y)]
+    return Route(node_ids, travel_time, length, LineString(coords), edges)
+
+
+# --------------------------------------------------------------------------- isochrones
+
+#: Buffer (m) around the reachable roads that makes an isochrone polygon.
+isochrone_buffer_m: float = 200.0
+
+
+def _reachable_geometries(
+    G: nx.MultiDiGraph, compiled: CompiledGraph, dist: np.ndarray, budget: float
+) -> list:
+    """Road pieces reachable within ``budget``: whole edges, and partial edges cut exactly."""
+    pieces = []
+    reached = dist <= budget
+    for iu in np.flatnonzero(reached):
+        start, stop = compiled.forward.indptr[iu], compiled.forward.indptr[iu + 1]
+        u = compiled.nodes[iu]
+        for iv, w in zip(
+            compiled.forward.indices[start:stop], compiled.forward.data[start:stop], strict=True
+        ):
+            v = compiled.nodes[iv]
+            geom = G.edges[u, v, compiled.edge_keys[(int(iu), int(iv))]].get("geometry")
+            if geom is None:
+                geom = LineString(
+                    [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+                )
+            spare = budget - dist[iu]
+            if spare >= w:
+                pieces.append(geom)
+            elif spare > 0:
+                pieces.append(shapely.ops.substring(geom, 0.0, spare / w, normalized=True))
+            else:
+                pieces.append(geom.interpolate(0.0))
+    return pieces
+
+
+def isochrones(
+    G: nx.MultiDiGraph,
+    origins: Sequence[Any],
+    minutes: Sequence[float] = (15, 30, 45, 60),
+    *,
+    weight: str = "travel_time",
+    buffer_m: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Areas reachable from each origin within each number of minutes.
+
+    Method: the road pieces reachable within the time (whole edges, and the reachable part
+    of an edge cut at the exact fraction of its travel time), buffered by
+    :data:`isochrone_buffer_m` metres in the metric CRS, holes filled, and each polygon
+    united with the smaller ones so they nest. Every node reached within the time lies
+    inside; every point inside lies within ``buffer_m`` of a road reached within the time
+    (that is the tolerance).
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph in WGS-84.
+    origins : sequence of node ids
+        Origin nodes.
+    minutes : sequence of float
+        Thresholds in minutes.
+    weight : str
+        Edge attribute in seconds.
+    buffer_m : float, optional
+        Buffer around reachable roads (default :data:`isochrone_buffer_m`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``origin``, ``minutes``, ``area_km2``, ``geometry`` (EPSG:4326), one row per origin
+        and threshold, smallest first.
+    """
+    buffer_m = isochrone_buffer_m if buffer_m is None else buffer_m
+    compiled = compile_graph(G, weight=weight)
+    thresholds = sorted(float(m) for m in minutes)
+    if not thresholds or thresholds[0] <= 0:
+        msg = f"minutes must be positive numbers, got {list(minutes)}"
+        raise NetworkError(msg)
+    rows = []
+    sources = compiled.positions(origins, what="origin")
+    limit = thresholds[-1] * 60.0
+    for s, block in distance_rows(compiled, sources, limit=limit):
+        for origin, dist in zip(list(origins)[s], block, strict=True):
+            previous = None
+            for m in thresholds:
+                pieces = _reachable_geometries(G, compiled, dist, m * 60.0)
+                metric = gpd.GeoSeries(pieces, crs=settings.default_crs).to_crs(settings.metric_crs)
+                area = shapely.union_all(metric.buffer(buffer_m, quad_segs=4).to_numpy())
+                area = _fill_holes(area)
+                if previous is not None:
+                    area = shapely.union(area, previous)
+                previous = area
+                rows.append({"origin": origin, "minutes": m, "geometry": area})
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.metric_crs)
+    gdf["area_km2"] = gdf.area / 1e6
+    gdf = gdf.to_crs(settings.default_crs)
+    return gdf[["origin", "minutes", "area_km2", "geometry"]]
+
+
+def _fill_holes(geom):
+    if geom.geom_type == "Polygon":
+        return shapely.Polygon(geom.exterior)
+    if geom.geom_type == "MultiPolygon":
+        return shapely.MultiPolygon([shapely.Polygon(p.exterior) for p in geom.geoms])
+    return geom
+
+
+# --------------------------------------------------------------------------- reach
+
+
+def reach(
+    G: nx.MultiDiGraph,
+    origins: Sequence[Any],
+    minutes: Sequence[float],
+    opportunity_nodes: Sequence[Any],
+    *,
+    weights: Sequence[float] | None = None,
+    extra_seconds: Sequence[float] | None = None,
+    weight: str = "travel_time",
+) -> pd.DataFrame:
+    """Count (or sum the weights of) opportunities reachable within each threshold.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    origins : sequence of node ids
+        Origin nodes.
+    minutes : sequence of float
+        Thresholds in minutes.
+    opportunity_nodes : sequence of node ids
+        The node each opportunity is snapped to (see :func:`sanqu_geo.access.access_nodes`).
+    weights : sequence of float, optional
+        Weight of each opportunity (jobs, floor area, …); default 1 (a count).
+    extra_seconds : sequence of float, optional
+        Connector time of each opportunity from its node.
+    weight : str
+        Edge attribute in seconds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by origin, one column per threshold (minutes).
+    """
+    compiled = compile_graph(G, weight=weight)
+    targets = compiled.positions(opportunity_nodes, what="opportunity")
+    w = np.ones(len(targets)) if weights is None else np.asarray(weights, dtype=float)
+    extra = (
+        np.zeros(len(targets)) if extra_seconds is None else np.asarray(extra_seconds, dtype=float)
+    )
+    thresholds = sorted(float(m) for m in minutes)
+    sources = compiled.positions(origins, what="origin")
+    out = np.zeros((len(sources), len(thresholds)))
+    for s, block in distance_rows(compiled, sources, targets, limit=thresholds[-1] * 60.0):
+        times = block + extra
+        for j, m in enumerate(thresholds):
+            out[s, j] = ((times <= m * 60.0) * w).sum(axis=1)
+    return pd.DataFrame(out, index=pd.Index(list(origins), name="origin"), columns=thresholds)

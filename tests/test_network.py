@@ -1,0 +1,151 @@
+"""The embedded trunk network: graph building rules, connectivity of every place, plausibility."""
+
+from __future__ import annotations
+
+import itertools
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import LineString, mapping
+
+from sanqu_geo import access, layers, network
+from sanqu_geo.cli import main
+from sanqu_geo.errors import NetworkError
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def _feature(coords, **props) -> dict:
+    return {"type": "Feature", "geometry": mapping(LineString(coords)), "properties": props}
+
+
+def test_crossing_without_shared_vertex_is_not_a_junction() -> None:
+    over = _feature([(126.60, 45.70), (126.62, 45.70)], id="viaduct", highway="motorway")
+    under = _feature([(126.61, 45.69), (126.61, 45.71)], id="street", highway="primary")
+    G = network.graph_from_lines([over, under], source="test")
+    assert nx.number_weakly_connected_components(G) == 2
+
+
+def test_shared_vertex_is_a_junction_and_splits_both_roads() -> None:
+    a = _feature([(126.60, 45.70), (126.61, 45.70), (126.62, 45.70)], id="a", highway="primary")
+    b = _feature(
+        [(126.61, 45.69), (126.61, 45.70), (126.61, 45.71)], id="b", highway="primary", oneway=True
+    )
+    G = network.graph_from_lines([a, b], source="test", every_vertex=False)
+    assert G.number_of_nodes() == 5
+    assert G.number_of_edges() == 4 + 2  # a: two pieces both ways; b: two pieces one way
+    assert nx.is_weakly_connected(G)
+    expected = _GEOD.line_length([126.60, 126.61], [45.70, 45.70])
+    assert G.edges[1, 3, 0]["length"] == pytest.approx(expected, rel=1e-9) or any(
+        d["length"] == pytest.approx(expected, rel=1e-9) for *_, d in G.edges(data=True)
+    )
+
+
+@pytest.fixture(scope="module")
+def trunk() -> nx.MultiDiGraph:
+    return network.load_network("trunk")
+
+
+def test_trunk_graph_is_osmnx_compatible(trunk: nx.MultiDiGraph) -> None:
+    assert trunk.graph["crs"] == "EPSG:4326"
+    assert "trunk" in trunk.graph["source"]
+    assert trunk.graph["profile"] == "car"
+    for _n, d in trunk.nodes(data=True):
+        assert {"x", "y"} <= set(d)
+    for u, v, d in trunk.edges(data=True):
+        assert d["length"] > 0 and d["speed_kph"] > 0 and d["travel_time"] > 0
+        assert d["geometry"].coords[0] == pytest.approx((trunk.nodes[u]["x"], trunk.nodes[u]["y"]))
+        assert d["geometry"].coords[-1] == pytest.approx((trunk.nodes[v]["x"], trunk.nodes[v]["y"]))
+
+
+def test_trunk_road_lengths_are_kept(trunk: nx.MultiDiGraph) -> None:
+    roads = gpd.read_file(network.data_file(network.TRUNK_FILE))
+    total_lines = sum(_GEOD.geometry_length(g) for g in roads.geometry)
+    km = network.network_summary(trunk)["km_total"] * 1000
+    assert km == pytest.approx(total_lines, rel=1e-6)
+
+
+def test_ring_expressway_length_is_near_published(trunk: nx.MultiDiGraph) -> None:
+    ring_m = sum(
+        d["length"]
+        for u, v, d in trunk.edges(data=True)
+        if d.get("ref") == "G1001" and not d["reversed"]
+    )
+    assert ring_m / 1000 == pytest.approx(92.0, rel=0.10)  # G1001: 92 km closed ring
+
+
+@pytest.fixture(scope="module")
+def places(trunk: nx.MultiDiGraph):
+    facilities = layers.load_layer("facilities", located_only=True)
+    zones = layers.load_layer("zones", located_only=True)
+    gates = facilities[facilities["kind"] == "customs_gate"]
+    both = gpd.GeoDataFrame(pd.concat([zones, facilities], ignore_index=True), crs=4326)
+    table = access.access_nodes(trunk, both, gates=gates)
+    return table, set(zones["id"]) | set(facilities["id"])
+
+
+def test_every_place_has_an_access_node(places) -> None:
+    table, ids = places
+    assert set(table["id"]) == ids
+    assert (table["distance_m"] <= 3000).all()
+
+
+def test_every_place_reaches_every_other_by_car(trunk: nx.MultiDiGraph, places) -> None:
+    table, ids = places
+    nodes = {fid: list(group["node"]) for fid, group in table.groupby("id")}
+    unreachable = []
+    for a in sorted(ids):
+        reached = nx.multi_source_dijkstra_path_length(trunk, nodes[a], weight="travel_time")
+        for b in sorted(ids):
+            if a != b and not any(n in reached for n in nodes[b]):
+                unreachable.append((a, b))
+    assert unreachable == []
+
+
+def test_station_to_airport_is_plausible(trunk: nx.MultiDiGraph, places) -> None:
+    table, _ = places
+    src = table[table["id"] == "harbin_station"]["node"].iloc[0]
+    dst = table[table["id"] == "airport_t2"]["node"].iloc[0]
+    length = nx.shortest_path_length(trunk, src, dst, weight="length")
+    minutes = nx.shortest_path_length(trunk, src, dst, weight="travel_time") / 60
+    # harbin-facts §5: 32.9 km straight line from Harbin Station to the airport.
+    assert 1.0 * 32_000 < length < 1.6 * 33_000
+    assert 20 < minutes < 60
+
+
+def test_snapping_limit_error_names_the_feature(trunk: nx.MultiDiGraph) -> None:
+    facilities = layers.load_layer("facilities", located_only=True)
+    with pytest.raises(NetworkError, match="limit"):
+        access.access_nodes(trunk, facilities, max_distance_m=1.0)
+
+
+def test_network_info_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["network", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "embedded trunk network" in out
+    assert "motorway" in out
+
+
+def test_network_build_cli_writes_graphml(capsys: pytest.CaptureFixture[str]) -> None:
+    import osmnx as ox
+
+    assert main(["network", "build", "--profile", "truck"]) == 0
+    path = network.cache_path("trunk")
+    built = path.with_name(path.stem + "-truck.graphml")
+    G = ox.load_graphml(built)
+    assert G.graph["profile"] == "truck"
+    assert max(d["speed_kph"] for *_, d in G.edges(data=True)) <= 80.0
+
+
+@pytest.mark.parametrize("pair", list(itertools.combinations(["car", "car_peak", "winter"], 2)))
+def test_profiles_order_times(trunk: nx.MultiDiGraph, pair) -> None:
+    slow = {"car": 0, "winter": 1, "car_peak": 2}
+    a, b = sorted(pair, key=slow.get)
+    Ga = network.load_network("trunk", profile=a)
+    Gb = network.load_network("trunk", profile=b)
+    ta = sum(d["travel_time"] for *_, d in Ga.edges(data=True))
+    tb = sum(d["travel_time"] for *_, d in Gb.edges(data=True))
+    assert ta < tb
