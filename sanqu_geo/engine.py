@@ -462,32 +462,85 @@ def route(
 isochrone_buffer_m: float = 200.0
 
 
-def _reachable_geometries(
-    G: nx.MultiDiGraph, compiled: CompiledGraph, dist: np.ndarray, budget: float
-) -> list:
-    """Road pieces reachable within ``budget``: whole edges, and partial edges cut exactly."""
-    pieces = []
-    reached = dist <= budget
-    for iu in np.flatnonzero(reached):
-        start, stop = compiled.forward.indptr[iu], compiled.forward.indptr[iu + 1]
-        u = compiled.nodes[iu]
-        for iv, w in zip(
-            compiled.forward.indices[start:stop], compiled.forward.data[start:stop], strict=True
-        ):
-            v = compiled.nodes[iv]
-            geom = G.edges[u, v, compiled.edge_keys[(int(iu), int(iv))]].get("geometry")
-            if geom is None:
-                geom = LineString(
-                    [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-                )
-            spare = budget - dist[iu]
-            if spare >= w:
-                pieces.append(geom)
-            elif spare > 0:
-                pieces.append(shapely.ops.substring(geom, 0.0, spare / w, normalized=True))
-            else:
-                pieces.append(geom.interpolate(0.0))
-    return pieces
+def _metric_edge_geometries(G: nx.MultiDiGraph, compiled: CompiledGraph) -> np.ndarray:
+    """Edge geometries in the metric CRS, aligned with ``compiled.forward.data`` (cached)."""
+    per_graph = _CACHE.setdefault(G, {})
+    key = ("geometries", compiled.weight, compiled.n, len(compiled.forward.data))
+    if key in per_graph:
+        return per_graph[key]
+    fwd = compiled.forward
+    rows = np.repeat(np.arange(compiled.n), np.diff(fwd.indptr))
+    geoms = np.empty(len(fwd.data), dtype=object)
+    for i, (iu, iv) in enumerate(zip(rows, fwd.indices, strict=True)):
+        u, v = compiled.nodes[iu], compiled.nodes[iv]
+        geom = G.edges[u, v, compiled.edge_keys[(int(iu), int(iv))]].get("geometry")
+        if geom is None:
+            geom = LineString(
+                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+            )
+        geoms[i] = geom
+    metric = gpd.GeoSeries(geoms, crs=G.graph.get("crs", settings.default_crs)).to_crs(
+        settings.metric_crs
+    )
+    node_xy = gpd.GeoSeries(
+        shapely.points([(G.nodes[u]["x"], G.nodes[u]["y"]) for u in compiled.nodes]),
+        crs=G.graph.get("crs", settings.default_crs),
+    ).to_crs(settings.metric_crs)
+    result = (rows, metric.to_numpy(), node_xy.to_numpy())
+    per_graph[key] = result
+    return result
+
+
+def _reachable_area(
+    cached: tuple[np.ndarray, np.ndarray, np.ndarray],
+    compiled: CompiledGraph,
+    dist: np.ndarray,
+    budget: float,
+    buffer_m: float,
+    *,
+    previous: tuple[Any, np.ndarray] | None = None,
+) -> tuple[Any, np.ndarray]:
+    """Buffer of the road pieces reachable within ``budget`` (metric CRS).
+
+    ``previous`` is the (area, edges reached whole) of a smaller budget: pieces already
+    reached whole lie inside that area, so only the rest is buffered and added.
+    """
+    rows, geoms, node_points = cached
+    fwd = compiled.forward
+    w = fwd.data
+    spare = budget - dist[rows]
+    full = spare >= w
+    partial = (spare > 0) & ~full
+    new_full = full if previous is None else full & ~previous[1]
+    # A two-way road reached whole in both directions is drawn once.
+    pieces = list(geoms[new_full & ((rows < fwd.indices) | ~_reverse_full(compiled, full))])
+    for k in np.flatnonzero(partial):
+        pieces.append(shapely.ops.substring(geoms[k], 0.0, spare[k] / w[k], normalized=True))
+    # Reached nodes without an outgoing edge are drawn as points.
+    sinks = (dist <= budget) & (np.diff(fwd.indptr) == 0)
+    pieces.extend(node_points[sinks])
+    buffers = shapely.buffer(np.array(pieces, dtype=object), buffer_m, quad_segs=4)
+    if previous is not None:
+        buffers = np.append(buffers, np.array([previous[0]], dtype=object))
+    # Buffering each piece and uniting them (a cascaded union) is far faster in GEOS than
+    # buffering one collection.
+    return _fill_holes(shapely.union_all(buffers)), full
+
+
+def _reverse_full(compiled: CompiledGraph, full: np.ndarray) -> np.ndarray:
+    """For each CSR entry u→v, whether v→u exists and is also reached whole."""
+    fwd = compiled.forward
+    rows = np.repeat(np.arange(compiled.n), np.diff(fwd.indptr))
+    n = compiled.n
+    keys = rows.astype(np.int64) * n + fwd.indices
+    rev_keys = fwd.indices.astype(np.int64) * n + rows
+    order = np.argsort(keys)
+    pos = np.searchsorted(keys[order], rev_keys)
+    pos = np.clip(pos, 0, len(keys) - 1)
+    match = keys[order][pos] == rev_keys
+    out = np.zeros(len(keys), dtype=bool)
+    out[match] = full[order[pos[match]]]
+    return out
 
 
 def isochrones(
@@ -535,18 +588,15 @@ def isochrones(
     rows = []
     sources = compiled.positions(origins, what="origin")
     limit = thresholds[-1] * 60.0
+    cached = _metric_edge_geometries(G, compiled)
     for s, block in distance_rows(compiled, sources, limit=limit):
         for origin, dist in zip(list(origins)[s], block, strict=True):
             previous = None
             for m in thresholds:
-                pieces = _reachable_geometries(G, compiled, dist, m * 60.0)
-                metric = gpd.GeoSeries(pieces, crs=settings.default_crs).to_crs(settings.metric_crs)
-                area = shapely.union_all(metric.buffer(buffer_m, quad_segs=4).to_numpy())
-                area = _fill_holes(area)
-                if previous is not None:
-                    area = shapely.union(area, previous)
-                previous = area
-                rows.append({"origin": origin, "minutes": m, "geometry": area})
+                previous = _reachable_area(
+                    cached, compiled, dist, m * 60.0, buffer_m, previous=previous
+                )
+                rows.append({"origin": origin, "minutes": m, "geometry": previous[0]})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.metric_crs)
     gdf["area_km2"] = gdf.area / 1e6
     gdf = gdf.to_crs(settings.default_crs)

@@ -89,6 +89,7 @@ class LayerSpec:
 
 
 _COMMON_OPTIONAL: dict[str, Any] = {"name_en": "", "note": ""}
+_SHORT_NAMES: dict[str, Any] = {"short_zh": "", "short_en": ""}
 
 #: Every layer sanqu-geo knows, by name.
 LAYERS: dict[str, LayerSpec] = {
@@ -101,7 +102,13 @@ LAYERS: dict[str, LayerSpec] = {
             "Zones of the three areas and the inland port",
             _POLYGONAL,
             ("id", "name_zh", "accuracy", "source"),
-            {**_COMMON_OPTIONAL, "kind": "", "group": "", "area_km2_published": None},
+            {
+                **_COMMON_OPTIONAL,
+                **_SHORT_NAMES,
+                "kind": "",
+                "group": "",
+                "area_km2_published": None,
+            },
         ),
         LayerSpec(
             "facilities",
@@ -112,6 +119,7 @@ LAYERS: dict[str, LayerSpec] = {
             ("id", "name_zh", "accuracy", "source"),
             {
                 **_COMMON_OPTIONAL,
+                **_SHORT_NAMES,
                 "kind": "",
                 "zone": "",
                 "status": "existing",

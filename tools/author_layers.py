@@ -1125,6 +1125,8 @@ ZONE_KEYS = [
     "id",
     "name_zh",
     "name_en",
+    "short_zh",
+    "short_en",
     "kind",
     "group",
     "area_km2_published",
@@ -1136,6 +1138,8 @@ FACILITY_KEYS = [
     "id",
     "name_zh",
     "name_en",
+    "short_zh",
+    "short_en",
     "kind",
     "zone",
     "status",
@@ -1427,11 +1431,53 @@ def report(layers: dict[str, list[dict[str, Any]]]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+# Short labels for tables and map legends, where the full official name is too long.
+SHORT_NAMES: dict[str, tuple[str, str]] = {
+    "ftz_harbin": ("自贸区哈尔滨片区", "FTZ Harbin"),
+    "new_area_jiangbei": ("新区江北", "New Area Jiangbei"),
+    "new_area_pingfang": ("新区平房", "New Area Pingfang"),
+    "cbz_phase1": ("综保区一期", "CBZ phase 1"),
+    "cbz_phase2": ("综保区二期", "CBZ phase 2"),
+    "airport_zone": ("临空经济区", "Airport zone"),
+    "container_centre": ("集装箱中心站", "Container centre"),
+    "inland_port": ("内陆港", "Inland port"),
+    "airport": ("太平机场", "Taiping Airport"),
+    "airport_t2": ("机场T2", "Airport T2"),
+    "airport_t1": ("机场T1", "Airport T1"),
+    "container_station": ("集装箱中心站", "Container station"),
+    "inland_port_hub": ("内陆港", "Inland port"),
+    "cbz_gate": ("综保区卡口", "CBZ gate"),
+    "harbin_west": ("哈尔滨西站", "Harbin West"),
+    "harbin_station": ("哈尔滨站", "Harbin Station"),
+    "harbin_north": ("哈尔滨北站", "Harbin North"),
+    "harbin_east": ("哈尔滨东站", "Harbin East"),
+    "expo_centre": ("会展中心", "Expo centre"),
+    "aircraft_recycling": ("飞机再制造基地", "Aircraft recycling"),
+    "new_area_government": ("新区管委会", "New Area admin"),
+    "bonded_logistics_b": ("保税物流中心B型", "Bonded logistics B"),
+}
+
+
+def add_short_names(features: list[dict[str, Any]]) -> None:
+    """Insert ``short_zh``/``short_en`` after ``name_en``, keeping the key order."""
+    for f in features:
+        props = f["properties"]
+        zh, en = SHORT_NAMES[props["id"]]
+        new: dict[str, Any] = {}
+        for key, value in props.items():
+            new[key] = value
+            if key == "name_en":
+                new["short_zh"], new["short_en"] = zh, en
+        f["properties"] = new
+
+
 def main() -> int:
     zones = build_zones()
     zone_geoms = {f["properties"]["id"]: f["geometry"] for f in zones}
     facilities = build_facilities(zone_geoms)
     cbz_gate = next(f for f in facilities if f["properties"]["id"] == "cbz_gate")["geometry"]
+    add_short_names(zones)
+    add_short_names(facilities)
     layers = {
         "zones": zones,
         "facilities": facilities,

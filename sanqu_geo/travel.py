@@ -1,0 +1,241 @@
+"""Travel times between places: zones and facilities joined to the graph, then the engine.
+
+Finds places by id or by Chinese or English name, turns them into access nodes with
+connector times, and asks the engine. Never reads the road network itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sanqu_geo import access, engine, layers
+from sanqu_geo.errors import LayerError, NetworkError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["find_place", "load_places", "place_isochrones", "place_od", "place_route"]
+
+_PLACE_LAYERS = ("facilities", "zones")
+_LABEL_COLUMNS = ("id", "name_zh", "name_en")
+
+
+def load_places(which: str | Path) -> gpd.GeoDataFrame:
+    """Return located places: ``"zones"``, ``"facilities"``, ``"all"`` or a user's file.
+
+    Parameters
+    ----------
+    which : str or path
+        A layer name, ``all`` (facilities and zones), or a file any of
+        :func:`sanqu_geo.layers.read_vector_file` reads, with an ``id`` column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``name_zh``, ``name_en``, geometry; features without a location are left out.
+    """
+    if str(which) == "all":
+        parts = [load_places(name) for name in _PLACE_LAYERS]
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
+    if str(which) in _PLACE_LAYERS:
+        gdf = layers.load_layer(str(which), located_only=True)
+    else:
+        gdf = layers.read_vector_file(which)
+        gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+        if "id" not in gdf.columns:
+            gdf["id"] = [f"p{i + 1}" for i in range(len(gdf))]
+    for column in ("name_zh", "name_en"):
+        if column not in gdf.columns:
+            gdf[column] = gdf["id"].astype(str)
+    for short, full in (("short_zh", "name_zh"), ("short_en", "name_en")):
+        if short not in gdf.columns:
+            gdf[short] = ""
+        gdf[short] = gdf[short].fillna("").astype(str)
+        gdf.loc[gdf[short].str.strip() == "", short] = gdf[full]
+    gdf["id"] = gdf["id"].astype(str)
+    extra = [c for c in ("kind", "zone") if c in gdf.columns]
+    return gdf[[*_LABEL_COLUMNS, "short_zh", "short_en", *extra, "geometry"]].reset_index(drop=True)
+
+
+def find_place(name: str) -> gpd.GeoDataFrame:
+    """Find one facility or zone by id, Chinese name or English name.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``airport``, ``哈尔滨西站`` or ``harbin west`` (case-insensitive, also a unique
+        part of a name).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A one-row frame.
+
+    Raises
+    ------
+    LayerError
+        When nothing or more than one place matches; the message lists close matches.
+    """
+    places = load_places("all")
+    wanted = name.strip().casefold()
+    labels = {
+        i: [str(places.at[i, c]).casefold() for c in (*_LABEL_COLUMNS, "short_zh", "short_en")]
+        for i in range(len(places))
+    }
+    exact = [i for i, values in labels.items() if wanted in values]
+    if len(exact) == 1:
+        return places.iloc[exact]
+    partial = [i for i, values in labels.items() if any(wanted in v for v in values)]
+    if len(exact) == 0 and len(partial) == 1:
+        return places.iloc[partial]
+    candidates = {v: i for i, values in labels.items() for v in values}
+    close = difflib.get_close_matches(wanted, list(candidates), n=5, cutoff=0.4)
+    hits = list(dict.fromkeys([*(exact or partial), *(candidates[c] for c in close)]))[:6]
+    suggestions = ", ".join(
+        f"{places.at[i, 'id']} ({places.at[i, 'name_zh']} / {places.at[i, 'name_en']})"
+        for i in hits
+    )
+    if exact or partial:
+        msg = f"place {name!r} matches more than one place: {suggestions}; use an id"
+    else:
+        msg = f"no place called {name!r}" + (
+            f"; close matches: {suggestions}"
+            if suggestions
+            else "; see `sanqu-geo layers show facilities`"
+        )
+    raise LayerError(msg)
+
+
+def _gates() -> gpd.GeoDataFrame:
+    facilities = layers.load_layer("facilities", located_only=True)
+    if "kind" not in facilities.columns:
+        return facilities.iloc[0:0]
+    return facilities[facilities["kind"] == "customs_gate"]
+
+
+def _access(G: nx.MultiDiGraph, places: gpd.GeoDataFrame) -> pd.DataFrame:
+    table = access.access_nodes(G, places, gates=_gates())
+    missing = set(places["id"]) - set(table["id"])
+    if missing:
+        msg = f"no access node for {', '.join(sorted(missing))}"
+        raise NetworkError(msg)
+    return table
+
+
+def place_od(
+    G: nx.MultiDiGraph,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    weight: str = "travel_time",
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Travel times between places: the best over their access nodes, with connectors.
+
+    ``time(o, d) = min over access nodes a of o, b of d of connector(a) + d(a, b) +
+    connector(b)``; a place to itself is 0.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph with travel times.
+    origins, destinations : geopandas.GeoDataFrame
+        Places with ``id`` (see :func:`load_places`).
+    weight : str
+        ``travel_time`` (seconds) or ``length`` (metres; connectors add their length).
+    progress : callable, optional
+        Called with (done, total) by the engine.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Seconds (or metres), indexed by origin id, one column per destination id.
+    """
+    a = _access(G, origins)
+    b = _access(G, destinations)
+    cost_a = (a["connector_s"] if weight == "travel_time" else a["distance_m"]).to_numpy()
+    cost_b = (b["connector_s"] if weight == "travel_time" else b["distance_m"]).to_numpy()
+    od = engine.od_matrix(G, list(a["node"]), list(b["node"]), weight=weight, progress=progress)
+    full = cost_a[:, None] + od.to_numpy() + cost_b[None, :]
+    o_ids, d_ids = list(origins["id"]), list(destinations["id"])
+    o_rows = [np.flatnonzero(a["id"].to_numpy() == i) for i in o_ids]
+    d_cols = [np.flatnonzero(b["id"].to_numpy() == i) for i in d_ids]
+    result = np.empty((len(o_ids), len(d_ids)))
+    for i, rows in enumerate(o_rows):
+        best_rows = full[rows].min(axis=0)
+        for j, cols in enumerate(d_cols):
+            result[i, j] = 0.0 if o_ids[i] == d_ids[j] else best_rows[cols].min()
+    return pd.DataFrame(result, index=pd.Index(o_ids, name="origin"), columns=d_ids)
+
+
+def place_route(
+    G: nx.MultiDiGraph, origin: gpd.GeoDataFrame, destination: gpd.GeoDataFrame
+) -> tuple[engine.Route, float, float]:
+    """The fastest route between two places, over their access nodes.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    origin, destination : geopandas.GeoDataFrame
+        One-row frames (see :func:`find_place`).
+
+    Returns
+    -------
+    (Route, float, float)
+        The route between the chosen access nodes, and the connector seconds at each end.
+    """
+    a = _access(G, origin)
+    b = _access(G, destination)
+    od = engine.od_matrix(G, list(a["node"]), list(b["node"]))
+    total = (
+        a["connector_s"].to_numpy()[:, None] + od.to_numpy() + b["connector_s"].to_numpy()[None, :]
+    )
+    i, j = np.unravel_index(np.argmin(total), total.shape)
+    if not np.isfinite(total[i, j]):
+        msg = f"{origin['id'].iloc[0]} cannot reach {destination['id'].iloc[0]} on this network"
+        raise NetworkError(msg)
+    found = engine.route(G, a["node"].iloc[i], b["node"].iloc[j])
+    return found, float(a["connector_s"].iloc[i]), float(b["connector_s"].iloc[j])
+
+
+def place_isochrones(
+    G: nx.MultiDiGraph, place: gpd.GeoDataFrame, minutes: list[float]
+) -> gpd.GeoDataFrame:
+    """Isochrones around a place, from its nearest access node.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    place : geopandas.GeoDataFrame
+        One-row frame.
+    minutes : list of float
+        Thresholds.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`sanqu_geo.engine.isochrones`, with the place's ``id``, ``name_zh`` and
+        ``name_en``; the connector time is subtracted from each threshold.
+    """
+    table = _access(G, place).sort_values("connector_s")
+    node, connector = table["node"].iloc[0], float(table["connector_s"].iloc[0])
+    usable = [m - connector / 60 for m in minutes]
+    if min(usable) <= 0:
+        msg = f"the connector to {place['id'].iloc[0]} alone takes {connector / 60:.1f} min"
+        raise NetworkError(msg)
+    iso = engine.isochrones(G, [node], usable)
+    iso["minutes"] = sorted(minutes)
+    for column in (*_LABEL_COLUMNS, "short_zh", "short_en"):
+        iso[column] = place[column].iloc[0]
+    return iso[
+        ["id", "name_zh", "name_en", "short_zh", "short_en", "minutes", "area_km2", "geometry"]
+    ]

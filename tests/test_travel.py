@@ -1,0 +1,130 @@
+"""Travel times between places on the embedded network, and the od / route / isochrones commands."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from sanqu_geo import access, layers, network, tables, travel
+from sanqu_geo.cli import main
+from sanqu_geo.errors import LayerError
+
+
+@pytest.fixture(scope="module")
+def trunk() -> nx.MultiDiGraph:
+    return network.load_network("trunk")
+
+
+def test_find_place_by_id_chinese_and_english_names() -> None:
+    assert travel.find_place("harbin_west")["id"].iloc[0] == "harbin_west"
+    assert travel.find_place("哈尔滨西站")["id"].iloc[0] == "harbin_west"
+    assert travel.find_place("Harbin West")["id"].iloc[0] == "harbin_west"
+    assert travel.find_place("临空经济区")["id"].iloc[0] == "airport_zone"
+
+
+def test_unknown_place_lists_close_matches() -> None:
+    with pytest.raises(LayerError, match=r"no place called 'harbin wset'.*harbin_west"):
+        travel.find_place("harbin wset")
+
+
+def test_place_od_equals_brute_force_over_access_nodes(trunk: nx.MultiDiGraph) -> None:
+    zones = travel.load_places("zones")
+    facilities = travel.load_places("facilities")
+    od = travel.place_od(trunk, zones, facilities)
+    gates = layers.load_layer("facilities", located_only=True)
+    gates = gates[gates["kind"] == "customs_gate"]
+    za = access.access_nodes(trunk, zones, gates=gates)
+    fa = access.access_nodes(trunk, facilities, gates=gates)
+    for zid in ["ftz_harbin", "airport_zone", "cbz_phase1"]:
+        for fid in ["airport", "harbin_west", "container_station"]:
+            best = np.inf
+            for a in za[za["id"] == zid].itertuples():
+                dist = nx.single_source_dijkstra_path_length(trunk, a.node, weight="travel_time")
+                for b in fa[fa["id"] == fid].itertuples():
+                    best = min(best, a.connector_s + dist.get(b.node, np.inf) + b.connector_s)
+            assert od.loc[zid, fid] == pytest.approx(best, abs=1e-6)
+    assert np.isfinite(od.to_numpy()).all()
+
+
+def test_key_links_are_plausible(trunk: nx.MultiDiGraph) -> None:
+    """Straight-line distances (harbin-facts §5) set a floor: no trip is faster than 100 km/h
+    straight; and none of the plan's key links should take over 75 minutes by car."""
+    facilities = travel.load_places("facilities").set_index("id")
+    od = travel.place_od(trunk, facilities.reset_index(), facilities.reset_index())
+    pts = gpd.GeoSeries(facilities.geometry, crs=4326).to_crs("EPSG:4551")
+    for a, b in [
+        ("harbin_station", "airport"),
+        ("harbin_west", "airport"),
+        ("container_station", "airport"),
+    ]:
+        straight_km = pts[a].distance(pts[b]) / 1000
+        minutes = od.loc[a, b] / 60
+        assert straight_km / 100 * 60 < minutes < 75
+
+
+def test_minutes_table_and_files(trunk: nx.MultiDiGraph, tmp_path: Path) -> None:
+    zones = travel.load_places("zones")
+    seconds = travel.place_od(trunk, zones, zones)
+    table = tables.minutes_table(seconds, zones, zones)
+    assert "自贸区哈尔滨片区 FTZ Harbin" in table.index
+    assert table.loc["自贸区哈尔滨片区 FTZ Harbin", "自贸区哈尔滨片区 FTZ Harbin"] == 0
+    for suffix in (".csv", ".xlsx", ".parquet", ".md"):
+        path = tables.write_table(table, tmp_path / f"od{suffix}")
+        assert path.stat().st_size > 0
+    book = openpyxl.load_workbook(tmp_path / "od.xlsx")
+    sheet = book.active
+    assert sheet.cell(1, 2).value == table.columns[0]
+    assert sheet.cell(2, 2).value == pytest.approx(table.iloc[0, 0])
+    back = pd.read_csv(tmp_path / "od.csv", index_col=0, encoding="utf-8-sig")
+    np.testing.assert_allclose(back.to_numpy(), table.to_numpy())
+
+
+def test_od_cli_prints_and_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "od.xlsx"
+    assert main(["od", "--from", "zones", "--to", "facilities", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "太平机场" in text and "Taiping" in text and "embedded trunk" in text
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet.max_row == 1 + len(travel.load_places("zones"))
+
+
+def test_route_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "route.geojson"
+    assert main(["route", "--from", "哈尔滨站", "--to", "airport_t2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "min 分钟" in text and "km" in text
+    line = gpd.read_file(out)
+    assert line.geometry.iloc[0].geom_type == "LineString"
+    assert 20 < line["minutes"].iloc[0] < 60
+
+
+def test_route_cli_unknown_name_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["route", "--from", "airprot", "--to", "harbin_west"]) == 2
+    err = capsys.readouterr().err
+    assert "close matches" in err and "airport" in err
+
+
+def test_isochrones_cli(tmp_path: Path) -> None:
+    out = tmp_path / "iso.geojson"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert (
+            main(
+                ["isochrones", "--from", "inland_port_hub", "--minutes", "15,30", "--out", str(out)]
+            )
+            == 0
+        )
+    iso = gpd.read_file(out)
+    assert list(iso["minutes"]) == [15, 30]
+    assert iso["area_km2"].iloc[0] < iso["area_km2"].iloc[1]
+    hub = travel.find_place("inland_port_hub").geometry.iloc[0]
+    assert (
+        iso.geometry.iloc[0].buffer(1e-6).contains(hub) or iso.geometry.iloc[0].distance(hub) < 0.02
+    )
