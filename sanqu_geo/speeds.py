@@ -135,7 +135,8 @@ def get_profile(name: str) -> dict[str, Any]:
         raise SettingsError(msg) from None
 
 
-def _lookup(table: dict[str, float], highway: str) -> float | None:
+def profile_value(table: dict[str, float], highway: str) -> float | None:
+    """Look up a profile table (``factor`` or ``cap_kph``) by road class, else its ``default``."""
     if highway in table:
         return float(table[highway])
     if "default" in table:
@@ -173,10 +174,10 @@ def add_speeds(G: nx.MultiDiGraph, *, profile: str = "car") -> nx.MultiDiGraph:
             if raw is not None and str(raw).strip().lower() not in _NO_LIMIT:
                 junk[str(raw)] = junk.get(str(raw), 0) + 1
             speed = class_speed_kph(data.get("highway", ""))
-        cap = _lookup(prof["cap_kph"], highway)
+        cap = profile_value(prof["cap_kph"], highway)
         if cap is not None:
             speed = min(speed, cap)
-        speed *= _lookup(prof["factor"], highway) or 1.0
+        speed *= profile_value(prof["factor"], highway) or 1.0
         data["speed_kph"] = round(speed, 3)
         data["travel_time"] = float(data["length"]) / (speed / 3.6)
     if junk:

@@ -549,7 +549,7 @@ ROADS: tuple[Road, ...] = (
         "Old Airport Road",
         "",
         "primary",
-        80,
+        60,
         (
             "零公里立交",
             (126.5370, 45.7180),
@@ -573,7 +573,8 @@ ROADS: tuple[Road, ...] = (
         ),
         "harbin-facts §7 (老机场路 rebuilt 2010: 24.4 km from the 机场高速零公里立交 to "
         "公安培训中心; the second-passage viaduct follows it past 富山屯, 皮革城 and 天平路); "
-        "class-1 highway 80 km/h (harbin-facts §11); indicative",
+        "class-1 highway at grade with signalised junctions: 60 km/h, the low end of the "
+        "facts' 60–80 (harbin-facts §11); indicative",
         "runs south-east of the airport expressway; crosses the G1001 ring without an "
         "interchange (interchange only reserved, harbin-facts §7); the 迎宾路高架 (airport "
         "second passage) above it is a project, not part of this network",

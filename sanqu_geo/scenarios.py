@@ -1,0 +1,736 @@
+"""Corridor options and scenarios: proposed lines spliced into a road graph at their interchanges.
+
+A corridor joins the network only at its interchanges (on a node, on an edge that is split, or
+off the network through a reported connector), never at every road it crosses. Applying a
+scenario returns a new graph; the base graph is never changed. Reads scenario TOML files only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import math
+import tomllib
+import weakref
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import Geod, Transformer
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString, Point
+
+from sanqu_geo import layers, settings, speeds
+from sanqu_geo.errors import DataSourceError, ScenarioError
+from sanqu_geo.resources import data_file
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CORRIDOR_KINDS",
+    "Corridor",
+    "Option",
+    "Scenario",
+    "SplicePlan",
+    "apply",
+    "load_scenario",
+    "plan_splice",
+]
+
+_GEOD = Geod(ellps="WGS84")
+
+#: Corridor kinds and the road class whose profile factors and caps apply to them.
+CORRIDOR_KINDS: dict[str, str] = {
+    "expressway": "motorway",
+    "urban_expressway": "trunk",
+    "arterial": "primary",
+    "rail_art": "rail_art",
+}
+
+#: Indicative construction cost per km (yuan) by corridor kind, used when a corridor states
+#: no cost. The urban-expressway figure is the airport second passage phase 1: 35.7 亿 for
+#: 20.44 km (harbin-facts §7); the others are of the usual order for Chinese projects.
+cost_per_km_yuan: dict[str, float] = {
+    "expressway": 1.0e8,
+    "urban_expressway": 1.75e8,
+    "arterial": 0.5e8,
+    "rail_art": 0.3e8,
+}
+
+#: An interchange within this distance (m) of a node joins that node.
+node_tolerance_m: float = 50.0
+
+#: An interchange within this distance (m) of an edge splits that edge.
+edge_tolerance_m: float = 300.0
+
+#: Beyond this distance (m) from any road an interchange cannot be joined.
+max_connector_m: float = 3000.0
+
+#: Speed (km/h) of a connector from an interchange off the network to the nearest node.
+connector_speed_kph: float = 40.0
+
+_VEHICLES = ("all", "freight", "passenger")
+
+
+@dataclasses.dataclass(frozen=True)
+class Corridor:
+    """A proposed line.
+
+    Attributes
+    ----------
+    id : str
+        Identifier (an embedded project id, or a new one).
+    title_zh, title_en : str
+        Names.
+    kind : str
+        One of :data:`CORRIDOR_KINDS`.
+    geometry : shapely.LineString
+        The alignment, WGS-84.
+    interchanges : tuple of shapely.Point
+        Where it joins the network (for rail/ART: its stops).
+    design_speed_kph : float
+        Design (or operating) speed.
+    lanes : int or None
+        Lanes.
+    access_time_s : float
+        For rail/ART: time to board at a stop (walking, waiting), added on boarding.
+    vehicles : str
+        ``all``, ``freight`` (a freight-only road: used by the truck profile only) or
+        ``passenger`` (rail/ART: not used by the truck profile).
+    cost_yuan : float or None
+        Construction cost; None uses :data:`cost_per_km_yuan`.
+    phase, item : str, int or None
+        Plan phase and item number.
+    """
+
+    id: str
+    title_zh: str
+    title_en: str
+    kind: str
+    geometry: LineString
+    interchanges: tuple[Point, ...]
+    design_speed_kph: float
+    lanes: int | None = None
+    access_time_s: float = 0.0
+    vehicles: str = "all"
+    cost_yuan: float | None = None
+    phase: str | None = None
+    item: int | None = None
+
+    @property
+    def length_m(self) -> float:
+        """Geodesic length in metres."""
+        return float(_GEOD.geometry_length(self.geometry))
+
+    @property
+    def cost(self) -> float:
+        """Construction cost in yuan (stated, or by kind and length)."""
+        if self.cost_yuan is not None:
+            return float(self.cost_yuan)
+        return cost_per_km_yuan[self.kind] * self.length_m / 1000.0
+
+    def usable_by(self, profile: str) -> bool:
+        """Whether vehicles of a profile may use the corridor."""
+        truck = profile == "truck" or speeds.get_profile(profile).get("respect_bans", False)
+        if self.vehicles == "freight":
+            return truck
+        if self.vehicles == "passenger":
+            return not truck
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One alternative: a set of corridors built together."""
+
+    id: str
+    group: str
+    title_zh: str
+    title_en: str
+    corridors: tuple[Corridor, ...]
+    profile: str | None = None
+
+    @property
+    def cost(self) -> float:
+        """Total construction cost in yuan."""
+        return sum(c.cost for c in self.corridors)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A base network, a profile and groups of alternative options."""
+
+    name_zh: str
+    name_en: str
+    network: str
+    profile: str
+    options: tuple[Option, ...]
+    path: str = ""
+
+    @property
+    def groups(self) -> dict[str, list[Option]]:
+        """Options by group, in file order."""
+        out: dict[str, list[Option]] = {}
+        for option in self.options:
+            out.setdefault(option.group, []).append(option)
+        return out
+
+
+# --------------------------------------------------------------------------- reading
+
+_SCENARIO_KEYS = {"name_zh", "name_en", "network", "profile"}
+_GROUP_KEYS = {"id", "title_zh", "title_en", "profile", "option"}
+_OPTION_KEYS = {"id", "title_zh", "title_en", "corridors", "profile"}
+_CORRIDOR_KEYS = {
+    "title_zh",
+    "title_en",
+    "kind",
+    "coordinates",
+    "interchanges",
+    "design_speed_kph",
+    "lanes",
+    "access_time_s",
+    "vehicles",
+    "cost_yuan",
+    "phase",
+    "item",
+    "project",
+}
+
+
+def default_scenario_path() -> Path:
+    """The plan's own scenario file, ``data/projects/scenarios.toml``."""
+    return data_file("projects/scenarios.toml")
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read a scenario TOML file (default: the plan's own).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The file.
+
+    Returns
+    -------
+    Scenario
+        The scenario, with every corridor resolved (embedded projects by id).
+
+    Raises
+    ------
+    ScenarioError
+        With one line naming the file, the option or corridor, and the field.
+    """
+    path = Path(path) if path is not None else default_scenario_path()
+    if not path.is_file():
+        msg = f"{path}: scenario file not found"
+        raise DataSourceError(msg)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: not valid TOML: {exc}"
+        raise ScenarioError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not a UTF-8 text file"
+        raise ScenarioError(msg) from exc
+    where = str(path)
+    _check_keys(data, {"scenario", "group", "corridor"}, where)
+    head = data.get("scenario", {})
+    _check_keys(head, _SCENARIO_KEYS, f"{where}: [scenario]")
+    profile = str(head.get("profile", "car"))
+    _check_profile(profile, f"{where}: [scenario] profile")
+    definitions = data.get("corridor", {})
+    if not isinstance(definitions, dict):
+        msg = f"{where}: [corridor] must be tables named by corridor id"
+        raise ScenarioError(msg)
+    corridors = {
+        cid: _corridor(cid, spec, f"{where}: corridor {cid!r}") for cid, spec in definitions.items()
+    }
+    options = []
+    groups = data.get("group", [])
+    if not groups:
+        msg = f"{where}: no [[group]] of options"
+        raise ScenarioError(msg)
+    seen: set[str] = set()
+    for g in groups:
+        gid = str(g.get("id", ""))
+        gwhere = f"{where}: group {gid!r}"
+        _check_keys(g, _GROUP_KEYS, gwhere)
+        if not gid:
+            msg = f"{where}: a [[group]] has no id"
+            raise ScenarioError(msg)
+        for o in g.get("option", []):
+            oid = str(o.get("id", ""))
+            owhere = f"{where}: option {oid!r}"
+            _check_keys(o, _OPTION_KEYS, owhere)
+            if not oid or oid in seen:
+                msg = f"{owhere}: every option needs a unique id"
+                raise ScenarioError(msg)
+            seen.add(oid)
+            names = o.get("corridors", [])
+            if not names:
+                msg = f"{owhere}: field 'corridors' is empty; name at least one corridor"
+                raise ScenarioError(msg)
+            unknown = [n for n in names if n not in corridors]
+            if unknown:
+                msg = f"{owhere}: field 'corridors': unknown corridor(s) {', '.join(unknown)}; define them as [corridor.ID]"
+                raise ScenarioError(msg)
+            oprofile = o.get("profile", g.get("profile"))
+            if oprofile is not None:
+                _check_profile(str(oprofile), f"{owhere}: field 'profile'")
+            options.append(
+                Option(
+                    oid,
+                    gid,
+                    str(o.get("title_zh", oid)),
+                    str(o.get("title_en", oid)),
+                    tuple(corridors[n] for n in names),
+                    str(oprofile) if oprofile else None,
+                )
+            )
+    return Scenario(
+        str(head.get("name_zh", path.stem)),
+        str(head.get("name_en", path.stem)),
+        str(head.get("network", "trunk")),
+        profile,
+        tuple(options),
+        str(path),
+    )
+
+
+def _check_keys(table: Any, allowed: set[str], where: str) -> None:
+    if not isinstance(table, dict):
+        msg = f"{where}: must be a table"
+        raise ScenarioError(msg)
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        msg = (
+            f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+        raise ScenarioError(msg)
+
+
+def _check_profile(name: str, where: str) -> None:
+    if name not in settings.profiles:
+        msg = f"{where}: unknown profile {name!r}; use one of {', '.join(settings.profiles)}"
+        raise ScenarioError(msg)
+
+
+def _number(
+    spec: dict, field: str, where: str, *, default: Any = None, positive: bool = True
+) -> Any:
+    value = spec.get(field, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        msg = f"{where}: field {field!r}: {value!r} is not a number"
+        raise ScenarioError(msg)
+    if (positive and value <= 0) or value < 0:
+        msg = f"{where}: field {field!r}: {value!r} must be {'positive' if positive else 'zero or more'}"
+        raise ScenarioError(msg)
+    return value
+
+
+def _points(value: Any, field: str, where: str) -> list[tuple[float, float]]:
+    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        msg = f"{where}: field {field!r} must be a list of [lon, lat] pairs"
+        raise ScenarioError(msg)
+    try:
+        pts = [(float(x), float(y)) for x, y in value]
+    except (TypeError, ValueError):
+        msg = f"{where}: field {field!r} holds values that are not numbers"
+        raise ScenarioError(msg) from None
+    for x, y in pts:
+        w, s, e, n = settings.harbin_bbox
+        if not (w <= x <= e and s <= y <= n):
+            hint = " (lat, lon swapped?)" if (w <= y <= e and s <= x <= n) else ""
+            msg = f"{where}: field {field!r}: point [{x}, {y}] is far from Harbin{hint}; give [lon, lat] in WGS-84"
+            raise ScenarioError(msg)
+    return pts
+
+
+def _corridor(cid: str, spec: Any, where: str) -> Corridor:
+    _check_keys(spec, _CORRIDOR_KEYS, where)
+    project = _project(str(spec.get("project", cid)))
+    kind = str(spec.get("kind", project.get("kind", "") if project else ""))
+    if kind not in CORRIDOR_KINDS:
+        msg = f"{where}: field 'kind': {kind!r} is not one of {', '.join(CORRIDOR_KINDS)}"
+        raise ScenarioError(msg)
+    if "coordinates" in spec:
+        coords = _points(spec["coordinates"], "coordinates", where)
+    elif project is not None and project.get("geometry") is not None:
+        coords = list(project["geometry"].coords)
+    else:
+        msg = f"{where}: field 'coordinates' is missing and no embedded project {cid!r} has a line"
+        raise ScenarioError(msg)
+    if len(coords) < 2 or len(set(coords)) < 2:
+        msg = f"{where}: field 'coordinates': a corridor needs at least two distinct points"
+        raise ScenarioError(msg)
+    line = LineString(coords)
+    stops = _points(
+        spec.get("interchanges", [list(coords[0]), list(coords[-1])]), "interchanges", where
+    )
+    if len(stops) < 2:
+        msg = f"{where}: field 'interchanges': a corridor needs at least two interchanges"
+        raise ScenarioError(msg)
+    speed = _number(
+        spec, "design_speed_kph", where, default=(project or {}).get("design_speed_kph")
+    )
+    if speed is None:
+        msg = f"{where}: field 'design_speed_kph' is missing"
+        raise ScenarioError(msg)
+    vehicles = str(spec.get("vehicles", "passenger" if kind == "rail_art" else "all"))
+    if vehicles not in _VEHICLES:
+        msg = f"{where}: field 'vehicles': {vehicles!r} is not one of {', '.join(_VEHICLES)}"
+        raise ScenarioError(msg)
+    lanes = _number(spec, "lanes", where, default=(project or {}).get("lanes"))
+    item = spec.get("item", (project or {}).get("item"))
+    return Corridor(
+        id=cid,
+        title_zh=str(spec.get("title_zh", (project or {}).get("title_zh", cid))),
+        title_en=str(spec.get("title_en", (project or {}).get("title_en", cid))),
+        kind=kind,
+        geometry=line,
+        interchanges=tuple(Point(p) for p in stops),
+        design_speed_kph=float(speed),
+        lanes=int(lanes) if lanes is not None else None,
+        access_time_s=float(_number(spec, "access_time_s", where, default=0.0, positive=False)),
+        vehicles=vehicles,
+        cost_yuan=_number(spec, "cost_yuan", where),
+        phase=spec.get("phase", (project or {}).get("phase")),
+        item=int(item) if item is not None and item == item else None,
+    )
+
+
+def _project(pid: str) -> dict[str, Any] | None:
+    projects = layers.load_layer("projects")
+    match = projects[projects["id"].astype(str) == pid]
+    if match.empty:
+        return None
+    row = match.iloc[0]
+    out = {k: row[k] for k in projects.columns if k != "geometry"}
+    geom = match.geometry.iloc[0]
+    out["geometry"] = geom if isinstance(geom, LineString) else None
+    for k, v in list(out.items()):
+        if isinstance(v, float) and math.isnan(v):
+            out[k] = None
+    return out
+
+
+# --------------------------------------------------------------------------- splicing
+
+
+@dataclasses.dataclass
+class SplicePlan:
+    """What splicing corridors into a graph does, before it is done.
+
+    Attributes
+    ----------
+    new_nodes : dict
+        ``node -> (x, y)`` of every node added (corridor nodes, split points).
+    new_edges : list
+        ``(u, v, attrs)`` of every edge added.
+    split_edges : list
+        ``(u, v, key, point_node)``: base edges cut in two at a new node.
+    anchors : list
+        Base-graph nodes where the new structure touches the base graph.
+    report : list of dict
+        One record per interchange: corridor, interchange number, how it joined, distance.
+    """
+
+    new_nodes: dict[Any, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    new_edges: list[tuple[Any, Any, dict[str, Any]]] = dataclasses.field(default_factory=list)
+    split_edges: list[tuple[Any, Any, Any, Any]] = dataclasses.field(default_factory=list)
+    anchors: list[Any] = dataclasses.field(default_factory=list)
+    report: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def _corridor_speed(corridor: Corridor, profile: str, scale: float) -> float:
+    highway = CORRIDOR_KINDS[corridor.kind]
+    prof = speeds.get_profile(profile)
+    speed = corridor.design_speed_kph
+    if corridor.kind != "rail_art":
+        cap = speeds.profile_value(prof["cap_kph"], highway)
+        if cap is not None:
+            speed = min(speed, cap)
+        speed *= speeds.profile_value(prof["factor"], highway) or 1.0
+    return speed * scale
+
+
+def plan_splice(
+    G: nx.MultiDiGraph,
+    corridors: tuple[Corridor, ...] | list[Corridor],
+    *,
+    profile: str = "car",
+    speed_scale: float = 1.0,
+) -> SplicePlan:
+    """Work out how corridors join a graph, without changing it.
+
+    Each interchange is projected onto its corridor. It joins the base graph at a node
+    within :data:`node_tolerance_m`, else by splitting the nearest edge within
+    :data:`edge_tolerance_m`, else through a connector to the nearest node within
+    :data:`max_connector_m` (reported). Corridors the profile may not use are skipped.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Base graph (WGS-84) with ``travel_time`` and ``length``.
+    corridors : sequence of Corridor
+        The corridors.
+    profile : str
+        Travel-time profile (factors and caps by the corridor's road class).
+    speed_scale : float
+        Multiplies corridor speeds (for sensitivity runs).
+
+    Returns
+    -------
+    SplicePlan
+        The nodes and edges to add and the edges to split.
+
+    Raises
+    ------
+    ScenarioError
+        When an interchange lies further than :data:`max_connector_m` from the network.
+    """
+    plan = SplicePlan()
+    to_metric = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+    node_ids = np.array(list(G.nodes), dtype=object)
+    nxy = np.column_stack(
+        to_metric.transform(
+            np.array([G.nodes[n]["x"] for n in node_ids]),
+            np.array([G.nodes[n]["y"] for n in node_ids]),
+        )
+    )
+    tree = cKDTree(nxy)
+    next_id = _next_node_id(G)
+    split_done: dict[tuple[Any, Any, Any], Any] = {}
+    for corridor in corridors:
+        if not corridor.usable_by(profile):
+            logger.info(
+                "%s is not used by profile %s (vehicles=%s)",
+                corridor.id,
+                profile,
+                corridor.vehicles,
+            )
+            continue
+        speed = _corridor_speed(corridor, profile, speed_scale)
+        line = corridor.geometry
+        # Interchanges in order along the line; the corridor runs between the outermost ones.
+        positions = sorted((line.project(p), i, p) for i, p in enumerate(corridor.interchanges))
+        corridor_nodes = []
+        for along, number, _point in positions:
+            on_line = line.interpolate(along)
+            cnode = next_id
+            next_id += 1
+            plan.new_nodes[cnode] = (on_line.x, on_line.y)
+            corridor_nodes.append((along, cnode))
+            link, base_anchors, method, distance, next_id = _join(
+                G, plan, tree, node_ids, to_metric, on_line, corridor, number, split_done, next_id
+            )
+            plan.anchors.extend(base_anchors)
+            plan.report.append(
+                {
+                    "corridor": corridor.id,
+                    "interchange": number + 1,
+                    "method": method,
+                    "distance_m": round(distance, 1),
+                    "node": link,
+                }
+            )
+            _link(plan, corridor, cnode, link, distance if method == "connector" else 0.0)
+        for (a_along, a), (b_along, b) in itertools.pairwise(corridor_nodes):
+            if b_along - a_along <= 0:
+                continue
+            piece = shapely.ops.substring(line, a_along, b_along)
+            length = float(_GEOD.geometry_length(piece))
+            attrs = {
+                "highway": CORRIDOR_KINDS[corridor.kind],
+                "name": corridor.title_zh,
+                "name_en": corridor.title_en,
+                "ref": corridor.id,
+                "corridor": corridor.id,
+                "length": length,
+                "speed_kph": round(speed, 3),
+                "travel_time": length / (speed / 3.6),
+                "oneway": False,
+                "lanes": corridor.lanes,
+            }
+            plan.new_edges.append((a, b, {**attrs, "geometry": piece}))
+            plan.new_edges.append((b, a, {**attrs, "geometry": piece.reverse(), "reversed": True}))
+    plan.anchors = list(dict.fromkeys(plan.anchors))
+    return plan
+
+
+def _next_node_id(G: nx.MultiDiGraph) -> int:
+    ints = [n for n in G.nodes if isinstance(n, int | np.integer)]
+    return (max(ints) + 1) if ints else 1
+
+
+def _node_id(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _join(G, plan, tree, node_ids, to_metric, point, corridor, number, split_done, next_id):
+    """Join one interchange point to the base graph.
+
+    Returns (node the corridor links to, base anchor nodes, method, distance m, next free id).
+    """
+    px, py = to_metric.transform(point.x, point.y)
+    distance, index = tree.query([px, py])
+    nearest = _node_id(node_ids[index])
+    if distance <= node_tolerance_m:
+        return nearest, [nearest], "on node", float(distance), next_id
+    edge = _nearest_edge(G, point, to_metric, (px, py))
+    if edge is not None and edge[3] <= edge_tolerance_m:
+        u, v, key, dist_m, frac = edge
+        geom = _edge_geometry(G, u, v, key)
+        at = geom.interpolate(frac, normalized=True)
+        split_key = (round(at.x, 7), round(at.y, 7))
+        if split_key in split_done:
+            p, anchors = split_done[split_key]
+            return p, anchors, "on edge (split)", dist_m, next_id
+        p = next_id
+        next_id += 1
+        plan.new_nodes[p] = (at.x, at.y)
+        anchors = []
+        for a, b, k in _both_directions(G, u, v, key):
+            data = G.edges[a, b, k]
+            f = frac if (a, b) == (u, v) else 1 - frac
+            g = _edge_geometry(G, a, b, k)
+            first = shapely.ops.substring(g, 0, f, normalized=True)
+            second = shapely.ops.substring(g, f, 1, normalized=True)
+            for x, y, part, share in ((a, p, first, f), (p, b, second, 1 - f)):
+                attrs = {k2: v2 for k2, v2 in data.items() if k2 != "geometry"}
+                attrs["length"] = float(data["length"]) * share
+                attrs["travel_time"] = float(data["travel_time"]) * share
+                attrs["geometry"] = part
+                plan.new_edges.append((x, y, attrs))
+            plan.split_edges.append((a, b, k, p))
+            anchors.extend([a, b])
+        anchors = list(dict.fromkeys(anchors))
+        split_done[split_key] = (p, anchors)
+        return p, anchors, "on edge (split)", dist_m, next_id
+    if distance <= max_connector_m:
+        return nearest, [nearest], "connector", float(distance), next_id
+    msg = (
+        f"corridor {corridor.id!r}: interchange {number + 1} at [{point.x:.5f}, {point.y:.5f}] is "
+        f"{distance / 1000:.1f} km from the network (limit {max_connector_m / 1000:.1f} km); move it "
+        "onto a road or use a network that reaches it"
+    )
+    raise ScenarioError(msg)
+
+
+def _edge_geometry(G, u, v, k) -> LineString:
+    geom = G.edges[u, v, k].get("geometry")
+    if geom is None:
+        geom = LineString([(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])])
+    return geom
+
+
+def _both_directions(G, u, v, key):
+    out = [(u, v, key)]
+    if G.has_edge(v, u):
+        here = G.edges[u, v, key]
+        for k, data in G[v][u].items():
+            if abs(float(data.get("length", 0)) - float(here.get("length", 0))) < 1e-6:
+                out.append((v, u, k))
+                break
+    return out
+
+
+_EDGE_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _edge_index(
+    G: nx.MultiDiGraph,
+) -> tuple[list[tuple[Any, Any, Any]], np.ndarray, shapely.STRtree]:
+    cached = _EDGE_INDEX.get(G)
+    if cached is not None and len(cached[0]) == G.number_of_edges():
+        return cached
+    keys = list(G.edges(keys=True))
+    geoms = np.array([_edge_geometry(G, u, v, k) for u, v, k in keys], dtype=object)
+    cached = (keys, geoms, shapely.STRtree(geoms))
+    _EDGE_INDEX[G] = cached
+    return cached
+
+
+def _nearest_edge(G, point, to_metric, pxy):
+    """The nearest edge to a point: (u, v, key, distance_m, fraction along), or None."""
+    keys, geoms, tree = _edge_index(G)
+    radius_deg = edge_tolerance_m / 70_000.0
+    window = shapely.box(
+        point.x - radius_deg, point.y - radius_deg, point.x + radius_deg, point.y + radius_deg
+    )
+    best = None
+    for i in tree.query(window):
+        geom = geoms[i]
+        frac = geom.project(point, normalized=True)
+        at = geom.interpolate(frac, normalized=True)
+        ax, ay = to_metric.transform(at.x, at.y)
+        d = math.hypot(ax - pxy[0], ay - pxy[1])
+        if best is None or d < best[3]:
+            best = (*keys[i], d, frac)
+    if best is None or best[4] <= 0.0 or best[4] >= 1.0:
+        return None
+    return best
+
+
+def _link(plan: SplicePlan, corridor: Corridor, cnode: Any, anchor: Any, distance: float) -> None:
+    """Connect a corridor node to its anchor (a zero-length link, or a connector)."""
+    length = max(distance, 0.0)
+    connector_s = length / (connector_speed_kph / 3.6)
+    board = corridor.access_time_s if corridor.kind == "rail_art" else 0.0
+    base = {
+        "highway": "connector",
+        "name": f"{corridor.title_zh} 匝道",
+        "corridor": corridor.id,
+        "length": length,
+        "oneway": True,
+    }
+    plan.new_edges.append((anchor, cnode, {**base, "travel_time": connector_s + board}))
+    plan.new_edges.append((cnode, anchor, {**base, "travel_time": connector_s}))
+
+
+def apply(
+    G: nx.MultiDiGraph,
+    corridors: tuple[Corridor, ...] | list[Corridor] | Option,
+    *,
+    profile: str | None = None,
+    speed_scale: float = 1.0,
+) -> nx.MultiDiGraph:
+    """Return a new graph with corridors spliced in; ``G`` is not changed.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Base graph with ``travel_time``.
+    corridors : Option or sequence of Corridor
+        What to build.
+    profile : str, optional
+        Profile for corridor speeds (default: the graph's ``profile``).
+    speed_scale : float
+        Multiplies corridor speeds.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A new graph: new nodes carry ``x``/``y``, new edges ``corridor``; split edges are
+        replaced by their two halves. Graph attribute ``scenario`` lists the corridors.
+    """
+    items = corridors.corridors if isinstance(corridors, Option) else tuple(corridors)
+    profile = profile or G.graph.get("profile", "car")
+    plan = plan_splice(G, items, profile=profile, speed_scale=speed_scale)
+    H = G.copy()
+    for node, (x, y) in plan.new_nodes.items():
+        H.add_node(node, x=x, y=y)
+    for u, v, k, _ in plan.split_edges:
+        if H.has_edge(u, v, k):
+            H.remove_edge(u, v, k)
+    for u, v, attrs in plan.new_edges:
+        H.add_edge(u, v, **attrs)
+    H.graph["scenario"] = ", ".join(c.id for c in items)
+    H.graph["splice_report"] = plan.report
+    return H
