@@ -132,3 +132,201 @@ def _md_cell(value) -> str:
     if isinstance(value, float):
         return "∞" if np.isinf(value) else f"{value:.1f}"
     return str(value).replace("|", "\\|")
+
+
+#: Bilingual headers of the comparison tables, by column name.
+HEADERS: dict[str, str] = {
+    "rank": "排名 Rank",
+    "rank_in_group": "组内排名 Rank in group",
+    "group": "方案组 Group",
+    "option": "方案 Option",
+    "option_zh": "方案名称 Option name",
+    "title_zh": "方案名称 Name (zh)",
+    "title_en": "Option name (en)",
+    "profile": "出行方案 Profile",
+    "length_km": "长度(公里) Length km",
+    "cost_yi_yuan": "投资(亿元) Cost 100M yuan",
+    "key_links_mean_saved_min": "关键通道平均节省(分钟) Key links mean saved min",
+    "key_links_max_saved_min": "关键通道最大节省(分钟) Key links max saved min",
+    "all_pairs_mean_saved_min": "全部点对平均节省(分钟) All pairs mean saved min",
+    "all_pairs_max_saved_min": "全部点对最大节省(分钟) All pairs max saved min",
+    "pairs_improved": "改善点对数 Pairs improved",
+    "pairs_total": "点对总数 Pairs",
+    "cost_yi_per_min_saved": "每分钟节省投资(亿元) Cost per minute saved",
+    "used_by_profile": "该方案可用 Usable by profile",
+    "vehicle_hours_saved_per_day": "日节省车小时 Vehicle-hours saved per day",
+    "link": "通道 Link",
+    "link_zh": "通道 Link (zh)",
+    "link_en": "Link (en)",
+    "from": "起点 From",
+    "to": "终点 To",
+    "from_zh": "起点 From (zh)",
+    "to_zh": "终点 To (zh)",
+    "from_en": "From (en)",
+    "to_en": "To (en)",
+    "before_min": "现状(分钟) Before min",
+    "after_min": "方案后(分钟) After min",
+    "saved_min": "节省(分钟) Saved min",
+    "place": "地点 Place",
+    "place_zh": "地点 Place (zh)",
+    "minutes": "时间(分钟) Minutes",
+    "before_km2": "现状面积(km²) Before km²",
+    "after_km2": "方案后面积(km²) After km²",
+    "gained_km2": "增加面积(km²) Gained km²",
+    "run": "敏感性测试 Run",
+    "run_zh": "测试说明 Run (zh)",
+    "baseline_rank": "基准排名 Baseline rank",
+    "rank_holds": "排名不变 Rank holds",
+    "corridor": "通道 Corridor",
+    "interchange": "互通序号 Interchange",
+    "method": "接入方式 Joined",
+    "distance_m": "接入距离(米) Distance m",
+    "node": "节点 Node",
+}
+
+
+def bilingual_headers(table: pd.DataFrame) -> pd.DataFrame:
+    """Rename columns to their bilingual headers (unknown columns keep their names)."""
+    return table.rename(columns={c: HEADERS.get(c, c) for c in table.columns})
+
+
+_COMPARISON_TABLES = (
+    ("summary", "方案排名 Ranking"),
+    ("key_links", "关键通道 Key links"),
+    ("zone_pairs", "区域间 Zone pairs"),
+    ("isochrones", "等时圈 Isochrones"),
+    ("sensitivity", "敏感性 Sensitivity"),
+    ("splices", "接入点 Interchanges"),
+)
+
+
+def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
+    """Write a corridor comparison: one CSV per table, one XLSX, and a Markdown summary.
+
+    The folder is filled atomically: files appear only when all are written.
+
+    Parameters
+    ----------
+    comparison : sanqu_geo.compare.Comparison
+        The tables.
+    out_dir : path-like
+        Output folder (created; an existing comparison in it is replaced).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    from sanqu_geo._atomic import atomic_folder
+
+    out_dir = Path(out_dir)
+    names = []
+    with atomic_folder(out_dir) as tmp:
+        with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as writer:
+            for name, sheet in _COMPARISON_TABLES:
+                table = getattr(comparison, name)
+                if table is None or table.empty:
+                    continue
+                shown = bilingual_headers(_rounded(table))
+                shown.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
+                names.append(f"{name}.csv")
+                shown.to_excel(writer, sheet_name=sheet[:31], index=False)
+                ws = writer.sheets[sheet[:31]]
+                ws.freeze_panes = "A2"
+                for column in ws.columns:
+                    ws.column_dimensions[column[0].column_letter].width = 18
+        names.append("comparison.xlsx")
+        (tmp / "summary.md").write_text(comparison_markdown(comparison), encoding="utf-8")
+        names.append("summary.md")
+    return [out_dir / n for n in names]
+
+
+def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "f":
+            out[column] = out[column].round(2)
+    return out
+
+
+def comparison_markdown(comparison) -> str:
+    """A Markdown summary of a corridor comparison, fit for the meeting notes."""
+    s = comparison.summary
+    sc = comparison.scenario
+    lines = [
+        f"# {sc.name_zh}",
+        "",
+        f"*{sc.name_en}* — 路网 network: {comparison.network_source}; "
+        f"排名依据 ranked by: 关键通道双向平均节省时间 (mean minutes saved on the plan's key links, "
+        "both directions; ties by cost per minute saved).",
+        "",
+        "| 排名 Rank | 方案 Option | 出行方案 Profile | 长度 km | 投资 亿元 | 关键通道平均节省 min | 最大节省 min | 改善点对 Pairs improved | 每分钟投资 亿元/min |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in s.itertuples():
+        per_min = (
+            "—" if not np.isfinite(r.cost_yi_per_min_saved) else f"{r.cost_yi_per_min_saved:.1f}"
+        )
+        lines.append(
+            f"| {r.rank} | {r.title_zh} {r.title_en} | {r.profile} | {r.length_km:.1f} | {r.cost_yi_yuan:.1f} | "
+            f"{r.key_links_mean_saved_min:.2f} | {r.all_pairs_max_saved_min:.1f} | {r.pairs_improved}/{r.pairs_total} | {per_min} |"
+        )
+    lines += ["", "## 关键通道 Key links (minutes 分钟)", ""]
+    k = comparison.key_links
+    if not k.empty:
+        best = (
+            k.sort_values("saved_min", ascending=False)
+            .groupby(["link", "from_zh", "to_zh"], sort=False)
+            .head(1)
+        )
+        lines += [
+            "| 通道 Link | 方向 Direction | 现状 Before | 最佳方案 Best option | 方案后 After | 节省 Saved |",
+            "|---|---|---:|---|---:|---:|",
+        ]
+        for r in best.sort_values(["link", "from_zh"]).itertuples():
+            option = r.option if r.saved_min > 1e-6 else "—"
+            lines.append(
+                f"| {r.link_zh} {r.link_en} | {r.from_zh} → {r.to_zh} | {r.before_min:.1f} | {option} | {r.after_min:.1f} | {r.saved_min:.1f} |"
+            )
+    iso = comparison.isochrones
+    if not iso.empty:
+        lines += [
+            "",
+            "## 等时圈 Isochrone area gained (km²)",
+            "",
+            "| 方案 Option | 地点 Place | 分钟 min | 现状 Before | 方案后 After | 增加 Gained |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for r in iso.itertuples():
+            lines.append(
+                f"| {r.option} | {r.place_zh} | {r.minutes:g} | {r.before_km2:.0f} | {r.after_km2:.0f} | {r.gained_km2:.0f} |"
+            )
+    sens = comparison.sensitivity
+    if not sens.empty:
+        held = sens.groupby("run")["rank_holds"].all()
+        lines += ["", "## 敏感性 Sensitivity (speeds ±20 %)", ""]
+        for run, ok in held.items():
+            zh = sens[sens["run"] == run]["run_zh"].iloc[0]
+            verdict = (
+                "排名不变 ranking holds"
+                if ok
+                else "排名变化 ranking changes: "
+                + ", ".join(
+                    f"{r.option} {r.baseline_rank}→{r.rank}"
+                    for r in sens[(sens["run"] == run) & ~sens["rank_holds"]].itertuples()
+                )
+            )
+            lines.append(f"- {zh} ({run}): {verdict}")
+    connectors = comparison.splices
+    if not connectors.empty and (connectors["method"] == "connector").any():
+        lines += ["", "## 接入说明 Interchanges joined by a connector", ""]
+        for r in connectors[connectors["method"] == "connector"].itertuples():
+            lines.append(
+                f"- {r.option}: {r.corridor} interchange {r.interchange}, {r.distance_m:.0f} m connector"
+            )
+    lines += [
+        "",
+        "数据为示意性质 Data are indicative: boundaries and alignments are authored from published facts.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -120,7 +120,21 @@ def _gates() -> gpd.GeoDataFrame:
     return facilities[facilities["kind"] == "customs_gate"]
 
 
-def _access(G: nx.MultiDiGraph, places: gpd.GeoDataFrame) -> pd.DataFrame:
+def access_table(G: nx.MultiDiGraph, places: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Access nodes of places, gates respected; every place must get one.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph.
+    places : geopandas.GeoDataFrame
+        Places with ``id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`sanqu_geo.access.access_nodes`.
+    """
     table = access.access_nodes(G, places, gates=_gates())
     missing = set(places["id"]) - set(table["id"])
     if missing:
@@ -158,21 +172,51 @@ def place_od(
     pandas.DataFrame
         Seconds (or metres), indexed by origin id, one column per destination id.
     """
-    a = _access(G, origins)
-    b = _access(G, destinations)
+    a = access_table(G, origins)
+    b = access_table(G, destinations)
+    od = engine.od_matrix(G, list(a["node"]), list(b["node"]), weight=weight, progress=progress)
+    return reduce_to_places(
+        od.to_numpy(), a, b, list(origins["id"]), list(destinations["id"]), weight=weight
+    )
+
+
+def reduce_to_places(
+    node_od: np.ndarray,
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    origin_ids: list[str],
+    destination_ids: list[str],
+    *,
+    weight: str = "travel_time",
+) -> pd.DataFrame:
+    """Turn an OD between access nodes into an OD between places (best pair, with connectors).
+
+    Parameters
+    ----------
+    node_od : numpy.ndarray
+        Costs between the rows of ``a`` and the rows of ``b`` (one per access row).
+    a, b : pandas.DataFrame
+        Access tables (see :func:`sanqu_geo.access.access_nodes`).
+    origin_ids, destination_ids : list of str
+        Place ids, in the order wanted.
+    weight : str
+        ``travel_time`` adds connector seconds, ``length`` connector metres.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by origin id, one column per destination id; a place to itself is 0.
+    """
     cost_a = (a["connector_s"] if weight == "travel_time" else a["distance_m"]).to_numpy()
     cost_b = (b["connector_s"] if weight == "travel_time" else b["distance_m"]).to_numpy()
-    od = engine.od_matrix(G, list(a["node"]), list(b["node"]), weight=weight, progress=progress)
-    full = cost_a[:, None] + od.to_numpy() + cost_b[None, :]
-    o_ids, d_ids = list(origins["id"]), list(destinations["id"])
-    o_rows = [np.flatnonzero(a["id"].to_numpy() == i) for i in o_ids]
-    d_cols = [np.flatnonzero(b["id"].to_numpy() == i) for i in d_ids]
-    result = np.empty((len(o_ids), len(d_ids)))
-    for i, rows in enumerate(o_rows):
-        best_rows = full[rows].min(axis=0)
-        for j, cols in enumerate(d_cols):
-            result[i, j] = 0.0 if o_ids[i] == d_ids[j] else best_rows[cols].min()
-    return pd.DataFrame(result, index=pd.Index(o_ids, name="origin"), columns=d_ids)
+    full = cost_a[:, None] + node_od + cost_b[None, :]
+    a_ids, b_ids = a["id"].to_numpy(), b["id"].to_numpy()
+    result = np.empty((len(origin_ids), len(destination_ids)))
+    for i, oid in enumerate(origin_ids):
+        best_rows = full[a_ids == oid].min(axis=0)
+        for j, did in enumerate(destination_ids):
+            result[i, j] = 0.0 if oid == did else best_rows[b_ids == did].min()
+    return pd.DataFrame(result, index=pd.Index(origin_ids, name="origin"), columns=destination_ids)
 
 
 def place_route(
@@ -192,8 +236,8 @@ def place_route(
     (Route, float, float)
         The route between the chosen access nodes, and the connector seconds at each end.
     """
-    a = _access(G, origin)
-    b = _access(G, destination)
+    a = access_table(G, origin)
+    b = access_table(G, destination)
     od = engine.od_matrix(G, list(a["node"]), list(b["node"]))
     total = (
         a["connector_s"].to_numpy()[:, None] + od.to_numpy() + b["connector_s"].to_numpy()[None, :]
@@ -226,7 +270,7 @@ def place_isochrones(
         As :func:`sanqu_geo.engine.isochrones`, with the place's ``id``, ``name_zh`` and
         ``name_en``; the connector time is subtracted from each threshold.
     """
-    table = _access(G, place).sort_values("connector_s")
+    table = access_table(G, place).sort_values("connector_s")
     node, connector = table["node"].iloc[0], float(table["connector_s"].iloc[0])
     usable = [m - connector / 60 for m in minutes]
     if min(usable) <= 0:
