@@ -135,7 +135,9 @@ def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> Compile
         When the graph is empty or an edge lacks the weight or has a negative one.
     """
     per_graph = _CACHE.setdefault(G, {})
-    signature = (weight, G.number_of_nodes(), G.number_of_edges())
+    # Counting edges walks the whole graph in networkx, so the key holds the node count only;
+    # graphs are not changed after they are compiled (scenario functions return new graphs).
+    signature = (weight, G.number_of_nodes())
     if signature in per_graph:
         return per_graph[signature]
     if G.number_of_nodes() == 0:

@@ -496,16 +496,7 @@ def plan_splice(
         When an interchange lies further than :data:`max_connector_m` from the network.
     """
     plan = SplicePlan()
-    to_metric = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
-    node_ids = np.array(list(G.nodes), dtype=object)
-    nxy = np.column_stack(
-        to_metric.transform(
-            np.array([G.nodes[n]["x"] for n in node_ids]),
-            np.array([G.nodes[n]["y"] for n in node_ids]),
-        )
-    )
-    tree = cKDTree(nxy)
-    next_id = _next_node_id(G)
+    to_metric, tree, node_ids, next_id = _node_index(G)
     split_done: dict[tuple[Any, Any, Any], Any] = {}
     for corridor in corridors:
         if not corridor.usable_by(profile):
@@ -564,9 +555,26 @@ def plan_splice(
     return plan
 
 
-def _next_node_id(G: nx.MultiDiGraph) -> int:
-    ints = [n for n in G.nodes if isinstance(n, int | np.integer)]
-    return (max(ints) + 1) if ints else 1
+_NODE_INDEX: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _node_index(G: nx.MultiDiGraph) -> tuple[Transformer, cKDTree, np.ndarray, int]:
+    """Metric transformer, KD-tree of nodes, node ids and the next free integer id (cached)."""
+    cached = _NODE_INDEX.get(G)
+    if cached is not None and len(cached[2]) == G.number_of_nodes():
+        return cached
+    to_metric = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+    node_ids = np.array(list(G.nodes), dtype=object)
+    xy = np.column_stack(
+        to_metric.transform(
+            np.array([G.nodes[n]["x"] for n in node_ids], dtype=float),
+            np.array([G.nodes[n]["y"] for n in node_ids], dtype=float),
+        )
+    )
+    ints = [n for n in node_ids if isinstance(n, int | np.integer)]
+    cached = (to_metric, cKDTree(xy), node_ids, (max(ints) + 1) if ints else 1)
+    _NODE_INDEX[G] = cached
+    return cached
 
 
 def _node_id(value: Any) -> Any:
