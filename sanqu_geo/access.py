@@ -31,6 +31,9 @@ def _metric_transformer() -> Transformer:
 def allowed_nodes(G: nx.MultiDiGraph, classes: tuple[str, ...] | None = None) -> np.ndarray:
     """Return the nodes touching at least one edge of an allowed road class.
 
+    Nodes a scenario added (attribute ``added_by``) are left out, so places join a scenario
+    graph where they join its base graph.
+
     Parameters
     ----------
     G : networkx.MultiDiGraph
@@ -45,13 +48,14 @@ def allowed_nodes(G: nx.MultiDiGraph, classes: tuple[str, ...] | None = None) ->
     """
     wanted = set(settings.snap_classes if classes is None else classes)
     found = set()
+    added = {n for n, d in G.nodes(data=True) if d.get("added_by")}
     for u, v, data in G.edges(data=True):
         highway = data.get("highway", "")
         values = highway if isinstance(highway, list) else [highway]
         if any(str(h) in wanted for h in values):
             found.add(u)
             found.add(v)
-    return np.array(sorted(found))
+    return np.array(sorted(found - added))
 
 
 def access_nodes(

@@ -378,3 +378,145 @@ def _sensitivity(scenario, graphs, places, profile, summary, say) -> pd.DataFram
                 }
             )
     return pd.DataFrame(rows)
+
+
+def map_layers(
+    comparison: Comparison | None = None,
+    *,
+    profile: str | None = None,
+    minutes: tuple[float, ...] = ISOCHRONE_MINUTES,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Geometries for the corridor map: options, interchanges, key-link routes, isochrones.
+
+    Routes of the key links are given for the base network and, where an option changes
+    them, for that option; isochrones around the airport and the inland port for the base
+    and for the best-ranked option.
+
+    Parameters
+    ----------
+    comparison : Comparison, optional
+        A finished comparison (default: the plan's own, without sensitivity runs).
+    profile : str, optional
+        Profile for the routes (default: each option's).
+    minutes : tuple of float
+        Isochrone thresholds.
+
+    Returns
+    -------
+    dict of geopandas.GeoDataFrame
+        ``options``, ``interchanges``, ``routes``, ``isochrones`` (EPSG:4326).
+    """
+    if comparison is None:
+        comparison = compare(isochrones=False, sensitivity=False, profile=profile)
+    sc = comparison.scenario
+    places = travel.load_places("all")
+    summary = comparison.summary.set_index("option")
+    option_rows, stop_rows, route_rows, iso_rows = [], [], [], []
+    graphs: dict[str, nx.MultiDiGraph] = {}
+
+    def base_graph(p: str) -> nx.MultiDiGraph:
+        if p not in graphs:
+            graphs[p] = network.load_network(sc.network, profile=p)
+        return graphs[p]
+
+    def key_routes(G: nx.MultiDiGraph, label: str) -> dict[tuple[str, str], tuple[float, Any]]:
+        out = {}
+        for link_id, zh, en, a, b in KEY_LINKS:
+            found, ca, cb = travel.place_route(
+                G, places[places["id"] == a], places[places["id"] == b]
+            )
+            out[(link_id, a)] = ((found.travel_time + ca + cb) / 60.0, found.geometry, zh, en, a, b)
+        return out
+
+    base_routes: dict[str, dict] = {}
+    for option in sc.options:
+        p = profile or option.profile or sc.profile
+        G = base_graph(p)
+        if p not in base_routes:
+            base_routes[p] = key_routes(G, "base")
+            for (link_id, _), (mins, geom, zh, en, a, b) in base_routes[p].items():
+                route_rows.append(
+                    {
+                        "option": f"base:{p}",
+                        "link": link_id,
+                        "link_zh": zh,
+                        "link_en": en,
+                        "from": a,
+                        "to": b,
+                        "minutes": mins,
+                        "saved_min": 0.0,
+                        "geometry": geom,
+                    }
+                )
+        s = summary.loc[option.id]
+        for corridor in option.corridors:
+            option_rows.append(
+                {
+                    "option": option.id,
+                    "group": option.group,
+                    "title_zh": option.title_zh,
+                    "title_en": option.title_en,
+                    "corridor": corridor.id,
+                    "profile": p,
+                    "rank": int(s["rank"]),
+                    "key_links_mean_saved_min": float(s["key_links_mean_saved_min"]),
+                    "cost_yi_yuan": float(s["cost_yi_yuan"]),
+                    "geometry": corridor.geometry,
+                }
+            )
+            for i, point in enumerate(corridor.interchanges):
+                stop_rows.append(
+                    {
+                        "option": option.id,
+                        "corridor": corridor.id,
+                        "number": i + 1,
+                        "geometry": point,
+                    }
+                )
+        H = scenarios.apply(G, option, profile=p)
+        after = key_routes(H, option.id)
+        for key, (mins, geom, zh, en, a, b) in after.items():
+            before = base_routes[p][key][0]
+            if before - mins > 1e-6:
+                route_rows.append(
+                    {
+                        "option": option.id,
+                        "link": key[0],
+                        "link_zh": zh,
+                        "link_en": en,
+                        "from": a,
+                        "to": b,
+                        "minutes": mins,
+                        "saved_min": before - mins,
+                        "geometry": geom,
+                    }
+                )
+    best = comparison.summary.sort_values("rank").iloc[0]
+    best_option = next(o for o in sc.options if o.id == best["option"])
+    p_best = profile or best_option.profile or sc.profile
+    for label, G in (
+        ("base", base_graph(p_best)),
+        (best_option.id, scenarios.apply(base_graph(p_best), best_option, profile=p_best)),
+    ):
+        for pid in ISOCHRONE_PLACES:
+            iso = travel.place_isochrones(G, places[places["id"] == pid], list(minutes))
+            for row in iso.itertuples():
+                iso_rows.append(
+                    {
+                        "option": label,
+                        "place": pid,
+                        "place_zh": row.short_zh,
+                        "place_en": row.short_en,
+                        "minutes": row.minutes,
+                        "area_km2": row.area_km2,
+                        "profile": p_best,
+                        "geometry": row.geometry,
+                    }
+                )
+    crs = "EPSG:4326"
+    return {
+        "options": gpd.GeoDataFrame(option_rows, geometry="geometry", crs=crs),
+        "interchanges": gpd.GeoDataFrame(stop_rows, geometry="geometry", crs=crs),
+        "routes": gpd.GeoDataFrame(route_rows, geometry="geometry", crs=crs),
+        "isochrones": gpd.GeoDataFrame(iso_rows, geometry="geometry", crs=crs),
+    }

@@ -725,7 +725,7 @@ def apply(
     Returns
     -------
     networkx.MultiDiGraph
-        A new graph: new nodes carry ``x``/``y``, new edges ``corridor``; split edges are
+        A new graph: new nodes carry ``x``/``y`` and ``added_by``, new edges ``corridor``; split edges are
         replaced by their two halves. Graph attribute ``scenario`` lists the corridors.
     """
     items = corridors.corridors if isinstance(corridors, Option) else tuple(corridors)
@@ -733,7 +733,9 @@ def apply(
     plan = plan_splice(G, items, profile=profile, speed_scale=speed_scale)
     H = G.copy()
     for node, (x, y) in plan.new_nodes.items():
-        H.add_node(node, x=x, y=y)
+        # Marked so places keep joining the network where they join the base graph: a split
+        # point is not a new access to a facility.
+        H.add_node(node, x=x, y=y, added_by="scenario")
     for u, v, k, _ in plan.split_edges:
         if H.has_edge(u, v, k):
             H.remove_edge(u, v, k)

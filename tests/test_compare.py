@@ -29,21 +29,24 @@ def test_every_option_is_ranked_with_the_stated_criterion(result: compare.Compar
 
 def test_key_link_values_equal_a_full_recomputation(result: compare.Comparison) -> None:
     plan = scenarios.load_scenario()
-    option = next(o for o in plan.options if o.id == "second_passage_full")
-    G = network.load_network("trunk", profile="car")
-    H = scenarios.apply(G, option)
     places = travel.load_places("all")
-    before = travel.place_od(G, places, places) / 60
-    after = travel.place_od(H, places, places) / 60
-    rows = result.key_links[result.key_links["option"] == option.id]
-    for _, _, _, a, b in compare.KEY_LINKS:
-        for x, y in ((a, b), (b, a)):
-            row = rows[
-                (rows["from_zh"] == places.set_index("id").loc[x, "short_zh"])
-                & (rows["to_zh"] == places.set_index("id").loc[y, "short_zh"])
-            ]
-            assert row["before_min"].iloc[0] == pytest.approx(before.loc[x, y], abs=1e-6)
-            assert row["after_min"].iloc[0] == pytest.approx(after.loc[x, y], abs=1e-6)
+    short = places.set_index("id")["short_zh"]
+    for option in plan.options:
+        profile = option.profile or plan.profile
+        G = network.load_network("trunk", profile=profile)
+        H = scenarios.apply(G, option, profile=profile)
+        before = travel.place_od(G, places, places) / 60
+        after = travel.place_od(H, places, places) / 60
+        rows = result.key_links[result.key_links["option"] == option.id]
+        for _, _, _, a, b in compare.KEY_LINKS:
+            for x, y in ((a, b), (b, a)):
+                row = rows[(rows["from_zh"] == short[x]) & (rows["to_zh"] == short[y])]
+                assert row["before_min"].iloc[0] == pytest.approx(before.loc[x, y], abs=1e-6), (
+                    option.id
+                )
+                assert row["after_min"].iloc[0] == pytest.approx(after.loc[x, y], abs=1e-6), (
+                    option.id
+                )
 
 
 def test_savings_are_never_negative(result: compare.Comparison) -> None:
