@@ -49,6 +49,11 @@ corridors_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(corridors_app, name="corridors")
+maps_app = typer.Typer(
+    help="Maps: publish the interactive map pages.\n\nExample: sanqu-geo maps build --offline --out maps-out/",
+    no_args_is_help=True,
+)
+app.add_typer(maps_app, name="maps")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -589,6 +594,61 @@ def corridors_compare(
     console.print(
         f"[green]wrote[/green] {len(files)} files to {out}: " + ", ".join(f.name for f in files)
     )
+
+
+# ---------------------------------------------------------------------------- maps
+
+
+@maps_app.command("build")
+def maps_build(
+    recipes: Annotated[
+        list[str] | None,
+        typer.Argument(help="Recipe names or TOML files (default: infrastructure corridors)."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for the HTML pages.")
+    ] = Path("maps-out"),
+    basemap: Annotated[
+        str | None, typer.Option("--basemap", help="osm, gaode, gaode_satellite, tianditu, none.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh, en or both.")] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Pages that need no internet at all.")
+    ] = False,
+    tiles: Annotated[
+        Path | None, typer.Option("--tiles", help="Local tile folder {z}/{x}/{y}.png.")
+    ] = None,
+    assets: Annotated[
+        Path | None,
+        typer.Option("--assets", help="Folder with local copies of scripts and styles."),
+    ] = None,
+) -> None:
+    """Build one HTML page per map recipe.
+
+    Example: sanqu-geo maps build infrastructure --basemap gaode --out maps-out/
+    """
+    from sanqu_geo.maps import interactive
+
+    names = recipes or ["infrastructure", "corridors"]
+    corridor_data = None
+    if any("corridors" in interactive.load_recipe(r).layers for r in names):
+        from sanqu_geo import compare
+
+        with console.status("computing the corridor options for the map"):
+            corridor_data = compare.map_layers()
+    with console.status("building the maps"):
+        pages = interactive.publish(
+            names,
+            out,
+            basemap=basemap,
+            lang=lang,
+            offline=offline,
+            tiles=tiles,
+            assets=assets,
+            corridor_data=corridor_data,
+        )
+    for page in pages:
+        console.print(f"[green]wrote[/green] {page} ({page.stat().st_size / 1e6:.2f} MB)")
 
 
 # ---------------------------------------------------------------------------- entry point

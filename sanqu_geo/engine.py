@@ -709,12 +709,16 @@ def augmented_matrix(
             return index[node]
         return int(compiled.index.get_loc(node))
 
-    fwd = compiled.forward.tocoo()
-    us = np.concatenate([fwd.row, np.array([position(u) for u, _, _ in new_edges], dtype=np.int64)])
-    vs = np.concatenate([fwd.col, np.array([position(v) for _, v, _ in new_edges], dtype=np.int64)])
-    ws = np.concatenate([fwd.data, np.array([float(a[compiled.weight]) for *_, a in new_edges])])
     n = compiled.n + len(index)
-    return _csr_min(us.astype(np.int64), vs.astype(np.int64), ws, n), index
+    us = np.array([position(u) for u, _, _ in new_edges], dtype=np.int64)
+    vs = np.array([position(v) for _, v, _ in new_edges], dtype=np.int64)
+    ws = np.array([float(a[compiled.weight]) for *_, a in new_edges], dtype=np.float64)
+    added = _csr_min(us, vs, ws, n)
+    # Every new edge touches a new node, so no pair is in both matrices and the sum is exact.
+    base = compiled.forward
+    indptr = np.concatenate([base.indptr, np.full(len(index), base.indptr[-1], dtype=base.indptr.dtype)])
+    padded = csr_array((base.data, base.indices, indptr), shape=(n, n))
+    return (padded + added).tocsr(), index
 
 
 def corridor_od(

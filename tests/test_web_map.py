@@ -1,0 +1,273 @@
+"""The interactive maps as a person sees them: built pages opened in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from sanqu_geo import crs, layers
+from sanqu_geo.cli import main
+from sanqu_geo.errors import DataSourceError, SettingsError
+from sanqu_geo.maps import interactive
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts" / "maps"
+CHROMIUM = Path("/usr/bin/chromium")
+XSS = "<img src=x onerror=alert(1)>"
+
+
+# ------------------------------------------------------------------ without a browser
+
+
+def test_same_inputs_give_identical_bytes(tmp_path: Path) -> None:
+    a = interactive.publish(["infrastructure"], tmp_path / "a", offline=True)[0].read_bytes()
+    b = interactive.publish(["infrastructure"], tmp_path / "b", offline=True)[0].read_bytes()
+    assert a == b
+
+
+def test_offline_page_has_no_external_resources_and_no_local_paths(tmp_path: Path) -> None:
+    page = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
+    text = page.read_text(encoding="utf-8")
+    assert not re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', text)
+    assert "L.map(" in text or "L.map (" in text  # Leaflet itself is inlined and used
+    for local in (str(REPO), str(tmp_path), "/home/", "/root/", "file://"):
+        assert local not in text
+    assert page.stat().st_size < 3_000_000
+
+
+def test_online_page_links_leaflet_only(tmp_path: Path) -> None:
+    text = interactive.publish(["infrastructure"], tmp_path)[0].read_text(encoding="utf-8")
+    scripts = re.findall(r'<script src="([^"]+)"', text)
+    assert any("leaflet" in s for s in scripts)
+    assert not any("jquery" in s or "bootstrap" in s for s in scripts)
+    assert "OpenStreetMap" in text
+
+
+def test_user_text_is_escaped_in_the_page(tmp_path: Path) -> None:
+    _import_hostile_facility(tmp_path)
+    text = interactive.publish(["infrastructure"], tmp_path / "out", offline=True)[0].read_text(
+        encoding="utf-8"
+    )
+    assert XSS not in text
+    assert "</script><script>" not in text
+    # escaped for HTML, then embedded as JSON with <, > and & as unicode escapes
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in text
+
+
+def test_tianditu_needs_a_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(SettingsError, match="TIANDITU_KEY"):
+        interactive.publish(["infrastructure"], tmp_path, basemap="tianditu")
+    monkeypatch.setenv("TIANDITU_KEY", "k123")
+    text = interactive.publish(["infrastructure"], tmp_path, basemap="tianditu")[0].read_text(
+        encoding="utf-8"
+    )
+    assert "tianditu.gov.cn" in text and "tk=k123" in text
+
+
+def test_unknown_recipe_and_bad_recipe(tmp_path: Path) -> None:
+    with pytest.raises(DataSourceError, match="infrastructure"):
+        interactive.load_recipe("nope")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[map]\nlayers = ["zones", "clouds"]\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="clouds"):
+        interactive.load_recipe(bad)
+
+
+def test_local_tiles_are_linked_relative_to_the_page(tmp_path: Path) -> None:
+    tiles = tmp_path / "tiles"
+    (tiles / "10").mkdir(parents=True)
+    out = tmp_path / "site" / "maps"
+    text = interactive.publish(["infrastructure"], out, offline=True, tiles=tiles)[0].read_text(
+        encoding="utf-8"
+    )
+    assert '"../../tiles/{z}/{x}/{y}.png"' in text
+    assert str(tmp_path) not in text
+
+
+def test_maps_build_cli_bad_basemap_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["maps", "build", "infrastructure", "--basemap", "bing", "--out", str(tmp_path)]) == 2
+    )
+    assert "unknown basemap 'bing'" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.html"))
+
+
+def _import_hostile_facility(tmp_path: Path) -> None:
+    airport = layers.load_layer("facilities").set_index("id").loc["airport", "geometry"]
+    feature = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [airport.x, airport.y]},
+        "properties": {
+            "id": "airport",
+            "name_zh": XSS,
+            "name_en": "</script><script>alert(2)</script>",
+            "kind": "airport",
+        },
+    }
+    src = tmp_path / "hostile.geojson"
+    src.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8"
+    )
+    layers.import_layer(src, "facilities", crs="wgs84")
+
+
+# ------------------------------------------------------------------ in Chromium
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield b
+        b.close()
+
+
+class _Page:
+    def __init__(self, browser, path: Path, *, block_network: bool = True) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        if block_network:
+
+            def route(r):
+                url = r.request.url
+                if url.startswith(("file:", "data:", "blob:")):
+                    return r.continue_()
+                self.requests.append(url)
+                return r.abort()
+
+            self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("Object.keys(window).some(k => k.startsWith('map_'))")
+        self.page.wait_for_timeout(500)
+
+    def js(self, code: str):
+        return self.page.evaluate(code)
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / name
+        self.page.screenshot(path=str(path))
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+_FIND = """(id) => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  let found = null;
+  map.eachLayer(l => { if (l.feature && l.feature.properties.id === id && l.getLatLng) found = l; });
+  if (!found) return null;
+  const p = map.latLngToContainerPoint(found.getLatLng());
+  const box = map.getContainer().getBoundingClientRect();
+  return {lat: found.getLatLng().lat, lng: found.getLatLng().lng, x: p.x + box.left, y: p.y + box.top};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_offline_infrastructure_map_in_chromium(browser, tmp_path: Path) -> None:
+    page_path = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
+    p = _Page(browser, page_path)
+    try:
+        assert p.errors == []
+        assert p.requests == []  # nothing asked the network
+        overlays = p.js(
+            "document.querySelectorAll('.leaflet-control-layers-overlays label').length"
+        )
+        # zones, river, districts, roads, four project phases, facilities
+        assert overlays == 9
+        assert p.js("document.querySelector('#sq-legend') !== null")
+        spot = p.page.evaluate(_FIND, "airport_logistics_park")
+        assert spot is not None
+        p.page.mouse.click(spot["x"], spot["y"])
+        p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        popup = p.js("document.querySelector('.leaflet-popup-content').innerText")
+        assert "第8项" in popup and "Item 8" in popup
+        p.shot("infrastructure-offline.png")
+    finally:
+        p.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_escaped_name_shows_as_text_and_no_dialog(browser, tmp_path: Path) -> None:
+    _import_hostile_facility(tmp_path)
+    page_path = interactive.publish(["infrastructure"], tmp_path / "out", offline=True)[0]
+    p = _Page(browser, page_path)
+    try:
+        spot = p.page.evaluate(_FIND, "airport")
+        p.page.mouse.click(spot["x"], spot["y"])
+        p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        text = p.js("document.querySelector('.leaflet-popup-content').innerText")
+        assert XSS in text
+        assert p.js("document.querySelectorAll('.leaflet-popup-content img').length") == 0
+        p.page.wait_for_timeout(300)
+        assert p.dialogs == []
+        assert p.errors == []
+        p.shot("escaped-name.png")
+    finally:
+        p.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_gaode_mode_puts_the_airport_at_its_gcj02_position(browser, tmp_path: Path) -> None:
+    page_path = interactive.publish(["infrastructure"], tmp_path, basemap="gaode", offline=True)[0]
+    p = _Page(browser, page_path)  # tiles blocked: only the overlay position matters here
+    try:
+        spot = p.page.evaluate(_FIND, "airport")
+        airport = layers.load_layer("facilities").set_index("id").loc["airport", "geometry"]
+        glon, glat = crs.wgs84_to_gcj02(airport.x, airport.y)
+        assert spot["lng"] == pytest.approx(glon, abs=1e-6)
+        assert spot["lat"] == pytest.approx(glat, abs=1e-6)
+        assert abs(spot["lng"] - airport.x) > 0.004  # really shifted (about 470 m east)
+        assert any("autonavi" in url for url in p.requests)
+    finally:
+        p.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_both_maps_from_the_cli_open_offline(browser, tmp_path: Path) -> None:
+    out = tmp_path / "maps"
+    assert main(["maps", "build", "--offline", "--out", str(out)]) == 0
+    for name in ("infrastructure", "corridors"):
+        p = _Page(browser, out / f"{name}.html")
+        try:
+            assert p.errors == [] and p.requests == []
+            assert (
+                p.js("document.querySelectorAll('.leaflet-control-layers-overlays label').length")
+                >= 5
+            )
+            p.shot(f"{name}-cli.png")
+        finally:
+            p.close()
