@@ -44,8 +44,12 @@ def _variants(G, count: int, seed: int) -> list[scenarios.Corridor]:
         points.sort(key=lambda p: (p.x, p.y))
         out.append(
             scenarios.Corridor(
-                id=f"v{k}", title_zh=f"方案{k}", title_en=f"variant {k}", kind="expressway",
-                geometry=LineString([p.coords[0] for p in points]), interchanges=tuple(points),
+                id=f"v{k}",
+                title_zh=f"方案{k}",
+                title_en=f"variant {k}",
+                kind="expressway",
+                geometry=LineString([p.coords[0] for p in points]),
+                interchanges=tuple(points),
                 design_speed_kph=rng.choice([80.0, 100.0, 120.0]),
             )
         )
@@ -82,8 +86,14 @@ def main() -> int:
         t = time.perf_counter()
         plan = scenarios.plan_splice(G, [corridor])
         result = engine.corridor_od(
-            G, list(plan.new_nodes), plan.new_edges, plan.anchors, origins, destinations,
-            base_od=base, anchor_cache=cache,
+            G,
+            list(plan.new_nodes),
+            plan.new_edges,
+            plan.anchors,
+            origins,
+            destinations,
+            base_od=base,
+            anchor_cache=cache,
         )
         fast_times.append(time.perf_counter() - t)
         fast_results[corridor.id] = result
@@ -105,17 +115,25 @@ def main() -> int:
     full_each = statistics.median(full_times)
     full_total = full_each * count
     print(f"# Corridor sweep: {count} variants, OD {size} x {size}")
-    print(f"graph: {G.graph['source']} — {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges; "
-          f"cores: {os.cpu_count()}; engine processes: {engine.processes or os.cpu_count()}")
+    print(
+        f"graph: {G.graph['source']} — {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges; "
+        f"cores: {os.cpu_count()}; engine processes: {engine.processes or os.cpu_count()}"
+    )
     print()
     print(f"| method | per variant (median) | {count}-variant sweep | ratio |")
     print("|---|---:|---:|---:|")
-    print(f"| recompute each scenario (apply + OD), scaled from {len(checked)} variants | "
-          f"{full_each:.3f} s | {full_total:.1f} s | 1.0× |")
-    print(f"| fast exact evaluation (engine.corridor_od) | {statistics.median(fast_times):.4f} s | "
-          f"{fast_total:.1f} s | {full_total / fast_total:.0f}× |")
-    print(f"| fast, including the one-off base OD ({base_s:.1f} s) | | {fast_total + base_s:.1f} s | "
-          f"{full_total / (fast_total + base_s):.0f}× |")
+    print(
+        f"| recompute each scenario (apply + OD), scaled from {len(checked)} variants | "
+        f"{full_each:.3f} s | {full_total:.1f} s | 1.0× |"
+    )
+    print(
+        f"| fast exact evaluation (engine.corridor_od) | {statistics.median(fast_times):.4f} s | "
+        f"{fast_total:.1f} s | {full_total / fast_total:.0f}× |"
+    )
+    print(
+        f"| fast, including the one-off base OD ({base_s:.1f} s) | | {fast_total + base_s:.1f} s | "
+        f"{full_total / (fast_total + base_s):.0f}× |"
+    )
     print()
     print(f"largest difference fast vs recomputed on the checked variants: {worst:.2e} s")
     return 0

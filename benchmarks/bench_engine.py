@@ -2,7 +2,7 @@
 
 Run from a clone of the repository::
 
-    python benchmarks/bench_engine.py            # full run (about 20 minutes on 2 cores)
+    python benchmarks/bench_engine.py            # full run (15-25 minutes on 2 cores)
     python benchmarks/bench_engine.py --quick    # smoke run on a small graph (under a minute)
 
 Two graphs: the real OpenStreetMap graph of central Harbin (``harbin-core.osm.pbf`` from the
@@ -86,7 +86,7 @@ FULL = Plan(
     iso_origins=20,
     nx_budget_s=40.0,
     nx_min_sample=20,
-    iso_budget_s=240.0,
+    iso_budget_s=360.0,
     real_graph=True,
 )
 QUICK = Plan(
@@ -700,7 +700,8 @@ def _gb(value: int | None) -> str:
 def _x(num: float | None, den: float | None) -> str:
     if num is None or den is None or den <= 0:
         return "—"
-    return f"{num / den:,.1f}×"
+    ratio = num / den
+    return f"{ratio:,.1f}×" if ratio >= 1 else f"{ratio:.2g}×"
 
 
 def header(plan: Plan, quick: bool) -> list[str]:

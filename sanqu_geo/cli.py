@@ -651,6 +651,58 @@ def maps_build(
         console.print(f"[green]wrote[/green] {page} ({page.stat().st_size / 1e6:.2f} MB)")
 
 
+# ---------------------------------------------------------------------------- meeting pack
+
+
+@app.command("meeting-pack")
+def meeting_pack_command(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (replaced when complete).")
+    ] = Path("pack"),
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario TOML (default: the plan's options).")
+    ] = None,
+    paper: Annotated[str, typer.Option("--paper", help="A4 or A3.")] = "A3",
+    lang: Annotated[str, typer.Option("--lang", help="Print-map labels: zh, en or both.")] = "zh",
+    font: Annotated[
+        str | None, typer.Option("--font", help="CJK font family or file for the print maps.")
+    ] = None,
+) -> None:
+    """Write the joint-meeting pack: print maps, workbook, offline web maps and an index page.
+
+    Example: sanqu-geo meeting-pack --out pack/
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sanqu_geo import report
+    from sanqu_geo.errors import SettingsError
+
+    if paper not in {"A4", "A3"}:
+        raise SettingsError(f"--paper {paper!r}: use A4 or A3")
+    if lang not in {"zh", "en", "both"}:
+        raise SettingsError(f"--lang {lang!r}: use zh, en or both")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("meeting pack", total=len(report.STEPS))
+        done = {"n": 0}
+
+        def step(name: str) -> None:
+            bar.update(task, completed=done["n"], description=name)
+            done["n"] += 1
+
+        folder = report.meeting_pack(
+            out, scenario=scenario, paper=paper, lang=lang, font=font, progress=step
+        )
+        bar.update(task, completed=len(report.STEPS))
+    console.print(f"[green]meeting pack written[/green] to {folder}: open {folder / 'index.html'}")
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

@@ -716,7 +716,9 @@ def augmented_matrix(
     added = _csr_min(us, vs, ws, n)
     # Every new edge touches a new node, so no pair is in both matrices and the sum is exact.
     base = compiled.forward
-    indptr = np.concatenate([base.indptr, np.full(len(index), base.indptr[-1], dtype=base.indptr.dtype)])
+    indptr = np.concatenate(
+        [base.indptr, np.full(len(index), base.indptr[-1], dtype=base.indptr.dtype)]
+    )
     padded = csr_array((base.data, base.indices, indptr), shape=(n, n))
     return (padded + added).tocsr(), index
 

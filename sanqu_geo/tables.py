@@ -227,7 +227,7 @@ def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
                 table = getattr(comparison, name)
                 if table is None or table.empty:
                     continue
-                shown = bilingual_headers(_rounded(table))
+                shown = bilingual_headers(rounded(table))
                 shown.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
                 names.append(f"{name}.csv")
                 shown.to_excel(writer, sheet_name=sheet[:31], index=False)
@@ -241,7 +241,8 @@ def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
     return [out_dir / n for n in names]
 
 
-def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy with float columns rounded to two decimals, for people to read."""
     out = table.copy()
     for column in out.columns:
         if out[column].dtype.kind == "f":

@@ -1,0 +1,276 @@
+"""The joint-meeting pack: print maps, the workbook, the interactive maps and an index page.
+
+Wires the other modules together and writes one folder, atomically; computes nothing of its
+own.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sanqu_geo import compare, layers, network, scenarios, tables, travel
+from sanqu_geo._atomic import atomic_folder
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["STEPS", "meeting_pack", "project_register"]
+
+#: The steps of the pack, for progress bars.
+STEPS: tuple[str, ...] = (
+    "comparing corridor options 方案比选",
+    "zone-to-zone travel times 区域间出行时间",
+    "print maps 印刷地图",
+    "workbook 工作簿",
+    "interactive maps 交互地图",
+    "index page 索引页",
+)
+
+
+def project_register(*, lang: str = "both") -> pd.DataFrame:
+    """The plan's project register: every project with item, phase, target year, lead unit, status.
+
+    Parameters
+    ----------
+    lang : {"zh", "en", "both"}
+        Headers' language.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per project, sorted by item number.
+    """
+    projects = layers.load_layer("projects")
+    table = pd.DataFrame(
+        {
+            "item": projects["item"].astype(int),
+            "title_zh": projects["title_zh"],
+            "title_en": projects["title_en"],
+            "kind": projects["kind"],
+            "phase": projects["phase"],
+            "target_year": projects["target_year"],
+            "lead_unit": projects["lead_unit"].replace("", "未明确 not named"),
+            "status": projects["status"],
+            "located": ~projects.geometry.isna(),
+            "accuracy": projects["accuracy"],
+            "note": projects["note"],
+        }
+    ).sort_values(["item", "title_zh"], kind="stable")
+    headers = {
+        "item": "序号 Item",
+        "title_zh": "项目名称",
+        "title_en": "Project",
+        "kind": "类型 Kind",
+        "phase": "阶段 Phase",
+        "target_year": "目标年份 Target year",
+        "lead_unit": "牵头单位 Lead unit",
+        "status": "状态 Status",
+        "located": "已定位 Located",
+        "accuracy": "精度 Accuracy",
+        "note": "说明 Note",
+    }
+    return table.rename(columns=headers).reset_index(drop=True)
+
+
+def _zone_od(profile: str) -> pd.DataFrame:
+    G = network.load_network("trunk", profile=profile)
+    zones = travel.load_places("zones")
+    return tables.minutes_table(travel.place_od(G, zones, zones), zones, zones)
+
+
+def meeting_pack(
+    out: str | Path,
+    *,
+    scenario: str | Path | None = None,
+    paper: str = "A3",
+    lang: str = "zh",
+    font: str | None = None,
+    date: _dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the meeting pack into a folder, replacing it only when everything is written.
+
+    Parameters
+    ----------
+    out : path-like
+        The folder.
+    scenario : path-like, optional
+        Scenario file (default: the plan's options).
+    paper : {"A4", "A3"}
+        Print size of the maps.
+    lang : {"zh", "en", "both"}
+        Labels of the print maps.
+    font : str, optional
+        CJK font family or file for the print maps.
+    date : datetime.date, optional
+        Date printed on the maps and the index (default: today).
+    progress : callable, optional
+        Called with each step's name (see :data:`STEPS`).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+    """
+    from sanqu_geo.maps import interactive, static
+
+    say = progress or (lambda step: None)
+    date = date or _dt.date.today()
+    sc = scenarios.load_scenario(scenario)
+    out = Path(out)
+    with atomic_folder(out) as tmp:
+        say(STEPS[0])
+        comparison = compare.compare(sc)
+        map_data = compare.map_layers(comparison)
+        say(STEPS[1])
+        od_car = _zone_od("car")
+        od_peak = _zone_od("car_peak")
+        say(STEPS[2])
+        (tmp / "maps").mkdir()
+        printed: list[tuple[str, str, str]] = []
+        figures = [
+            (
+                "zones",
+                "三区一港区域与设施",
+                "Zones and facilities",
+                static.zones_map(paper=paper, lang=lang, font=font, date=date),
+            ),
+            (
+                "projects",
+                "项目分期",
+                "Projects by phase",
+                static.projects_map(paper=paper, lang=lang, font=font, date=date),
+            ),
+            (
+                "corridors",
+                "通道方案",
+                "Corridor options",
+                static.corridors_map(comparison, paper=paper, lang=lang, font=font, date=date),
+            ),
+        ]
+        best = comparison.summary.sort_values("rank").iloc[0]["option"]
+        option = next(o for o in sc.options if o.id == best)
+        for place, zh, en in (
+            ("airport", "机场等时圈", "Airport isochrones"),
+            ("inland_port_hub", "内陆港等时圈", "Inland-port isochrones"),
+        ):
+            fig = static.isochrone_before_after(
+                place, option, paper=paper, lang=lang, font=font, date=date
+            )
+            figures.append((f"isochrones-{place}", zh, en, fig))
+        import matplotlib.pyplot as plt
+
+        for name, zh, en, fig in figures:
+            for suffix in ("png", "pdf"):
+                static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
+            plt.close(fig)
+            printed.append((name, zh, en))
+        say(STEPS[3])
+        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak)
+        (tmp / "corridors-summary.md").write_text(
+            tables.comparison_markdown(comparison), encoding="utf-8"
+        )
+        say(STEPS[4])
+        interactive.publish(
+            ["infrastructure", "corridors"], tmp / "web", offline=True, corridor_data=map_data
+        )
+        say(STEPS[5])
+        (tmp / "index.html").write_text(
+            _index(comparison, od_car, printed, paper, date), encoding="utf-8"
+        )
+    return out
+
+
+def _workbook(
+    path: Path, comparison: compare.Comparison, od_car: pd.DataFrame, od_peak: pd.DataFrame
+) -> None:
+    sheets = [
+        ("项目库 Projects", project_register(), False),
+        ("区域间畅行 Zones car", od_car, True),
+        ("区域间高峰 Zones peak", od_peak, True),
+        (
+            "关键通道 Key links",
+            tables.bilingual_headers(tables.rounded(comparison.key_links)),
+            False,
+        ),
+        (
+            "区域对 Zone pairs",
+            tables.bilingual_headers(tables.rounded(comparison.zone_pairs)),
+            False,
+        ),
+        ("方案排名 Ranking", tables.bilingual_headers(tables.rounded(comparison.summary)), False),
+        (
+            "敏感性 Sensitivity",
+            tables.bilingual_headers(tables.rounded(comparison.sensitivity)),
+            False,
+        ),
+    ]
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, table, index in sheets:
+            table.to_excel(writer, sheet_name=name[:31], index=index)
+            ws = writer.sheets[name[:31]]
+            ws.freeze_panes = "B2" if index else "A2"
+            for column in ws.columns:
+                ws.column_dimensions[column[0].column_letter].width = 16
+            for row in ws.iter_rows(min_row=2):
+                for cell in row:
+                    if isinstance(cell.value, float):
+                        cell.number_format = "0.0"
+
+
+def _index(
+    comparison: compare.Comparison,
+    od: pd.DataFrame,
+    printed: list[tuple[str, str, str]],
+    paper: str,
+    date: _dt.date,
+) -> str:
+    e = html.escape
+    sc = comparison.scenario
+    cards = "".join(
+        f"<figure><a href='maps/{e(name)}-{paper}.pdf'><img src='maps/{e(name)}-{paper}.png' alt='{e(en)}'></a>"
+        f"<figcaption>{e(zh)} · {e(en)} — <a href='maps/{e(name)}-{paper}.png'>PNG</a> · "
+        f"<a href='maps/{e(name)}-{paper}.pdf'>PDF</a></figcaption></figure>"
+        for name, zh, en in printed
+    )
+    ranking = comparison.summary[
+        ["rank", "title_zh", "title_en", "profile", "key_links_mean_saved_min", "cost_yi_yuan"]
+    ]
+    ranking = tables.bilingual_headers(tables.rounded(ranking)).to_html(
+        index=False, escape=True, border=0
+    )
+    od_html = od.to_html(escape=True, border=0, float_format=lambda v: f"{v:.1f}")
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="generator" content="sanqu-geo">
+<title>{e(sc.name_zh)} · 联席会议资料 Meeting pack</title>
+<style>
+ body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 24px; color: #222; }}
+ h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; margin-top: 28px; }}
+ figure {{ display: inline-block; width: 420px; margin: 8px; vertical-align: top; }}
+ figure img {{ width: 100%; border: 1px solid #ccc; }}
+ table {{ border-collapse: collapse; font-size: 13px; }} td, th {{ border: 1px solid #ddd; padding: 3px 6px; }}
+ .note {{ color: #666; font-size: 12px; }}
+</style></head><body>
+<h1>{e(sc.name_zh)}<br><small>{e(sc.name_en)} — 联席会议资料 Meeting pack, {e(date.isoformat())}</small></h1>
+<p class="note">路网 Network: {e(comparison.network_source)}. 示意数据 Indicative data: boundaries and alignments are authored from published facts.</p>
+<h2>文件 Files</h2>
+<ul>
+ <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 项目库、区域间出行时间、关键通道、方案排名、敏感性 (project register, OD tables, key links, ranking, sensitivity)</li>
+ <li><a href="corridors-summary.md">corridors-summary.md</a> — 会议纪要用摘要 (summary for the minutes)</li>
+ <li><a href="web/infrastructure.html">web/infrastructure.html</a> — 基础设施交互地图 (interactive infrastructure map, works offline)</li>
+ <li><a href="web/corridors.html">web/corridors.html</a> — 通道方案交互地图 (interactive corridor map, works offline)</li>
+</ul>
+<h2>方案排名 Ranking</h2>
+{ranking}
+<p class="note">{e(compare.RANK_CRITERION)}</p>
+<h2>区域间出行时间(分钟,小汽车畅行) Zone-to-zone minutes, car free flow</h2>
+{od_html}
+<h2>印刷地图 Print maps ({e(paper)})</h2>
+{cards}
+</body></html>
+"""

@@ -1,0 +1,140 @@
+"""The meeting pack: workbook values equal the od and corridors commands, print sizes, index page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from PIL import Image
+
+from sanqu_geo import report
+from sanqu_geo.cli import main
+
+CHROMIUM = Path("/usr/bin/chromium")
+A4_PX = (3508, 2480)
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "pack"
+    steps: list[str] = []
+    report.meeting_pack(out, paper="A4", progress=steps.append)
+    assert steps == list(report.STEPS)
+    return out
+
+
+@pytest.mark.slow
+def test_pack_holds_everything(pack: Path) -> None:
+    for name in (
+        "index.html",
+        "meeting-pack.xlsx",
+        "corridors-summary.md",
+        "web/infrastructure.html",
+        "web/corridors.html",
+    ):
+        assert (pack / name).is_file(), name
+    pngs = sorted((pack / "maps").glob("*.png"))
+    assert len(pngs) == 5
+    for png in pngs:
+        with Image.open(png) as im:
+            assert abs(im.size[0] - A4_PX[0]) <= 1 and abs(im.size[1] - A4_PX[1]) <= 1, png.name
+        assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(pack / "meeting-pack.xlsx")
+    assert book.sheetnames == [
+        "项目库 Projects",
+        "区域间畅行 Zones car",
+        "区域间高峰 Zones peak",
+        "关键通道 Key links",
+        "区域对 Zone pairs",
+        "方案排名 Ranking",
+        "敏感性 Sensitivity",
+    ]
+    od_csv = tmp_path / "od.csv"
+    assert main(["od", "--from", "zones", "--to", "zones", "--out", str(od_csv)]) == 0
+    expected = pd.read_csv(od_csv, index_col=0, encoding="utf-8-sig")
+    sheet = pd.read_excel(
+        pack / "meeting-pack.xlsx", sheet_name="区域间畅行 Zones car", index_col=0
+    )
+    assert list(sheet.columns) == list(expected.columns)
+    np.testing.assert_allclose(sheet.to_numpy(), expected.to_numpy())
+    assert book["区域间畅行 Zones car"]["B2"].number_format == "0.0"
+
+
+@pytest.mark.slow
+def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> None:
+    assert main(["corridors", "compare", "--out", str(tmp_path / "c")]) == 0
+    expected = pd.read_csv(tmp_path / "c" / "summary.csv", encoding="utf-8-sig")
+    sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案排名 Ranking")
+    assert list(sheet["方案 Option"]) == list(expected["方案 Option"])
+    assert list(sheet["排名 Rank"]) == list(expected["排名 Rank"])
+    np.testing.assert_allclose(
+        sheet["关键通道平均节省(分钟) Key links mean saved min"],
+        expected["关键通道平均节省(分钟) Key links mean saved min"],
+    )
+    register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
+    assert set(range(35, 41)) <= set(register["序号 Item"])
+    assert {"阶段 Phase", "目标年份 Target year", "牵头单位 Lead unit", "状态 Status"} <= set(
+        register.columns
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_index_opens_offline_in_chromium(pack: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1300, "height": 900})
+        outside: list[str] = []
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:")):
+                return r.continue_()
+            outside.append(r.request.url)
+            return r.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((pack / "index.html").as_uri())
+        page.wait_for_load_state("load")
+        assert errors == [] and outside == []
+        widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+        assert len(widths) == 5 and all(w > 0 for w in widths)
+        assert "方案排名" in page.inner_text("body")
+        artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        page.screenshot(path=str(artifacts / "meeting-pack-index.png"), full_page=False)
+        browser.close()
+
+
+def test_failed_pack_keeps_the_previous_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "pack"
+    out.mkdir()
+    (out / "index.html").write_text("previous pack", encoding="utf-8")
+    from sanqu_geo.maps import static
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("font server fell over")
+
+    monkeypatch.setattr(static, "zones_map", broken)
+    with pytest.raises(RuntimeError):
+        report.meeting_pack(out, paper="A4")
+    assert (out / "index.html").read_text(encoding="utf-8") == "previous pack"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
