@@ -11,7 +11,6 @@ import dataclasses
 import itertools
 import logging
 import math
-import tomllib
 import weakref
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 
 from sanqu_geo import layers, settings, speeds
-from sanqu_geo.errors import DataSourceError, ScenarioError
+from sanqu_geo._toml import check_keys, read_toml
+from sanqu_geo.errors import ScenarioError
 from sanqu_geo.resources import data_file
 
 logger = logging.getLogger(__name__)
@@ -225,17 +225,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         With one line naming the file, the option or corridor, and the field.
     """
     path = Path(path) if path is not None else default_scenario_path()
-    if not path.is_file():
-        msg = f"{path}: scenario file not found"
-        raise DataSourceError(msg)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: not valid TOML: {exc}"
-        raise ScenarioError(msg) from exc
-    except UnicodeDecodeError as exc:
-        msg = f"{path}: not a UTF-8 text file"
-        raise ScenarioError(msg) from exc
+    data = read_toml(path, what="scenario file", error=ScenarioError)
     where = str(path)
     _check_keys(data, {"scenario", "group", "corridor"}, where)
     head = data.get("scenario", {})
@@ -302,15 +292,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
 
 def _check_keys(table: Any, allowed: set[str], where: str) -> None:
-    if not isinstance(table, dict):
-        msg = f"{where}: must be a table"
-        raise ScenarioError(msg)
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        msg = (
-            f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
-        raise ScenarioError(msg)
+    check_keys(table, allowed, where, error=ScenarioError)
 
 
 def _check_profile(name: str, where: str) -> None:

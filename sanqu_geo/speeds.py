@@ -10,7 +10,6 @@ import copy
 import logging
 import math
 import re
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ from typing import Any
 import networkx as nx
 
 from sanqu_geo import settings
-from sanqu_geo.errors import DataSourceError, SettingsError
+from sanqu_geo._toml import check_keys, read_toml
+from sanqu_geo.errors import SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -218,14 +218,7 @@ def load_profiles(path: str | Path) -> list[str]:
         the message names the file, the profile and the field.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"{path}: profiles file not found"
-        raise DataSourceError(msg)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: not valid TOML ({exc})"
-        raise SettingsError(msg) from exc
+    data = read_toml(path, what="profiles file", error=SettingsError)
     unknown = set(data) - {"profiles"}
     if unknown:
         msg = f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; use [profiles.NAME] tables"
@@ -236,10 +229,7 @@ def load_profiles(path: str | Path) -> list[str]:
         if not isinstance(table, dict):
             msg = f"{where}: must be a table"
             raise SettingsError(msg)
-        bad = set(table) - _PROFILE_KEYS
-        if bad:
-            msg = f"{where}: unknown field(s) {', '.join(sorted(bad))}; allowed: {', '.join(sorted(_PROFILE_KEYS))}"
-            raise SettingsError(msg)
+        check_keys(table, _PROFILE_KEYS, where, error=SettingsError)
         base_name = table.get("base", name if name in settings.profiles else "car")
         if base_name not in settings.profiles:
             msg = f"{where}: base profile {base_name!r} is unknown"

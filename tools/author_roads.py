@@ -33,6 +33,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import shapely
+from author_layers import AIRPORT_EXPRESSWAY  # the script's own folder is on sys.path
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
@@ -352,20 +353,8 @@ ROADS: tuple[Road, ...] = (
             "零公里立交",
             (126.5200, 45.7210),
             "群力立交",
-            (126.4840, 45.7160),
-            (126.4670, 45.7120),
-            (126.4500, 45.7075),
-            (126.4330, 45.7030),
-            (126.4160, 45.6985),
-            (126.3990, 45.6940),
-            (126.3820, 45.6890),
-            (126.3650, 45.6840),
-            (126.3480, 45.6790),
-            (126.3310, 45.6740),
-            (126.3140, 45.6690),
-            (126.2980, 45.6640),
-            (126.2840, 45.6590),
-            (126.2720, 45.6545),
+            # the same vertices as the freight-corridor proxy in the projects layer
+            *AIRPORT_EXPRESSWAY[:14],
             "机场立交",
         ),
         "harbin-facts §7 (0 km at the 零公里 interchange in the city west; entries at "

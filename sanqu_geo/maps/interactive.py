@@ -14,7 +14,6 @@ import itertools
 import json
 import logging
 import re
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from jinja2 import Template
 from sanqu_geo import crs as _crs
 from sanqu_geo import layers
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import DataSourceError, SettingsError
 from sanqu_geo.maps.basemaps import get_basemap
 from sanqu_geo.resources import data_file, recipes_folder
@@ -110,11 +110,7 @@ def load_recipe(recipe: str | Path) -> Recipe:
         known = ", ".join(sorted(p.stem for p in recipes_folder().glob("*.toml")))
         msg = f"map recipe {recipe!r} not found; give a .toml file or one of: {known}"
         raise DataSourceError(msg)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: not valid TOML ({exc})"
-        raise SettingsError(msg) from exc
+    data = read_toml(path, what="map recipe", error=SettingsError)
     _check(data, _RECIPE_KEYS, str(path))
     head = data.get("map", {})
     _check(head, _MAP_KEYS, f"{path}: [map]")
@@ -144,13 +140,7 @@ def load_recipe(recipe: str | Path) -> Recipe:
 
 
 def _check(table: Any, allowed: set[str], where: str) -> None:
-    if not isinstance(table, dict):
-        msg = f"{where}: must be a table"
-        raise SettingsError(msg)
-    extra = sorted(set(table) - allowed)
-    if extra:
-        msg = f"{where}: unknown field(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}"
-        raise SettingsError(msg)
+    check_keys(table, allowed, where, error=SettingsError)
 
 
 def _check_lang(lang: str) -> None:
