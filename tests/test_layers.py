@@ -284,3 +284,27 @@ def test_failed_export_keeps_the_good_file(tmp_path: Path) -> None:
         layers.export_layer("zones", out, crs="not-a-crs")
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["zones.geojson"]
+
+
+def test_import_kml(tmp_path: Path) -> None:
+    kml = tmp_path / "stations.kml"
+    kml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        '<Placemark><name>西站</name><ExtendedData><Data name="id"><value>hw</value></Data>'
+        '<Data name="name_zh"><value>哈尔滨西站</value></Data></ExtendedData>'
+        "<Point><coordinates>126.5714,45.7053</coordinates></Point></Placemark></Document></kml>",
+        encoding="utf-8",
+    )
+    gdf = layers.import_layer(kml, "facilities")
+    assert list(gdf["id"]) == ["hw"] and list(gdf["name_zh"]) == ["哈尔滨西站"]
+    assert gdf.geometry.iloc[0].equals(Point(126.5714, 45.7053))
+
+
+def test_import_bd09_csv_lands_on_the_published_wgs84_point(tmp_path: Path) -> None:
+    # Harbin West, published WGS-84 45.7053, 126.5714 (harbin-facts §9), given in BD-09.
+    bx, by = crs.wgs84_to_bd09(126.5714, 45.7053)
+    csv = tmp_path / "baidu.csv"
+    csv.write_text(f"id,name_zh,lng,lat\nhw,哈尔滨西站,{bx:.7f},{by:.7f}\n", encoding="utf-8")
+    gdf = layers.import_layer(csv, "facilities", crs="bd09")
+    p = gdf.geometry.iloc[0]
+    assert abs(p.x - 126.5714) < 2e-6 and abs(p.y - 45.7053) < 2e-6
