@@ -154,6 +154,15 @@ LAYERS: dict[str, LayerSpec] = {
             dict(_COMMON_OPTIONAL),
         ),
         LayerSpec(
+            "truck_bans",
+            "boundaries/truck_bans.geojson",
+            "货车禁行区",
+            "Truck-ban areas (used by the truck profile)",
+            _POLYGONAL,
+            ("id", "accuracy", "source"),
+            {"name_zh": "", "name_en": "", "note": "", "hours": ""},
+        ),
+        LayerSpec(
             "districts",
             "boundaries/districts.geojson",
             "行政区",
@@ -273,6 +282,14 @@ def _read_geojson(path: Path) -> gpd.GeoDataFrame:
     rows = [dict(f.get("properties") or {}) for f in features]
     geoms = [shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None for f in features]
     frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(
+            {
+                "id": pd.Series(dtype=str),
+                "accuracy": pd.Series(dtype=str),
+                "source": pd.Series(dtype=str),
+            }
+        )
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=settings.default_crs))
 
 

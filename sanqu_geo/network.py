@@ -246,7 +246,9 @@ def load_network(
     use_cache : bool
         Read and write the GraphML cache for OSM files and Overpass.
     truck_bans : geopandas.GeoDataFrame, optional
-        Polygons where trucks may not drive; used by profiles with ``respect_bans``.
+        Polygons where trucks may not drive, for profiles with ``respect_bans`` (default:
+        the ``truck_bans`` layer — empty unless a user imported one, as no ban is published
+        in the embedded facts).
 
     Returns
     -------
@@ -269,12 +271,14 @@ def load_network(
         msg = f"the network from {G.graph.get('source', source)} is empty"
         raise NetworkError(msg)
     speeds.add_speeds(G, profile=profile)
-    if (
-        speeds.get_profile(profile).get("respect_bans")
-        and truck_bans is not None
-        and len(truck_bans)
-    ):
-        G = apply_truck_bans(G, truck_bans)
+    if speeds.get_profile(profile).get("respect_bans"):
+        if truck_bans is None:
+            from sanqu_geo import layers
+
+            truck_bans = layers.load_layer("truck_bans", located_only=True)
+        if len(truck_bans):
+            G = apply_truck_bans(G, truck_bans)
+            G.graph["truck_bans"] = len(truck_bans)
     return G
 
 

@@ -24,7 +24,7 @@ def _area_km2(gdf: gpd.GeoDataFrame) -> float:
 @pytest.mark.parametrize("name", list(layers.LAYERS))
 def test_embedded_layer_matches_its_schema(name: str) -> None:
     gdf = layers.load_layer(name)
-    assert len(gdf) > 0
+    assert len(gdf) > 0 or name == "truck_bans"  # no truck ban is published: empty by default
     assert gdf.crs.to_epsg() == 4326
     spec = layers.LAYERS[name]
     for field in spec.required:

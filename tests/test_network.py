@@ -149,3 +149,35 @@ def test_profiles_order_times(trunk: nx.MultiDiGraph, pair) -> None:
     ta = sum(d["travel_time"] for *_, d in Ga.edges(data=True))
     tb = sum(d["travel_time"] for *_, d in Gb.edges(data=True))
     assert ta < tb
+
+
+def test_truck_profile_respects_an_imported_ban_layer(tmp_path) -> None:
+    import json
+
+    from shapely.geometry import box
+
+    # A ban over central Harbin (inside the 二环), as a user would import it.
+    ban = box(126.60, 45.73, 126.66, 45.77)
+    path = tmp_path / "bans.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": mapping(ban),
+                        "properties": {"id": "centre", "name_zh": "市中心货车禁行区"},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    free = network.load_network("trunk", profile="truck")
+    layers.import_layer(path, "truck_bans", accuracy="surveyed")
+    banned = network.load_network("trunk", profile="truck")
+    assert banned.number_of_edges() < free.number_of_edges()
+    for u, v, d in banned.edges(data=True):
+        assert not ban.contains(d["geometry"].interpolate(0.5, normalized=True))
+    assert network.load_network("trunk", profile="car").number_of_edges() == free.number_of_edges()
