@@ -178,6 +178,6 @@ def test_truck_profile_respects_an_imported_ban_layer(tmp_path) -> None:
     layers.import_layer(path, "truck_bans", accuracy="surveyed")
     banned = network.load_network("trunk", profile="truck")
     assert banned.number_of_edges() < free.number_of_edges()
-    for u, v, d in banned.edges(data=True):
+    for *_, d in banned.edges(data=True):
         assert not ban.contains(d["geometry"].interpolate(0.5, normalized=True))
     assert network.load_network("trunk", profile="car").number_of_edges() == free.number_of_edges()
