@@ -190,6 +190,7 @@ def compare(
                     {
                         "option": option.id,
                         "option_zh": option.title_zh,
+                        "profile": p,
                         "link": link_id,
                         "link_zh": zh,
                         "link_en": en,

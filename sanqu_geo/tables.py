@@ -276,18 +276,19 @@ def comparison_markdown(comparison) -> str:
     k = comparison.key_links
     if not k.empty:
         best = (
-            k.sort_values("saved_min", ascending=False)
-            .groupby(["link", "from_zh", "to_zh"], sort=False)
+            k.sort_values("saved_min", ascending=False, kind="stable")
+            .groupby(["profile", "link", "from_zh", "to_zh"], sort=False)
             .head(1)
         )
         lines += [
-            "| 通道 Link | 方向 Direction | 现状 Before | 最佳方案 Best option | 方案后 After | 节省 Saved |",
-            "|---|---|---:|---|---:|---:|",
+            "| 出行方案 Profile | 通道 Link | 方向 Direction | 现状 Before | 最佳方案 Best option | 方案后 After | 节省 Saved |",
+            "|---|---|---|---:|---|---:|---:|",
         ]
-        for r in best.sort_values(["link", "from_zh"]).itertuples():
+        for r in best.sort_values(["profile", "link", "from_zh"]).itertuples():
             option = r.option if r.saved_min > 1e-6 else "—"
             lines.append(
-                f"| {r.link_zh} {r.link_en} | {r.from_zh} → {r.to_zh} | {r.before_min:.1f} | {option} | {r.after_min:.1f} | {r.saved_min:.1f} |"
+                f"| {r.profile} | {r.link_zh} {r.link_en} | {r.from_zh} → {r.to_zh} | {r.before_min:.1f} | "
+                f"{option} | {r.after_min:.1f} | {r.saved_min:.1f} |"
             )
     iso = comparison.isochrones
     if not iso.empty:

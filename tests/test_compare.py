@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,9 @@ def test_rerun_replaces_the_folder(tmp_path: Path) -> None:
     result = compare.compare(isochrones=False, sensitivity=False)
     tables.write_comparison(result, out)
     assert not (out / "old.txt").exists()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not left private like a temp folder
 
 
 def test_corridors_list_cli(capsys: pytest.CaptureFixture[str]) -> None:
