@@ -26,14 +26,14 @@ app = typer.Typer(
     name="sanqu-geo",
     help=(
         "Planning toolkit for Harbin's 三区一港: layers, road network, travel times, maps.\n\n"
-        "Example: sanqu-geo layers list"
+        "Example: sanqu-geo meeting-pack --out pack/"
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 layers_app = typer.Typer(
-    help="The layers: zones, facilities, projects, river, districts.\n\nExample: sanqu-geo layers show zones",
+    help="The layers: zones, facilities, projects, river, districts, truck_bans.\n\nExample: sanqu-geo layers show zones",
     no_args_is_help=True,
 )
 app.add_typer(layers_app, name="layers")
