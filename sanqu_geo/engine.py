@@ -793,10 +793,19 @@ def corridor_od(
     from_anchor = np.vstack([cache[("from", a)][d] for a in anchors])  # |A| x |T|
     matrix, _ = augmented_matrix(compiled, list(new_nodes), list(new_edges))
     between = dijkstra(matrix, directed=True, indices=a_pos)[:, a_pos]  # |A| x |A|
-    via_entry = np.full((len(o), len(anchors)), np.inf)
-    for i in range(len(anchors)):
-        np.minimum(via_entry, to_anchor[:, i, None] + between[i][None, :], out=via_entry)
+    # A pair of anchors the new structure does not bring closer cannot shorten any trip
+    # (d(s,a) + d(a,b) + d(b,t) >= d(s,t)), so only the improved pairs are combined.
+    base_between = np.vstack([cache[("from", a)][a_pos] for a in anchors])
+    between[~(between < base_between - 1e-9)] = np.inf
+    entries = np.flatnonzero(np.isfinite(between).any(axis=1))
+    exits = np.flatnonzero(np.isfinite(between).any(axis=0))
     best = base_od.to_numpy().copy()
-    for j in range(len(anchors)):
-        np.minimum(best, via_entry[:, j, None] + from_anchor[j][None, :], out=best)
+    if len(entries) and len(exits):
+        via_entry = np.full((len(o), len(exits)), np.inf)
+        for i in entries:
+            np.minimum(via_entry, to_anchor[:, i, None] + between[i, exits][None, :], out=via_entry)
+        scratch = np.empty_like(best)  # one buffer: no fresh |S| x |T| array per anchor
+        for k, j in enumerate(exits):
+            np.add(via_entry[:, k, None], from_anchor[j][None, :], out=scratch)
+            np.minimum(best, scratch, out=best)
     return pd.DataFrame(best, index=base_od.index.copy(), columns=base_od.columns.copy())
