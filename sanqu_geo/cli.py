@@ -320,6 +320,44 @@ def network_info(
     _print_table(table)
 
 
+@network_app.command("access")
+def network_access(
+    places: Annotated[
+        str, typer.Option("--places", help="zones, facilities, all, or a file of places.")
+    ] = "all",
+    osm_file: OsmFileOpt = None,
+    profile: ProfileOpt = "car",
+) -> None:
+    """Show where each place joins the network: access node, snapping distance, connector time."""
+    from sanqu_geo import travel
+
+    G, _ = _load(osm_file, None, None, profile, None)
+    frame = travel.load_places(places)
+    table_data = travel.access_table(G, frame).merge(frame[["id", "short_zh", "short_en"]], on="id")
+    table = Table(title=f"access 接入 · {G.graph['source']}")
+    for column in (
+        "id",
+        "名称",
+        "name",
+        "node 节点",
+        "method 方式",
+        "distance m 距离",
+        "connector s 接驳",
+    ):
+        table.add_column(column)
+    for r in table_data.itertuples():
+        table.add_row(
+            r.id,
+            r.short_zh,
+            r.short_en,
+            str(r.node),
+            r.method,
+            f"{r.distance_m:,.0f}",
+            f"{r.connector_s:,.0f}",
+        )
+    _print_table(table)
+
+
 # ---------------------------------------------------------------------------- travel times
 
 

@@ -128,3 +128,26 @@ def test_isochrones_cli(tmp_path: Path) -> None:
     assert (
         iso.geometry.iloc[0].buffer(1e-6).contains(hub) or iso.geometry.iloc[0].distance(hub) < 0.02
     )
+
+
+def test_od_from_a_users_points_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = tmp_path / "sites.csv"
+    # two of the user's own sites, one near Harbin West station, one near the container centre
+    csv.write_text(
+        "id,name_zh,name_en,lon,lat\ns1,西站附近,Near West,126.5720,45.7060\ns2,哈东,Ha-dong,126.7600,45.7040\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "od.csv"
+    assert main(["od", "--from", str(csv), "--to", "facilities", "--out", str(out)]) == 0
+    table = pd.read_csv(out, index_col=0, encoding="utf-8-sig")
+    assert list(table.index) == ["西站附近 Near West", "哈东 Ha-dong"]
+    west = table.loc["西站附近 Near West", "哈尔滨西站 Harbin West"]
+    container = table.loc["哈东 Ha-dong", "集装箱中心站 Container station"]
+    assert west < 3 and container < 3  # a few hundred metres from their nearest facility
+    assert table.loc["西站附近 Near West", "太平机场 Taiping Airport"] > 15
+
+
+def test_network_access_cli_reports_snapping_distances(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["network", "access", "--places", "facilities"]) == 0
+    out = capsys.readouterr().out
+    assert "harbin_station" in out and "distance m" in out
