@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, scenarios, tables, travel
+from sanqu_geo import compare, layers, network, scenarios, settings, tables, travel
 from sanqu_geo._atomic import atomic_folder
 
 logger = logging.getLogger(__name__)
@@ -153,14 +153,29 @@ def meeting_pack(
                 static.corridors_map(comparison, paper=paper, lang=lang, font=font, date=date),
             ),
         ]
+        # The isochrones were computed with the comparison (base and best option); the map
+        # module only draws them.
+        iso = map_data["isochrones"]
         best = comparison.summary.sort_values("rank").iloc[0]["option"]
         option = next(o for o in sc.options if o.id == best)
+        profile = str(iso["profile"].iloc[0]) if len(iso) else sc.profile
+        source = f"{comparison.network_source}, {settings.profiles[profile]['description_en']}"
         for place, zh, en in (
             ("airport", "机场等时圈", "Airport isochrones"),
             ("inland_port_hub", "内陆港等时圈", "Inland-port isochrones"),
         ):
-            fig = static.isochrone_before_after(
-                place, option, paper=paper, lang=lang, font=font, date=date
+            here = travel.find_place(place)
+            fig = static.isochrones_map(
+                iso[(iso["option"] == "base") & (iso["place"] == place)],
+                iso[(iso["option"] == best) & (iso["place"] == place)],
+                title_place=(str(here["short_zh"].iloc[0]), str(here["short_en"].iloc[0])),
+                option_title=(option.title_zh, option.title_en),
+                network_source=source,
+                place=here,
+                paper=paper,
+                lang=lang,
+                font=font,
+                date=date,
             )
             figures.append((f"isochrones-{place}", zh, en, fig))
         import matplotlib.pyplot as plt

@@ -23,8 +23,8 @@ from matplotlib.text import Annotation, Text
 from PIL import Image
 from pyproj import Geod, Transformer
 
-from sanqu_geo import compare, layers, network, settings, travel
-from sanqu_geo.errors import DataSourceError, ScenarioError, SettingsError
+from sanqu_geo import compare, layers, network, scenarios, settings, travel
+from sanqu_geo.errors import DataSourceError, SettingsError
 from sanqu_geo.maps import static
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +117,20 @@ def test_corridors_map(comparison: compare.Comparison, tmp_path: Path) -> None:
 
 
 def test_isochrone_before_after_airport(tmp_path: Path) -> None:
-    fig = static.isochrone_before_after("airport", "second_passage_full", lang="both")
+    plan = scenarios.load_scenario()
+    option = next(o for o in plan.options if o.id == "second_passage_full")
+    G = network.load_network("trunk")
+    place = travel.find_place("airport")
+    before = travel.place_isochrones(G, place, [30, 60])
+    after = travel.place_isochrones(scenarios.apply(G, option), place, [30, 60])
+    fig = static.isochrones_map(
+        before,
+        after,
+        title_place=("太平机场", "Taiping Airport"),
+        option_title=(option.title_zh, option.title_en),
+        place=place,
+        lang="both",
+    )
     texts = _texts(fig)
     assert any(t.startswith("30 分钟 现状") for t in texts)
     assert any("30 min, after" in t for t in texts)
@@ -280,5 +293,3 @@ def test_bad_options_are_clear_errors(zones_zh: Figure, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"use a \.png, \.pdf or \.svg"):
         static.save_map(zones_zh, tmp_path / "map.jpg")
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ScenarioError, match="no option 'nope'"):
-        static.isochrone_before_after("airport", "nope")

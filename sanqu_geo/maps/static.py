@@ -1,6 +1,6 @@
 """Print maps of the 三区一港 (matplotlib): A4/A3 landscape pages with legend, scale bar, north
 arrow and source note, as 300-dpi PNG or vector PDF/SVG. Draws what other modules computed and
-never computes travel times (the isochrone convenience delegates to ``travel``/``scenarios``).
+never computes travel times.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox, ScaledTranslation
 from pyproj import CRS
 
-from sanqu_geo import layers, network, scenarios, settings, travel
+from sanqu_geo import layers, network, settings, travel
 from sanqu_geo._atomic import atomic_path
 from sanqu_geo.errors import CRSError, DataSourceError, LayerError, ScenarioError, SettingsError
 
@@ -52,7 +52,6 @@ __all__ = [
     "MissingCJKFontWarning",
     "corridors_map",
     "find_cjk_font",
-    "isochrone_before_after",
     "isochrones_map",
     "projects_map",
     "save_map",
@@ -2118,80 +2117,6 @@ def _iso_label(style: _Style, key: str, row: Any) -> str:
         return style.pick(zh, en, sep=" / ")
     km2 = f"{float(area):,.0f} km²"
     return style.pick(f"{zh}({km2})", f"{en} ({km2})", sep=" / ").replace(f"({km2}) / ", " / ")
-
-
-def isochrone_before_after(
-    place_id: str,
-    option: scenarios.Option | str,
-    G: nx.MultiDiGraph | None = None,
-    minutes: Sequence[float] = (30, 60),
-    *,
-    paper: str = "A4",
-    lang: str = "zh",
-    font: str | None = None,
-    date: datetime.date | None = None,
-) -> Figure:
-    """Compute isochrones around a place before and after an option, and map them.
-
-    Delegates the travel times to :func:`sanqu_geo.travel.place_isochrones` on ``G`` and on
-    :func:`sanqu_geo.scenarios.apply` ``(G, option)``.
-
-    Parameters
-    ----------
-    place_id : str
-        A facility or zone (id or name, see :func:`sanqu_geo.travel.find_place`), e.g.
-        ``"airport"`` or ``"inland_port_hub"``.
-    option : Option or str
-        The corridor option, or its id in the plan's own scenario.
-    G : networkx.MultiDiGraph, optional
-        Base road graph (default: the embedded trunk network with the option's profile).
-    minutes : sequence of float
-        Thresholds in minutes.
-    paper, lang, font, date
-        As for :func:`zones_map`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The page.
-
-    Raises
-    ------
-    ScenarioError
-        When no option of the plan's scenario has the id given.
-    """
-    profile = None
-    if isinstance(option, str):
-        plan = scenarios.load_scenario()
-        found = {o.id: o for o in plan.options}
-        if option not in found:
-            msg = f"no option {option!r} in the plan's scenario; options: {', '.join(found)}"
-            raise ScenarioError(msg)
-        option = found[option]
-        profile = option.profile or plan.profile
-    if G is None:
-        G = network.load_network("trunk", profile=profile or option.profile or "car")
-    profile = G.graph.get("profile", profile or "car")
-    place = travel.find_place(place_id)
-    thresholds = [float(m) for m in minutes]
-    before = travel.place_isochrones(G, place, thresholds)
-    after = travel.place_isochrones(scenarios.apply(G, option, profile=profile), place, thresholds)
-    spec = settings.profiles.get(profile, {})
-    source = str(G.graph.get("source", ""))
-    described = f"{source}, {spec.get('description_en', profile)}" if source else None
-    return isochrones_map(
-        before,
-        after,
-        title_place=(str(place["short_zh"].iloc[0]), str(place["short_en"].iloc[0])),
-        option_title=(option.title_zh, option.title_en),
-        network_source=described,
-        place=place,
-        paper=paper,
-        lang=lang,
-        font=font,
-        date=date,
-        roads=G,
-    )
 
 
 # --------------------------------------------------------------------------- saving
