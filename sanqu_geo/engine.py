@@ -501,6 +501,7 @@ def _reachable_area(
     buffer_m: float,
     *,
     previous: tuple[Any, np.ndarray] | None = None,
+    fill_holes: bool = True,
 ) -> tuple[Any, np.ndarray]:
     """Buffer of the road pieces reachable within ``budget`` (metric CRS).
 
@@ -526,7 +527,8 @@ def _reachable_area(
         buffers = np.append(buffers, np.array([previous[0]], dtype=object))
     # Buffering each piece and uniting them (a cascaded union) is far faster in GEOS than
     # buffering one collection.
-    return _fill_holes(shapely.union_all(buffers)), full
+    area = shapely.union_all(buffers)
+    return (_fill_holes(area) if fill_holes else area), full
 
 
 def _reverse_full(compiled: CompiledGraph, full: np.ndarray) -> np.ndarray:
@@ -552,15 +554,17 @@ def isochrones(
     *,
     weight: str = "travel_time",
     buffer_m: float | None = None,
+    fill_holes: bool = True,
 ) -> gpd.GeoDataFrame:
     """Areas reachable from each origin within each number of minutes.
 
     Method: the road pieces reachable within the time (whole edges, and the reachable part
     of an edge cut at the exact fraction of its travel time), buffered by
-    :data:`isochrone_buffer_m` metres in the metric CRS, holes filled, and each polygon
+    :data:`isochrone_buffer_m` metres in the metric CRS, holes filled (an area ringed by
+    reached roads counts as reached, as its local streets are), and each polygon
     united with the smaller ones so they nest. Every node reached within the time lies
-    inside; every point inside lies within ``buffer_m`` of a road reached within the time
-    (that is the tolerance).
+    inside. The tolerance: every point inside lies within ``buffer_m`` of a road reached
+    within the time, or in a hole ringed by such roads (none with ``fill_holes=False``).
 
     Parameters
     ----------
@@ -574,6 +578,8 @@ def isochrones(
         Edge attribute in seconds.
     buffer_m : float, optional
         Buffer around reachable roads (default :data:`isochrone_buffer_m`).
+    fill_holes : bool
+        Fill the holes ringed by reached roads.
 
     Returns
     -------
@@ -596,7 +602,13 @@ def isochrones(
             previous = None
             for m in thresholds:
                 previous = _reachable_area(
-                    cached, compiled, dist, m * 60.0, buffer_m, previous=previous
+                    cached,
+                    compiled,
+                    dist,
+                    m * 60.0,
+                    buffer_m,
+                    previous=previous,
+                    fill_holes=fill_holes,
                 )
                 rows.append({"origin": origin, "minutes": m, "geometry": previous[0]})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.metric_crs)
