@@ -669,11 +669,20 @@ def maps_build(
 
     names = recipes or ["infrastructure", "corridors"]
     corridor_data = None
-    if any("corridors" in interactive.load_recipe(r).layers for r in names):
-        from sanqu_geo import compare
+    with_corridors = [r for r in map(interactive.load_recipe, names) if "corridors" in r.layers]
+    if with_corridors:
+        from sanqu_geo import compare, scenarios
 
+        options = with_corridors[0].corridors or {}
         with console.status("computing the corridor options for the map"):
-            corridor_data = compare.map_layers()
+            comparison = compare.compare(
+                scenarios.load_scenario(options.get("scenario") or None),
+                profile=options.get("profile"),
+                isochrones=False,
+                sensitivity=False,
+            )
+            minutes = tuple(float(m) for m in options.get("minutes", compare.ISOCHRONE_MINUTES))
+            corridor_data = compare.map_layers(comparison, minutes=minutes)
     with console.status("building the maps"):
         pages = interactive.publish(
             names,

@@ -420,7 +420,7 @@ def map_layers(
             graphs[p] = network.load_network(sc.network, profile=p)
         return graphs[p]
 
-    def key_routes(G: nx.MultiDiGraph, label: str) -> dict[tuple[str, str], tuple[float, Any]]:
+    def key_routes(G: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[float, Any]]:
         out = {}
         for link_id, zh, en, a, b in KEY_LINKS:
             found, ca, cb = travel.place_route(
@@ -434,7 +434,7 @@ def map_layers(
         p = profile or option.profile or sc.profile
         G = base_graph(p)
         if p not in base_routes:
-            base_routes[p] = key_routes(G, "base")
+            base_routes[p] = key_routes(G)
             for (link_id, _), (mins, geom, zh, en, a, b) in base_routes[p].items():
                 route_rows.append(
                     {
@@ -475,7 +475,7 @@ def map_layers(
                     }
                 )
         H = scenarios.apply(G, option, profile=p)
-        after = key_routes(H, option.id)
+        after = key_routes(H)
         for key, (mins, geom, zh, en, a, b) in after.items():
             before = base_routes[p][key][0]
             if before - mins > 1e-6:

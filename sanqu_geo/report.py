@@ -32,13 +32,8 @@ STEPS: tuple[str, ...] = (
 )
 
 
-def project_register(*, lang: str = "both") -> pd.DataFrame:
+def project_register() -> pd.DataFrame:
     """The plan's project register: every project with item, phase, target year, lead unit, status.
-
-    Parameters
-    ----------
-    lang : {"zh", "en", "both"}
-        Headers' language.
 
     Returns
     -------

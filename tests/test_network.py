@@ -38,10 +38,14 @@ def test_shared_vertex_is_a_junction_and_splits_both_roads() -> None:
     assert G.number_of_nodes() == 5
     assert G.number_of_edges() == 4 + 2  # a: two pieces both ways; b: two pieces one way
     assert nx.is_weakly_connected(G)
+    node_at = {(d["x"], d["y"]): n for n, d in G.nodes(data=True)}
+    west, junction = node_at[(126.60, 45.70)], node_at[(126.61, 45.70)]
     expected = _GEOD.line_length([126.60, 126.61], [45.70, 45.70])
-    assert G.edges[1, 3, 0]["length"] == pytest.approx(expected, rel=1e-9) or any(
-        d["length"] == pytest.approx(expected, rel=1e-9) for *_, d in G.edges(data=True)
-    )
+    assert G.edges[west, junction, 0]["length"] == pytest.approx(expected, rel=1e-9)
+    assert G.edges[junction, west, 0]["length"] == pytest.approx(expected, rel=1e-9)
+    south, north = node_at[(126.61, 45.69)], node_at[(126.61, 45.71)]
+    assert G.has_edge(south, junction) and not G.has_edge(junction, south)  # b is one-way
+    assert G.has_edge(junction, north) and not G.has_edge(north, junction)
 
 
 @pytest.fixture(scope="module")

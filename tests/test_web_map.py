@@ -271,3 +271,15 @@ def test_both_maps_from_the_cli_open_offline(browser, tmp_path: Path) -> None:
             p.shot(f"{name}-cli.png")
         finally:
             p.close()
+
+
+def test_corridor_recipe_minutes_are_used(tmp_path: Path) -> None:
+    recipe = tmp_path / "iso20.toml"
+    recipe.write_text(
+        '[map]\ntitle_zh = "二十分钟"\ntitle_en = "Twenty minutes"\nlayers = ["corridors"]\n'
+        "[corridors]\nminutes = [20]\n",
+        encoding="utf-8",
+    )
+    assert main(["maps", "build", str(recipe), "--offline", "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "iso20.html").read_text(encoding="utf-8")
+    assert " 20 min" in text and " 30 min" not in text and " 60 min" not in text

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
@@ -33,10 +31,17 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import shapely
-from author_layers import AIRPORT_EXPRESSWAY  # the script's own folder is on sys.path
+from author_layers import (  # the script's own folder is on sys.path
+    AIRPORT_EXPRESSWAY,
+    HASHUANG_EXTENSION,
+    PASSAGE_AIRPORT,
+    TIANPING,
+)
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
+
+from sanqu_geo._atomic import write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "data" / "roads" / "trunk.geojson"
@@ -545,19 +550,9 @@ ROADS: tuple[Road, ...] = (
             (126.5270, 45.7150),
             "三环机场路",
             (126.5190, 45.7100),
-            (126.5135, 45.7040),
-            (126.4960, 45.7000),
-            (126.4780, 45.6955),
-            (126.4600, 45.6905),
-            (126.4420, 45.6855),
-            (126.4240, 45.6810),
-            (126.4060, 45.6765),
-            (126.3880, 45.6725),
-            (126.3700, 45.6690),
-            (126.3520, 45.6655),
-            (126.3340, 45.6620),
-            (126.3160, 45.6585),
-            (126.3000, 45.6550),
+            TIANPING,
+            # the viaduct of the airport second passage follows this road
+            *PASSAGE_AIRPORT[:12],
             "公安培训中心",
         ),
         "harbin-facts §7 (老机场路 rebuilt 2010: 24.4 km from the 机场高速零公里立交 to "
@@ -584,19 +579,8 @@ ROADS: tuple[Road, ...] = (
             (126.3300, 45.6070),
             (126.2900, 45.5990),
             "三区道口",
-            (126.2620, 45.5800),
-            (126.2650, 45.5640),
-            (126.2680, 45.5480),
-            (126.2710, 45.5320),
-            (126.2740, 45.5160),
-            (126.2780, 45.5000),
-            (126.2820, 45.4840),
-            (126.2860, 45.4680),
-            (126.2900, 45.4520),
-            (126.2950, 45.4360),
-            (126.3000, 45.4200),
-            (126.3050, 45.4040),
-            (126.3080, 45.3900),
+            # the same vertices as the 哈双北路 extension in the projects layer
+            *HASHUANG_EXTENSION[1:14],
             "@双城方向",
         ),
         "harbin-facts §7, §9 (哈双北线: 齿轮路 → 绕城高速, rebuilt 2010; passes the airport, "
@@ -1382,19 +1366,6 @@ def serialise(features: list[dict[str, Any]]) -> str:
     return '{"type":"FeatureCollection","features":[\n' + ",\n".join(rows) + "\n]}\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main() -> int:
     features, segments = build()
     errors = report(features, segments)
@@ -1403,7 +1374,7 @@ def main() -> int:
         for e in errors:
             print(f"  - {e}", file=sys.stderr)
         return 1
-    write_atomic(OUTPUT, serialise(features))
+    write_text(OUTPUT, serialise(features))
     print(f"wrote {OUTPUT.relative_to(ROOT)}")
     return 0
 
