@@ -12,6 +12,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from sanqu_geo.errors import DataSourceError
+
+
+def _unwritable(target: Path, exc: OSError) -> DataSourceError:
+    reason = exc.strerror or str(exc)
+    return DataSourceError(f"{target}: cannot write there ({reason}); choose another output path")
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) -> Iterator[Path]:
@@ -31,12 +38,15 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) ->
         The temporary path to write to. It does not exist yet.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.",
-        suffix=suffix if suffix is not None else target.suffix,
-        dir=target.parent,
-    )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.",
+            suffix=suffix if suffix is not None else target.suffix,
+            dir=target.parent,
+        )
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()
@@ -63,8 +73,11 @@ def atomic_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
         An empty temporary folder to fill.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise _unwritable(target, exc) from exc
     # mkdtemp makes the folder private (0700); the finished folder gets the usual permissions.
     umask = os.umask(0)
     os.umask(umask)

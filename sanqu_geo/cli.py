@@ -396,6 +396,8 @@ def od_command(
     """
     from sanqu_geo import tables, travel
 
+    if out is not None:
+        tables.table_format(out)  # a bad --out fails before the work, not after
     G, _ = _load(osm_file, None, None, profile, profiles_file)
     origins, destinations = travel.load_places(from_), travel.load_places(to)
     with _progress_bar("OD 出行时间") as bar:

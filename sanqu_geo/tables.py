@@ -62,6 +62,31 @@ def minutes_table(
     return table
 
 
+def table_format(path: str | Path) -> str:
+    """Return a table file's format (its lower-case suffix), or say which formats exist.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+
+    Returns
+    -------
+    str
+        ``.csv``, ``.xlsx``, ``.parquet`` or ``.md``.
+
+    Raises
+    ------
+    DataSourceError
+        For any other extension.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in _FORMATS:
+        msg = f"{path}: unknown table format {suffix or '(none)'}; use .csv, .xlsx, .parquet or .md"
+        raise DataSourceError(msg)
+    return suffix
+
+
 def write_table(table: pd.DataFrame, path: str | Path, *, sheet: str = "table") -> Path:
     """Write a table atomically as CSV (UTF-8 with BOM, for Excel), XLSX, Parquet or Markdown.
 
@@ -85,10 +110,7 @@ def write_table(table: pd.DataFrame, path: str | Path, *, sheet: str = "table") 
         For an extension that is not one of .csv, .xlsx, .parquet, .md.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in _FORMATS:
-        msg = f"{path}: unknown table format {suffix or '(none)'}; use .csv, .xlsx, .parquet or .md"
-        raise DataSourceError(msg)
+    suffix = table_format(path)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             table.to_csv(tmp, encoding="utf-8-sig")

@@ -236,6 +236,9 @@ def place_route(
     (Route, float, float)
         The route between the chosen access nodes, and the connector seconds at each end.
     """
+    if origin["id"].iloc[0] == destination["id"].iloc[0]:
+        msg = f"origin and destination are the same place ({origin['id'].iloc[0]}); name two places"
+        raise NetworkError(msg)
     a = access_table(G, origin)
     b = access_table(G, destination)
     od = engine.od_matrix(G, list(a["node"]), list(b["node"]))

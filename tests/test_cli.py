@@ -88,3 +88,25 @@ def test_console_script_runs_as_a_user_would(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     done = subprocess.run([exe, "layers", "list"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["layers", "export", "zones", "--out", "/proc/sanqu/zones.gpkg"], "cannot write there"),
+        (
+            ["od", "--from", "zones", "--to", "zones", "--out", "minutes.txt"],
+            "unknown table format .txt",
+        ),
+        (["route", "--from", "airport", "--to", "太平机场"], "the same place"),
+    ],
+)
+def test_more_bad_inputs_are_one_line(
+    args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert expected in " ".join(captured.err.split())
+    assert "Traceback" not in captured.err
+    if args[0] == "od":
+        assert captured.out == ""  # the bad --out is caught before any work is printed
