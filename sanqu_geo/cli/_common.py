@@ -1,0 +1,141 @@
+"""What the command groups share: the app, the consoles, common options and helpers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from sanqu_geo import __version__
+from sanqu_geo import network as _network
+from sanqu_geo import speeds as _speeds
+
+app = typer.Typer(
+    name="sanqu-geo",
+    help=(
+        "Planning toolkit for Harbin's 三区一港: layers, road network, travel times, maps.\n\n"
+        "Example: sanqu-geo meeting-pack --out pack/"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+state = {"debug": False}
+
+
+def print_table(table: Table) -> None:
+    # Piped or captured output is not wrapped to 80 columns: tables stay one row per feature.
+    (console if console.is_terminal else Console(width=220)).print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"sanqu-geo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    state["debug"] = debug
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
+    root = logging.getLogger("sanqu_geo")
+    root.setLevel(level)
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        root.addHandler(RichHandler(console=err_console, show_time=False, show_path=False))
+
+
+OsmFileOpt = Annotated[
+    Path | None,
+    typer.Option("--osm-file", help="OpenStreetMap file: .osm, .osm.xml, .osm.bz2 or .osm.pbf."),
+]
+PlaceOpt = Annotated[
+    str | None, typer.Option("--place", help="Place name for Overpass (online; cached).")
+]
+BboxOpt = Annotated[
+    str | None,
+    typer.Option("--bbox", help="west,south,east,north in degrees for Overpass (online; cached)."),
+]
+ProfileOpt = Annotated[
+    str, typer.Option("--profile", help="car, car_peak, truck, winter, or one from --profiles.")
+]
+ProfilesFileOpt = Annotated[
+    Path | None, typer.Option("--profiles", help="TOML file that defines or overrides profiles.")
+]
+
+
+def network_source(osm_file: Path | None, place: str | None, bbox: str | None) -> str | tuple:
+    given = [v for v in (osm_file, place, bbox) if v is not None]
+    if len(given) > 1:
+        raise typer.BadParameter("give only one of --osm-file, --place, --bbox")
+    if osm_file is not None:
+        return str(osm_file)
+    if bbox is not None:
+        return _network.parse_bbox(bbox)
+    return place if place is not None else "trunk"
+
+
+def load_graph(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool = True):
+    if profiles_file is not None:
+        _speeds.load_profiles(profiles_file)
+    source = network_source(osm_file, place, bbox)
+    with console.status(
+        f"loading the road network ({source if source != 'trunk' else 'embedded trunk'})"
+    ):
+        return _network.load_network(source, profile=profile, use_cache=use_cache), source
+
+
+def progress_bar(description: str):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def rich_table(frame) -> Table:
+    import math
+
+    table = Table(show_lines=False)
+    table.add_column(str(frame.index.name or ""))
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for idx, row in frame.iterrows():
+        cells = [
+            "∞"
+            if isinstance(v, float) and math.isinf(v)
+            else (f"{v:.1f}" if isinstance(v, float) else str(v))
+            for v in row
+        ]
+        table.add_row(str(idx), *cells)
+    return table
+
+
+ScenarioArg = Annotated[
+    Path | None, typer.Argument(help="Scenario TOML file (default: the plan's own options).")
+]

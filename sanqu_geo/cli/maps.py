@@ -1,0 +1,133 @@
+"""``sanqu-geo maps build`` and ``sanqu-geo meeting-pack``: the published maps and the pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sanqu_geo.cli._common import (
+    app,
+    console,
+    err_console,
+)
+
+maps_app = typer.Typer(
+    help="Maps: publish the interactive map pages.\n\nExample: sanqu-geo maps build --offline --out maps-out/",
+    no_args_is_help=True,
+)
+app.add_typer(maps_app, name="maps")
+
+
+@maps_app.command("build")
+def maps_build(
+    recipes: Annotated[
+        list[str] | None,
+        typer.Argument(help="Recipe names or TOML files (default: infrastructure corridors)."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for the HTML pages.")
+    ] = Path("maps-out"),
+    basemap: Annotated[
+        str | None, typer.Option("--basemap", help="osm, gaode, gaode_satellite, tianditu, none.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh, en or both.")] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Pages that need no internet at all.")
+    ] = False,
+    tiles: Annotated[
+        Path | None, typer.Option("--tiles", help="Local tile folder {z}/{x}/{y}.png.")
+    ] = None,
+    assets: Annotated[
+        Path | None,
+        typer.Option("--assets", help="Folder with local copies of scripts and styles."),
+    ] = None,
+) -> None:
+    """Build one HTML page per map recipe.
+
+    Example: sanqu-geo maps build infrastructure --basemap gaode --out maps-out/
+    """
+    from sanqu_geo.maps import interactive
+
+    names = recipes or ["infrastructure", "corridors"]
+    corridor_data = None
+    with_corridors = [r for r in map(interactive.load_recipe, names) if "corridors" in r.layers]
+    if with_corridors:
+        from sanqu_geo import compare, scenarios
+
+        options = with_corridors[0].corridors or {}
+        with console.status("computing the corridor options for the map"):
+            comparison = compare.compare(
+                scenarios.load_scenario(options.get("scenario") or None),
+                profile=options.get("profile"),
+                isochrones=False,
+                sensitivity=False,
+            )
+            minutes = tuple(float(m) for m in options.get("minutes", compare.ISOCHRONE_MINUTES))
+            corridor_data = compare.map_layers(comparison, minutes=minutes)
+    with console.status("building the maps"):
+        pages = interactive.publish(
+            names,
+            out,
+            basemap=basemap,
+            lang=lang,
+            offline=offline,
+            tiles=tiles,
+            assets=assets,
+            corridor_data=corridor_data,
+        )
+    for page in pages:
+        console.print(f"[green]wrote[/green] {page} ({page.stat().st_size / 1e6:.2f} MB)")
+
+
+# ---------------------------------------------------------------------------- meeting pack
+
+
+@app.command("meeting-pack")
+def meeting_pack_command(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder (replaced when complete).")
+    ] = Path("pack"),
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario TOML (default: the plan's options).")
+    ] = None,
+    paper: Annotated[str, typer.Option("--paper", help="A4 or A3.")] = "A3",
+    lang: Annotated[str, typer.Option("--lang", help="Print-map labels: zh, en or both.")] = "zh",
+    font: Annotated[
+        str | None, typer.Option("--font", help="CJK font family or file for the print maps.")
+    ] = None,
+) -> None:
+    """Write the joint-meeting pack: print maps, workbook, offline web maps and an index page.
+
+    Example: sanqu-geo meeting-pack --out pack/
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sanqu_geo import report
+    from sanqu_geo.errors import SettingsError
+
+    if paper not in {"A4", "A3"}:
+        raise SettingsError(f"--paper {paper!r}: use A4 or A3")
+    if lang not in {"zh", "en", "both"}:
+        raise SettingsError(f"--lang {lang!r}: use zh, en or both")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("meeting pack", total=len(report.STEPS))
+        done = {"n": 0}
+
+        def step(name: str) -> None:
+            bar.update(task, completed=done["n"], description=name)
+            done["n"] += 1
+
+        folder = report.meeting_pack(
+            out, scenario=scenario, paper=paper, lang=lang, font=font, progress=step
+        )
+        bar.update(task, completed=len(report.STEPS))
+    console.print(f"[green]meeting pack written[/green] to {folder}: open {folder / 'index.html'}")

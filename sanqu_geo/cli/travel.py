@@ -1,0 +1,172 @@
+"""``sanqu-geo od``, ``route`` and ``isochrones``: travel times between places."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sanqu_geo.cli._common import (
+    OsmFileOpt,
+    ProfileOpt,
+    ProfilesFileOpt,
+    app,
+    console,
+    load_graph,
+    print_table,
+    progress_bar,
+    rich_table,
+)
+
+
+@app.command("od")
+def od_command(
+    from_: Annotated[
+        str, typer.Option("--from", help="zones, facilities, all, or a file of places.")
+    ] = "zones",
+    to: Annotated[
+        str, typer.Option("--to", help="zones, facilities, all, or a file of places.")
+    ] = "facilities",
+    profile: ProfileOpt = "car",
+    osm_file: OsmFileOpt = None,
+    profiles_file: ProfilesFileOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write minutes to .csv, .xlsx, .parquet or .md."),
+    ] = None,
+) -> None:
+    """Travel times in minutes between places (zones, facilities or your own points).
+
+    Example: sanqu-geo od --from zones --to facilities --profile car_peak --out od.xlsx
+    """
+    from sanqu_geo import tables, travel
+
+    if out is not None:
+        tables.table_format(out)  # a bad --out fails before the work, not after
+    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    origins, destinations = travel.load_places(from_), travel.load_places(to)
+    with progress_bar("OD 出行时间") as bar:
+        task = bar.add_task("od", total=None)
+        seconds = travel.place_od(
+            G,
+            origins,
+            destinations,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    table = tables.minutes_table(seconds, origins, destinations)
+    console.print(f"network 路网: {G.graph['source']} · profile 方案: {profile} · minutes 分钟")
+    print_table(rich_table(table))
+    if out is not None:
+        tables.write_table(table, out, sheet="OD minutes")
+        console.print(f"[green]wrote[/green] {out}")
+
+
+@app.command("route")
+def route_command(
+    from_: Annotated[
+        str, typer.Option("--from", help="Facility or zone: id, Chinese or English name.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="Facility or zone: id, Chinese or English name.")],
+    profile: ProfileOpt = "car",
+    osm_file: OsmFileOpt = None,
+    profiles_file: ProfilesFileOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the route line to .geojson or .gpkg.")
+    ] = None,
+) -> None:
+    """The fastest route between two places, with its time, length and roads.
+
+    Example: sanqu-geo route --from 哈尔滨西站 --to airport
+    """
+    from sanqu_geo import travel
+
+    a, b = travel.find_place(from_), travel.find_place(to)
+    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    found, conn_a, conn_b = travel.place_route(G, a, b)
+    minutes = (found.travel_time + conn_a + conn_b) / 60
+    label_a = f"{a['name_zh'].iloc[0]} {a['name_en'].iloc[0]}"
+    label_b = f"{b['name_zh'].iloc[0]} {b['name_en'].iloc[0]}"
+    console.print(f"{label_a} → {label_b}")
+    console.print(
+        f"  {minutes:.1f} min 分钟 · {found.length / 1000:.1f} km 公里 "
+        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {G.graph['source']} · {profile}"
+    )
+    names = []
+    for u, v, k in found.edges:
+        name = G.edges[u, v, k].get("name") or G.edges[u, v, k].get("ref") or ""
+        name = "/".join(name) if isinstance(name, list) else str(name)
+        if name and (not names or names[-1] != name):
+            names.append(name)
+    if names:
+        console.print("  via 途经: " + " → ".join(names))
+    if out is not None:
+        import geopandas as gpd
+
+        from sanqu_geo._atomic import atomic_path
+
+        frame = gpd.GeoDataFrame(
+            {
+                "from_id": [a["id"].iloc[0]],
+                "to_id": [b["id"].iloc[0]],
+                "minutes": [round(minutes, 2)],
+                "length_km": [round(found.length / 1000, 3)],
+                "profile": [profile],
+                "network": [G.graph["source"]],
+            },
+            geometry=[found.geometry],
+            crs="EPSG:4326",
+        )
+        with atomic_path(out) as tmp:
+            frame.to_file(
+                tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
+            )
+        console.print(f"[green]wrote[/green] {out}")
+
+
+@app.command("isochrones")
+def isochrones_command(
+    from_: Annotated[
+        str, typer.Option("--from", help="Facility or zone: id, Chinese or English name.")
+    ],
+    minutes: Annotated[
+        str, typer.Option("--minutes", help="Thresholds, e.g. 15,30,45,60.")
+    ] = "15,30,45,60",
+    profile: ProfileOpt = "car",
+    osm_file: OsmFileOpt = None,
+    profiles_file: ProfilesFileOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write polygons to .geojson or .gpkg.")
+    ] = None,
+) -> None:
+    """Areas reachable from a place within each number of minutes.
+
+    Example: sanqu-geo isochrones --from airport --minutes 15,30,45,60 --out airport.geojson
+    """
+    from sanqu_geo import travel
+    from sanqu_geo._atomic import atomic_path
+
+    try:
+        thresholds = [float(m) for m in minutes.split(",") if m.strip()]
+    except ValueError:
+        raise typer.BadParameter(
+            f"--minutes {minutes!r}: give numbers separated by commas, e.g. 15,30,45,60"
+        ) from None
+    place = travel.find_place(from_)
+    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    iso = travel.place_isochrones(G, place, thresholds)
+    iso["profile"] = profile
+    iso["network"] = G.graph["source"]
+    table = Table(title=f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {profile}")
+    table.add_column("minutes 分钟", justify="right")
+    table.add_column("area km² 面积", justify="right")
+    for row in iso.itertuples():
+        table.add_row(f"{row.minutes:g}", f"{row.area_km2:,.1f}")
+    print_table(table)
+    if out is not None:
+        with atomic_path(out) as tmp:
+            iso.to_file(
+                tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
+            )
+        console.print(f"[green]wrote[/green] {out}")
