@@ -7,6 +7,7 @@ inherits the built-in exception it resembles, so callers can catch either.
 from __future__ import annotations
 
 __all__ = [
+    "AssignmentError",
     "CRSError",
     "DataSourceError",
     "LayerError",
@@ -14,6 +15,7 @@ __all__ = [
     "SanquGeoError",
     "ScenarioError",
     "SettingsError",
+    "TntpError",
 ]
 
 
@@ -43,3 +45,11 @@ class ScenarioError(SanquGeoError, ValueError):
 
 class SettingsError(SanquGeoError, ValueError):
     """A setting or profile name or value is invalid."""
+
+
+class AssignmentError(SanquGeoError, ValueError):
+    """A traffic assignment cannot run: bad demand, capacities, classes or options."""
+
+
+class TntpError(SanquGeoError, ValueError):
+    """A TransportationNetworks (TNTP) file is malformed: missing columns, bad values."""
