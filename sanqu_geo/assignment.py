@@ -56,6 +56,7 @@ __all__ = [
     "DemandClass",
     "assign",
     "assign_tntp",
+    "check_gap",
     "congested_graph",
     "select_link",
     "vehicle_hours",
@@ -196,7 +197,8 @@ def _forward_star(n_nodes: int, tail: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return start, order
 
 
-def _check_gap(gap: float) -> None:
+def check_gap(gap: float) -> None:
+    """Raise :class:`AssignmentError` unless ``gap`` is a positive finite number."""
     if not (isinstance(gap, (int, float)) and math.isfinite(gap) and gap > 0):
         msg = f"gap must be a positive number (e.g. 1e-6), got {gap!r}"
         raise AssignmentError(msg)
@@ -209,7 +211,7 @@ def _solve(
     max_iterations: int,
     progress: Callable[[int, float], Any] | None,
 ) -> tuple[np.ndarray, np.ndarray, dict, _Paths]:
-    _check_gap(gap)
+    check_gap(gap)
     n_nodes = len(prob.nodes)
     n_links = prob.tail.size
     n_od = prob.od_class.size
@@ -473,7 +475,7 @@ def assign(
         Bad options or demand, an OD pair without a path, or a loaded link whose capacity is
         missing or not positive.
     """
-    _check_gap(gap)
+    check_gap(gap)
     if vdf not in _VDFS:
         msg = f"vdf must be one of {sorted(_VDFS)}, got {vdf!r}"
         raise AssignmentError(msg)
