@@ -58,6 +58,7 @@ __all__ = [
     "assign_tntp",
     "check_gap",
     "congested_graph",
+    "evaluate_tntp",
     "select_link",
     "vehicle_hours",
     "vehicle_km",
@@ -554,29 +555,7 @@ def assign(
     return result
 
 
-def assign_tntp(
-    problem,
-    *,
-    gap: float = 1e-6,
-    max_iterations: int | None = None,
-    progress: Callable[[int, float], Any] | None = None,
-) -> AssignmentResult:
-    """Solve a TransportationNetworks problem (BPR with the file's ``b`` and ``power``).
-
-    Parameters
-    ----------
-    problem : sanqu_geo.tntp.TntpProblem
-        From :func:`sanqu_geo.tntp.load_problem`. The link cost is ``cost0`` (free-flow time
-        plus any generalized-cost terms) plus ``free_flow_time · b · (v/capacity)^power``.
-    gap, max_iterations, progress
-        As for :func:`assign`.
-
-    Returns
-    -------
-    AssignmentResult
-        Edges are ``(init_node, term_node, k)`` in file order (``k`` counts parallel links);
-        times and costs in the file's units; one class named ``"flow"``.
-    """
+def _tntp_problem(problem) -> _Problem:
     links = problem.links
     nodes = sorted(set(links["init_node"]) | set(links["term_node"]) | set(problem.od["origin"]))
     index = {n: i for i, n in enumerate(nodes)}
@@ -613,6 +592,95 @@ def assign_tntp(
         od_demand=od_t,
         edge_labels=labels,
     )
+    return prob
+
+
+def evaluate_tntp(problem, volume: np.ndarray) -> dict[str, float]:
+    """Relative gap, AEC, objective and TSTT of given link volumes of a TNTP problem.
+
+    For checking flows from elsewhere (another solver, a published solution) with the same
+    definitions :func:`assign_tntp` reports.
+
+    Parameters
+    ----------
+    problem : sanqu_geo.tntp.TntpProblem
+    volume : numpy.ndarray
+        One volume per link, in file order.
+
+    Returns
+    -------
+    dict
+        ``relative_gap``, ``aec``, ``objective``, ``tstt``.
+    """
+    prob = _tntp_problem(problem)
+    x = np.asarray(volume, float).reshape(1, -1)
+    if x.shape[1] != prob.tail.size:
+        msg = f"{x.shape[1]} volumes for {prob.tail.size} links"
+        raise AssignmentError(msg)
+    return _evaluate(prob, x)
+
+
+def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
+    n_nodes = len(prob.nodes)
+    n_od = prob.od_class.size
+    fs_start, fs_link = _forward_star(n_nodes, prob.tail)
+    order = np.lexsort((prob.od_dest, prob.od_origin, prob.od_class))
+    od_class = prob.od_class[order].astype(np.int64)
+    od_origin = prob.od_origin[order].astype(np.int64)
+    od_dest = prob.od_dest[order].astype(np.int64)
+    od_demand = prob.od_demand[order].astype(float)
+    key = od_class * n_nodes + od_origin
+    grp_start = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [n_od]]).astype(np.int64)
+    pce = prob.pce.astype(float)
+    vol = pce @ x
+    d = np.zeros(vol.size)
+    dd = np.zeros(vol.size)
+    args = (prob.kind, prob.t0, prob.alpha, prob.beta, prob.cap)
+    _k.update_delays(*args, vol, d, dd)
+    cost = prob.c0 + d[None, :]
+    e_f = np.zeros(1)
+    e_i = np.zeros(1, np.int64)
+    sp_total, bad, *_ = _k.column_generation(
+        fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, od_class[grp_start[:-1]],
+        od_origin[grp_start[:-1]], grp_start, od_dest, od_demand, pce, np.zeros(vol.size),
+        np.full(n_od, -1, np.int64), e_f, e_i, e_i, e_f, e_i, e_i, e_i, 0, 0, False,
+    )  # fmt: skip
+    if bad >= 0:
+        msg = "an OD pair with demand has no path"
+        raise AssignmentError(msg)
+    total = float(np.sum(np.where(x > 0, x * np.where(x > 0, cost, 0.0), 0.0) * pce[:, None]))
+    return {
+        "relative_gap": (total - sp_total) / total if total > 0 else 0.0,
+        "aec": (total - sp_total) / float(np.sum(pce[od_class] * od_demand)),
+        "objective": float(_k.objective(*args, vol, prob.c0, x, pce)),
+        "tstt": total,
+    }
+
+
+def assign_tntp(
+    problem,
+    *,
+    gap: float = 1e-6,
+    max_iterations: int | None = None,
+    progress: Callable[[int, float], Any] | None = None,
+) -> AssignmentResult:
+    """Solve a TransportationNetworks problem (BPR with the file's ``b`` and ``power``).
+
+    Parameters
+    ----------
+    problem : sanqu_geo.tntp.TntpProblem
+        From :func:`sanqu_geo.tntp.load_problem`. The link cost is ``cost0`` (free-flow time
+        plus any generalized-cost terms) plus ``free_flow_time · b · (v/capacity)^power``.
+    gap, max_iterations, progress
+        As for :func:`assign`.
+
+    Returns
+    -------
+    AssignmentResult
+        Edges are ``(init_node, term_node, k)`` in file order (``k`` counts parallel links);
+        times and costs in the file's units; one class named ``"flow"``.
+    """
+    prob = _tntp_problem(problem)
     mi = default_max_iterations if max_iterations is None else max_iterations
     x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
     return _result(prob, x, d, info, paths)
