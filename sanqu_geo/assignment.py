@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "AssignmentResult",
     "DemandClass",
+    "add_class_time",
     "assign",
     "assign_tntp",
     "check_gap",
@@ -684,6 +685,44 @@ def assign_tntp(
     mi = default_max_iterations if max_iterations is None else max_iterations
     x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
     return _result(prob, x, d, info, paths)
+
+
+def add_class_time(
+    G: nx.MultiDiGraph, class_graph: nx.MultiDiGraph, attr: str, *, source: str = "travel_time"
+) -> nx.MultiDiGraph:
+    """Copy a class's free-flow times from its own profile graph onto ``G``.
+
+    For example the truck profile of the same network (speed caps, banned edges removed) onto
+    the car graph, so that one graph carries both classes.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        The reference graph (its ``travel_time`` is the reference free-flow time).
+    class_graph : networkx.MultiDiGraph
+        The class's graph built from the same source: edges with the same ``(u, v, key)``.
+    attr : str
+        Name of the new edge attribute on the copy, e.g. ``"truck_time"`` (seconds).
+    source : str
+        Attribute of ``class_graph`` to copy.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A copy of ``G`` with ``attr`` on every edge: the class's time where ``class_graph``
+        has the edge, ``inf`` (not allowed) where it does not.
+    """
+    H = G.copy()
+    missing = 0
+    for u, v, k, data in H.edges(keys=True, data=True):
+        other = class_graph.get_edge_data(u, v, k)
+        if other is None or other.get(source) is None:
+            data[attr] = math.inf
+            missing += 1
+        else:
+            data[attr] = float(other[source])
+    logger.info("%s: %d of %d edges not allowed", attr, missing, H.number_of_edges())
+    return H
 
 
 def congested_graph(
