@@ -816,7 +816,15 @@ def select_link(result: AssignmentResult, links: Iterable[tuple]) -> pd.DataFram
     pandas.DataFrame
         Columns ``class``, ``origin``, ``destination``, ``trips`` (the pair's demand),
         ``flow`` (vehicles per hour on paths through the selection) and ``share``; only pairs
-        with flow > 0, largest first.
+        with flow > 0, largest first. Zones: ``frame.groupby("origin")["flow"].sum()``.
+
+    Notes
+    -----
+    Equilibrium fixes the link flows, not how each OD pair splits among routes of equal cost:
+    the split here is the one the solver's path sets hold. The total over all pairs through one
+    link always equals that link's volume; where two routes through and around the selection
+    have exactly the same cost for many pairs, the attribution among those pairs is one of
+    several that are all at equilibrium.
     """
     paths = result._paths
     if paths is None:
