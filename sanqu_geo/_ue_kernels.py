@@ -472,3 +472,52 @@ def select_link(od_head, p_flow, p_start, p_len, p_next, plinks, selected, out):
                         out[od] += f
                         break
             p = p_next[p]
+
+
+@njit(cache=True)
+def live_size(od_head, p_len, p_next):
+    """Number of paths still in the OD pairs' sets, and their links in total."""
+    n = 0
+    m = 0
+    for od in range(od_head.size):
+        p = od_head[od]
+        while p >= 0:
+            n += 1
+            m += p_len[p]
+            p = p_next[p]
+    return n, m
+
+
+@njit(cache=True)
+def compact(od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_live, m_live):
+    """Copy the live paths into fresh arrays (dropped paths leave holes in the pools)."""
+    size = max(16, 2 * n_live)
+    f = np.zeros(size)
+    hs = np.zeros(size)
+    st = np.zeros(size, p_start.dtype)
+    ln = np.zeros(size, p_len.dtype)
+    nx = np.full(size, -1, p_next.dtype)
+    po = np.zeros(size, p_od.dtype)
+    pl = np.zeros(max(64, 2 * m_live), plinks.dtype)
+    k = 0
+    m = 0
+    for od in range(od_head.size):
+        p = od_head[od]
+        prev = -1
+        while p >= 0:
+            f[k] = p_flow[p]
+            hs[k] = p_hash[p]
+            st[k] = m
+            ln[k] = p_len[p]
+            po[k] = od
+            for j in range(p_len[p]):
+                pl[m + j] = plinks[p_start[p] + j]
+            m += p_len[p]
+            if prev < 0:
+                od_head[od] = k
+            else:
+                nx[prev] = k
+            prev = k
+            k += 1
+            p = p_next[p]
+    return f, st, ln, hs, nx, po, pl, k, m

@@ -241,7 +241,7 @@ def _solve(
     p_len = np.zeros(cap0, np.int64)
     p_next = np.full(cap0, -1, np.int64)
     p_od = np.zeros(cap0, np.int64)
-    plinks = np.zeros(max(64, 16 * n_od), np.int64)
+    plinks = np.zeros(max(64, 16 * n_od), np.int32)
     n_paths = 0
     n_plinks = 0
 
@@ -305,6 +305,15 @@ def _solve(
         iteration += 1
         if iteration == 1:
             continue  # all-or-nothing load on free-flow costs: measure it first
+        if iteration % 8 == 0:
+            n_live, m_live = _k.live_size(od_head, p_len, p_next)
+            if n_plinks > 2 * m_live:
+                (p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks) = (
+                    _k.compact(
+                        od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_live,
+                        m_live,
+                    )
+                )  # fmt: skip
         for _ in range(inner_sweeps):
             counter = _k.gradient_projection(
                 od_class, od_head, p_flow, p_start, p_len, p_next, plinks, prob.c0, pce, x, vol,
@@ -644,7 +653,8 @@ def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
     sp_total, bad, *_ = _k.column_generation(
         fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, od_class[grp_start[:-1]],
         od_origin[grp_start[:-1]], grp_start, od_dest, od_demand, pce, np.zeros(vol.size),
-        np.full(n_od, -1, np.int64), e_f, e_i, e_i, e_f, e_i, e_i, e_i, 0, 0, False,
+        np.full(n_od, -1, np.int64), e_f, e_i, e_i, e_f, e_i, e_i, np.zeros(1, np.int32), 0, 0,
+        False,
     )  # fmt: skip
     if bad >= 0:
         msg = "an OD pair with demand has no path"
