@@ -33,21 +33,24 @@ STEPS: tuple[str, ...] = (
 
 
 def project_register() -> pd.DataFrame:
-    """The plan's project register: every project with item, phase, target year, lead unit, status.
+    """The plan's projects: every feature with its task number, sub-section, phase, deadline.
+
+    ``item`` is the plan's task number; a feature that is not a plan task has none and says so.
 
     Returns
     -------
     pandas.DataFrame
-        One row per project, sorted by item number.
+        One row per project, sorted by task number (features that are not plan tasks last).
     """
     projects = layers.load_layer("projects")
     table = pd.DataFrame(
         {
-            "item": projects["item"].astype(int),
+            "item": projects["item"],
+            "subsection": projects["subsection"],
             "title_zh": projects["title_zh"],
             "title_en": projects["title_en"],
             "kind": projects["kind"],
-            "phase": projects["phase"],
+            "phase": projects["phase"].fillna("").replace("", "非方案任务 not a plan task"),
             "target_year": projects["target_year"],
             "lead_unit": projects["lead_unit"].replace("", "未明确 not named"),
             "status": projects["status"],
@@ -55,13 +58,18 @@ def project_register() -> pd.DataFrame:
             "accuracy": projects["accuracy"],
             "note": projects["note"],
         }
-    ).sort_values(["item", "title_zh"], kind="stable")
+    ).sort_values(["item", "title_zh"], kind="stable", na_position="last")
+    table["target_year"] = (
+        table["target_year"].astype(object).where(table["target_year"].notna(), "无 none")
+    )
+    table["item"] = table["item"].astype(object).where(table["item"].notna(), "—")
     headers = {
-        "item": "序号 Item",
+        "item": "任务编号 Task",
+        "subsection": "章节 Section",
         "title_zh": "项目名称",
         "title_en": "Project",
         "kind": "类型 Kind",
-        "phase": "阶段 Phase",
+        "phase": "期限 Term",
         "target_year": "目标年份 Target year",
         "lead_unit": "牵头单位 Lead unit",
         "status": "状态 Status",
