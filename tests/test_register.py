@@ -320,3 +320,52 @@ def test_cli_export_import_show(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "is in the future" in capsys.readouterr().err
     assert main(["register", "show", "--as-of", "yesterday"]) == 2
     assert len(register.snapshots()) == 2
+
+
+# ----------------------------------------------------------------------------- meeting pack
+
+
+def test_register_sheet_and_print_page_mark_the_overdue(tmp_path: Path) -> None:
+    from matplotlib.patches import Rectangle
+    from matplotlib.text import Text
+
+    from sanqu_geo import report
+    from sanqu_geo.maps import register_table, static
+
+    book = _workbook(
+        tmp_path,
+        "s.xlsx",
+        {
+            6: ("已完成", "已验收", dt.date(2026, 3, 1)),
+            36: ("滞后", "附属工程未完", dt.date(2026, 3, 1)),
+        },
+    )
+    register.import_status(book, date=dt.date(2026, 3, 2))
+    day = dt.date(2026, 3, 5)
+    sheet = report.register_sheet(day).set_index("编号 Task")
+    assert len(sheet) == 40
+    assert sheet.at[36, "逾期 Overdue"] == "逾期 overdue"
+    assert sheet.at[6, "逾期 Overdue"] == "" and sheet.at[6, "状态 Status"] == "已完成"
+    assert sheet.at[37, "逾期 Overdue"] == ""  # 中远期: no deadline
+    assert sheet.at[2, "状态 Status"] == "未报告 not reported"
+
+    if static.find_cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: apt install fonts-noto-cjk)")
+    table = register.register_table(day)
+    fig = register_table.register_page(table, paper="A3", lang="zh", date=day)
+    marked = {
+        int(a.get_gid().split("-")[1])
+        for a in fig.findobj(Rectangle)
+        if (a.get_gid() or "").startswith("overdue-")
+    }
+    assert marked == set(table.loc[table["overdue"], "task"])
+    assert 36 in marked and 6 not in marked and 37 not in marked
+    texts = {t.get_gid(): t.get_text() for t in fig.findobj(Text) if t.get_gid()}
+    assert texts["cell-36-flag"] == "逾期" and texts["cell-6-status"] == "已完成"
+    assert texts["cell-37-deadline"].startswith("中远期")
+    png = static.save_map(fig, tmp_path / "register-A3.png", dpi=100)
+    from PIL import Image
+
+    with Image.open(png) as im:
+        # A3 landscape, 420 x 297 mm, at 100 dpi
+        assert abs(im.size[0] - 1654) <= 1 and abs(im.size[1] - 1169) <= 1

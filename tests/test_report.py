@@ -37,7 +37,7 @@ def test_pack_holds_everything(pack: Path) -> None:
     ):
         assert (pack / name).is_file(), name
     pngs = sorted((pack / "maps").glob("*.png"))
-    assert len(pngs) == 5
+    assert len(pngs) == 6  # zones, projects, register, corridors, two isochrone maps
     for png in pngs:
         with Image.open(png) as im:
             assert abs(im.size[0] - A4_PX[0]) <= 1 and abs(im.size[1] - A4_PX[1]) <= 1, png.name
@@ -48,6 +48,7 @@ def test_pack_holds_everything(pack: Path) -> None:
 def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(pack / "meeting-pack.xlsx")
     assert book.sheetnames == [
+        "方案任务 Register",
         "项目库 Projects",
         "区域间畅行 Zones car",
         "区域间高峰 Zones peak",
@@ -138,3 +139,13 @@ def test_failed_pack_keeps_the_previous_one(
         report.meeting_pack(out, paper="A4")
     assert (out / "index.html").read_text(encoding="utf-8") == "previous pack"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+@pytest.mark.slow
+def test_register_sheet_lists_all_40_tasks(pack: Path) -> None:
+    sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案任务 Register")
+    assert list(sheet["编号 Task"]) == list(range(1, 41))
+    # no snapshot in a fresh user folder: every task with a dated deadline passed is overdue
+    overdue = set(sheet.loc[sheet["逾期 Overdue"] == "逾期 overdue", "编号 Task"])
+    assert overdue == set(range(1, 31)) | {33, 34, 35, 36}
+    assert (pack / "maps" / "register-A4.pdf").read_bytes().startswith(b"%PDF")
