@@ -80,8 +80,10 @@ def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> No
         expected["关键通道平均节省(分钟) Key links mean saved min"],
     )
     register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
-    assert set(range(35, 41)) <= set(register["序号 Item"])
-    assert {"阶段 Phase", "目标年份 Target year", "牵头单位 Lead unit", "状态 Status"} <= set(
+    tasks = register.set_index("项目名称")["任务编号 Task"]
+    assert set(range(35, 41)) | set(range(6, 11)) <= set(tasks)
+    assert tasks["机场第二通道(一期)"] == 36 and tasks["太平国际机场第二跑道(非方案任务)"] == "—"
+    assert {"章节 Section", "期限 Term", "目标年份 Target year", "牵头单位 Lead unit"} <= set(
         register.columns
     )
 
@@ -115,7 +117,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 5 and all(w > 0 for w in widths)
+        assert len(widths) == 6 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
