@@ -183,7 +183,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "legend_roads": ("道路", "Roads"),
     "legend_facilities": ("设施", "Facilities"),
     "legend_other": ("其他", "Other"),
-    "legend_phases": ("实施阶段(目标年)", "Phase (target year)"),
+    "legend_phases": ("方案期限(年份)", "Deadline term (year)"),
     "legend_options": ("方案(排序 · 关键联系平均节省)", "Options (rank · mean saved on key links)"),
     "legend_iso": ("等时圈", "Isochrones"),
     "projects_list": ("项目(方案任务编号)", "Projects (plan task number)"),
