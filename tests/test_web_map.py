@@ -212,12 +212,12 @@ def test_offline_infrastructure_map_in_chromium(browser, tmp_path: Path) -> None
         # plan task), facilities
         assert overlays == 9
         assert p.js("document.querySelector('#sq-legend') !== null")
-        spot = p.page.evaluate(_FIND, "hashuang_north_extension")
+        spot = p.page.evaluate(_FIND, "freight_expressway_new")
         assert spot is not None
         p.page.mouse.click(spot["x"], spot["y"])
         p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
         popup = p.js("document.querySelector('.leaflet-popup-content').innerText")
-        assert "第38项" in popup and "Task 38" in popup and "中远期" in popup
+        assert "第39项" in popup and "Task 39" in popup and "中远期" in popup
         p.shot("infrastructure-offline.png")
     finally:
         p.close()
