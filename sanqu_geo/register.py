@@ -689,6 +689,12 @@ def import_status(path: str | os.PathLike[str], *, date: _dt.date | None = None)
         msg = f"--date {date.isoformat()} is in the future (today is {today.isoformat()})"
         raise RegisterError(msg)
     rows = read_status_workbook(path, date=date)
+    if not rows:
+        msg = (
+            f"{Path(path).name}: no row has a status; fill the column {_header('status')!r} "
+            f"({', '.join(STATUSES)}) before importing"
+        )
+        raise RegisterError(msg)
     imported = _dt.datetime.now().replace(microsecond=0).isoformat()
     payload = json.dumps(
         {"date": date.isoformat(), "imported": imported, "source": Path(path).name, "rows": rows},

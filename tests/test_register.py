@@ -300,6 +300,16 @@ def test_a_bad_workbook_changes_nothing(
     pd.testing.assert_frame_equal(register.status_as_of(), status_before)
 
 
+def test_a_workbook_without_any_status_is_refused(tmp_path: Path) -> None:
+    blank = register.export_status(tmp_path / "blank.xlsx")
+    with pytest.raises(RegisterError, match="blank.xlsx: no row has a status"):
+        register.import_status(blank)
+    assert register.snapshots().empty
+    assert not register.snapshots_folder().exists() or not any(
+        register.snapshots_folder().iterdir()
+    )
+
+
 def test_cli_export_import_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "status.xlsx"
     assert main(["register", "export", "--out", str(out)]) == 0

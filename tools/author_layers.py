@@ -1250,6 +1250,28 @@ NULL_GEOMETRY_IDS = {
 #: Tasks of the plan that must have at least one feature: the platform tasks of 三（三）
 #: and the infrastructure tasks of 五（十一）.
 TASKS_WITH_FEATURES = set(range(6, 11)) | set(range(35, 41))
+#: The plan's task of every project feature (section 三（三） tasks 6-10, section 五（十一）
+#: tasks 35-40), written out a second time so that a feature moved to another task is caught;
+#: None: not a plan task.
+FEATURE_TASKS: dict[str, int | None] = {
+    "bonded_logistics_centre_b": 6,
+    "cbz_phase2_site": 7,
+    "aircraft_recycling_base": 7,
+    "cbz_phase1_support": 8,
+    "airport_express_cluster": 9,
+    "airport_demonstration_zone": 10,
+    "intermodal_centre": 35,
+    "inland_port_last_mile": 35,
+    "airport_second_passage_ph1": 36,
+    "airport_second_passage": 36,
+    "airport_second_passage_linkong": 36,
+    "airport_art_harbin_west": 37,
+    "hashuang_north_extension": 38,
+    "freight_expressway_g1001": 39,
+    "freight_expressway_new": 39,
+    "digital_sanqu_5g": 40,
+    "airport_phase2": None,
+}
 #: Lead units the plan names for a task (only 香坊区, for task 8).
 LEAD_UNITS_IN_PLAN: dict[int | None, tuple[str, ...]] = {8: ("香坊区",)}
 AREA_TARGETS = {
@@ -1440,6 +1462,13 @@ def validate(layers: dict[str, list[dict[str, Any]]]) -> list[str]:
         if published is not None:
             err = abs(length_km(g) / published - 1)
             c.check(err <= LENGTH_TOLERANCE, f"{fid}: length off by {err:.1%}")
+    got = {fid: f["properties"]["item"] for fid, f in projects.items()}
+    for fid in sorted(set(got) | set(FEATURE_TASKS)):
+        c.check(
+            got.get(fid, "missing") == FEATURE_TASKS.get(fid, "missing"),
+            f"{fid}: task {got.get(fid, 'missing')}, FEATURE_TASKS says "
+            f"{FEATURE_TASKS.get(fid, 'missing')}",
+        )
     covered = {f["properties"]["item"] for f in projects.values()}
     c.check(
         TASKS_WITH_FEATURES <= covered, f"tasks without a feature: {TASKS_WITH_FEATURES - covered}"
