@@ -15,6 +15,7 @@ from sanqu_geo.cli import (  # noqa: F401  (registration)
     layers,
     maps,
     network,
+    register,
     travel,
 )
 from sanqu_geo.cli._common import app, err_console, state
