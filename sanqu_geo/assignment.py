@@ -164,8 +164,8 @@ class AssignmentResult:
         total = 0.0
         for name in self.class_names:
             x = self.volumes[name].to_numpy()
-            c = self.class_cost[name]
-            total += float(np.sum(np.where(x > 0, x * np.where(x > 0, c, 0.0), 0.0)))
+            used = x > 0  # banned links cost inf and carry nothing
+            total += float(x[used] @ self.class_cost[name][used])
         return total
 
 
