@@ -347,7 +347,10 @@ def gradient_projection(
     For each pair, flow moves from every costlier path to the cheapest path of its set by
     ``min(flow, Δcost / Σ derivatives on the links the two do not share)``; link flows and
     costs are updated after every shift. Paths left without flow are dropped from the set.
+    Returns the stamp counter and the excess cost Σ pce·flow·(path cost − cheapest in its
+    set) met at the start of each pair's turn.
     """
+    excess = 0.0
     for od in range(od_head.size):
         h = od_head[od]
         if h < 0 or p_next[h] < 0:
@@ -357,13 +360,19 @@ def gradient_projection(
         pc = pce[c]
         best = -1
         bestc = math.inf
+        spent = 0.0
+        flow = 0.0
         p = h
         while p >= 0:
             cp = _path_cost(p, p_start, p_len, plinks, c0c, d)
+            if p_flow[p] > 0.0:
+                spent += p_flow[p] * cp
+                flow += p_flow[p]
             if cp < bestc:
                 bestc = cp
                 best = p
             p = p_next[p]
+        excess += pc * (spent - flow * bestc)
         counter += 1
         sb = counter
         for k in range(p_start[best], p_start[best] + p_len[best]):
@@ -456,7 +465,7 @@ def gradient_projection(
             else:
                 prev = p
             p = nxt
-    return counter
+    return counter, excess
 
 
 @njit(cache=True)
