@@ -21,7 +21,14 @@ from sanqu_geo.errors import LayerError, NetworkError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["find_place", "load_places", "place_isochrones", "place_od", "place_route"]
+__all__ = [
+    "find_place",
+    "load_places",
+    "place_isochrones",
+    "place_od",
+    "place_route",
+    "role_places",
+]
 
 _PLACE_LAYERS = ("facilities", "zones")
 _LABEL_COLUMNS = ("id", "name_zh", "name_en")
@@ -59,9 +66,39 @@ def load_places(which: str | Path) -> gpd.GeoDataFrame:
             gdf[short] = ""
         gdf[short] = gdf[short].fillna("").astype(str)
         gdf.loc[gdf[short].str.strip() == "", short] = gdf[full]
+    if gdf.empty:
+        msg = (
+            f"{which}: no place has a location (every geometry is empty or null); "
+            "import the layer again with locations, or `sanqu-geo layers reset` it"
+        )
+        raise LayerError(msg)
     gdf["id"] = gdf["id"].astype(str)
-    extra = [c for c in ("kind", "zone") if c in gdf.columns]
+    extra = [c for c in ("kind", "zone", "role") if c in gdf.columns]
     return gdf[[*_LABEL_COLUMNS, "short_zh", "short_en", *extra, "geometry"]].reset_index(drop=True)
+
+
+def role_places(places: gpd.GeoDataFrame | None = None) -> dict[str, str]:
+    """Return the place id of every role the main jobs need (:data:`sanqu_geo.layers.PLACE_ROLES`).
+
+    Parameters
+    ----------
+    places : geopandas.GeoDataFrame, optional
+        Located places (default: ``load_places("all")``).
+
+    Returns
+    -------
+    dict
+        Role -> place id.
+
+    Raises
+    ------
+    LayerError
+        When a role has no place, or more than one; the message says how to fix the layer.
+    """
+    found, issues = layers.place_roles(load_places("all") if places is None else places)
+    if issues:
+        raise LayerError("; ".join(str(i) for i in issues))
+    return found
 
 
 def find_place(name: str) -> gpd.GeoDataFrame:

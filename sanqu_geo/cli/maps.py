@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from sanqu_geo.cli._common import (
+    ForceOpt,
     app,
     console,
     err_console,
+    esc,
 )
 
 maps_app = typer.Typer(
@@ -78,7 +80,7 @@ def maps_build(
             corridor_data=corridor_data,
         )
     for page in pages:
-        console.print(f"[green]wrote[/green] {page} ({page.stat().st_size / 1e6:.2f} MB)")
+        console.print(f"[green]wrote[/green] {esc(page)} ({page.stat().st_size / 1e6:.2f} MB)")
 
 
 # ---------------------------------------------------------------------------- meeting pack
@@ -87,7 +89,13 @@ def maps_build(
 @app.command("meeting-pack")
 def meeting_pack_command(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder (replaced when complete).")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder: new, empty or an earlier pack (its files are replaced when "
+            "the new ones are complete).",
+        ),
     ] = Path("pack"),
     scenario: Annotated[
         Path | None, typer.Option("--scenario", help="Scenario TOML (default: the plan's options).")
@@ -97,6 +105,7 @@ def meeting_pack_command(
     font: Annotated[
         str | None, typer.Option("--font", help="CJK font family or file for the print maps.")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write the joint-meeting pack: print maps, workbook, offline web maps and an index page.
 
@@ -105,7 +114,10 @@ def meeting_pack_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sanqu_geo import report
+    from sanqu_geo._atomic import check_output_folder
     from sanqu_geo.errors import SettingsError
+
+    check_output_folder(out, force=force)
 
     if paper not in {"A4", "A3"}:
         raise SettingsError(f"--paper {paper!r}: use A4 or A3")
@@ -127,7 +139,9 @@ def meeting_pack_command(
             done["n"] += 1
 
         folder = report.meeting_pack(
-            out, scenario=scenario, paper=paper, lang=lang, font=font, progress=step
+            out, scenario=scenario, paper=paper, lang=lang, font=font, progress=step, force=force
         )
         bar.update(task, completed=len(report.STEPS))
-    console.print(f"[green]meeting pack written[/green] to {folder}: open {folder / 'index.html'}")
+    console.print(
+        f"[green]meeting pack written[/green] to {esc(folder)}: open {esc(folder / 'index.html')}"
+    )

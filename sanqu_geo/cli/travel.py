@@ -14,6 +14,7 @@ from sanqu_geo.cli._common import (
     ProfilesFileOpt,
     app,
     console,
+    esc,
     load_graph,
     print_table,
     progress_bar,
@@ -56,11 +57,13 @@ def od_command(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     table = tables.minutes_table(seconds, origins, destinations)
-    console.print(f"network 路网: {G.graph['source']} · profile 方案: {profile} · minutes 分钟")
+    console.print(
+        f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(profile)} · minutes 分钟"
+    )
     print_table(rich_table(table))
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
-        console.print(f"[green]wrote[/green] {out}")
+        console.print(f"[green]wrote[/green] {esc(out)}")
 
 
 @app.command("route")
@@ -88,10 +91,10 @@ def route_command(
     minutes = (found.travel_time + conn_a + conn_b) / 60
     label_a = f"{a['name_zh'].iloc[0]} {a['name_en'].iloc[0]}"
     label_b = f"{b['name_zh'].iloc[0]} {b['name_en'].iloc[0]}"
-    console.print(f"{label_a} → {label_b}")
+    console.print(esc(f"{label_a} → {label_b}"))
     console.print(
         f"  {minutes:.1f} min 分钟 · {found.length / 1000:.1f} km 公里 "
-        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {G.graph['source']} · {profile}"
+        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {esc(G.graph['source'])} · {esc(profile)}"
     )
     names = []
     for u, v, k in found.edges:
@@ -100,7 +103,7 @@ def route_command(
         if name and (not names or names[-1] != name):
             names.append(name)
     if names:
-        console.print("  via 途经: " + " → ".join(names))
+        console.print("  via 途经: " + esc(" → ".join(names)))
     if out is not None:
         import geopandas as gpd
 
@@ -122,7 +125,7 @@ def route_command(
             frame.to_file(
                 tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
             )
-        console.print(f"[green]wrote[/green] {out}")
+        console.print(f"[green]wrote[/green] {esc(out)}")
 
 
 @app.command("isochrones")
@@ -158,7 +161,7 @@ def isochrones_command(
     iso = travel.place_isochrones(G, place, thresholds)
     iso["profile"] = profile
     iso["network"] = G.graph["source"]
-    table = Table(title=f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {profile}")
+    table = Table(title=esc(f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {profile}"))
     table.add_column("minutes 分钟", justify="right")
     table.add_column("area km² 面积", justify="right")
     for row in iso.itertuples():
@@ -169,4 +172,4 @@ def isochrones_command(
             iso.to_file(
                 tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
             )
-        console.print(f"[green]wrote[/green] {out}")
+        console.print(f"[green]wrote[/green] {esc(out)}")

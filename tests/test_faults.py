@@ -1,0 +1,504 @@
+"""Defects a hostile but fair user finds, one test each: nothing lost, nothing silently wrong.
+
+Every bad input gives exit code 2 and one clear line naming it, no traceback, and changes
+nothing in ``SANQU_GEO_HOME`` or the output folder. The campaign at the end runs many such
+inputs through the command line in one process, so the road network is loaded once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from sanqu_geo import compare, layers, tables, travel
+from sanqu_geo._atomic import MANIFEST
+from sanqu_geo.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_clear_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    return lines[0]
+
+
+def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the folders with its size and modification time."""
+    out = {}
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for path in sorted(folder.rglob("*")):
+            st = path.lstat()
+            out[str(path)] = (st.st_size, st.st_mtime_ns) if path.is_file() else (-1, 0)
+    return out
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.fixture(scope="module")
+def comparison() -> compare.Comparison:
+    return compare.compare(isochrones=False, sensitivity=False)
+
+
+# ------------------------------------------------------------------ 1. data loss in --out
+
+
+@pytest.mark.parametrize("command", [["corridors", "compare"], ["meeting-pack"]])
+def test_a_folder_with_other_files_is_refused_and_kept(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "notes.txt").write_text("notes", encoding="utf-8")
+    before = snapshot(tmp_path)
+    code, _, err = run([*command, "--out", out], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert str(out) in line and "--force" in line and "notes.txt" in line
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", [["corridors", "compare"], ["meeting-pack"]])
+def test_an_existing_file_is_refused_not_hidden(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    out.write_text("a planner's file", encoding="utf-8")
+    before = snapshot(tmp_path)
+    code, _, err = run([*command, "--out", out], capsys)
+    assert code == 2
+    assert "is a file" in one_clear_line(err)
+    assert snapshot(tmp_path) == before
+
+
+def test_home_folder_is_never_wiped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    (home / "Documents" / "plan.docx").write_bytes(b"x")
+    before = snapshot(tmp_path)
+    code, _, err = run(["corridors", "compare", "--out", home], capsys)
+    assert code == 2 and "did not write" in one_clear_line(err)
+    assert snapshot(tmp_path) == before
+
+
+def test_force_writes_beside_other_files_and_keeps_them(
+    comparison: compare.Comparison, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "notes.txt").write_text("notes", encoding="utf-8")
+    files = tables.write_comparison(comparison, out, force=True)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "notes"
+    assert all(f.is_file() for f in files)
+    listed = (out / MANIFEST).read_text(encoding="utf-8").split()
+    assert "notes.txt" not in listed and "summary.md" in listed
+
+
+def test_rerun_into_own_folder_removes_only_its_own_stale_files(
+    comparison: compare.Comparison, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    tables.write_comparison(comparison, out)
+    (out / "notes.txt").write_text("notes", encoding="utf-8")
+    # a file an earlier run wrote that this run does not write again
+    (out / "isochrones.csv").write_text("old", encoding="utf-8")
+    manifest = out / MANIFEST
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "isochrones.csv\n", "utf-8")
+    tables.write_comparison(comparison, out)  # no isochrones in this comparison
+    assert (out / "notes.txt").is_file()
+    assert not (out / "isochrones.csv").exists()
+
+
+def test_out_dot_writes_into_an_empty_working_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["corridors", "compare", "--out", ".", "--no-sensitivity"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "summary.md").is_file() and (tmp_path / MANIFEST).is_file()
+
+
+def test_temporaries_of_a_killed_run_are_removed(
+    comparison: compare.Comparison, tmp_path: Path
+) -> None:
+    pid = dead_pid()
+    stale_dir = tmp_path / f".r.tmp{pid}.abcd"
+    stale_dir.mkdir()
+    (stale_dir / "half.xlsx").write_bytes(b"half")
+    live = tmp_path / f".r.tmp{os.getpid()}.efgh"  # a run still going: kept
+    live.mkdir()
+    tables.write_comparison(comparison, tmp_path / "r")
+    assert not stale_dir.exists() and live.exists()
+    home = Path(os.environ["SANQU_GEO_HOME"]) / "layers"
+    home.mkdir(parents=True)
+    for suffix in (".gpkg", ".gpkg-journal"):
+        (home / f".facilities.tmp{pid}.x1y2{suffix}").write_bytes(b"0" * 1000)
+    layers.import_layer(REPO / "data" / "boundaries" / "facilities.geojson", "facilities")
+    assert sorted(p.name for p in home.iterdir()) == ["facilities.gpkg"]
+
+
+def test_kill_9_during_import_keeps_the_stored_layer(tmp_path: Path) -> None:
+    """A run killed while writing leaves the stored layer as it was (atomic rename)."""
+    layers.import_layer(REPO / "data" / "boundaries" / "zones.geojson", "zones")
+    stored = Path(os.environ["SANQU_GEO_HOME"]) / "layers" / "zones.gpkg"
+    before = stored.read_bytes()
+    script = (
+        "import os, signal\n"
+        "import geopandas as gpd\n"
+        "orig = gpd.GeoDataFrame.to_file\n"
+        "def killed(self, path, *a, **k):\n"
+        "    open(path, 'wb').write(b'half a file')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "gpd.GeoDataFrame.to_file = killed\n"
+        "from sanqu_geo import layers\n"
+        f"layers.import_layer({str(REPO / 'data/boundaries/zones.geojson')!r}, 'zones')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], env=os.environ.copy(), check=False)
+    assert proc.returncode == -9
+    assert stored.read_bytes() == before
+    assert layers.load_layer("zones").attrs["origin"].startswith("imported")
+
+
+# --------------------------------------------------------- 2. user text read as Rich markup
+
+MARKUP_NAMES = ["[/x]", "机场[/b]", "[bold red]红[/bold red]", "a\\", "[link=file:///etc]x"]
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES)
+def test_markup_in_an_argument_is_printed_as_typed(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["route", "--from", name, "--to", "airport"], capsys)
+    assert code == 2
+    assert name in one_clear_line(err)
+
+
+@pytest.fixture
+def hostile_facilities(tmp_path: Path) -> Path:
+    gdf = layers.load_layer("facilities", embedded=True)
+    gdf.loc[gdf["id"] == "airport", "name_zh"] = "机场[/b]"
+    gdf.loc[gdf["id"] == "airport", "short_zh"] = "[bold red]机场[/bold red]"
+    path = tmp_path / "hostile.geojson"
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio")
+    layers.import_layer(path, "facilities")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["layers", "show", "facilities"],
+        ["od", "--from", "facilities", "--to", "zones"],
+        ["route", "--from", "airport", "--to", "harbin_west"],
+        ["isochrones", "--from", "airport", "--minutes", "15"],
+    ],
+)
+def test_markup_in_a_layer_is_printed_as_written(
+    hostile_facilities: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert "机场[/b]" in out or "[bold red]机场[/bold red]" in out
+
+
+def test_hints_in_brackets_survive(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["isochrones", "--from", "airport", "--minutes", "abc"], capsys)
+    assert code == 2
+    assert "--minutes" in one_clear_line(err) and "abc" in err
+
+
+def test_debug_after_the_subcommand_is_accepted() -> None:
+    from sanqu_geo.errors import LayerError
+
+    with pytest.raises(LayerError):
+        main(["layers", "show", "zonez", "--debug"])
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["layers", "import", "x.gpkg"], capsys)
+    assert code == 2
+    assert "--as" in one_clear_line(err)
+
+
+# --------------------------------------------- 3. imported layers with their own ids
+
+
+def _office_layer(tmp_path: Path, *, roles: bool) -> Path:
+    gdf = layers.load_layer("facilities", embedded=True)
+    gdf["id"] = [f"HRB-F{i:03d}" for i in range(len(gdf))]
+    if not roles:
+        gdf = gdf.drop(columns="role")
+    path = tmp_path / "office.gpkg"
+    gdf.to_file(path, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def test_import_with_other_ids_says_which_role_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layers.import_layer(_office_layer(tmp_path, roles=False), "facilities")
+    code, _, err = run(["layers", "validate", "facilities"], capsys)
+    assert code == 2
+    assert "role 'airport'" in err and "add a 'role' column" in err
+    out = tmp_path / "r"
+    code, _, err = run(["corridors", "compare", "--out", out], capsys)
+    assert code == 2
+    assert "role 'airport'" in one_clear_line(err) and "KeyError" not in err
+    assert not out.exists()
+
+
+def test_import_with_other_ids_and_roles_serves_the_comparison(tmp_path: Path) -> None:
+    layers.import_layer(_office_layer(tmp_path, roles=True), "facilities")
+    roles = travel.role_places()
+    assert roles["airport"].startswith("HRB-F") and roles["bonded_zone"] == "cbz_phase1"
+    result = compare.compare(isochrones=False, sensitivity=False)
+    ends = set(result.key_links["from_zh"])
+    assert "太平机场" in ends
+    assert result.key_links["before_min"].notna().all()
+
+
+def test_a_role_on_two_places_is_refused(tmp_path: Path) -> None:
+    gdf = layers.load_layer("facilities", embedded=True)
+    gdf.loc[gdf["id"] == "airport_t1", "role"] = "airport"
+    path = tmp_path / "two.geojson"
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio")
+    layers.import_layer(path, "facilities")
+    assert any("more than one place" in str(i) for i in layers.role_issues())
+
+
+def test_facilities_without_any_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gdf = layers.load_layer("facilities", embedded=True)
+    gdf["geometry"] = None
+    path = tmp_path / "nowhere.geojson"
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio")
+    layers.import_layer(path, "facilities")
+    code, _, err = run(["od", "--from", "facilities", "--to", "zones"], capsys)
+    assert code == 2
+    assert "no place has a location" in one_clear_line(err)
+
+
+# ------------------------------------------------ 4. the toolkit's own CSV re-imported
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg"])
+def test_export_then_import_round_trips(fmt: str, tmp_path: Path) -> None:
+    path = tmp_path / f"facilities.{fmt}"
+    layers.export_layer("facilities", path)
+    back = layers.import_layer(path, "facilities")
+    embedded = layers.load_layer("facilities", embedded=True)
+    assert list(back["id"]) == list(embedded["id"])
+    assert list(back.geometry.isna()) == list(embedded.geometry.isna())
+    located = ~embedded.geometry.isna()
+    got = back.geometry[located].get_coordinates().to_numpy()
+    want = embedded.geometry[located].get_coordinates().to_numpy()
+    assert abs(got - want).max() < 1e-9
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("id,name_zh,lon,lat\na,甲,,45.7\n", "one.csv"),
+        ("id,name_zh,lon,lat\na,甲,inf,45.7\n", "inf.csv"),
+        (
+            '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+            '{"id":"a","name_zh":"x"},"geometry":{"type":"Point","coordinates":[NaN,45.7]}}]}',
+            "nan.geojson",
+        ),
+    ],
+)
+def test_non_finite_coordinates_are_refused(
+    text: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run(["layers", "import", path, "--as", "facilities"], capsys)
+    assert code == 2
+    assert str(path) in one_clear_line(err)
+    assert layers.layer_origin("facilities") == "embedded"
+
+
+# ----------------------------------------------------- 5. spreadsheet formula injection
+
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+@pytest.fixture
+def formula_facilities(tmp_path: Path) -> list[str]:
+    gdf = layers.load_layer("facilities", embedded=True)
+    ids = ["airport", "harbin_west", "container_station", "inland_port_hub"]
+    for fid, text in zip(ids, FORMULAS, strict=True):
+        gdf.loc[gdf["id"] == fid, ["name_zh", "short_zh"]] = text
+    path = tmp_path / "formulas.geojson"
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio")
+    layers.import_layer(path, "facilities")
+    return FORMULAS
+
+
+def test_od_xlsx_holds_text_not_formulas(
+    formula_facilities: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "od.xlsx"
+    code, _, err = run(["od", "--from", "facilities", "--to", "zones", "--out", out], capsys)
+    assert code == 0, err
+    ws = openpyxl.load_workbook(out)["OD minutes"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(str(c.value).startswith("=HYPERLINK") for c in cells)  # kept, as text
+
+
+def test_od_csv_cells_are_quoted_by_the_owasp_rule(
+    formula_facilities: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "od.csv"
+    code, _, _ = run(["od", "--from", "facilities", "--to", "zones", "--out", out], capsys)
+    assert code == 0
+    first = pd.read_csv(out, encoding="utf-8-sig").iloc[:, 0].astype(str)
+    assert not first.str.match(r"^[=+\-@]").any()
+    assert first.str.startswith("'=HYPERLINK").any()
+
+
+def test_exported_csv_is_safe_and_imports_back_unchanged(
+    formula_facilities: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "f.csv"
+    layers.export_layer("facilities", out)
+    text = out.read_text(encoding="utf-8-sig")
+    assert ("\n'=HYPERLINK" not in text and ",'=HYPERLINK" in text) or "'=HYPERLINK" in text
+    assert ",=HYPERLINK" not in text and ",+1+1" not in text
+    back = layers.import_layer(out, "facilities")
+    assert set(FORMULAS) <= set(back["name_zh"])
+
+
+def test_comparison_workbook_and_csv_hold_no_formulas(
+    comparison: compare.Comparison, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    sc = dataclasses.replace(
+        comparison.scenario,
+        options=tuple(dataclasses.replace(o, title_zh="=1+2") for o in comparison.scenario.options),
+    )
+    result = compare.compare(sc, isochrones=False, sensitivity=False)
+    tables.write_comparison(result, tmp_path / "r")
+    book = openpyxl.load_workbook(tmp_path / "r" / "comparison.xlsx")
+    for ws in book.worksheets:
+        assert not [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    summary = (tmp_path / "r" / "summary.csv").read_text(encoding="utf-8-sig")
+    assert "'=1+2" in summary and ",=1+2" not in summary
+
+
+# ------------------------------------------------------- 7. control characters at the door
+
+CONTROL = ["机场\u0000", "a\u202eb", "x\ny", "esc\u001b[31m"]
+
+
+@pytest.mark.parametrize("text", CONTROL)
+def test_control_characters_in_a_scenario_are_refused(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "sc.toml"
+    source = (REPO / "data" / "projects" / "scenarios.toml").read_text(encoding="utf-8")
+    escaped = text.encode("unicode_escape").decode("ascii").replace("\\x", "\\u00")
+    path.write_text(
+        source.replace('title_zh = "机场第二通道一期"', f'title_zh = "{escaped}"', 1),
+        encoding="utf-8",
+    )
+    code, _, err = run(["corridors", "compare", str(path), "--out", tmp_path / "r"], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert "control character" in line and "title_zh" in line
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("text", CONTROL)
+def test_control_characters_in_a_layer_are_refused(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ctl.csv"  # CSV keeps a NUL that GDAL formats would cut
+    layers.export_layer("facilities", path)
+    frame = pd.read_csv(path, encoding="utf-8-sig")
+    frame.loc[frame["id"] == "airport", "name_zh"] = text
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    code, _, err = run(["layers", "import", path, "--as", "facilities"], capsys)
+    assert code == 2
+    assert "control character" in one_clear_line(err)
+    assert layers.layer_origin("facilities") == "embedded"
+
+
+# ------------------------------------------------- scenario structure (11 and 13 in part)
+
+SCENARIO_HEAD = '[scenario]\nname_zh = "t"\n[corridor.c]\nkind = "expressway"\ndesign_speed_kph = 60\ncoordinates = [[126.76, 45.70], [126.79, 45.69]]\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('group = "x"\n', "[[group]] tables"),
+        ("group = [1, 2]\n", "[[group]] tables"),
+        (
+            '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\n'
+            '[[group]]\nid = "g"\n[[group.option]]\nid = "b"\ncorridors = ["c"]\n',
+            "more than one [[group]]",
+        ),
+        ('[[group]]\nid = "g"\noption = "o"\n', "[[group.option]] tables"),
+        ('[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = "c"\n', "list of"),
+        (
+            '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\ntitle_zh = 3.5\n',
+            "not text",
+        ),
+    ],
+)
+def test_malformed_scenarios_are_one_line(
+    body: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.toml"
+    if body.startswith("group ="):
+        path.write_text(body + SCENARIO_HEAD, encoding="utf-8")
+    else:
+        path.write_text(SCENARIO_HEAD + body, encoding="utf-8")
+    code, _, err = run(["corridors", "list", path], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert expected in line and str(path) in line
+
+
+def test_fractional_lanes_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "lanes.toml"
+    path.write_text(
+        SCENARIO_HEAD.replace("design_speed_kph = 60", "design_speed_kph = 60\nlanes = 2.7")
+        + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\n',
+        encoding="utf-8",
+    )
+    code, _, err = run(["corridors", "list", path], capsys)
+    assert code == 2 and "'lanes'" in one_clear_line(err)
+
+
+def test_names_reach_the_markdown_as_text(comparison: compare.Comparison) -> None:
+    import dataclasses
+
+    sc = dataclasses.replace(
+        comparison.scenario, name_zh="<script>alert(1)</script>", name_en="<b>x</b> | y"
+    )
+    md = tables.comparison_markdown(dataclasses.replace(comparison, scenario=sc))
+    assert "<script>" not in md and "&lt;script&gt;" in md and "<b>" not in md
