@@ -128,6 +128,16 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) ->
             if isinstance(exc, SanquGeoError) or exc.errno not in _PLACE_ERRNOS:
                 raise
             raise _unwritable(target, exc) from exc
+        except Exception as exc:
+            # GDAL reports a full disk or a failed write as its own errors, through pyogrio.
+            if not type(exc).__module__.startswith("pyogrio"):
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = (
+                f"{target}: cannot write there ({first[:160]}); free some space or choose "
+                "another output path; nothing was replaced"
+            )
+            raise DataSourceError(msg) from exc
     finally:
         for leftover in (tmp, *tmp.parent.glob(tmp.name + "-*")):  # SQLite journals
             with contextlib.suppress(OSError):

@@ -22,7 +22,7 @@ from sanqu_geo.errors import ScenarioError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEY_LINKS", "Comparison", "compare", "rank"]
+__all__ = ["KEY_LINKS", "Comparison", "check_demand", "compare", "rank"]
 
 #: The plan's key links: (id, 中文, English, role a, role b); both directions are counted.
 #: The ends are roles of :data:`sanqu_geo.layers.PLACE_ROLES`, so an imported layer with its
@@ -297,12 +297,38 @@ def rank(summary: pd.DataFrame, *, column: str = "rank") -> pd.DataFrame:
     return out.sort_values([column, "group"], kind="stable").reset_index(drop=True)
 
 
+def check_demand(demand: pd.DataFrame) -> None:
+    """Check a demand table before the work: columns, trips (finite, zero or more), place ids.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame
+        Columns ``origin``, ``destination`` (place ids) and ``trips_per_day``.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the rows or ids at fault.
+    """
+    _check_demand(demand, set(travel.load_places("all")["id"]))
+
+
 def _check_demand(demand: pd.DataFrame | None, ids: set[str]) -> None:
     if demand is None:
         return
     missing = {"origin", "destination", "trips_per_day"} - set(demand.columns)
     if missing:
         msg = f"demand table lacks column(s) {', '.join(sorted(missing))}; give origin, destination, trips_per_day"
+        raise ScenarioError(msg)
+    trips = pd.to_numeric(demand["trips_per_day"], errors="coerce")
+    bad = ~np.isfinite(trips.to_numpy(dtype=float)) | (trips.to_numpy(dtype=float) < 0)
+    if bad.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:5])
+        examples = ", ".join(repr(v) for v in demand["trips_per_day"][bad].head(3))
+        msg = (
+            f"demand table: trips_per_day in row(s) {rows} ({examples}) is not a number of "
+            "trips of zero or more; fix those rows"
+        )
         raise ScenarioError(msg)
     unknown = (set(demand["origin"].astype(str)) | set(demand["destination"].astype(str))) - ids
     if unknown:

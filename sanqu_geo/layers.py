@@ -289,7 +289,17 @@ def load_layer(
     spec = _spec(name)
     path = _imported_path(name)
     if not embedded and path.is_file():
-        gdf = gpd.read_file(path, engine="pyogrio")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gdf = gpd.read_file(path, engine="pyogrio")
+        except Exception as exc:  # pyogrio's errors have no common base
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = (
+                f"{path}: the stored {name} layer cannot be read ({first}); run "
+                f"`sanqu-geo layers reset {name}` and import your file again"
+            )
+            raise LayerError(msg) from exc
         gdf.attrs["origin"] = f"imported ({path.name})"
     else:
         gdf = _read_geojson(data_file(spec.file))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo import access, engine, layers
-from sanqu_geo.errors import LayerError, NetworkError
+from sanqu_geo.errors import LayerError, NetworkError, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -290,6 +291,39 @@ def place_route(
     return found, float(a["connector_s"].iloc[i]), float(b["connector_s"].iloc[j])
 
 
+def check_minutes(minutes: list[float]) -> list[float]:
+    """Return isochrone thresholds as floats, or say why they cannot be used.
+
+    Parameters
+    ----------
+    minutes : list of float
+        Thresholds in minutes.
+
+    Returns
+    -------
+    list of float
+        The thresholds.
+
+    Raises
+    ------
+    SettingsError
+        For no thresholds, or one that is not a positive finite number of at most a day.
+    """
+    values = list(minutes)
+    if not values:
+        raise SettingsError("isochrone minutes: none given; give numbers such as 15,30,45,60")
+    for value in values:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.floating | np.integer)
+            or not math.isfinite(value)
+            or not 0 < value <= 1440
+        ):
+            msg = f"isochrone minutes: {value!r} is not a number of minutes between 0 and 1440; give numbers such as 15,30,45,60"
+            raise SettingsError(msg)
+    return [float(v) for v in values]
+
+
 def place_isochrones(
     G: nx.MultiDiGraph, place: gpd.GeoDataFrame, minutes: list[float]
 ) -> gpd.GeoDataFrame:
@@ -310,6 +344,7 @@ def place_isochrones(
         As :func:`sanqu_geo.engine.isochrones`, with the place's ``id``, ``name_zh`` and
         ``name_en``; the connector time is subtracted from each threshold.
     """
+    minutes = check_minutes(minutes)
     table = access_table(G, place).sort_values("connector_s")
     node, connector = table["node"].iloc[0], float(table["connector_s"].iloc[0])
     usable = [m - connector / 60 for m in minutes]

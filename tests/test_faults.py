@@ -7,6 +7,7 @@ inputs through the command line in one process, so the road network is loaded on
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -502,3 +503,289 @@ def test_names_reach_the_markdown_as_text(comparison: compare.Comparison) -> Non
     )
     md = tables.comparison_markdown(dataclasses.replace(comparison, scenario=sc))
     assert "<script>" not in md and "&lt;script&gt;" in md and "<b>" not in md
+
+
+# ------------------------------------------------------ 6. bad OpenStreetMap data, bombs
+
+OSM_NODES = (
+    "<node id='1' lat='45.7000' lon='126.6000'/>"
+    "<node id='2' lat='45.7000' lon='126.6200'/>"
+    "<node id='3' lat='45.7000' lon='126.6400'/>"
+)
+OSM_WAY = (
+    "<way id='10'><nd ref='1'/><nd ref='2'/><nd ref='3'/><tag k='highway' v='primary'/>{tag}</way>"
+)
+STRAIGHT_KM = 0.04 * 111.32 * math.cos(math.radians(45.7))  # 0.04° of longitude at 45.7° N
+
+
+def _osm(tmp_path: Path, extra_nodes: str = "", extra_ways: str = "", tag: str = "") -> Path:
+    path = tmp_path / "bad.osm"
+    path.write_text(
+        f"<osm version='0.6'>{OSM_NODES}{extra_nodes}{OSM_WAY.format(tag=tag)}{extra_ways}</osm>",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        "<node id='4' lat='inf' lon='126.66'/>",
+        "<node id='4' lat='95' lon='126.66'/>",
+        "<node id='4' lat='45.70' lon='200'/>",
+        "<node id='4' lat='nan' lon='126.66'/>",
+        "<node id='4' lat='45.70' lon='-inf'/>",
+    ],
+)
+def test_impossible_coordinates_are_dropped_and_counted(
+    node: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sanqu_geo import network
+
+    way = "<way id='11'><nd ref='3'/><nd ref='4'/><tag k='highway' v='primary'/></way>"
+    G = network.load_network(_osm(tmp_path, node, way), use_cache=False)
+    km = sum(d["length"] for _, _, d in G.edges(data=True)) / 1000 / 2  # both directions
+    assert km == pytest.approx(STRAIGHT_KM, rel=0.01)
+    assert all(d["length"] > 0 for _, _, d in G.edges(data=True))
+    text = caplog.text
+    assert "1 nodes with impossible coordinates" in text
+    assert "clipped extract" not in text
+
+
+def test_a_duplicated_node_id_keeps_its_first_position(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sanqu_geo import network
+
+    G = network.load_network(
+        _osm(tmp_path, "<node id='2' lat='45.9' lon='126.9'/>"), use_cache=False
+    )
+    km = sum(d["length"] for _, _, d in G.edges(data=True)) / 1000 / 2
+    assert km == pytest.approx(STRAIGHT_KM, rel=0.01)
+    assert "1 node ids given twice" in caplog.text
+
+
+@pytest.mark.parametrize("value", ["99999", "1000", "500 mph", "121"])
+def test_implausible_maxspeed_falls_back_to_the_class_default(
+    value: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sanqu_geo import network, settings
+
+    G = network.load_network(
+        _osm(tmp_path, tag=f"<tag k='maxspeed' v='{value}'/>"), use_cache=False
+    )
+    speeds = {d["speed_kph"] for _, _, d in G.edges(data=True)}
+    assert speeds == {settings.default_speeds_kph["primary"]}
+    assert "plausible maximum of 120 km/h" in caplog.text
+
+
+def test_plausible_maxspeed_is_taken(tmp_path: Path) -> None:
+    from sanqu_geo import network
+
+    G = network.load_network(_osm(tmp_path, tag="<tag k='maxspeed' v='120'/>"), use_cache=False)
+    assert {d["speed_kph"] for _, _, d in G.edges(data=True)} == {120.0}
+
+
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE osm [<!ENTITY a "aaaaaaaaaa">'
+    + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "]><osm version='0.6'><node id='1' lat='45.7' lon='126.6'><tag k='x' v='&i;'/></node></osm>"
+)
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE osm [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    "<osm version='0.6'><node id='1' lat='45.7' lon='126.6'><tag k='x' v='&x;'/></node>"
+    "<way id='2'><nd ref='1'/><tag k='highway' v='primary'/><tag k='name' v='&x;'/></way></osm>"
+)
+
+
+@pytest.mark.parametrize(("text", "name"), [(BOMB, "bomb.osm"), (XXE, "xxe.osm")])
+def test_xml_bombs_and_external_entities_are_refused(
+    text: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run(["network", "info", "--osm-file", path], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert str(path) in line and "root:" not in line
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_truncated_osm_files_are_refused(
+    keep: float, reference: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = next(iter(sorted(reference.rglob("*.osm.pbf"))), None)
+    if source is None:
+        pytest.skip("no .osm.pbf in the reference data")
+    data = source.read_bytes()
+    path = tmp_path / "cut.osm.pbf"
+    path.write_bytes(data[: int(len(data) * keep)])
+    code, _, err = run(["network", "info", "--osm-file", path], capsys)
+    assert code == 2
+    assert str(path) in one_clear_line(err)
+
+
+# -------------------------------------------------------------- 8. --demand values
+
+
+@pytest.mark.parametrize(
+    ("trips", "expected"),
+    [
+        ("-500", "row(s) 2"),
+        ("nan", "row(s) 2"),
+        ("lots", "'lots'"),
+        ("inf", "row(s) 2"),
+    ],
+)
+def test_bad_demand_values_are_refused_before_the_work(
+    trips: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "demand.csv"
+    path.write_text(
+        f"origin,destination,trips_per_day\nairport,harbin_west,{trips}\nairport,cbz_phase1,100\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "r"
+    code, _, err = run(["corridors", "compare", "--demand", path, "--out", out], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert str(path) in line and expected in line
+    assert not out.exists()
+
+
+def test_demand_gives_vehicle_hours_by_hand(comparison: compare.Comparison) -> None:
+    demand = pd.DataFrame(
+        {"origin": ["airport"], "destination": ["harbin_west"], "trips_per_day": [1000]}
+    )
+    result = compare.compare(demand=demand, isochrones=False, sensitivity=False)
+    for row in result.summary.itertuples():
+        saved = result.key_links[
+            (result.key_links["option"] == row.option)
+            & (result.key_links["link"] == "west_airport")
+            & (result.key_links["from_zh"] == "太平机场")
+        ]["saved_min"].iloc[0]
+        assert row.vehicle_hours_saved_per_day == pytest.approx(1000 * saved / 60, abs=1e-6)
+        assert row.vehicle_hours_saved_per_day >= 0
+
+
+# -------------------------------------------------------------------------- 9. profiles
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[profiles.fast]\nfactor = { default = inf }\n", "factor.default: inf"),
+        ("[profiles.fast]\nfactor = { default = 1e300 }\n", "implausible"),
+        ("[profiles.fast]\nfactor = { default = nan }\n", "factor.default: nan"),
+        ("[profiles.fast]\ncap_kph = { motorway = -5 }\n", "cap_kph.motorway"),
+        ("[profiles.a]\nbase = 'b'\n[profiles.b]\nbase = 'a'\n", "cycle (a → b → a)"),
+        ("[profiles.a]\nbase = 'a'\n", "cycle"),
+        ("[profiles.a]\nbase = 'nope'\n", "base profile 'nope' is unknown"),
+        ("[profiles.a]\nrespect_bans = 'yes'\n", "true or false"),
+        ("profiles = 3\n", "[profiles.NAME] tables"),
+    ],
+)
+def test_bad_profiles_name_file_and_field(
+    body: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sanqu_geo import settings
+
+    before = dict(settings.profiles)
+    path = tmp_path / "profiles.toml"
+    path.write_text(body, encoding="utf-8")
+    code, _, err = run(["network", "info", "--profiles", path], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert str(path) in line and expected in line
+    assert settings.profiles == before  # nothing half-loaded
+
+
+def test_a_base_defined_later_in_the_file_is_found(tmp_path: Path) -> None:
+    from sanqu_geo import settings, speeds
+
+    path = tmp_path / "profiles.toml"
+    path.write_text(
+        "[profiles.slow_truck]\nbase = 'my_truck'\nfactor = { default = 0.5 }\n"
+        "[profiles.my_truck]\nbase = 'truck'\ncap_kph = { default = 50 }\n",
+        encoding="utf-8",
+    )
+    try:
+        speeds.load_profiles(path)
+        slow = settings.profiles["slow_truck"]
+        assert slow["factor"]["default"] == 0.5 and slow["cap_kph"]["default"] == 50
+        assert slow["respect_bans"] == settings.profiles["truck"]["respect_bans"]
+    finally:
+        settings.profiles.pop("slow_truck", None)
+        settings.profiles.pop("my_truck", None)
+
+
+# -------------------------------------------------------------- 10. isochrones --minutes
+
+
+@pytest.mark.parametrize("minutes", ["nan", "", ",", "-15", "0", "inf", "15,abc", "1e9"])
+def test_bad_minutes_are_one_line(minutes: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["isochrones", "--from", "airport", "--minutes", minutes], capsys)
+    assert code == 2
+    line = one_clear_line(err)
+    assert "--minutes" in line and "connector" not in line
+
+
+# ------------------------------------------------- 11. exit 1 where a clear line is due
+
+
+def test_a_corrupt_stored_layer_says_reset(capsys: pytest.CaptureFixture[str]) -> None:
+    stored = Path(os.environ["SANQU_GEO_HOME"]) / "layers" / "zones.gpkg"
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    code, _, err = run(["layers", "show", "zones"], capsys)
+    assert code == 2
+    assert "layers reset zones" in one_clear_line(err)
+
+
+def _limited(script: str, limit: int) -> subprocess.CompletedProcess[str]:
+    """Run a script whose files may not grow past ``limit`` bytes, as on a full disk."""
+    prelude = (
+        "import resource, signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", prelude + script],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_a_full_disk_during_import_is_one_line_and_keeps_the_layer(tmp_path: Path) -> None:
+    layers.import_layer(REPO / "data" / "boundaries" / "zones.geojson", "zones")
+    home = Path(os.environ["SANQU_GEO_HOME"])
+    before = snapshot(home)
+    proc = _limited(
+        "import sys\nfrom sanqu_geo.cli import main\n"
+        f"sys.exit(main(['layers', 'import', {str(REPO / 'data/boundaries/zones.geojson')!r}, "
+        "'--as', 'zones']))",
+        limit=20_000,
+    )
+    assert proc.returncode == 2, proc.stderr
+    line = one_clear_line(proc.stderr)
+    assert "zones.gpkg" in line and "cannot write" in line
+    assert snapshot(home) == before
+
+
+def test_a_full_disk_during_compare_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = _limited(
+        "import sys\nfrom sanqu_geo.cli import main\n"
+        f"sys.exit(main(['corridors', 'compare', '--no-sensitivity', '--out', {str(out)!r}]))",
+        limit=6_000,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write" in one_clear_line(proc.stderr)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []

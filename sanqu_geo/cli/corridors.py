@@ -89,7 +89,7 @@ def corridors_compare(
 
     from sanqu_geo import compare, scenarios, tables
     from sanqu_geo._atomic import check_output_folder
-    from sanqu_geo.errors import DataSourceError
+    from sanqu_geo.errors import DataSourceError, ScenarioError
 
     check_output_folder(out, force=force)  # a bad --out fails before the work
     if profiles_file is not None:
@@ -101,7 +101,17 @@ def corridors_compare(
     if demand is not None:
         if not demand.is_file():
             raise DataSourceError(f"{demand}: demand file not found")
-        trips = pd.read_csv(demand, encoding="utf-8-sig")
+        try:
+            trips = pd.read_csv(demand, encoding="utf-8-sig")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            msg = (
+                f"{demand}: not a readable CSV table ({type(exc).__name__}); save it as CSV (UTF-8)"
+            )
+            raise DataSourceError(msg) from exc
+        try:
+            compare.check_demand(trips)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{demand}: {exc}") from None
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
     ) as bar:

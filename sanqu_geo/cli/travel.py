@@ -149,12 +149,14 @@ def isochrones_command(
     """
     from sanqu_geo import travel
     from sanqu_geo._atomic import atomic_path
+    from sanqu_geo.errors import SanquGeoError, SettingsError
 
     try:
-        thresholds = [float(m) for m in minutes.split(",") if m.strip()]
-    except ValueError:
-        raise typer.BadParameter(
-            f"--minutes {minutes!r}: give numbers separated by commas, e.g. 15,30,45,60"
+        thresholds = travel.check_minutes([float(m) for m in minutes.split(",") if m.strip()])
+    except (ValueError, SanquGeoError):
+        raise SettingsError(
+            f"--minutes {minutes!r}: give positive numbers of minutes separated by commas, "
+            "e.g. 15,30,45,60"
         ) from None
     place = travel.find_place(from_)
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
