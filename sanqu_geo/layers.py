@@ -843,6 +843,6 @@ def export_layer(name: str, out: str | Path, *, fmt: str | None = None, crs: str
             tmp,
             driver=_EXPORT_DRIVERS[fmt],
             engine="pyogrio",
-            layer=name if fmt == "gpkg" else None,
+            layer=name if fmt == "gpkg" else out.stem,  # never the temporary file's name
         )
     return out

@@ -7,6 +7,7 @@ inputs through the command line in one process, so the road network is loaded on
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -789,3 +790,152 @@ def test_a_full_disk_during_compare_is_one_line(tmp_path: Path) -> None:
     assert "cannot write" in one_clear_line(proc.stderr)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ 12. the library API
+
+
+def _grid(weight: float = 1.0):
+    import networkx as nx
+
+    G = nx.MultiDiGraph(nx.grid_2d_graph(3, 3).to_directed())
+    nx.set_edge_attributes(G, weight, "travel_time")
+    return G
+
+
+def test_od_matrix_on_tuple_node_ids_equals_networkx() -> None:
+    import networkx as nx
+
+    from sanqu_geo import engine
+
+    G = _grid()
+    nodes = list(G.nodes)
+    od = engine.od_matrix(G, nodes, nodes)
+    assert od.index.nlevels == 1 and od.loc[[(0, 0)], [(2, 2)]].iloc[0, 0] == 4.0
+    for a in nodes:
+        lengths = nx.single_source_dijkstra_path_length(G, a, weight="travel_time")
+        for b in nodes:
+            assert od.loc[[a], [b]].iloc[0, 0] == lengths[b]
+
+
+def test_od_matrix_takes_generators_and_undirected_graphs() -> None:
+    import networkx as nx
+
+    from sanqu_geo import engine
+
+    G = nx.path_graph(4)
+    nx.set_edge_attributes(G, 2.5, "travel_time")
+    od = engine.od_matrix(G, (n for n in [0, 3]), iter([3, 0]))
+    assert od.to_numpy().tolist() == [[7.5, 0.0], [0.0, 7.5]]
+
+
+def test_zero_weight_paths_cost_exactly_zero() -> None:
+    from sanqu_geo import engine
+
+    G = _grid(0.0)
+    od = engine.od_matrix(G, [(0, 0)], [(2, 2), (0, 0)])
+    assert od.to_numpy().tolist() == [[0.0, 0.0]]
+    G2 = _grid(1.0)
+    G2.edges[(0, 0), (0, 1), 0]["travel_time"] = 0.0
+    assert engine.od_matrix(G2, [(0, 0)], [(0, 2)]).iloc[0, 0] == 1.0
+
+
+@pytest.mark.parametrize("value", ["fast", None, [1, 2]])
+def test_bad_weights_are_a_network_error(value) -> None:
+    from sanqu_geo import engine
+    from sanqu_geo.errors import NetworkError
+
+    G = _grid()
+    G.edges[(0, 0), (0, 1), 0]["travel_time"] = value
+    with pytest.raises(NetworkError, match="travel_time"):
+        engine.od_matrix(G, [(0, 0)], [(2, 2)])
+
+
+def test_a_changed_graph_is_recompiled_after_clear_cache() -> None:
+    from sanqu_geo import engine
+
+    G = _grid()
+    assert engine.od_matrix(G, [(0, 0)], [(0, 1)]).iloc[0, 0] == 1.0
+    for _, _, d in G.edges(data=True):
+        d["travel_time"] = 10.0
+    engine.clear_cache(G)
+    assert engine.od_matrix(G, [(0, 0)], [(0, 1)]).iloc[0, 0] == 10.0
+
+
+# ------------------------------------------------------------------ 13. housekeeping
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--basemap", "googel"], "unknown basemap 'googel'"),
+        (["--basemap", "tianditu"], "TIANDITU_KEY"),
+        (["--lang", "fr"], "--lang 'fr'"),
+        (["--tiles", "/nonexistent/tiles"], "--tiles /nonexistent/tiles: folder not found"),
+        (["--assets", "/nonexistent/assets"], "--assets"),
+    ],
+)
+def test_maps_build_checks_its_options_before_the_work(
+    args: list[str],
+    expected: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sanqu_geo import compare as compare_module
+
+    def too_late(*a, **k):
+        raise AssertionError("the work started before the options were checked")
+
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    monkeypatch.setattr(compare_module, "compare", too_late)
+    out = tmp_path / "web"
+    code, _, err = run(["maps", "build", "--out", out, *args], capsys)
+    assert code == 2
+    assert expected in one_clear_line(err)
+    assert not out.exists()
+
+
+def test_maps_build_refuses_a_file_as_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "web"
+    out.write_text("x", encoding="utf-8")
+    code, _, err = run(["maps", "build", "infrastructure", "--out", out], capsys)
+    assert code == 2 and "is a file" in one_clear_line(err)
+    assert out.read_text(encoding="utf-8") == "x"
+
+
+@pytest.mark.parametrize("command", ["route", "isochrones"])
+@pytest.mark.parametrize("name", ["r.txt", "r.shp", "r"])
+def test_vector_outputs_refuse_unknown_formats_before_the_work(
+    command: str, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--to", "airport"] if command == "route" else []
+    out = tmp_path / name
+    code, _, err = run([command, "--from", "harbin_west", *extra, "--out", out], capsys)
+    assert code == 2
+    assert str(out) in one_clear_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["route", "--from", "harbin_west", "--to", "airport"],
+        ["isochrones", "--from", "airport", "--minutes", "15"],
+    ],
+)
+def test_geojson_outputs_are_named_after_the_file(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "result.geojson"
+    code, _, err = run([*args, "--out", out], capsys)
+    assert code == 0, err
+    assert json.loads(out.read_text(encoding="utf-8"))["name"] == "result"
+
+
+def test_exported_geojson_is_named_after_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "zones-2024.geojson"
+    layers.export_layer("zones", out)
+    assert json.loads(out.read_text(encoding="utf-8"))["name"] == "zones-2024"

@@ -50,8 +50,19 @@ def maps_build(
 
     Example: sanqu-geo maps build infrastructure --basemap gaode --out maps-out/
     """
-    from sanqu_geo.maps import interactive
+    from sanqu_geo.errors import DataSourceError, SettingsError
+    from sanqu_geo.maps import basemaps, interactive
 
+    # Every option is checked before the work, which takes a while.
+    if basemap is not None:
+        basemaps.get_basemap(basemap, tiles_folder="tiles" if basemap == "local" else None)
+    if lang is not None and lang not in {"zh", "en", "both"}:
+        raise SettingsError(f"--lang {lang!r}: use zh, en or both")
+    if out.exists() and not out.is_dir():
+        raise DataSourceError(f"{out}: is a file, not a folder; give a folder for --out")
+    for option, folder in (("--tiles", tiles), ("--assets", assets)):
+        if folder is not None and not folder.is_dir():
+            raise DataSourceError(f"{option} {folder}: folder not found; check the path")
     names = recipes or ["infrastructure", "corridors"]
     corridor_data = None
     with_corridors = [r for r in map(interactive.load_recipe, names) if "corridors" in r.layers]

@@ -22,6 +22,18 @@ from sanqu_geo.cli._common import (
 )
 
 
+def _vector_out(out: Path | None) -> None:
+    """A bad --out for a map layer fails before the work."""
+    from sanqu_geo.errors import DataSourceError
+
+    if out is not None and out.suffix.lower() not in {".geojson", ".json", ".gpkg"}:
+        raise DataSourceError(
+            f"{out}: unknown format {out.suffix or '(none)'}; use .geojson or .gpkg"
+        )
+    if out is not None and out.is_dir():
+        raise DataSourceError(f"{out}: is a folder; give a file name ending .geojson or .gpkg")
+
+
 @app.command("od")
 def od_command(
     from_: Annotated[
@@ -85,6 +97,7 @@ def route_command(
     """
     from sanqu_geo import travel
 
+    _vector_out(out)
     a, b = travel.find_place(from_), travel.find_place(to)
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
     found, conn_a, conn_b = travel.place_route(G, a, b)
@@ -123,7 +136,10 @@ def route_command(
         )
         with atomic_path(out) as tmp:
             frame.to_file(
-                tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
+                tmp,
+                driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
+                engine="pyogrio",
+                layer=out.stem,
             )
         console.print(f"[green]wrote[/green] {esc(out)}")
 
@@ -158,6 +174,7 @@ def isochrones_command(
             f"--minutes {minutes!r}: give positive numbers of minutes separated by commas, "
             "e.g. 15,30,45,60"
         ) from None
+    _vector_out(out)
     place = travel.find_place(from_)
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
     iso = travel.place_isochrones(G, place, thresholds)
@@ -172,6 +189,9 @@ def isochrones_command(
     if out is not None:
         with atomic_path(out) as tmp:
             iso.to_file(
-                tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
+                tmp,
+                driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
+                engine="pyogrio",
+                layer=out.stem,
             )
         console.print(f"[green]wrote[/green] {esc(out)}")
