@@ -939,3 +939,411 @@ def test_exported_geojson_is_named_after_the_file(tmp_path: Path) -> None:
     out = tmp_path / "zones-2024.geojson"
     layers.export_layer("zones", out)
     assert json.loads(out.read_text(encoding="utf-8"))["name"] == "zones-2024"
+
+
+# ------------------------------------------------------------------------ the campaign
+
+
+def _campaign_files(ws: Path) -> dict[str, Path]:
+    """Bad input files, one per kind of mistake, in the workspace ``ws``."""
+    f: dict[str, Path] = {}
+
+    def put(name: str, content: str | bytes) -> Path:
+        path = ws / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        f[name] = path
+        return path
+
+    put("empty.geojson", "")
+    put("garbage.gpkg", b"\x00\x01not a geopackage" * 50)
+    put("nocoords.csv", "id,name_zh,where\na,甲,somewhere\n")
+    put("textlon.csv", "id,name_zh,lon,lat\na,甲,east,45.7\n")
+    put("blanklon.csv", "id,name_zh,lon,lat\na,甲,,45.7\n")
+    put("inflon.csv", "id,name_zh,lon,lat\na,甲,inf,45.7\n")
+    put("swapped.csv", "id,name_zh,lon,lat\na,甲,45.75,126.63\nb,乙,45.70,126.60\n")
+    put("metres.csv", "id,name_zh,lon,lat\na,甲,500000,5060000\n")
+    put("nul.csv", "id,name_zh,accuracy,source,lon,lat\na,机场\x00,official,x,126.6,45.7\n")
+    put(
+        "dupids.csv",
+        "id,name_zh,accuracy,source,lon,lat\na,甲,official,x,126.6,45.7\na,乙,official,x,126.7,45.7\n",
+    )
+    put(
+        "nan.geojson",
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"a","name_zh":"x"},"geometry":{"type":"Point","coordinates":[NaN,45.7]}}]}',
+    )
+    put("notgeo.json", '{"hello": "world"}')
+    put("zones.gpkg", b"")
+    f["zones.gpkg"].unlink()
+    layers.load_layer("zones", embedded=True).to_file(
+        ws / "zones.gpkg", driver="GPKG", layer="zones", engine="pyogrio"
+    )
+    put("notadir.txt", "a file")
+    put("empty.osm", "")
+    put("broken.osm", "<osm><node id='1' lat='x'")
+    put("bomb.osm", BOMB)
+    put("xxe.osm", XXE)
+    put("noways.osm", "<osm version='0.6'></osm>")
+    put(
+        "paths.osm",
+        "<osm version='0.6'><node id='1' lat='45.7' lon='126.6'/><node id='2' lat='45.71' lon='126.6'/>"
+        "<way id='5'><nd ref='1'/><nd ref='2'/><tag k='highway' v='footway'/></way></osm>",
+    )
+    put("roads.shp", b"\x00" * 100)
+    put("cut.osm.bz2", b"BZh91AY&SY" + b"\x01" * 40)
+    put("syntax.toml", "[profiles.a\nfactor = 1\n")
+    put("inf.toml", "[profiles.fast]\nfactor = { default = inf }\n")
+    put("nanf.toml", "[profiles.fast]\nfactor = { default = nan }\n")
+    put("cycle.toml", "[profiles.a]\nbase = 'b'\n[profiles.b]\nbase = 'a'\n")
+    put("unknownkey.toml", "[profiles.a]\nspeed = 3\n")
+    put("sc-syntax.toml", "[scenario\n")
+    put("sc-group.toml", 'group = "x"\n' + SCENARIO_HEAD)
+    put(
+        "sc-dupgroup.toml",
+        SCENARIO_HEAD
+        + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\n'
+        + '[[group]]\nid = "g"\n[[group.option]]\nid = "b"\ncorridors = ["c"]\n',
+    )
+    put(
+        "sc-lanes.toml",
+        SCENARIO_HEAD.replace("design_speed_kph = 60", "design_speed_kph = 60\nlanes = 2.7")
+        + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\n',
+    )
+    put(
+        "sc-control.toml",
+        SCENARIO_HEAD
+        + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ntitle_zh = "a\\u202eb"\ncorridors = ["c"]\n',
+    )
+    put(
+        "sc-unknown.toml",
+        SCENARIO_HEAD + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["zz"]\n',
+    )
+    put(
+        "sc-far.toml",
+        SCENARIO_HEAD.replace(
+            "[[126.76, 45.70], [126.79, 45.69]]", "[[16.76, 45.70], [16.79, 45.69]]"
+        )
+        + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\n',
+    )
+    put("d-negative.csv", "origin,destination,trips_per_day\nairport,harbin_west,-500\n")
+    put("d-text.csv", "origin,destination,trips_per_day\nairport,harbin_west,lots\n")
+    put("d-nan.csv", "origin,destination,trips_per_day\nairport,harbin_west,\n")
+    put("d-unknown.csv", "origin,destination,trips_per_day\nairport,nowhere_x,10\n")
+    put("d-columns.csv", "from,to,trips\nairport,harbin_west,10\n")
+    put("d-binary.csv", b"\xff\xfe\x00\x00garbage\x00")
+    put("notes/notes.txt", "the planner's notes")
+    put("a-file", "a planner's file")
+    (ws / "out-dir.geojson").mkdir()
+    return f
+
+
+def _campaign_cases(f: dict[str, Path], ws: Path) -> list[tuple[str, list, str]]:
+    """(what, arguments, text the error line must contain to name the input)."""
+    zones = str(f["zones.gpkg"])
+    cases: list[tuple[str, list, str]] = [
+        ("unknown layer", ["layers", "show", "zonez"], "zonez"),
+        ("validate unknown layer", ["layers", "validate", "nope"], "nope"),
+        (
+            "import missing file",
+            ["layers", "import", ws / "missing.gpkg", "--as", "zones"],
+            "missing.gpkg",
+        ),
+        (
+            "import empty file",
+            ["layers", "import", f["empty.geojson"], "--as", "zones"],
+            "empty.geojson",
+        ),
+        (
+            "import garbage",
+            ["layers", "import", f["garbage.gpkg"], "--as", "zones"],
+            "garbage.gpkg",
+        ),
+        (
+            "csv without coordinates",
+            ["layers", "import", f["nocoords.csv"], "--as", "facilities"],
+            "nocoords.csv",
+        ),
+        (
+            "csv text longitude",
+            ["layers", "import", f["textlon.csv"], "--as", "facilities"],
+            "textlon.csv",
+        ),
+        (
+            "csv one blank coordinate",
+            ["layers", "import", f["blanklon.csv"], "--as", "facilities"],
+            "blanklon.csv",
+        ),
+        (
+            "csv infinite coordinate",
+            ["layers", "import", f["inflon.csv"], "--as", "facilities"],
+            "inflon.csv",
+        ),
+        (
+            "csv lat/lon swapped",
+            ["layers", "import", f["swapped.csv"], "--as", "facilities"],
+            "swapped.csv",
+        ),
+        (
+            "csv metres as degrees",
+            ["layers", "import", f["metres.csv"], "--as", "facilities"],
+            "metres.csv",
+        ),
+        ("csv NUL in a name", ["layers", "import", f["nul.csv"], "--as", "facilities"], "nul.csv"),
+        (
+            "csv duplicate ids",
+            ["layers", "import", f["dupids.csv"], "--as", "facilities"],
+            "dupids.csv",
+        ),
+        (
+            "geojson NaN coordinate",
+            ["layers", "import", f["nan.geojson"], "--as", "facilities"],
+            "nan.geojson",
+        ),
+        (
+            "json that is not GeoJSON",
+            ["layers", "import", f["notgeo.json"], "--as", "zones"],
+            "notgeo.json",
+        ),
+        ("import a folder", ["layers", "import", ws / "notes", "--as", "zones"], "notes"),
+        ("import as unknown layer", ["layers", "import", zones, "--as", "nope"], "nope"),
+        (
+            "import unknown CRS",
+            ["layers", "import", zones, "--as", "zones", "--crs", "EPSG:99999"],
+            "99999",
+        ),
+        (
+            "import unknown accuracy",
+            ["layers", "import", zones, "--as", "zones", "--accuracy", "guess"],
+            "guess",
+        ),
+        (
+            "import unknown inner layer",
+            ["layers", "import", zones, "--as", "zones", "--layer", "nolayer"],
+            "nolayer",
+        ),
+        ("import without --as", ["layers", "import", zones], "--as"),
+        ("export unknown format", ["layers", "export", "zones", "--out", ws / "x.dat"], "dat"),
+        (
+            "export onto a folder",
+            ["layers", "export", "zones", "--out", ws / "out-dir.geojson"],
+            "out-dir.geojson",
+        ),
+        (
+            "export under a file",
+            ["layers", "export", "zones", "--out", ws / "notadir.txt" / "z.gpkg"],
+            "z.gpkg",
+        ),
+        (
+            "export unknown CRS",
+            ["layers", "export", "zones", "--out", ws / "z.gpkg", "--crs", "venus"],
+            "venus",
+        ),
+        ("export unknown layer", ["layers", "export", "nope", "--out", ws / "z.gpkg"], "nope"),
+        ("reset unknown layer", ["layers", "reset", "nope"], "nope"),
+        ("osm missing", ["network", "info", "--osm-file", ws / "missing.osm"], "missing.osm"),
+        ("osm empty", ["network", "info", "--osm-file", f["empty.osm"]], "empty.osm"),
+        ("osm broken", ["network", "info", "--osm-file", f["broken.osm"]], "broken.osm"),
+        ("osm entity bomb", ["network", "info", "--osm-file", f["bomb.osm"]], "bomb.osm"),
+        ("osm external entity", ["network", "info", "--osm-file", f["xxe.osm"]], "xxe.osm"),
+        ("osm without ways", ["network", "info", "--osm-file", f["noways.osm"]], "noways.osm"),
+        ("osm without roads", ["network", "info", "--osm-file", f["paths.osm"]], "paths.osm"),
+        ("osm wrong file name", ["network", "info", "--osm-file", f["roads.shp"]], "roads.shp"),
+        ("osm truncated bz2", ["network", "info", "--osm-file", f["cut.osm.bz2"]], "cut.osm.bz2"),
+        ("bbox three numbers", ["network", "info", "--bbox", "1,2,3"], "1,2,3"),
+        ("bbox text", ["network", "info", "--bbox", "a,b,c,d"], "a,b,c,d"),
+        ("bbox far away", ["network", "info", "--bbox", "200,1,201,2"], "200,1,201,2"),
+        (
+            "two network sources",
+            ["network", "info", "--bbox", "1,2,3,4", "--place", "Harbin"],
+            "--place",
+        ),
+        ("unknown profile", ["network", "info", "--profile", "rocket"], "rocket"),
+        (
+            "profiles missing",
+            ["network", "info", "--profiles", ws / "missing.toml"],
+            "missing.toml",
+        ),
+        ("profiles syntax", ["network", "info", "--profiles", f["syntax.toml"]], "syntax.toml"),
+        ("profiles factor inf", ["network", "info", "--profiles", f["inf.toml"]], "inf.toml"),
+        ("profiles factor nan", ["network", "info", "--profiles", f["nanf.toml"]], "nanf.toml"),
+        ("profiles base cycle", ["network", "info", "--profiles", f["cycle.toml"]], "cycle.toml"),
+        (
+            "profiles unknown key",
+            ["network", "info", "--profiles", f["unknownkey.toml"]],
+            "unknownkey.toml",
+        ),
+        ("od unknown places", ["od", "--from", "nowhere_y"], "nowhere_y"),
+        ("od unknown table format", ["od", "--out", ws / "od.txt"], "od.txt"),
+        ("od places without coordinates", ["od", "--to", f["nocoords.csv"]], "nocoords.csv"),
+        ("route markup in a name", ["route", "--from", "[/x]", "--to", "airport"], "[/x]"),
+        (
+            "route markup style",
+            ["route", "--from", "airport", "--to", "[bold red]x"],
+            "[bold red]x",
+        ),
+        ("route ambiguous", ["route", "--from", "harbin", "--to", "airport"], "harbin"),
+        (
+            "route text output",
+            ["route", "--from", "harbin_west", "--to", "airport", "--out", ws / "r.txt"],
+            "r.txt",
+        ),
+        (
+            "route unknown profile",
+            ["route", "--from", "harbin_west", "--to", "airport", "--profile", "x9"],
+            "x9",
+        ),
+        ("minutes nan", ["isochrones", "--from", "airport", "--minutes", "nan"], "nan"),
+        ("minutes empty", ["isochrones", "--from", "airport", "--minutes", ""], "--minutes ''"),
+        ("minutes negative", ["isochrones", "--from", "airport", "--minutes", "-15"], "-15"),
+        ("minutes zero", ["isochrones", "--from", "airport", "--minutes", "0"], "'0'"),
+        ("minutes huge", ["isochrones", "--from", "airport", "--minutes", "1e9"], "1e9"),
+        ("minutes text", ["isochrones", "--from", "airport", "--minutes", "15,abc"], "15,abc"),
+        ("isochrones unknown place", ["isochrones", "--from", "nowhere_z"], "nowhere_z"),
+        (
+            "isochrones onto a folder",
+            ["isochrones", "--from", "airport", "--out", ws / "out-dir.geojson"],
+            "out-dir.geojson",
+        ),
+        ("scenario missing", ["corridors", "list", ws / "missing.toml"], "missing.toml"),
+        ("scenario syntax", ["corridors", "list", f["sc-syntax.toml"]], "sc-syntax.toml"),
+        ("scenario group text", ["corridors", "list", f["sc-group.toml"]], "sc-group.toml"),
+        (
+            "scenario duplicate groups",
+            ["corridors", "list", f["sc-dupgroup.toml"]],
+            "sc-dupgroup.toml",
+        ),
+        ("scenario fractional lanes", ["corridors", "list", f["sc-lanes.toml"]], "sc-lanes.toml"),
+        ("scenario bidi override", ["corridors", "list", f["sc-control.toml"]], "sc-control.toml"),
+        (
+            "scenario unknown corridor",
+            ["corridors", "list", f["sc-unknown.toml"]],
+            "sc-unknown.toml",
+        ),
+        ("scenario far away", ["corridors", "list", f["sc-far.toml"]], "sc-far.toml"),
+        ("compare into notes", ["corridors", "compare", "--out", ws / "notes"], "notes"),
+        ("compare onto a file", ["corridors", "compare", "--out", f["a-file"]], "a-file"),
+        ("compare into the workspace", ["corridors", "compare", "--out", ws], str(ws)),
+        (
+            "compare unknown profile",
+            ["corridors", "compare", "--out", ws / "new", "--profile", "x8"],
+            "x8",
+        ),
+        (
+            "demand missing",
+            ["corridors", "compare", "--out", ws / "new", "--demand", ws / "nod.csv"],
+            "nod.csv",
+        ),
+        (
+            "demand negative",
+            ["corridors", "compare", "--out", ws / "new", "--demand", f["d-negative.csv"]],
+            "d-negative.csv",
+        ),
+        (
+            "demand text",
+            ["corridors", "compare", "--out", ws / "new", "--demand", f["d-text.csv"]],
+            "d-text.csv",
+        ),
+        (
+            "demand blank",
+            ["corridors", "compare", "--out", ws / "new", "--demand", f["d-nan.csv"]],
+            "d-nan.csv",
+        ),
+        (
+            "demand unknown place",
+            ["corridors", "compare", "--out", ws / "new", "--demand", f["d-unknown.csv"]],
+            "nowhere_x",
+        ),
+        (
+            "demand columns",
+            ["corridors", "compare", "--out", ws / "new", "--demand", f["d-columns.csv"]],
+            "d-columns.csv",
+        ),
+        (
+            "demand binary",
+            ["corridors", "compare", "--out", ws / "new", "--demand", f["d-binary.csv"]],
+            "d-binary.csv",
+        ),
+        ("pack into notes", ["meeting-pack", "--out", ws / "notes"], "notes"),
+        ("pack onto a file", ["meeting-pack", "--out", f["a-file"]], "a-file"),
+        ("pack paper", ["meeting-pack", "--out", ws / "new", "--paper", "A5"], "A5"),
+        ("pack language", ["meeting-pack", "--out", ws / "new", "--lang", "fr"], "fr"),
+        (
+            "pack scenario",
+            ["meeting-pack", "--out", ws / "new", "--scenario", f["sc-group.toml"]],
+            "sc-group.toml",
+        ),
+        ("maps basemap", ["maps", "build", "--out", ws / "new", "--basemap", "googel"], "googel"),
+        ("maps language", ["maps", "build", "--out", ws / "new", "--lang", "fr"], "fr"),
+        (
+            "maps tiles",
+            ["maps", "build", "--out", ws / "new", "--tiles", ws / "no-tiles"],
+            "no-tiles",
+        ),
+        ("maps recipe", ["maps", "build", "nope-recipe", "--out", ws / "new"], "nope-recipe"),
+        ("maps onto a file", ["maps", "build", "--out", f["a-file"]], "a-file"),
+        ("unknown command", ["nope-command"], "nope-command"),
+        ("unknown option", ["od", "--frm", "zones"], "--frm"),
+    ]
+    return cases
+
+
+def test_campaign_of_bad_inputs(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every bad input: exit 2, one line naming it, no traceback, nothing changed anywhere."""
+    from sanqu_geo import settings
+
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    home = Path(os.environ["SANQU_GEO_HOME"])
+    ws = tmp_path / "work"
+    ws.mkdir()
+    files = _campaign_files(ws)
+    # A stored layer and a warm cache: the campaign must change neither.
+    layers.import_layer(REPO / "data" / "boundaries" / "zones.geojson", "zones")
+    assert main(["network", "info"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(ws)
+    profiles = dict(settings.profiles)
+    cases = _campaign_cases(files, ws)
+    results = []
+    for what, args, needle in cases:
+        before = snapshot(home, ws)
+        try:
+            code = main([str(a) for a in args])
+        except BaseException as exc:  # a crash of the handler itself
+            code = f"raised {type(exc).__name__}"
+        captured = capsys.readouterr()
+        err = captured.err
+        lines = [line for line in err.splitlines() if line.strip()]
+        changed = snapshot(home, ws) != before
+        settings.profiles.clear()
+        settings.profiles.update(profiles)
+        results.append(
+            {
+                "case": what,
+                "code": code,
+                "clear": code == 2
+                and len(lines) == 1
+                and needle in lines[0]
+                and "Traceback" not in err,
+                "traceback": "Traceback" in err or code == 1 or isinstance(code, str),
+                "silent": code == 0,
+                "lost": changed,
+                "err": lines[:2],
+            }
+        )
+    table = pd.DataFrame(results)
+    figures = (
+        f"campaign: {len(table)} cases, {int(table['clear'].sum())} clear errors, "
+        f"{int(table['traceback'].sum())} tracebacks, {int(table['silent'].sum())} silent "
+        f"results, {int(table['lost'].sum())} with data lost or changed"
+    )
+    print(figures)
+    bad = table[~table["clear"] | table["lost"]]
+    assert len(table) >= 60
+    assert bad.empty, figures + "\n" + bad[["case", "code", "lost", "err"]].to_string()
