@@ -85,7 +85,8 @@ class CompiledGraph:
     weight : str
         The edge attribute compiled.
     zero_edges : bool
-        Whether some edges weigh zero (stored as a tiny stand-in, removed from results).
+        Whether some edges weigh zero (stored as a tiny stand-in, removed from the results of
+        paths made only of them).
     """
 
     nodes: list[Any]
@@ -97,9 +98,13 @@ class CompiledGraph:
     zero_edges: bool = False
 
     def exact(self, values: np.ndarray) -> np.ndarray:
-        """Remove the stand-in weight of zero-weight edges from path costs (in place)."""
+        """Make paths made only of zero-weight edges cost exactly 0 (in place).
+
+        Such a path sums the stand-in weight of its edges, at most ``n * 1e-9``; every other
+        path costs at least the smallest real weight, which is larger.
+        """
         if self.zero_edges:
-            np.round(values, 6, out=values)
+            values[values <= self.n * _ZERO] = 0.0
         return values
 
     @property
@@ -215,7 +220,11 @@ def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> Compile
     first = np.ones(len(us), dtype=bool)
     first[1:] = (us[1:] != us[:-1]) | (vs[1:] != vs[:-1])
     us, vs, ws, order = us[first], vs[first], ws[first], order[first]
-    zero_edges = bool((ws == 0).any())
+    positive = ws[ws > 0]
+    # Only when every real weight exceeds any sum of stand-ins can such sums be told apart.
+    zero_edges = bool((ws == 0).any()) and (
+        positive.size == 0 or positive.min() > len(nodes) * _ZERO
+    )
     ws = np.where(ws == 0, _ZERO, ws)
     n = len(nodes)
     forward = csr_array((ws, (us, vs)), shape=(n, n))

@@ -19,7 +19,14 @@ except ImportError:  # pragma: no cover
     from click import ClickException
     from click.exceptions import NoArgsIsHelpError
 
-from sanqu_geo.cli import corridors, layers, maps, network, travel  # noqa: F401  (registration)
+from sanqu_geo.cli import (  # noqa: F401  (registration)
+    corridors,
+    layers,
+    maps,
+    network,
+    register,
+    travel,
+)
 from sanqu_geo.cli._common import app, err_console, state
 from sanqu_geo.errors import SanquGeoError
 
