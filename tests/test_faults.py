@@ -180,6 +180,32 @@ def test_kill_9_during_import_keeps_the_stored_layer(tmp_path: Path) -> None:
     assert layers.load_layer("zones").attrs["origin"].startswith("imported")
 
 
+def test_kill_9_while_a_folder_is_written_keeps_the_earlier_one(
+    comparison: compare.Comparison, tmp_path: Path
+) -> None:
+    """Killed while the new comparison is being written: the earlier one stays whole."""
+    out = tmp_path / "r"
+    tables.write_comparison(comparison, out)
+    before = snapshot(out)
+    script = (
+        "import os, signal\n"
+        "from sanqu_geo import compare, tables\n"
+        "result = compare.compare(isochrones=False, sensitivity=False)\n"
+        "def killed(*a, **k):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "tables.comparison_markdown = killed  # after the CSV and XLSX files are written\n"
+        f"tables.write_comparison(result, {str(out)!r})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, check=False, timeout=300)
+    assert proc.returncode == -9
+    assert snapshot(out) == before
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".r.tmp")]
+    assert len(left) == 1 and (left[0] / "comparison.xlsx").is_file()  # the half-written run
+    tables.write_comparison(comparison, out)
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # cleaned by the next run
+
+
 # --------------------------------------------------------- 2. user text read as Rich markup
 
 MARKUP_NAMES = ["[/x]", "机场[/b]", "[bold red]红[/bold red]", "a\\", "[link=file:///etc]x"]
