@@ -25,7 +25,7 @@ from pyproj import Geod, Transformer
 
 from sanqu_geo import compare, layers, network, scenarios, settings, travel
 from sanqu_geo.errors import DataSourceError, SettingsError
-from sanqu_geo.maps import static
+from sanqu_geo.maps import fonts, static
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "maps"
@@ -195,16 +195,18 @@ def test_without_cjk_font_english_labels_and_one_warning(
     comparison: compare.Comparison,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(static, "find_cjk_font", lambda font=None: None)
+    monkeypatch.setattr(fonts, "find_cjk_font", lambda font=None: None)
+    monkeypatch.setattr(fonts, "_WARNED", set())
     with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = static.corridors_map(comparison, lang="zh")
         fig.canvas.draw()  # missing glyphs would warn while drawing
+        static.zones_map(lang="zh")  # a second map of the same run does not warn again
     assert len(caught) == 1, [str(w.message) for w in caught]
     assert issubclass(caught[0].category, static.MissingCJKFontWarning)
     assert "no CJK font found" in str(caught[0].message)
     assert "English labels" in str(caught[0].message)
-    assert len([r for r in caplog.records if r.name == static.__name__]) == 1
+    assert [r for r in caplog.records if r.name.startswith("sanqu_geo.maps")] == []
     texts = _texts(fig)
     assert [t for t in texts if CJK.search(t)] == []
     assert fig_title(fig) == "Corridor options for the three areas and inland port"
@@ -213,9 +215,12 @@ def test_without_cjk_font_english_labels_and_one_warning(
     static.save_map(fig, ARTIFACTS / "corridors_A4_no_cjk_font.png")
 
 
-def test_a_font_without_chinese_glyphs_falls_back_to_english() -> None:
+def test_a_font_without_chinese_glyphs_falls_back_to_english(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     assert static.find_cjk_font(str(dejavu)) is None
+    monkeypatch.setattr(fonts, "_WARNED", set())
     with pytest.warns(static.MissingCJKFontWarning, match="has no Chinese glyphs"):
         fig = static.zones_map(font="DejaVu Sans", lang="zh")
     assert "Taiping Airport" in _texts(fig)
