@@ -20,6 +20,25 @@ from sanqu_geo.errors import DataSourceError
 logger = logging.getLogger(__name__)
 
 
+class _SingleWeightFilter(logging.Filter):
+    """Drop matplotlib's per-text note that a CJK family has no bold face.
+
+    The bundled Noto Sans CJK collection holds the regular weight only; matplotlib then says
+    so for every bold label. The maps say it once, at debug level, instead.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("findfont: Failed to find font weight"):
+            family = str(record.args[1]) if record.args and len(record.args) > 1 else ""
+            if any(marker.casefold() in family.casefold() for marker in _CJK_MARKERS):
+                logger.debug("%s has no bold face: bold labels are drawn in its regular", family)
+                return False
+        return True
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_SingleWeightFilter())
+
+
 #: CJK families tried in this order (simplified-Chinese faces first).
 _CJK_PREFERRED: tuple[str, ...] = (
     "Noto Sans CJK SC",

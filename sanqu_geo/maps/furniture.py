@@ -318,6 +318,18 @@ def _footer_items(
 # --------------------------------------------------------------------------- page
 
 
+class _Canvas(FigureCanvasAgg):
+    """An Agg canvas that does not redraw the whole page on ``draw_idle``.
+
+    geopandas calls ``draw_idle`` after every ``plot``; on a plain Agg canvas that renders the
+    page each time (a hundred full renders for the five maps of a pack). The page is drawn
+    when it is measured or saved.
+    """
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 @dataclass
 class _Page:
     fig: Figure
@@ -395,7 +407,7 @@ def _new_page(style: _Style, title: str, subtitle: str, footer: Sequence[str]) -
     """A landscape page: title and subtitle above, map left, sidebar right, notes below."""
     w_mm, h_mm = PAPER_MM[style.paper]
     fig = Figure(figsize=(w_mm / _MM_PER_INCH, h_mm / _MM_PER_INCH), dpi=100)
-    FigureCanvasAgg(fig)
+    _Canvas(fig)
     fig.set_label(title.replace("\n", " "))
     renderer = fig.canvas.get_renderer()
     to_fig = fig.transFigure.inverted()
