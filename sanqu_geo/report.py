@@ -112,7 +112,7 @@ def meeting_pack(
     pathlib.Path
         The folder.
     """
-    from sanqu_geo.maps import interactive, static
+    from sanqu_geo.maps import fonts, interactive, static
 
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
@@ -173,13 +173,12 @@ def meeting_pack(
                 date=date,
             )
             figures.append((f"isochrones-{place}", zh, en, fig))
-        import matplotlib.pyplot as plt
-
-        for name, zh, en, fig in figures:
-            for suffix in ("png", "pdf"):
-                static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
-            plt.close(fig)
-            printed.append((name, zh, en))
+        family = fonts.find_cjk_font(font) if lang != "en" or font else None
+        with fonts.compact_cjk_font([f for *_, f in figures], family):
+            for name, zh, en, fig in figures:
+                for suffix in ("png", "pdf"):
+                    static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
+                printed.append((name, zh, en))
         say(STEPS[3])
         _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak)
         (tmp / "corridors-summary.md").write_text(

@@ -4,13 +4,17 @@ fonts or one the user names) and registering it with matplotlib. Draws nothing.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import logging
 import os
 import re
+import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
@@ -258,3 +262,71 @@ def warn_once(message: str, category: type[Warning] = UserWarning) -> None:
         return
     _WARNED.add(message)
     warnings.warn(message, category, stacklevel=3)
+
+
+@contextlib.contextmanager
+def compact_cjk_font(figures: Iterable[Any], family: str | None) -> Iterator[None]:
+    """Within the block, draw the figures' text from a subset of ``family`` holding only the
+    characters they use.
+
+    The PDF backend subsets every embedded font anew for each file; for a CJK face of 65,535
+    glyphs that costs about a second per map. A subset made once for all the maps of a run
+    has the same outlines and advance widths, so the pages are laid out exactly alike, and
+    each PDF then subsets a font of a few hundred glyphs. Characters missing from the subset
+    still come from the full face (matplotlib falls back along the family list).
+
+    Parameters
+    ----------
+    figures : iterable of matplotlib.figure.Figure
+        The maps about to be saved.
+    family : str or None
+        The CJK family they use (None: nothing to do).
+    """
+    figures = list(figures)
+    if family is None or not figures:
+        yield
+        return
+    from fontTools import subset
+    from matplotlib.text import Text
+
+    texts = [t for fig in figures for t in fig.findobj(Text)]
+    chars = {ch for t in texts for ch in t.get_text()} | {chr(c) for c in range(0x20, 0x7F)}
+    source = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
+    digest = hashlib.sha1("".join(sorted(chars)).encode()).hexdigest()[:10]
+    name = f"{family} {digest}"
+    with tempfile.TemporaryDirectory(prefix="sanqu-geo-font-") as folder:
+        options = subset.Options(font_number=getattr(source, "face_index", 0))
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        options.drop_tables += ["vhea", "vmtx", "VORG"]
+        font = subset.load_font(str(source), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[ord(c) for c in chars])
+        subsetter.subset(font)
+        for record in font["name"].names:
+            if record.nameID in (1, 4, 16):
+                record.string = name
+            elif record.nameID == 6:
+                record.string = name.replace(" ", "")
+        path = Path(folder) / f"{name.replace(' ', '')}.otf"
+        font.save(str(path))
+        font.close()
+        font_manager.fontManager.addfont(str(path))
+        changed = []
+        for text in texts:
+            families = list(text.get_fontfamily())
+            if families and families[0] == family:
+                text.set_fontfamily([name, *families])
+                changed.append((text, families))
+        logger.debug("compact %s: %d characters in %s", family, len(chars), path.name)
+        try:
+            yield
+        finally:
+            for text, families in changed:
+                text.set_fontfamily(families)
+            key = os.path.abspath(path)
+            font_manager.fontManager.ttflist = [
+                f for f in font_manager.fontManager.ttflist if os.path.abspath(f.fname) != key
+            ]
+            font_manager.fontManager._findfont_cached.cache_clear()
+            font_manager._get_font.cache_clear()

@@ -26,6 +26,7 @@ __all__ = [
     "ROAD_STYLES",
     "ZONE_COLOURS",
     "ZORDER",
+    "code_label",
     "excel_format",
     "format_hours",
     "format_minutes",
@@ -193,6 +194,46 @@ def option_styles(ranks: dict[str, int]) -> dict[str, tuple[str, str]]:
         extra = max(level - len(RANK_COLOURS) + 1, 0)
         out[option] = (colour, RANK_DASHES[(nth + extra) % len(RANK_DASHES)])
     return out
+
+
+# --------------------------------------------------------------------------- words
+
+#: The internal codes people meet in popups and tables: code -> (中文, English).
+CODE_LABELS: dict[str, tuple[str, str]] = {
+    "existing": ("已建成", "existing"),
+    "planned": ("规划", "planned"),
+    "under_construction": ("在建", "under construction"),
+    "completed": ("已完成", "completed"),
+    "unknown": ("未公布", "not published"),
+    "indicative": ("示意", "indicative"),
+    "surveyed": ("实测", "surveyed"),
+    "official": ("官方", "official"),
+}
+
+
+def code_label(value: Any, lang: str = "both") -> str:
+    """A code (``under_construction``) as words (``在建 under construction``).
+
+    Parameters
+    ----------
+    value : str
+        The code; a value that is not a known code is returned as it is, missing values as "".
+    lang : {"zh", "en", "both"}
+        Language of the words.
+
+    Returns
+    -------
+    str
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = str(value)
+    zh, en = CODE_LABELS.get(text, (text, text))
+    if lang == "zh":
+        return zh
+    if lang == "en":
+        return en
+    return f"{zh} {en}" if zh != en else zh
 
 
 # --------------------------------------------------------------------------- numbers
