@@ -80,6 +80,7 @@ _TEMPLATE = Template(
     display: inline-block; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; visibility: hidden; }
   .sq-label-zone { font-size: 13px; }
   .en { color: #555; }
+  path.leaflet-interactive:focus { outline: none; }
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
