@@ -12,10 +12,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, scenarios, settings, tables, travel
+from sanqu_geo import compare, layers, network, scenarios, settings, tables, travel, workbook
 from sanqu_geo._atomic import atomic_folder
+from sanqu_geo.maps import style
 
 logger = logging.getLogger(__name__)
 
@@ -198,38 +200,48 @@ def meeting_pack(
 def _workbook(
     path: Path, comparison: compare.Comparison, od_car: pd.DataFrame, od_peak: pd.DataFrame
 ) -> None:
+    options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
+
+    def people(table: pd.DataFrame) -> pd.DataFrame:
+        return tables.bilingual_headers(workbook.for_people(table, options=options))
+
+    register = project_register()
+    register["已定位 Located"] = register["已定位 Located"].map(
+        lambda v: "是 yes" if v else "否 no（位置未公布 not published）"
+    )
+    register["状态 Status"] = register["状态 Status"].map(style.code_label)
+    register["精度 Accuracy"] = register["精度 Accuracy"].map(style.code_label)
+    # internal ids are dropped where a labelled column says the same
+    summary = comparison.summary.drop(columns=["group", "option"])
+    key_links = comparison.key_links.drop(columns=["link", "option_zh"])
+    zone_pairs = comparison.zone_pairs.drop(columns=["from", "to"])
+    sensitivity = comparison.sensitivity.drop(columns=["run"], errors="ignore")
+    # (sheet, table, index written, phase column)
     sheets = [
-        ("项目库 Projects", project_register(), False),
-        ("区域间畅行 Zones car", od_car, True),
-        ("区域间高峰 Zones peak", od_peak, True),
-        (
-            "关键通道 Key links",
-            tables.bilingual_headers(tables.rounded(comparison.key_links)),
-            False,
-        ),
-        (
-            "区域对 Zone pairs",
-            tables.bilingual_headers(tables.rounded(comparison.zone_pairs)),
-            False,
-        ),
-        ("方案排名 Ranking", tables.bilingual_headers(tables.rounded(comparison.summary)), False),
-        (
-            "敏感性 Sensitivity",
-            tables.bilingual_headers(tables.rounded(comparison.sensitivity)),
-            False,
-        ),
+        ("项目库 Projects", register, False, "阶段 Phase"),
+        ("区域间畅行 Zones car", _od_for_people(od_car), True, None),
+        ("区域间高峰 Zones peak", _od_for_people(od_peak), True, None),
+        ("关键通道 Key links", people(key_links), False, None),
+        ("区域对 Zone pairs", people(zone_pairs), False, None),
+        ("方案排名 Ranking", people(summary), False, None),
+        ("敏感性 Sensitivity", people(sensitivity), False, None),
+        ("假设 Assumptions", workbook.assumptions_table(comparison), False, None),
     ]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table, index in sheets:
+        for name, table, index, phase in sheets:
             table.to_excel(writer, sheet_name=name[:31], index=index)
-            ws = writer.sheets[name[:31]]
-            ws.freeze_panes = "B2" if index else "A2"
-            for column in ws.columns:
-                ws.column_dimensions[column[0].column_letter].width = 16
-            for row in ws.iter_rows(min_row=2):
-                for cell in row:
-                    if isinstance(cell.value, float):
-                        cell.number_format = "0.0"
+            workbook.format_sheet(writer.sheets[name[:31]], table, index=index, phase_column=phase)
+
+
+def _od_for_people(od: pd.DataFrame) -> pd.DataFrame:
+    """Zone-to-zone minutes rounded by the one rule; unreachable pairs blank."""
+    out = od.copy()
+    for column in out.columns:
+        out[column] = [
+            None if not np.isfinite(v) else style.round_half_up(v, style.MINUTES_DECIMALS)
+            for v in out[column].astype(float)
+        ]
+    return out
 
 
 def _index(

@@ -54,7 +54,7 @@ HALO = "white"
 
 #: Zone fill and outline by ``group``.
 ZONE_COLOURS: dict[str, str] = {
-    "ftz": "#d4a000",  # gold
+    "ftz": "#a8a800",  # olive yellow
     "new_area": "#5f9e2f",  # leaf green
     "cbz": "#d6338a",  # magenta
     "airport_zone": "#17917a",  # teal
