@@ -109,9 +109,7 @@ def test_a_saving_is_written_the_same_way_everywhere(
     # print: the option's label and legend entry
     fig = static.corridors_map(comparison, lang="en")
     # legend entries are wrapped to the sidebar: compare with the line breaks undone
-    texts = [
-        " ".join(t.get_text().split()) for t in fig.findobj(lambda a: hasattr(a, "get_text"))
-    ]
+    texts = [" ".join(t.get_text().split()) for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
     assert any(f"({shown} min saved)" in t for t in texts)
     assert any(f" · {shown} min · " in t for t in texts)
     # workbook: the stored value is the rounded one, shown with one decimal
