@@ -25,7 +25,7 @@ from pyproj import Geod, Transformer
 
 from sanqu_geo import compare, layers, network, scenarios, settings, travel
 from sanqu_geo.errors import DataSourceError, SettingsError
-from sanqu_geo.maps import fonts, static
+from sanqu_geo.maps import fonts, static, style
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "maps"
@@ -108,7 +108,8 @@ def test_projects_map_at_a3(cjk_family: str, tmp_path: Path) -> None:
 def test_corridors_map(comparison: compare.Comparison, tmp_path: Path) -> None:
     fig = static.corridors_map(comparison, lang="en")
     best = comparison.summary.sort_values("rank").iloc[0]
-    label = f"1  {best['title_en']} ({best['key_links_mean_saved_min']:.1f} min saved)"
+    saved = style.format_minutes(best["key_links_mean_saved_min"])
+    label = f"1  {best['title_en']} ({saved} min saved)"
     assert label in _texts(fig)
     ax = _map_axes(fig)
     lines = {a.get_gid() for a in ax.collections if (a.get_gid() or "").startswith("option-")}
@@ -268,7 +269,15 @@ def test_extent_fits_the_zones_and_labels_stay_on_the_map_apart(zones_zh: Figure
     renderer = zones_zh.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     boxes = [a.get_window_extent(renderer) for a in ax.texts if isinstance(a, Annotation)]
-    assert len(boxes) >= len(layers.load_layer("facilities", located_only=True))
+    inset = next(a for a in zones_zh.axes if a.get_gid() == "map-inset")
+    inset_labels = [a for a in inset.texts if isinstance(a, Annotation)]
+    facilities = layers.load_layer("facilities", located_only=True)
+    # every facility is named once: on the map, or in the inset when it lies in the cluster
+    assert len(boxes) + len(inset_labels) >= len(facilities)
+    assert {"内陆港", "集装箱中心站", "综保区卡口"} <= {a.get_text() for a in inset_labels}
+    inset_box = inset.get_window_extent(renderer)
+    for box in boxes:
+        assert not box.overlaps(inset_box)
     for box in boxes:
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1
         assert frame.y0 <= box.y0 and box.y1 <= frame.y1
@@ -298,3 +307,28 @@ def test_bad_options_are_clear_errors(zones_zh: Figure, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"use a \.png, \.pdf or \.svg"):
         static.save_map(zones_zh, tmp_path / "map.jpg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_projects_inset_carries_the_small_sites_tags(cjk_family: str) -> None:
+    fig = static.projects_map(paper="A3", lang="zh")
+    renderer = fig.canvas.get_renderer()
+    ax = _map_axes(fig)
+    inset = next(a for a in fig.axes if a.get_gid() == "map-inset")
+    main_tags = [a for a in ax.texts if isinstance(a, Annotation)]
+    inset_tags = [a for a in inset.texts if isinstance(a, Annotation)]
+    # the inland-port last mile (37) and the intermodal centre (10) are tagged in the inset,
+    # where their shapes are large enough, and not over the small shapes on the map
+    assert {"37", "10"} <= {a.get_text() for a in inset_tags}
+    assert not {"37", "10"} & {a.get_text() for a in main_tags}
+    # the dashed box on the map shows what the inset enlarges
+    assert any(p.get_gid() == "inset-extent" for p in ax.patches)
+    # measured: no two tags overlap, on the map or in the inset, nor a map tag the inset
+    inset_box = inset.get_window_extent(renderer)
+    for tags in (main_tags, inset_tags):
+        boxes = [t.get_window_extent(renderer) for t in tags]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b)
+    for t in main_tags:
+        assert not t.get_window_extent(renderer).overlaps(inset_box)
+    static.save_map(fig, ARTIFACTS / "projects_A3_zh_inset.png")

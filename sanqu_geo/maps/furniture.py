@@ -4,6 +4,7 @@ of the interface, scale bar, north arrow, legends, wrapped text and saving. Know
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import math
@@ -17,7 +18,9 @@ from typing import Any
 import geopandas as gpd
 import matplotlib
 import networkx as nx
+import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -504,8 +507,10 @@ def _new_page(style: _Style, title: str, subtitle: str, footer: Sequence[str]) -
 
 def _finish(page: _Page) -> Figure:
     """Last touches shared by every map."""
-    page.ax.set_xlabel("")  # geopandas labels projected axes; the frame needs no axis titles
-    page.ax.set_ylabel("")
+    for ax in page.fig.axes:  # geopandas labels projected axes; frames need no axis titles
+        if ax.get_gid() in ("map-frame", "map-inset"):
+            ax.set_xlabel("")
+            ax.set_ylabel("")
     return page.fig
 
 
@@ -848,3 +853,112 @@ def save_map(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Pa
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
     logger.info("wrote %s", target)
     return target
+
+
+def _inset(
+    page: _Page,
+    box: Any,
+    *,
+    avoid: Sequence[Any] = (),
+    width: float = 0.3,
+    title: tuple[str, str] = ("放大图", "Enlarged"),
+) -> _Page:
+    """A frame magnifying ``box`` (a shapely box in metres) in the emptiest corner of the map.
+
+    The corner is the one whose area covers the fewest vertices of ``avoid`` (GeoDataFrames in
+    metres) and none of the scale bar or north arrow; the box is outlined on the map. Returns
+    a page whose axes are the inset, for the same drawing helpers.
+    """
+    ax, s = page.ax, page.style.scale
+    pos = ax.get_position()
+    fig_w, fig_h = page.fig.get_size_inches()
+    bx0, by0, bx1, by1 = box.bounds
+    aspect = (by1 - by0) / (bx1 - bx0)
+    w = width * pos.width
+    h = w * aspect * fig_w / fig_h
+    if h > 0.42 * pos.height:
+        h = 0.42 * pos.height
+        w = h / aspect * fig_h / fig_w
+    pad_x, pad_y = 0.012 * pos.width, 0.012 * pos.height * fig_w / fig_h
+    corners = [
+        (pos.x1 - pad_x - w, pos.y0 + pad_y),  # lower right
+        (pos.x0 + pad_x, pos.y0 + pad_y),  # lower left
+        (pos.x0 + pad_x, pos.y1 - pad_y - h),  # upper left
+        (pos.x1 - pad_x - w, pos.y1 - pad_y - h),  # upper right
+    ]
+    coords = [shapely.get_coordinates(frame.geometry.values) for frame in avoid if len(frame)]
+    xy = np.vstack(coords) if coords else np.empty((0, 2))
+    to_fig = page.fig.transFigure.inverted()
+    fig_xy = to_fig.transform(ax.transData.transform(xy)) if len(xy) else xy
+    best = None
+    for x, y in corners:
+        inside = (
+            int(
+                (
+                    (fig_xy[:, 0] >= x)
+                    & (fig_xy[:, 0] <= x + w)
+                    & (fig_xy[:, 1] >= y)
+                    & (fig_xy[:, 1] <= y + h)
+                ).sum()
+            )
+            if len(fig_xy)
+            else 0
+        )
+        region = Bbox.from_bounds(x, y, w, h).transformed(page.fig.transFigure)
+        blocked = sum(_overlap_area(region, other) for other in page.obstacles)
+        cost = inside + 1000 * (blocked > 0)
+        if best is None or cost < best[0]:
+            best = (cost, x, y)
+    assert best is not None
+    _, x, y = best
+    inset = page.fig.add_axes((x, y, w, h), gid="map-inset", zorder=5)
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_facecolor(MAP_BACKGROUND)
+    for spine in inset.spines.values():
+        spine.set_edgecolor(INK)
+        spine.set_linewidth(1.0 * s)
+    inset.set_xlim(bx0, bx1)
+    inset.set_ylim(by0, by1)
+    inset.set_aspect("equal", adjustable="datalim")
+    inset.set_autoscale_on(False)
+    frame = inset.get_window_extent(page.renderer)
+    page.obstacles.append(frame.padded(4 * s))
+    ax.add_patch(
+        Rectangle(
+            (bx0, by0),
+            bx1 - bx0,
+            by1 - by0,
+            fill=False,
+            edgecolor=INK,
+            linewidth=0.8 * s,
+            linestyle=(0, (3, 2)),
+            zorder=24,
+            gid="inset-extent",
+        )
+    )
+    heading = page.style.pick(*title, sep=" ")
+    inset.text(
+        0.02,
+        0.98,
+        heading,
+        transform=inset.transAxes,
+        ha="left",
+        va="top",
+        fontsize=page.style.pt(7),
+        fontweight="bold",
+        color=INK,
+        zorder=40,
+        bbox={"boxstyle": "square,pad=0.2", "facecolor": "white", "edgecolor": "none"},
+        gid="inset-title",
+    )
+    sub = dataclasses.replace(page, ax=inset, obstacles=[])
+    # the inset's own scale, small, in its lower left corner
+    _scale_bar(sub)
+    return sub
+
+
+def _overlap_area(a: Bbox, b: Bbox) -> float:
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -16,13 +15,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.colors import to_hex, to_rgba
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sanqu_geo import layers, network, settings, travel
-from sanqu_geo.errors import CRSError, DataSourceError, LayerError, ScenarioError
+from sanqu_geo.errors import DataSourceError, LayerError, ScenarioError
 from sanqu_geo.maps.fonts import (
     MissingCJKFontWarning,
     find_cjk_font,
@@ -33,10 +32,10 @@ from sanqu_geo.maps.furniture import (
     PAPER_MM,
     _fill_sidebar,
     _finish,
-    _first,
     _fit_extent,
     _footer_items,
     _humanise,
+    _inset,
     _missing,
     _network_words,
     _new_page,
@@ -54,13 +53,28 @@ from sanqu_geo.maps.labels import (
     _block_points,
     _halo,
     _line_anchors,
-    _overlap,
     _place_label,
     _ring,
 )
+from sanqu_geo.maps.print_layers import (
+    _context_legend,
+    _darker,
+    _draw_districts,
+    _draw_facilities,
+    _draw_river,
+    _draw_roads,
+    _draw_zones,
+    _facility_handles,
+    _label_zones,
+    _metric,
+    _river_handle,
+    _road_edges,
+    _road_handles,
+    _split_located,
+    _zone_handles,
+)
 from sanqu_geo.maps.style import (
     DISTRICT_COLOUR,
-    FACILITY_OTHER,
     FACILITY_STYLES,
     INK,
     ISO_AFTER_COLOUR,
@@ -70,11 +84,10 @@ from sanqu_geo.maps.style import (
     PHASE_COLOURS,
     PHASE_EN,
     PHASE_OTHER,
-    RIVER_COLOUR,
-    ROAD_ORDER,
     ROAD_STYLES,
+    UNDER_CONSTRUCTION,
     ZONE_COLOURS,
-    ZONE_OTHER,
+    ZORDER,
     format_minutes,
     mpl_dash,
     option_styles,
@@ -97,324 +110,6 @@ __all__ = [
     "save_map",
     "zones_map",
 ]
-
-
-def _metric(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        msg = f"{what} has no CRS: set it first, e.g. gdf.set_crs('EPSG:4326')"
-        raise CRSError(msg)
-    out = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    return out.to_crs(settings.metric_crs)
-
-
-def _split_located(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    missing = gdf.geometry.isna() | gdf.geometry.is_empty
-    return gdf[~missing], gdf[missing]
-
-
-def _road_edges(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
-    """Edges of a road graph drawn once each (reverse copies dropped), in the metric CRS."""
-    rows, geoms = [], []
-    for u, v, data in G.edges(data=True):
-        geom = data.get("geometry")
-        if geom is None:
-            a, b = G.nodes[u], G.nodes[v]
-            geom = shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
-        highway = data.get("highway", "")
-        if isinstance(highway, list):
-            highway = highway[0] if highway else ""
-        rows.append(str(highway))
-        geoms.append(geom)
-    frame = gpd.GeoDataFrame(
-        {"highway": rows}, geometry=geoms, crs=G.graph.get("crs", settings.default_crs)
-    )
-    # A two-way road is two edges with mirrored geometries; normalised, they are equal.
-    key = shapely.to_wkb(shapely.normalize(frame.geometry.values))
-    frame = frame[~pd.Series(key).duplicated().to_numpy()]
-    return frame.to_crs(settings.metric_crs)
-
-
-# --------------------------------------------------------------------------- layers
-
-
-def _draw_zones(page: _Page, zones: gpd.GeoDataFrame, *, light: bool = False) -> list[str]:
-    """Zones coloured by group, largest first so small zones stay on top; returns groups."""
-    if zones.empty:
-        return []
-    s = page.style.scale
-    ordered = zones.assign(_area=zones.geometry.area).sort_values("_area", ascending=False)
-    groups = []
-    for row in ordered.itertuples():
-        group = str(getattr(row, "group", "") or "")
-        colour = ZONE_COLOURS.get(group, ZONE_OTHER)
-        groups.append(group)
-        gpd.GeoSeries([row.geometry], crs=zones.crs).plot(
-            ax=page.ax,
-            facecolor=to_rgba(colour, 0.13 if light else 0.26),
-            edgecolor=to_rgba(colour, 0.55 if light else 0.95),
-            linewidth=(0.6 if light else 1.1) * s,
-            zorder=2,
-            gid=f"zone-{row.id}",
-        )
-    return list(dict.fromkeys(groups))
-
-
-def _zone_handles(
-    style: _Style, groups: Sequence[str], *, light: bool = False
-) -> tuple[list[Any], list[str]]:
-    handles, labels = [], []
-    for group in [g for g in ZONE_COLOURS if g in groups] + [
-        g for g in groups if g not in ZONE_COLOURS
-    ]:
-        colour = ZONE_COLOURS.get(group, ZONE_OTHER)
-        handles.append(
-            Patch(
-                facecolor=to_rgba(colour, 0.13 if light else 0.26),
-                edgecolor=to_rgba(colour, 0.55 if light else 0.95),
-                linewidth=(0.6 if light else 1.0) * style.scale,
-            )
-        )
-        labels.append(style.word(group, sep=" ") if group in _WORDS else (group or "—"))
-    return handles, labels
-
-
-def _draw_roads(page: _Page, roads: gpd.GeoDataFrame, *, light: bool = False) -> list[str]:
-    """Roads by class, motorways on top; returns the classes drawn, in legend order."""
-    s = page.style.scale
-    drawn = []
-    for group in ROAD_ORDER:
-        for highway, (g, colour, width, _) in ROAD_STYLES.items():
-            if g != group:
-                continue
-            part = roads[roads["highway"] == highway]
-            if part.empty:
-                continue
-            part.plot(
-                ax=page.ax,
-                color=to_rgba(colour, 0.55 if light else 1.0),
-                linewidth=width * s * (0.85 if light else 1.0),
-                zorder=3,
-                capstyle="round",
-                joinstyle="round",
-            )
-            drawn.append(group)
-    return [g for g in reversed(ROAD_ORDER) if g in drawn]
-
-
-def _road_handles(
-    style: _Style, classes: Sequence[str], *, light: bool = False
-) -> tuple[list[Any], list[str]]:
-    first = {g: (c, w) for _, (g, c, w, _px) in reversed(list(ROAD_STYLES.items()))}
-    handles, labels = [], []
-    for group in classes:
-        colour, width = first[group]
-        handles.append(
-            Line2D(
-                [], [], color=to_rgba(colour, 0.55 if light else 1.0), linewidth=width * style.scale
-            )
-        )
-        labels.append(style.word(group, sep=" "))
-    return handles, labels
-
-
-def _context_legend(page: _Page, groups: Sequence[str], road_classes: Sequence[str]) -> None:
-    """The legend of the light zones and roads under a thematic map."""
-    style = page.style
-    z_handles, z_labels = _zone_handles(style, groups, light=True)
-    r_handles, r_labels = _road_handles(style, road_classes, light=True)
-    river_handle, river_label = _river_handle(style)
-    _side_legend(
-        page,
-        [*z_handles, *r_handles, river_handle],
-        [*z_labels, *r_labels, river_label],
-        style.word("legend_zones", sep=" ") + " · " + style.word("legend_roads", sep=" "),
-    )
-
-
-def _draw_river(page: _Page, river: gpd.GeoDataFrame, *, label: bool = True) -> None:
-    if river.empty:
-        return
-    s = page.style.scale
-    lines = river[river.geom_type.isin(["LineString", "MultiLineString"])]
-    areas = river[river.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if not areas.empty:
-        areas.plot(ax=page.ax, facecolor=to_rgba(RIVER_COLOUR, 0.5), edgecolor="none", zorder=2.5)
-    if not lines.empty:
-        lines.plot(ax=page.ax, color=RIVER_COLOUR, linewidth=3.2 * s, zorder=2.5, capstyle="round")
-    if label:
-        row = river.iloc[0]
-        text = page.style.pick(row.get("name_zh"), row.get("name_en"), alt="Songhua River", sep=" ")
-        _place_label(
-            page,
-            _line_anchors(row.geometry, (0.82, 0.7, 0.9, 0.6, 0.5, 0.4, 0.3)),
-            text,
-            offsets=[(0, 7), (0, -7), (0, 12), (0, -12)],
-            fontsize=page.style.pt(7.5),
-            fontstyle="italic",
-            color=to_hex(RIVER_COLOUR),
-            path_effects=_halo(page.style),
-            zorder=12,
-        )
-
-
-def _river_handle(style: _Style) -> tuple[Any, str]:
-    return Line2D([], [], color=RIVER_COLOUR, linewidth=3.0 * style.scale), style.word(
-        "river", sep=" "
-    )
-
-
-def _draw_districts(page: _Page, districts: gpd.GeoDataFrame) -> None:
-    """District names in light grey, at their label points, behind everything else."""
-    style = page.style
-    for row in districts.itertuples():
-        point = row.geometry.representative_point()
-        name = style.pick(
-            getattr(row, "name_zh", ""), getattr(row, "name_en", ""), alt=_humanise(row.id)
-        )
-        text = page.ax.text(
-            point.x,
-            point.y,
-            name,
-            ha="center",
-            va="center",
-            fontsize=style.pt(8.5),
-            color=DISTRICT_COLOUR,
-            zorder=4,
-            linespacing=1.1,
-            path_effects=_halo(style, 2.0),
-            gid=f"district-{row.id}",
-        )
-        text.set_clip_on(True)
-        box = text.get_window_extent(page.renderer)
-        if _overlap(box, page.ax.get_window_extent(page.renderer)) > 0:
-            page.obstacles.append(box)
-
-
-def _facility_style(kind: Any) -> tuple[str, str, str]:
-    return FACILITY_STYLES.get(str(kind), FACILITY_OTHER)
-
-
-def _draw_facilities(page: _Page, facilities: gpd.GeoDataFrame) -> list[str]:
-    """Facility markers by kind, with short labels placed clear of each other."""
-    style, s = page.style, page.style.scale
-    groups = []
-    for row in facilities.itertuples():
-        group, marker, colour = _facility_style(getattr(row, "kind", ""))
-        groups.append(group)
-        page.ax.plot(
-            row.geometry.x,
-            row.geometry.y,
-            marker=marker,
-            markersize=5.2 * s,
-            markerfacecolor=colour,
-            markeredgecolor="white",
-            markeredgewidth=0.8 * s,
-            linestyle="none",
-            zorder=20,
-            gid=f"facility-{row.id}",
-        )
-    _block_points(page, [(p.x, p.y) for p in facilities.geometry], 3.2)
-    # the most crowded places first, so they get the closest spots
-    order = _crowding_order(facilities)
-    for i in order:
-        row = facilities.iloc[i]
-        text = style.pick(
-            _first(row.get("short_zh"), row.get("name_zh")),
-            _first(row.get("short_en"), row.get("name_en")),
-            alt=_humanise(row["id"]),
-        )
-        _place_label(
-            page,
-            [(row.geometry.x, row.geometry.y)],
-            text,
-            offsets=_ring(6.0),
-            leader_colour=MUTED,
-            leader_from=8.0,
-            fontsize=style.pt(7),
-            color=INK,
-            linespacing=1.1,
-            path_effects=_halo(style),
-            zorder=21,
-        )
-    return list(dict.fromkeys(groups))
-
-
-def _crowding_order(points: gpd.GeoDataFrame) -> list[int]:
-    xy = np.column_stack([points.geometry.x, points.geometry.y])
-    if len(xy) < 2:
-        return list(range(len(xy)))
-    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-    np.fill_diagonal(d, np.inf)
-    return list(np.argsort(d.min(axis=1), kind="stable"))
-
-
-def _facility_handles(style: _Style, groups: Sequence[str]) -> tuple[list[Any], list[str]]:
-    markers = {g: (m, c) for _, (g, m, c) in FACILITY_STYLES.items()}
-    markers.setdefault(FACILITY_OTHER[0], FACILITY_OTHER[1:])
-    handles, labels = [], []
-    for group in ("airport", "rail", "logistics", "other"):
-        if group not in groups:
-            continue
-        marker, colour = markers[group]
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker=marker,
-                markersize=5.2 * style.scale,
-                markerfacecolor=colour,
-                markeredgecolor="white",
-                linestyle="none",
-            )
-        )
-        labels.append(style.word(group, sep=" "))
-    return handles, labels
-
-
-def _label_zones(page: _Page, zones: gpd.GeoDataFrame, *, min_area_km2: float = 10.0) -> None:
-    """Names of the larger zones inside them (the small ones are named by their facilities)."""
-    style = page.style
-    big = zones[zones.geometry.area >= min_area_km2 * 1e6]
-    for row in big.itertuples():
-        colour = ZONE_COLOURS.get(str(getattr(row, "group", "")), ZONE_OTHER)
-        text = style.pick(
-            _first(getattr(row, "short_zh", ""), row.name_zh),
-            _first(getattr(row, "short_en", ""), getattr(row, "name_en", "")),
-            alt=_humanise(row.id),
-        )
-        inner = row.geometry.buffer(-1500) if row.geometry.area > 2e7 else row.geometry
-        if inner.is_empty:
-            inner = row.geometry
-        anchors = [(p.x, p.y) for p in _interior_points(inner)]
-        _place_label(
-            page,
-            anchors,
-            text,
-            offsets=[(0, 0), (0, 10), (0, -10), (14, 0), (-14, 0)],
-            fontsize=style.pt(8),
-            fontweight="bold",
-            color=_darker(colour),
-            linespacing=1.1,
-            path_effects=_halo(style, 2.6),
-            zorder=11,
-        )
-
-
-def _interior_points(geom: Any, n: int = 9) -> list[Any]:
-    """The representative point, then points of a grid inside the polygon."""
-    points = [geom.representative_point()]
-    x0, y0, x1, y1 = geom.bounds
-    for fy in (0.5, 0.3, 0.7, 0.15, 0.85):
-        for fx in (0.5, 0.3, 0.7):
-            p = shapely.Point(x0 + fx * (x1 - x0), y0 + fy * (y1 - y0))
-            if geom.contains(p):
-                points.append(p)
-    return points[: n + 1]
-
-
-def _darker(colour: str, factor: float = 0.72) -> str:
-    r, g, b, _ = to_rgba(colour)
-    return to_hex((r * factor, g * factor, b * factor))
 
 
 # --------------------------------------------------------------------------- maps
@@ -493,13 +188,19 @@ def zones_map(
         _fit_extent(page, _bounds(zones_m, facilities_m))
         _scale_bar(page)
         _north_arrow(page)
+        cluster = _cluster_box(zones_m)
+        inset = _inset(page, cluster, avoid=[zones_m, facilities_m]) if cluster else None
         groups = _draw_zones(page, zones_m)
         road_classes = _draw_roads(page, _road_edges(G))
         river_m = _metric(river, "river")
         _draw_districts(page, _metric(districts, "districts"))
-        facility_groups = _draw_facilities(page, facilities_m)
+        facility_groups = _draw_facilities(page, facilities_m, skip_labels=cluster)
         _label_zones(page, zones_m)
         _draw_river(page, river_m)
+        if inset is not None:
+            _draw_zones(inset, zones_m)
+            _draw_roads(inset, _road_edges(G))
+            _draw_facilities(inset, facilities_m.clip(cluster))
 
         def sidebar() -> None:
             _side_legend(page, *_zone_handles(style, groups), style.word("legend_zones", sep=" "))
@@ -594,71 +295,16 @@ def projects_map(
         _draw_river(page, _metric(river, "river"), label=False)
         phases = [p for p in PHASE_COLOURS if p in set(projects_m["phase"])]
         phases += sorted(set(projects_m["phase"].astype(str)) - set(PHASE_COLOURS))
-        kinds = projects_m.geom_type
-        # areas under lines under points; later phases under earlier ones
-        order = projects_m.assign(
-            _g=kinds.map(
-                {"Polygon": 0, "MultiPolygon": 0, "LineString": 1, "MultiLineString": 1}
-            ).fillna(2),
-            _p=projects_m["phase"].map({p: -i for i, p in enumerate(PHASE_COLOURS)}).fillna(1),
-        ).sort_values(["_g", "_p"])
-        for row in order.itertuples():
-            colour = PHASE_COLOURS.get(str(row.phase), PHASE_OTHER)
-            geom = row.geometry
-            one = gpd.GeoSeries([geom], crs=projects_m.crs)
-            if geom.geom_type in ("Polygon", "MultiPolygon"):
-                one.plot(
-                    ax=page.ax,
-                    facecolor=to_rgba(colour, 0.35),
-                    edgecolor=colour,
-                    linewidth=1.2 * s,
-                    zorder=6,
-                    gid=f"project-{row.id}",
-                )
-            elif geom.geom_type in ("LineString", "MultiLineString"):
-                one.plot(ax=page.ax, color="white", linewidth=4.6 * s, zorder=7)
-                one.plot(
-                    ax=page.ax,
-                    color=colour,
-                    linewidth=2.8 * s,
-                    zorder=7.1,
-                    linestyle="--" if str(row.status) == "planned" else "-",
-                    gid=f"project-{row.id}",
-                )
-            else:
-                page.ax.plot(
-                    geom.x,
-                    geom.y,
-                    marker="o",
-                    markersize=8 * s,
-                    markerfacecolor=colour,
-                    markeredgecolor="white",
-                    markeredgewidth=1.0 * s,
-                    zorder=8,
-                    gid=f"project-{row.id}",
-                )
-        points = projects_m[projects_m.geom_type == "Point"]
-        _block_points(page, [(p.x, p.y) for p in points.geometry], 4.5)
-        for row in projects_m.sort_values("item").itertuples():
-            colour = PHASE_COLOURS.get(str(row.phase), PHASE_OTHER)
-            _place_label(
-                page,
-                _line_anchors(row.geometry),
-                str(row.item),
-                offsets=[(0, 0), *_ring(7.0, (1, 2, 3))],
-                leader_colour=colour,
-                leader_from=5.0,
-                fontsize=style.pt(7.5),
-                fontweight="bold",
-                color=_darker(colour, 0.8),
-                bbox={
-                    "boxstyle": "round,pad=0.25",
-                    "facecolor": "white",
-                    "edgecolor": colour,
-                    "linewidth": 0.9 * s,
-                },
-                zorder=25,
-            )
+        cluster = _cluster_box(projects_m, zones_m)
+        inset = _inset(page, cluster, avoid=[projects_m, zones_m]) if cluster else None
+        _draw_projects(page, projects_m)
+        _tag_projects(page, projects_m, skip_within=cluster)
+        if inset is not None:
+            _draw_zones(inset, zones_m, light=True)
+            _draw_roads(inset, _road_edges(G), light=True)
+            _draw_projects(inset, projects_m)
+            _tag_projects(inset, projects_m.clip(cluster.buffer(1.0)))
+            _label_zones(inset, zones_m[zones_m["id"].isin(INSET_CLUSTER)], min_area_km2=0.0)
 
         def sidebar() -> None:
             handles, labels = [], []
@@ -703,6 +349,109 @@ def projects_map(
 
         _fill_sidebar(page, sidebar)
     return _finish(page)
+
+
+#: The cluster of small sites drawn again, magnified, in an inset: the bonded zone's first
+#: phase, the container centre and the inland port (each a few km² at most).
+INSET_CLUSTER: tuple[str, ...] = ("cbz_phase1", "container_centre", "inland_port")
+
+
+def _cluster_box(*frames: gpd.GeoDataFrame, margin_m: float = 700.0) -> Any:
+    """The box (metres) around the zones of :data:`INSET_CLUSTER` found in ``frames``."""
+    parts = [f[f["id"].isin(INSET_CLUSTER)] for f in frames if "id" in f.columns]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    x0, y0, x1, y1 = _bounds(*parts)
+    return shapely.box(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
+
+
+def _draw_projects(page: _Page, projects_m: gpd.GeoDataFrame) -> None:
+    """Projects coloured by phase: areas under lines under points, later phases under earlier
+    ones, and the part under construction on top of everything of its layer."""
+    s = page.style.scale
+    kinds = projects_m.geom_type
+    order = projects_m.assign(
+        _g=kinds.map(
+            {"Polygon": 0, "MultiPolygon": 0, "LineString": 1, "MultiLineString": 1}
+        ).fillna(2),
+        _p=projects_m["phase"].map({p: -i for i, p in enumerate(PHASE_COLOURS)}).fillna(1),
+        _u=(projects_m["status"] == UNDER_CONSTRUCTION).astype(int),
+    ).sort_values(["_u", "_g", "_p"], kind="stable")
+    for row in order.itertuples():
+        colour = PHASE_COLOURS.get(str(row.phase), PHASE_OTHER)
+        geom = row.geometry
+        one = gpd.GeoSeries([geom], crs=projects_m.crs)
+        top = str(row.status) == UNDER_CONSTRUCTION
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            one.plot(
+                ax=page.ax,
+                facecolor=to_rgba(colour, 0.35),
+                edgecolor=colour,
+                linewidth=1.2 * s,
+                zorder=ZORDER["project_area"],
+                gid=f"project-{row.id}",
+            )
+        elif geom.geom_type in ("LineString", "MultiLineString"):
+            z = ZORDER["under_construction"] if top else ZORDER["project_line"]
+            one.plot(ax=page.ax, color="white", linewidth=4.6 * s, zorder=z)
+            one.plot(
+                ax=page.ax,
+                color=colour,
+                linewidth=2.8 * s,
+                zorder=z + 0.1,
+                linestyle="--" if str(row.status) == "planned" else "-",
+                gid=f"project-{row.id}",
+            )
+        else:
+            page.ax.plot(
+                geom.x,
+                geom.y,
+                marker="o",
+                markersize=8 * s,
+                markerfacecolor=colour,
+                markeredgecolor="white",
+                markeredgewidth=1.0 * s,
+                zorder=ZORDER["project_point"],
+                gid=f"project-{row.id}",
+            )
+    points = projects_m[projects_m.geom_type == "Point"]
+    _block_points(page, [(p.x, p.y) for p in points.geometry], 4.5)
+
+
+def _tag_projects(page: _Page, projects_m: gpd.GeoDataFrame, *, skip_within: Any = None) -> None:
+    """The plan's item number beside each project (those inside ``skip_within`` are tagged in
+    the inset instead)."""
+    style, s = page.style, page.style.scale
+    for row in projects_m.sort_values("item").itertuples():
+        if skip_within is not None and row.geometry.within(skip_within):
+            continue
+        colour = PHASE_COLOURS.get(str(row.phase), PHASE_OTHER)
+        geom = row.geometry
+        if skip_within is None and not geom.is_empty:
+            # in an inset, anchor on the part inside its frame
+            x0, x1 = page.ax.get_xlim()
+            y0, y1 = page.ax.get_ylim()
+            inside = geom.intersection(shapely.box(x0, y0, x1, y1))
+            geom = inside if not inside.is_empty else geom
+        _place_label(
+            page,
+            _line_anchors(geom),
+            str(row.item),
+            offsets=[(0, 0), *_ring(7.0, (1, 2, 3))],
+            leader_colour=colour,
+            leader_from=5.0,
+            fontsize=style.pt(7.5),
+            fontweight="bold",
+            color=_darker(colour, 0.8),
+            bbox={
+                "boxstyle": "round,pad=0.25",
+                "facecolor": "white",
+                "edgecolor": colour,
+                "linewidth": 0.9 * s,
+            },
+            zorder=ZORDER["project_label"],
+        )
 
 
 def _phase_key(column: pd.Series) -> pd.Series:
