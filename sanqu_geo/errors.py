@@ -11,6 +11,7 @@ __all__ = [
     "DataSourceError",
     "LayerError",
     "NetworkError",
+    "RegisterError",
     "SanquGeoError",
     "ScenarioError",
     "SettingsError",
@@ -43,3 +44,7 @@ class ScenarioError(SanquGeoError, ValueError):
 
 class SettingsError(SanquGeoError, ValueError):
     """A setting or profile name or value is invalid."""
+
+
+class RegisterError(SanquGeoError, ValueError):
+    """A status workbook or snapshot of the plan's task register is invalid."""

@@ -11,17 +11,28 @@ import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, scenarios, settings, tables, travel, workbook
+from sanqu_geo import (
+    compare,
+    layers,
+    network,
+    register,
+    scenarios,
+    settings,
+    tables,
+    travel,
+    workbook,
+)
 from sanqu_geo._atomic import atomic_folder
 from sanqu_geo.maps import style
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STEPS", "meeting_pack", "project_register"]
+__all__ = ["STEPS", "meeting_pack", "project_register", "register_sheet"]
 
 #: The steps of the pack, for progress bars.
 STEPS: tuple[str, ...] = (
@@ -35,21 +46,24 @@ STEPS: tuple[str, ...] = (
 
 
 def project_register() -> pd.DataFrame:
-    """The plan's project register: every project with item, phase, target year, lead unit, status.
+    """The plan's projects: every feature with its task number, sub-section, phase, deadline.
+
+    ``item`` is the plan's task number; a feature that is not a plan task has none and says so.
 
     Returns
     -------
     pandas.DataFrame
-        One row per project, sorted by item number.
+        One row per project, sorted by task number (features that are not plan tasks last).
     """
     projects = layers.load_layer("projects")
     table = pd.DataFrame(
         {
-            "item": projects["item"].astype(int),
+            "item": projects["item"],
+            "subsection": projects["subsection"],
             "title_zh": projects["title_zh"],
             "title_en": projects["title_en"],
             "kind": projects["kind"],
-            "phase": projects["phase"],
+            "phase": projects["phase"].fillna("").replace("", "非方案任务 not a plan task"),
             "target_year": projects["target_year"],
             "lead_unit": projects["lead_unit"].replace("", "未明确 not named"),
             "status": projects["status"],
@@ -57,13 +71,18 @@ def project_register() -> pd.DataFrame:
             "accuracy": projects["accuracy"],
             "note": projects["note"],
         }
-    ).sort_values(["item", "title_zh"], kind="stable")
+    ).sort_values(["item", "title_zh"], kind="stable", na_position="last")
+    table["target_year"] = (
+        table["target_year"].astype(object).where(table["target_year"].notna(), "无 none")
+    )
+    table["item"] = table["item"].astype(object).where(table["item"].notna(), "—")
     headers = {
-        "item": "序号 Item",
+        "item": "任务编号 Task",
+        "subsection": "章节 Section",
         "title_zh": "项目名称",
         "title_en": "Project",
         "kind": "类型 Kind",
-        "phase": "阶段 Phase",
+        "phase": "期限 Term",
         "target_year": "目标年份 Target year",
         "lead_unit": "牵头单位 Lead unit",
         "status": "状态 Status",
@@ -72,6 +91,45 @@ def project_register() -> pd.DataFrame:
         "note": "说明 Note",
     }
     return table.rename(columns=headers).reset_index(drop=True)
+
+
+#: Name of the register's sheet in the workbook.
+REGISTER_SHEET = "方案任务 Register"
+
+
+def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
+    """All 40 tasks of the plan with their status as of a day, overdue marked, for the workbook.
+
+    Parameters
+    ----------
+    as_of : datetime.date, optional
+        The meeting day (default: today); the status is the latest snapshot on or before it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task with bilingual headers; ``逾期 Overdue`` reads ``逾期 overdue`` for a
+        task past its deadline and not 已完成, ``较上次变化 Changed`` marks the tasks whose status
+        changed with the latest snapshot.
+    """
+    table = register.register_table(as_of)
+    out = pd.DataFrame(
+        {
+            "编号 Task": table["task"],
+            "章节 Section": table["section"],
+            "任务 Title": table["title_zh"],
+            "Task": table["title_en"],
+            "期限 Deadline": table["deadline_text"],
+            "区域 Areas": table["areas"],
+            "地图定位 Located": table["located"].map({True: "是 yes", False: "否 no"}),
+            "状态 Status": table["status"].replace("", "未报告 not reported"),
+            "逾期 Overdue": table["overdue"].map({True: "逾期 overdue", False: ""}),
+            "较上次变化 Changed": table["changed"].map({True: "变化 changed", False: ""}),
+            "进展说明 Note": table["note"],
+            "报送日期 Date": table["status_date"],
+        }
+    )
+    return out
 
 
 def _zone_od(profile: str) -> pd.DataFrame:
@@ -114,7 +172,7 @@ def meeting_pack(
     pathlib.Path
         The folder.
     """
-    from sanqu_geo.maps import fonts, interactive, static
+    from sanqu_geo.maps import fonts, interactive, register_table, static
 
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
@@ -130,6 +188,7 @@ def meeting_pack(
         say(STEPS[2])
         (tmp / "maps").mkdir()
         printed: list[tuple[str, str, str]] = []
+        tasks = register.register_table(date)
         figures = [
             (
                 "zones",
@@ -150,6 +209,14 @@ def meeting_pack(
                 static.corridors_map(comparison, paper=paper, lang=lang, font=font, date=date),
             ),
         ]
+        figures.append(
+            (
+                "register",
+                "方案任务台账",
+                "Register of the plan's tasks",
+                register_table.register_page(tasks, paper=paper, lang=lang, font=font, date=date),
+            )
+        )
         # The isochrones were computed with the comparison (base and best option); the map
         # module only draws them.
         iso = map_data["isochrones"]
@@ -182,7 +249,7 @@ def meeting_pack(
                     static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
                 printed.append((name, zh, en))
         say(STEPS[3])
-        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak)
+        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak, register_sheet(date))
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
         )
@@ -198,19 +265,23 @@ def meeting_pack(
 
 
 def _workbook(
-    path: Path, comparison: compare.Comparison, od_car: pd.DataFrame, od_peak: pd.DataFrame
+    path: Path,
+    comparison: compare.Comparison,
+    od_car: pd.DataFrame,
+    od_peak: pd.DataFrame,
+    tasks: pd.DataFrame,
 ) -> None:
     options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
 
     def people(table: pd.DataFrame) -> pd.DataFrame:
         return tables.bilingual_headers(workbook.for_people(table, options=options))
 
-    register = project_register()
-    register["已定位 Located"] = register["已定位 Located"].map(
+    project = project_register()
+    project["已定位 Located"] = project["已定位 Located"].map(
         lambda v: "是 yes" if v else "否 no（位置未公布 not published）"
     )
-    register["状态 Status"] = register["状态 Status"].map(style.code_label)
-    register["精度 Accuracy"] = register["精度 Accuracy"].map(style.code_label)
+    project["状态 Status"] = project["状态 Status"].map(style.code_label)
+    project["精度 Accuracy"] = project["精度 Accuracy"].map(style.code_label)
     # internal ids are dropped where a labelled column says the same
     summary = comparison.summary.drop(columns=["group", "option"])
     key_links = comparison.key_links.drop(columns=["link", "option_zh"])
@@ -218,7 +289,8 @@ def _workbook(
     sensitivity = comparison.sensitivity.drop(columns=["run"], errors="ignore")
     # (sheet, table, index written, phase column)
     sheets = [
-        ("项目库 Projects", register, False, "阶段 Phase"),
+        (REGISTER_SHEET, tasks, False, None),
+        ("项目库 Projects", project, False, "期限 Term"),
         ("区域间畅行 Zones car", _od_for_people(od_car), True, None),
         ("区域间高峰 Zones peak", _od_for_people(od_peak), True, None),
         ("关键通道 Key links", people(key_links), False, None),
@@ -230,7 +302,15 @@ def _workbook(
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table, index, phase in sheets:
             table.to_excel(writer, sheet_name=name[:31], index=index)
-            workbook.format_sheet(writer.sheets[name[:31]], table, index=index, phase_column=phase)
+            workbook.format_sheet(
+                writer.sheets[name[:31]],
+                table,
+                index=index,
+                phase_column=phase,
+                # the zone-to-zone tables hold minutes only
+                decimals=style.MINUTES_DECIMALS if index else None,
+            )
+        _mark_overdue(writer.sheets[REGISTER_SHEET], tasks)
 
 
 def _od_for_people(od: pd.DataFrame) -> pd.DataFrame:
@@ -242,6 +322,20 @@ def _od_for_people(od: pd.DataFrame) -> pd.DataFrame:
             for v in out[column].astype(float)
         ]
     return out
+
+
+def _mark_overdue(ws: Any, tasks: pd.DataFrame) -> None:
+    """Fill the rows of overdue tasks light red, their mark in dark red."""
+    from openpyxl.styles import Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="FDE0DC")
+    mark = Font(bold=True, color="B71C1C")
+    column = list(tasks.columns).index("逾期 Overdue")
+    for i, overdue in enumerate(tasks["逾期 Overdue"], start=2):
+        if overdue:
+            for cell in ws[i]:
+                cell.fill = fill
+            ws.cell(i, column + 1).font = mark
 
 
 def _index(
@@ -281,7 +375,7 @@ def _index(
 <p class="note">路网 Network: {e(comparison.network_source)}. 示意数据 Indicative data: boundaries and alignments are authored from published facts.</p>
 <h2>文件 Files</h2>
 <ul>
- <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 项目库、区域间出行时间、关键通道、方案排名、敏感性 (project register, OD tables, key links, ranking, sensitivity)</li>
+ <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 方案任务台账(40项,逾期标红)、项目库、区域间出行时间、关键通道、方案排名、敏感性 (register of the plan's 40 tasks with overdue ones marked, project register, OD tables, key links, ranking, sensitivity)</li>
  <li><a href="corridors-summary.md">corridors-summary.md</a> — 会议纪要用摘要 (summary for the minutes)</li>
  <li><a href="web/infrastructure.html">web/infrastructure.html</a> — 基础设施交互地图 (interactive infrastructure map, works offline)</li>
  <li><a href="web/corridors.html">web/corridors.html</a> — 通道方案交互地图 (interactive corridor map, works offline)</li>

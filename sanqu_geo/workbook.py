@@ -103,6 +103,7 @@ def format_sheet(
     *,
     index: bool = False,
     phase_column: str | None = None,
+    decimals: int | None = None,
 ) -> None:
     """Make a written sheet readable: bold wrapped header frozen with a filter, widths that
     fit, wrapped long texts, one number format per rounded column, phases in their colour.
@@ -117,6 +118,9 @@ def format_sheet(
         Whether the index was written as the first column.
     phase_column : str, optional
         Header of a column of plan phases, filled with :data:`style.PHASE_COLOURS`.
+    decimals : int, optional
+        Decimals of every number column (default: by column name, minutes and hours with
+        :data:`style.MINUTES_DECIMALS`).
     """
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -130,7 +134,11 @@ def format_sheet(
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     columns = ([str(table.index.name or "")] if index else []) + [str(c) for c in table.columns]
     formats = ([None] if index else []) + [
-        style.excel_format(_decimals(_internal(c))) if table[c].dtype.kind == "f" else None
+        style.excel_format(decimals)
+        if decimals is not None
+        else style.excel_format(_decimals(_internal(c)))
+        if table[c].dtype.kind == "f" or _holds_floats(table[c])
+        else None
         for c in table.columns
     ]
     for position, (header, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
@@ -153,6 +161,12 @@ def format_sheet(
                 if colour:
                     cell.fill = PatternFill("solid", fgColor="FF" + colour.lstrip("#").upper())
                     cell.font = Font(bold=True, color="FFFFFFFF")
+
+
+def _holds_floats(column: pd.Series) -> bool:
+    """An object column of numbers with blanks (rounded values, ``None`` for infinite ones)."""
+    values = [v for v in column if v is not None]
+    return bool(values) and all(isinstance(v, float) for v in values)
 
 
 def _internal(header: str) -> str:

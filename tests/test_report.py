@@ -37,7 +37,7 @@ def test_pack_holds_everything(pack: Path) -> None:
     ):
         assert (pack / name).is_file(), name
     pngs = sorted((pack / "maps").glob("*.png"))
-    assert len(pngs) == 5
+    assert len(pngs) == 6  # zones, projects, register, corridors, two isochrone maps
     for png in pngs:
         with Image.open(png) as im:
             assert abs(im.size[0] - A4_PX[0]) <= 1 and abs(im.size[1] - A4_PX[1]) <= 1, png.name
@@ -48,6 +48,7 @@ def test_pack_holds_everything(pack: Path) -> None:
 def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(pack / "meeting-pack.xlsx")
     assert book.sheetnames == [
+        "方案任务 Register",
         "项目库 Projects",
         "区域间畅行 Zones car",
         "区域间高峰 Zones peak",
@@ -80,8 +81,10 @@ def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> No
     np.testing.assert_allclose(sheet[column], expected[column], atol=0.05 + 1e-9)
     assert all(round(v, 1) == v for v in sheet[column])
     register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
-    assert set(range(35, 41)) <= set(register["序号 Item"])
-    assert {"阶段 Phase", "目标年份 Target year", "牵头单位 Lead unit", "状态 Status"} <= set(
+    tasks = register.set_index("项目名称")["任务编号 Task"]
+    assert set(range(35, 41)) | set(range(6, 11)) <= set(tasks)
+    assert tasks["机场第二通道(一期)"] == 36 and tasks["太平国际机场第二跑道(非方案任务)"] == "—"
+    assert {"章节 Section", "期限 Term", "目标年份 Target year", "牵头单位 Lead unit"} <= set(
         register.columns
     )
 
@@ -115,7 +118,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 5 and all(w > 0 for w in widths)
+        assert len(widths) == 6 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
@@ -139,3 +142,13 @@ def test_failed_pack_keeps_the_previous_one(
         report.meeting_pack(out, paper="A4")
     assert (out / "index.html").read_text(encoding="utf-8") == "previous pack"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+@pytest.mark.slow
+def test_register_sheet_lists_all_40_tasks(pack: Path) -> None:
+    sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案任务 Register")
+    assert list(sheet["编号 Task"]) == list(range(1, 41))
+    # no snapshot in a fresh user folder: every task with a dated deadline passed is overdue
+    overdue = set(sheet.loc[sheet["逾期 Overdue"] == "逾期 overdue", "编号 Task"])
+    assert overdue == set(range(1, 31)) | {33, 34, 35, 36}
+    assert (pack / "maps" / "register-A4.pdf").read_bytes().startswith(b"%PDF")

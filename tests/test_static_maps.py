@@ -15,6 +15,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+import shapely
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -98,7 +99,11 @@ def test_projects_map_at_a3(cjk_family: str, tmp_path: Path) -> None:
     fig = static.projects_map(lang="zh")  # A3 by default
     texts = _texts(fig)
     located = layers.load_layer("projects", located_only=True)
-    assert {str(i) for i in located["item"]} <= set(texts)  # every item number is on the map
+    # every task number is on the map; a feature that is not a plan task is starred
+    numbers = {str(int(i)) for i in located["item"].dropna()}
+    assert numbers == {"7", "8", "10", "35", "36", "37", "38", "39"}
+    assert numbers | {"*"} <= set(texts)
+    assert "非方案任务" in "".join(texts)
     unlocated = next(t for t in fig.findobj(Text) if t.get_gid() == "unlocated").get_text()
     assert "保税物流中心" in unlocated
     assert any("近期(2021)" in t for t in texts)
@@ -316,19 +321,30 @@ def test_projects_inset_carries_the_small_sites_tags(cjk_family: str) -> None:
     inset = next(a for a in fig.axes if a.get_gid() == "map-inset")
     main_tags = [a for a in ax.texts if isinstance(a, Annotation)]
     inset_tags = [a for a in inset.texts if isinstance(a, Annotation)]
-    # the inland-port last mile (37) and the intermodal centre (10) are tagged in the inset,
-    # where their shapes are large enough, and not over the small shapes on the map
-    assert {"37", "10"} <= {a.get_text() for a in inset_tags}
-    assert not {"37", "10"} & {a.get_text() for a in main_tags}
+    # the projects inside the cluster (the inland-port last mile, the intermodal centre) are
+    # tagged in the inset, where their shapes are large enough, not over the small shapes
+    zones = layers.load_layer("zones", located_only=True).to_crs(settings.metric_crs)
+    x0, y0, x1, y1 = zones[zones["id"].isin(static.INSET_CLUSTER)].total_bounds
+    projects = layers.load_layer("projects", located_only=True).to_crs(settings.metric_crs)
+    inside = projects[projects.geometry.within(shapely.box(x0 - 700, y0 - 700, x1 + 700, y1 + 700))]
+    assert {"inland_port_last_mile", "intermodal_centre"} <= set(inside["id"])
+    in_inset = [a.get_text() for a in inset_tags]
+    assert all(str(int(i)) in in_inset for i in inside["item"])
+    in_main = [a.get_text() for a in main_tags]
+    outside = projects[~projects["id"].isin(inside["id"])]
+    # a tag shared with a project outside the cluster may stay on the map; the others do not
+    for task in set(inside["item"]) - set(outside["item"]):
+        assert str(int(task)) not in in_main
     # the dashed box on the map shows what the inset enlarges
     assert any(p.get_gid() == "inset-extent" for p in ax.patches)
     # measured: no two tags overlap, on the map or in the inset, nor a map tag the inset
     inset_box = inset.get_window_extent(renderer)
     for tags in (main_tags, inset_tags):
-        boxes = [t.get_window_extent(renderer) for t in tags]
+        # the tags' own boxes (an Annotation's extent also spans its leader line)
+        boxes = [Text.get_window_extent(t, renderer) for t in tags]
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:
                 assert not a.overlaps(b)
     for t in main_tags:
-        assert not t.get_window_extent(renderer).overlaps(inset_box)
+        assert not Text.get_window_extent(t, renderer).overlaps(inset_box)
     static.save_map(fig, ARTIFACTS / "projects_A3_zh_inset.png")

@@ -12,10 +12,10 @@ import openpyxl
 import pytest
 from matplotlib.colors import to_hex, to_rgb
 
-from sanqu_geo import compare, report
+from sanqu_geo import compare, layers, report
 from sanqu_geo.maps import interactive, static, style
 
-PHASE_1 = "airport_second_passage_ph1"  # a 近期 project, under construction
+PHASE_1 = "airport_second_passage_ph1"  # the part under construction
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,13 @@ def comparison() -> compare.Comparison:
 @pytest.fixture(scope="module")
 def book(comparison: compare.Comparison, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("book") / "pack.xlsx"
-    report._workbook(path, comparison, report._zone_od("car"), report._zone_od("car_peak"))
+    report._workbook(
+        path,
+        comparison,
+        report._zone_od("car"),
+        report._zone_od("car_peak"),
+        report.register_sheet(),
+    )
     return path
 
 
@@ -62,24 +68,25 @@ def test_round_half_up_is_the_rule_python_does_not_follow() -> None:
 
 
 def test_one_phase_colour_in_web_print_and_workbook(tmp_path: Path, book: Path) -> None:
-    near = style.PHASE_COLOURS["近期"]
+    phases = layers.load_layer("projects").set_index("id")["phase"]
+    lines = [PHASE_1, "freight_expressway_g1001", "inland_port_last_mile"]
+    assert len({phases[i] for i in lines}) >= 2  # more than one term is checked
     # web
     page = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
     html = page.read_text(encoding="utf-8")
-    assert _web_colour(html, PHASE_1) == near
-    assert _web_colour(html, "airport_logistics_park") == near
-    assert _web_colour(html, "freight_expressway_g1001") == style.PHASE_COLOURS["中远期"]
+    for project in lines:
+        assert _web_colour(html, project) == style.PHASE_COLOURS[phases[project]], project
     # print
     fig = static.projects_map(paper="A4", lang="en")
     drawn = {a.get_gid(): a for a in fig.findobj() if str(a.get_gid()).startswith("project-")}
-    line = drawn[f"project-{PHASE_1}"]
-    assert to_hex(line.get_color()[0] if hasattr(line, "get_paths") else line.get_color()) == near
-    g1001 = drawn["project-freight_expressway_g1001"]
-    assert to_hex(g1001.get_color()[0]) == style.PHASE_COLOURS["中远期"]
+    for project in lines:
+        colour = drawn[f"project-{project}"].get_color()
+        colour = colour[0] if len(colour) and not isinstance(colour, str) else colour
+        assert to_hex(colour) == style.PHASE_COLOURS[phases[project]], project
     # workbook: the phase cells are filled with the same colour
     sheet = openpyxl.load_workbook(book)["项目库 Projects"]
     header = [c.value for c in sheet[1]]
-    phase_col = header.index("阶段 Phase") + 1
+    phase_col = header.index("期限 Term") + 1
     fills = {}
     for row in sheet.iter_rows(min_row=2):
         cell = row[phase_col - 1]

@@ -418,14 +418,18 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     projects = layers.load_layer("projects")
     unlocated = projects[projects.geometry.isna()]
     gdf = _prepare(projects, ctx)
+    # A feature without a phase is not a task of the plan (e.g. the airport's second runway).
+    gdf["phase"] = gdf["phase"].fillna("非方案任务").replace("", "非方案任务")
     legend = []
     for phase, colour in style.PHASE_COLOURS.items():
         part = gdf[gdf["phase"] == phase]
-        year = layers.PHASES[phase]
-        name = _plain(f"项目 {phase} {year}", f"Projects, {style.PHASE_EN[phase]} {year}", ctx.lang)
         if part.empty:
-            legend.append(LegendItem(colour, name, "line", weight=5))
             continue
+        year = layers.PHASES.get(phase)
+        when = f" {year}" if year else ""
+        name = _plain(
+            f"项目 {phase}{when}", f"Projects, {style.PHASE_EN.get(phase, phase)}{when}", ctx.lang
+        )
         props = []
         for row in part.itertuples():
             title = _label(row.title_zh, row.title_en, ctx.lang)
@@ -440,7 +444,12 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
                     "popup": f"<b>{_e(_item_text(row.item, ctx.lang))}</b><br><b>{title}</b>"
                     + _rows(
                         [
-                            ("阶段", "Phase", f"{row.phase} ({style.PHASE_EN.get(row.phase, '')})"),
+                            ("章节", "Section", row.subsection),
+                            (
+                                "期限",
+                                "Term",
+                                f"{row.phase} ({style.PHASE_EN.get(row.phase, '')})",
+                            ),
                             ("目标年份", "Target year", _year(row.target_year)),
                             (
                                 "牵头单位",
@@ -501,13 +510,22 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
 
 
 def _item_text(item: Any, lang: str) -> str:
-    number = int(item) if item is not None and not pd.isna(item) else "?"
+    """The plan's task number in words (the ``item`` field); none for a non-plan feature."""
+    if item is None or pd.isna(item):
+        return (
+            "非方案任务"
+            if lang == "zh"
+            else "Not a plan task"
+            if lang == "en"
+            else "非方案任务 Not a plan task"
+        )
+    number = int(item)
     return (
         f"第{number}项"
         if lang == "zh"
-        else f"Item {number}"
+        else f"Task {number}"
         if lang == "en"
-        else f"第{number}项 Item {number}"
+        else f"第{number}项 Task {number}"
     )
 
 

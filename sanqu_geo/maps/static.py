@@ -81,6 +81,8 @@ from sanqu_geo.maps.style import (
     ISO_AFTER_DASHES,
     ISO_BEFORE_COLOURS,
     MUTED,
+    NOT_A_TASK,
+    NOT_A_TASK_LABEL,
     PHASE_COLOURS,
     PHASE_EN,
     PHASE_OTHER,
@@ -247,7 +249,7 @@ def projects_map(
     date: datetime.date | None = None,
     roads: nx.MultiDiGraph | None = None,
 ) -> Figure:
-    """The plan's projects coloured by phase and labelled with their item number.
+    """The plan's projects coloured by deadline term and labelled with their task number.
 
     Lines, polygons and points are drawn over light zones and roads; projects without a
     published location are listed in a box beside the map.
@@ -275,6 +277,7 @@ def projects_map(
     projects_all = layers.load_layer("projects")
     zones = layers.load_layer("zones", located_only=True)
     river = layers.load_layer("river", located_only=True)
+    projects_all["phase"] = projects_all["phase"].fillna(NOT_A_TASK).replace("", NOT_A_TASK)
     projects, missing = _split_located(projects_all)
     drawn = {"projects": projects, "zones": zones, "river": river}
     with matplotlib.rc_context(_rc(style)):
@@ -325,7 +328,7 @@ def projects_map(
             entries = []
             for row in projects_m.sort_values(["item", "phase"], key=_phase_key).itertuples():
                 title = style.pick(row.title_zh, row.title_en, alt=_humanise(row.id), sep=" / ")
-                entries.append(f"{row.item}  {title}")
+                entries.append(f"{_task_label(row.item)}  {title}")
             _side_text(
                 page,
                 "\n".join(entries),
@@ -334,7 +337,7 @@ def projects_map(
             )
             if len(missing):
                 rows = [
-                    f"{r['item']}  "
+                    f"{_task_label(r['item'])}  "
                     + style.pick(r["title_zh"], r["title_en"], alt=_humanise(r["id"]), sep=" / ")
                     for _, r in missing.sort_values("item").iterrows()
                 ]
@@ -437,8 +440,8 @@ def _tag_projects(page: _Page, projects_m: gpd.GeoDataFrame, *, skip_within: Any
         _place_label(
             page,
             _line_anchors(geom),
-            str(row.item),
-            offsets=[(0, 0), *_ring(7.0, (1, 2, 3))],
+            _task_label(row.item),
+            offsets=[(0, 0), *_ring(7.0, (1, 2, 3, 4, 5))],
             leader_colour=colour,
             leader_from=5.0,
             fontsize=style.pt(7.5),
@@ -452,6 +455,11 @@ def _tag_projects(page: _Page, projects_m: gpd.GeoDataFrame, *, skip_within: Any
             },
             zorder=ZORDER["project_label"],
         )
+
+
+def _task_label(item: Any) -> str:
+    """The plan's task number as drawn on the map (``*`` for a feature that is not a task)."""
+    return NOT_A_TASK_LABEL if _missing(item) else str(int(item))
 
 
 def _phase_key(column: pd.Series) -> pd.Series:

@@ -96,20 +96,28 @@ FACILITY_OTHER = ("other", "o", "#1f1f1f")
 #: Face colour of a facility that is planned, not built.
 FACILITY_PLANNED_FACE = "#ffffff"
 
-#: Project colour by plan phase (near term to long term).
+#: Project colour by the plan's deadline term (近期 2021, 中期 2022, 远期 2025, 中远期 no
+#: year, 长远期 2035; 非方案任务 for a feature that is not a task of the plan).
 PHASE_COLOURS: dict[str, str] = {
     "近期": "#d62728",  # red
     "中期": "#f28e00",  # orange
-    "中远期": "#7b3294",  # violet
     "远期": "#2f4b5e",  # slate
+    "中远期": "#7b3294",  # violet
+    "长远期": "#ff4fd8",  # pink
+    "非方案任务": "#7f7f7f",  # grey
 }
 PHASE_OTHER = "#7f7f7f"
 PHASE_EN: dict[str, str] = {
     "近期": "near term",
     "中期": "medium term",
-    "中远期": "medium-long term",
     "远期": "long term",
+    "中远期": "medium to long term",
+    "长远期": "long range",
+    "非方案任务": "not a plan task",
 }
+#: Phase of a project that is not a task of the plan, and its map label.
+NOT_A_TASK = "非方案任务"
+NOT_A_TASK_LABEL = "*"
 #: Project status drawn on top of everything else of its layer, with a white casing.
 UNDER_CONSTRUCTION = "under_construction"
 
