@@ -16,8 +16,8 @@ from sanqu_geo.cli._common import (
     console,
     load_graph,
     print_table,
+    print_wide_table,
     progress_bar,
-    rich_table,
 )
 
 
@@ -57,7 +57,7 @@ def od_command(
         )
     table = tables.minutes_table(seconds, origins, destinations)
     console.print(f"network 路网: {G.graph['source']} · profile 方案: {profile} · minutes 分钟")
-    print_table(rich_table(table))
+    print_wide_table(table)
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
         console.print(f"[green]wrote[/green] {out}")
@@ -83,6 +83,9 @@ def route_command(
     from sanqu_geo import travel
 
     a, b = travel.find_place(from_), travel.find_place(to)
+    for place in (a, b):
+        if "resolved" in place.attrs:
+            console.print(f"[dim]{place.attrs['resolved']}[/dim]")
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
@@ -154,6 +157,8 @@ def isochrones_command(
             f"--minutes {minutes!r}: give numbers separated by commas, e.g. 15,30,45,60"
         ) from None
     place = travel.find_place(from_)
+    if "resolved" in place.attrs:
+        console.print(f"[dim]{place.attrs['resolved']}[/dim]")
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
     iso = travel.place_isochrones(G, place, thresholds)
     iso["profile"] = profile
