@@ -431,3 +431,35 @@ def test_phase_1_passage_opens_its_own_popup_on_a_click(browser, tmp_path: Path)
         p.shot("phase-1-popup.png")
     finally:
         p.close()
+
+
+def test_mbtiles_file_becomes_a_tile_folder_beside_the_page(tmp_path: Path) -> None:
+    import io
+    import sqlite3
+
+    from PIL import Image
+
+    mbtiles = tmp_path / "harbin.mbtiles"
+    with sqlite3.connect(mbtiles) as db:
+        db.execute("CREATE TABLE metadata (name text, value text)")
+        db.execute(
+            "CREATE TABLE tiles (zoom_level int, tile_column int, tile_row int, tile_data blob)"
+        )
+        db.execute("INSERT INTO metadata VALUES ('format', 'png')")
+        buf = io.BytesIO()
+        Image.new("RGB", (256, 256), (200, 10, 10)).save(buf, format="PNG")
+        # zoom 10, the tile of central Harbin: x 872, XYZ y 364, TMS row 1023 - 364 = 659
+        db.execute("INSERT INTO tiles VALUES (10, 872, 659, ?)", (buf.getvalue(),))
+    out = tmp_path / "out"
+    page = interactive.publish(["infrastructure"], out, offline=True, tiles=mbtiles)[0]
+    tile = out / "tiles" / "10" / "872" / "364.png"
+    assert tile.is_file()
+    with Image.open(tile) as im:
+        assert im.getpixel((5, 5)) == (200, 10, 10)
+    html = page.read_text(encoding="utf-8")
+    assert '"tiles/{z}/{x}/{y}.png"' in html
+    assert str(tmp_path) not in html  # no local path in the page
+    bad = tmp_path / "not.mbtiles"
+    bad.write_text("hello", encoding="utf-8")
+    with pytest.raises(DataSourceError, match="not an MBTiles file"):
+        interactive.publish(["infrastructure"], tmp_path / "x", offline=True, tiles=bad)

@@ -37,7 +37,8 @@ def maps_build(
         bool, typer.Option("--offline", help="Pages that need no internet at all.", metavar="")
     ] = False,
     tiles: Annotated[
-        Path | None, typer.Option("--tiles", help="Local tile folder {z}/{x}/{y}.png.")
+        Path | None,
+        typer.Option("--tiles", help="Local tile folder {z}/{x}/{y}.png, or an .mbtiles file."),
     ] = None,
     assets: Annotated[
         Path | None,

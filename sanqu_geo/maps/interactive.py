@@ -755,6 +755,7 @@ def build_map(
     basemap: str | None = None,
     lang: str | None = None,
     tiles_url: str | None = None,
+    tiles_ext: str = "png",
     corridor_data: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> folium.Map:
     """Build the folium map a recipe describes.
@@ -770,6 +771,8 @@ def build_map(
         Overrides the recipe's language.
     tiles_url : str, optional
         For ``local``: the tile folder's URL relative to the page.
+    tiles_ext : str
+        For ``local``: the tiles' file extension (``png`` or ``jpg``).
     corridor_data : dict, optional
         For recipes with a ``corridors`` layer: what :func:`sanqu_geo.compare.map_layers`
         returns.
@@ -781,7 +784,7 @@ def build_map(
     """
     lang = lang or recipe.lang
     _check_lang(lang)
-    base = get_basemap(basemap or recipe.basemap, tiles_folder=tiles_url)
+    base = get_basemap(basemap or recipe.basemap, tiles_folder=tiles_url, tiles_ext=tiles_ext)
     ctx = _Context(lang=lang, shift=base is not None and base.crs == "gcj02", layers=recipe.layers)
     center = recipe.center or (45.72, 126.52)
     if ctx.shift:
@@ -997,7 +1000,8 @@ def publish(
     offline : bool
         Pages that need no network at all.
     tiles : path-like, optional
-        A local tile folder (``{z}/{x}/{y}.png``): the basemap becomes ``local``.
+        A local tile folder (``{z}/{x}/{y}.png``) or an MBTiles file (unpacked into
+        ``out_dir/tiles``): the basemap becomes ``local``.
     assets : path-like, optional
         Folder with local copies of scripts and stylesheets.
     corridor_data : dict, optional
@@ -1010,6 +1014,13 @@ def publish(
     """
     out_dir = Path(out_dir)
     written = []
+    tiles_folder, tiles_ext = tiles, "png"
+    if tiles is not None and str(tiles).casefold().endswith(".mbtiles"):
+        from sanqu_geo.maps.basemaps import unpack_mbtiles
+
+        # a page cannot read SQLite: the tiles go into a folder beside the pages
+        tiles_folder = out_dir / "tiles"
+        tiles_ext = unpack_mbtiles(tiles, tiles_folder)
     for item in recipes:
         recipe = load_recipe(item)
         chosen = basemap
@@ -1017,7 +1028,7 @@ def publish(
         if tiles is not None:
             from sanqu_geo.maps.basemaps import relative_url
 
-            chosen, tiles_url = "local", relative_url(tiles, out_dir)
+            chosen, tiles_url = "local", relative_url(tiles_folder, out_dir)
         elif offline and chosen is None:
             chosen = "none"
         elif offline and chosen != "none":
@@ -1025,7 +1036,12 @@ def publish(
                 "offline page with the %s basemap: its tiles still need the network", chosen
             )
         m = build_map(
-            recipe, basemap=chosen, lang=lang, tiles_url=tiles_url, corridor_data=corridor_data
+            recipe,
+            basemap=chosen,
+            lang=lang,
+            tiles_url=tiles_url,
+            tiles_ext=tiles_ext,
+            corridor_data=corridor_data,
         )
         page = render_html(m, offline=offline, assets=assets)
         target = out_dir / f"{recipe.name}.html"
