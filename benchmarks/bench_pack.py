@@ -11,8 +11,10 @@ fresh ``python`` process that imports ``sanqu_geo`` from one tree or the other a
 whole pack (A3 maps as PNG and PDF, the workbook, the two offline web maps, the index) into a
 temporary folder, exactly as ``sanqu-geo meeting-pack --out DIR`` does. Runs alternate between
 the two trees so that load from other processes on the machine falls on both alike. The table
-gives the median, the fastest and the slowest wall time of each tree and the ratio of the
-medians. Both trees use the same installed libraries and fonts.
+gives the median, the fastest and the slowest wall time of each tree, the median CPU time
+(user + system, steadier on a shared machine) and the ratios of the medians. Both trees use
+the same installed libraries and fonts. The reference may write less (an older pack); the
+table says what was timed, not what was written.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,13 +55,20 @@ def _unpack(ref: str, into: Path) -> str:
     return commit
 
 
-def _time(tree: Path, out: Path) -> float:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(tree: Path, out: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one pack, in seconds."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    cpu = _cpu()
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _RUN, str(out)], env=env, capture_output=True, text=True
     )
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start, _cpu() - cpu
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-2000:])
         msg = f"the pack failed in {tree}"
@@ -75,27 +85,39 @@ def main() -> int:
         tmp = Path(tmp_name)
         commit = _unpack(args.ref, tmp)
         trees = {f"reference {args.ref} ({commit})": tmp / "tree", "this tree": REPO}
-        times: dict[str, list[float]] = {name: [] for name in trees}
+        walls: dict[str, list[float]] = {name: [] for name in trees}
+        cpus: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(args.runs):
             for name, tree in trees.items():
-                seconds = _time(tree, tmp / f"pack-{len(times[name])}-{i}")
-                times[name].append(seconds)
-                print(f"run {i + 1}/{args.runs} {name}: {seconds:.1f} s", file=sys.stderr)
-    ref_name, new_name = list(trees)
-    ref_median = statistics.median(times[ref_name])
+                wall, cpu = _time(tree, tmp / f"pack-{len(walls[name])}-{i}")
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                print(
+                    f"run {i + 1}/{args.runs} {name}: {wall:.1f} s wall, {cpu:.1f} s CPU",
+                    file=sys.stderr,
+                )
+    ref_name = next(iter(trees))
+    load = os.getloadavg()[0]
     print(
         f"meeting pack (A3, PNG + PDF, workbook, offline web maps) — {platform.node()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, {args.runs} runs each"
+        f"{os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}, "
+        f"{args.runs} runs each"
     )
-    print(f"{'tree':<34} {'median s':>9} {'min s':>7} {'max s':>7} {'ratio':>7}")
+    print(
+        f"{'tree':<34} {'wall median s':>14} {'min':>6} {'max':>6} {'ratio':>7}"
+        f" {'CPU median s':>13} {'ratio':>7}"
+    )
     for name in trees:
-        values = times[name]
-        median = statistics.median(values)
+        wall, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
         print(
-            f"{name:<34} {median:>9.1f} {min(values):>7.1f} {max(values):>7.1f} "
-            f"{ref_median / median:>6.2f}×"
+            f"{name:<34} {wall:>14.1f} {min(walls[name]):>6.1f} {max(walls[name]):>6.1f} "
+            f"{statistics.median(walls[ref_name]) / wall:>6.2f}× {cpu:>13.1f} "
+            f"{statistics.median(cpus[ref_name]) / cpu:>6.2f}×"
         )
-    print(f"ratio = median of the reference / median of the tree (higher is faster; {new_name}).")
+    print(
+        "ratio = median of the reference / median of the tree (higher is faster). CPU time is "
+        "user + system of the pack's process, steadier than wall time on a shared machine."
+    )
     return 0
 
 

@@ -299,6 +299,9 @@ def compact_cjk_font(figures: Iterable[Any], family: str | None) -> Iterator[Non
         options.name_IDs = ["*"]
         options.notdef_outline = True
         options.drop_tables += ["vhea", "vmtx", "VORG"]
+        # matplotlib lays text out glyph by glyph from the cmap; the layout tables' closure
+        # (every alternate form of every character) would only make the subset slow and big
+        options.layout_features = []
         font = subset.load_font(str(source), options)
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=[ord(c) for c in chars])
