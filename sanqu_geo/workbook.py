@@ -268,8 +268,10 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
             f"单位造价 {kind} Cost per km when none is stated",
             f"{yuan / 1e8:g}",
             "亿元/km",
-            "indicative; urban expressway from the second passage phase 1, 35.7 亿 / 20.44 km "
-            "(harbin-facts §7)",
+            "the second passage phase 1, 35.7 亿 / 20.44 km (harbin-facts §7)"
+            if kind == "urban_expressway"
+            else "indicative, the usual order for Chinese projects; no Harbin figure published "
+            "(sanqu_geo.scenarios.cost_per_km_yuan)",
         )
     links = "; ".join(f"{zh} {en}" for _, zh, en, _, _ in compare.KEY_LINKS)
     add(
