@@ -2,11 +2,15 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_pack.py                  # this tree vs. the branch `main`, 3 runs each
-    python benchmarks/bench_pack.py --ref 286bf5b    # against any commit
+    python benchmarks/bench_pack.py                  # the old code paths vs. this tree, 3 runs
+    python benchmarks/bench_pack.py --ref main       # against another commit, as it was
     python benchmarks/bench_pack.py --runs 5
 
-The reference commit is unpacked with ``git archive`` into a temporary folder; each run is a
+By default both columns run this tree and write the same pack; the first puts back the four
+avoidable costs that were removed (a pyproj Transformer built on every access lookup, a full
+page render after every geopandas plot, the whole CJK face subset for every PDF, every layer
+file parsed on every load). With ``--ref`` the reference commit is unpacked with
+``git archive`` into a temporary folder and run as it was. Each run is a
 fresh ``python`` process that imports ``sanqu_geo`` from one tree or the other and writes the
 whole pack (A3 maps as PNG and PDF, the workbook, the two offline web maps, the index) into a
 temporary folder, exactly as ``sanqu-geo meeting-pack --out DIR`` does. Runs alternate between
@@ -39,6 +43,24 @@ from sanqu_geo import report
 report.meeting_pack(sys.argv[1])
 """
 
+#: The same pack with the four avoidable costs put back: a pyproj Transformer built on every
+#: access lookup, a full page render after every geopandas plot, the whole CJK face subset
+#: for every PDF, every layer file parsed on every load.
+_RUN_OLD_PATHS = """
+import contextlib, sys
+from pyproj import Transformer
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from sanqu_geo import access, layers, report, settings
+from sanqu_geo.maps import fonts, furniture
+
+access._metric_transformer = lambda: Transformer.from_crs(
+    settings.default_crs, settings.metric_crs, always_xy=True)
+furniture._Canvas.draw_idle = FigureCanvasAgg.draw_idle
+fonts.compact_cjk_font = lambda figures, family: contextlib.nullcontext()
+layers._read_geojson = layers._parse_geojson
+report.meeting_pack(sys.argv[1])
+"""
+
 
 def _unpack(ref: str, into: Path) -> str:
     commit = subprocess.run(
@@ -60,13 +82,13 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time(tree: Path, out: Path) -> tuple[float, float]:
+def _time(tree: Path, out: Path, code: str = _RUN) -> tuple[float, float]:
     """Wall time and CPU time (user + system) of one pack, in seconds."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cpu = _cpu()
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _RUN, str(out)], env=env, capture_output=True, text=True
+        [sys.executable, "-c", code, str(out)], env=env, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - start, _cpu() - cpu
     if done.returncode != 0:
@@ -78,18 +100,31 @@ def _time(tree: Path, out: Path) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ref", default="main", help="reference commit or branch (default main)")
+    parser.add_argument(
+        "--ref",
+        default=None,
+        help="reference commit or branch; default: this tree with the old code paths",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of each tree (default 3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pack-") as tmp_name:
         tmp = Path(tmp_name)
-        commit = _unpack(args.ref, tmp)
-        trees = {f"reference {args.ref} ({commit})": tmp / "tree", "this tree": REPO}
+        if args.ref is None:
+            trees = {
+                "this tree, old code paths": (REPO, _RUN_OLD_PATHS),
+                "this tree": (REPO, _RUN),
+            }
+        else:
+            commit = _unpack(args.ref, tmp)
+            trees = {
+                f"reference {args.ref} ({commit})": (tmp / "tree", _RUN),
+                "this tree": (REPO, _RUN),
+            }
         walls: dict[str, list[float]] = {name: [] for name in trees}
         cpus: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(args.runs):
-            for name, tree in trees.items():
-                wall, cpu = _time(tree, tmp / f"pack-{len(walls[name])}-{i}")
+            for n, (name, (tree, code)) in enumerate(trees.items()):
+                wall, cpu = _time(tree, tmp / f"pack-{n}-{i}", code)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
                 print(
