@@ -555,7 +555,7 @@ def _km_label(metres: float) -> str:
     return f"{km:g} km"
 
 
-def _scale_bar(page: _Page) -> None:
+def _scale_bar(page: _Page, *, mid_tick: bool = True) -> None:
     """A segmented scale bar, bottom left, drawn in data units (metres)."""
     ax, style = page.ax, page.style
     x0, x1 = ax.get_xlim()
@@ -597,7 +597,7 @@ def _scale_bar(page: _Page) -> None:
     for patch in parts:
         ax.add_patch(patch)
     ticks = [(0.0, "0", None)]
-    if segments == 4:
+    if segments == 4 and mid_tick:
         ticks.append((length / 2, f"{length / 2000:g}", None))
     ticks.append((length, label, "scale-bar-label"))
     for offset, text, gid in ticks:
@@ -954,7 +954,7 @@ def _inset(
     )
     sub = dataclasses.replace(page, ax=inset, obstacles=[])
     # the inset's own scale, small, in its lower left corner
-    _scale_bar(sub)
+    _scale_bar(sub, mid_tick=False)  # a short bar: its middle figure would touch the end's
     return sub
 
 

@@ -8,6 +8,7 @@ levels where their labels fit. Never computes anything but label positions.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -149,8 +150,6 @@ def add_base(
 
 
 def _text(zh: Any, en: Any, lang: str) -> str:
-    import html
-
     zh = html.escape(str(zh or ""), quote=True)
     en = html.escape(str(en or ""), quote=True)
     if lang == "zh":
