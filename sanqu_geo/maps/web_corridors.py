@@ -8,6 +8,7 @@ from __future__ import annotations
 import folium
 import geopandas as gpd
 
+from sanqu_geo import layers
 from sanqu_geo.maps import style
 from sanqu_geo.maps.interactive import (
     _add_geojson,
@@ -48,6 +49,8 @@ def corridor_layers(
     routes = data["routes"]
     ranks = {str(o): int(part["rank"].iloc[0]) for o, part in options.groupby("option", sort=False)}
     looks = style.option_styles(ranks)
+    projects = layers.load_layer("projects")
+    building = set(projects.loc[projects["status"] == style.UNDER_CONSTRUCTION, "id"])
     base_routes = routes[routes["option"].astype(str).str.startswith("base")]
     if not base_routes.empty:
         gdf = _prepare(base_routes, ctx)
@@ -84,6 +87,7 @@ def corridor_layers(
         )
     for option_id, part in options.groupby("option", sort=False):
         colour, dash = looks[str(option_id)]
+        on_top = bool(set(part["corridor"]) & building)
         first = part.iloc[0]
         gdf = _prepare(part, ctx)
         changed = routes[routes["option"] == option_id]
@@ -115,8 +119,9 @@ def corridor_layers(
             {
                 "id": _e(option_id),
                 "stroke": colour,
-                "weight": 6,
-                "dash": style.web_dash(dash, 6),
+                # the part under construction: narrower, on top of the lines it belongs to
+                "weight": 4 if on_top else 6,
+                "dash": style.web_dash(dash, 4 if on_top else 6),
                 "tooltip": _label(first.title_zh, first.title_en, ctx.lang),
                 "popup": popup,
             }
@@ -124,7 +129,7 @@ def corridor_layers(
         ]
         name = _plain(f"方案 {first.title_zh}", f"Option: {first.title_en}", ctx.lang)
         group = folium.FeatureGroup(name=name, show=bool(first["rank"] <= 3))
-        _add_geojson(group, gdf, props)
+        _add_geojson(group, gdf, props, pane="sq-top" if on_top else None)
         stops = _prepare(data["interchanges"][data["interchanges"]["option"] == option_id], ctx)
         _add_geojson(
             group,
