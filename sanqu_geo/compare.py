@@ -22,25 +22,27 @@ from sanqu_geo.errors import ScenarioError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEY_LINKS", "Comparison", "compare", "rank"]
+__all__ = ["KEY_LINKS", "Comparison", "check_demand", "compare", "rank"]
 
-#: The plan's key links: (id, 中文, English, place a, place b); both directions are counted.
+#: The plan's key links: (id, 中文, English, role a, role b); both directions are counted.
+#: The ends are roles of :data:`sanqu_geo.layers.PLACE_ROLES`, so an imported layer with its
+#: own ids serves as long as it names the roles.
 KEY_LINKS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("new_area_airport", "新区—机场", "New Area ⇄ airport", "new_area_jiangbei", "airport"),
+    ("new_area_airport", "新区—机场", "New Area ⇄ airport", "new_area", "airport"),
     (
         "container_cbz",
         "集装箱中心站—综保区",
         "Container centre ⇄ bonded zone",
-        "container_station",
-        "cbz_phase1",
+        "container_centre",
+        "bonded_zone",
     ),
-    ("cbz_airport", "综保区—机场", "Bonded zone ⇄ airport", "cbz_phase1", "airport"),
-    ("ftz_inland_port", "自贸区—内陆港", "FTZ ⇄ inland port", "ftz_harbin", "inland_port_hub"),
-    ("west_airport", "哈西站—机场", "Harbin West ⇄ airport", "harbin_west", "airport"),
+    ("cbz_airport", "综保区—机场", "Bonded zone ⇄ airport", "bonded_zone", "airport"),
+    ("ftz_inland_port", "自贸区—内陆港", "FTZ ⇄ inland port", "ftz", "inland_port"),
+    ("west_airport", "哈西站—机场", "Harbin West ⇄ airport", "rail_station", "airport"),
 )
 
-#: Places whose isochrones are compared before and after, and the minutes used.
-ISOCHRONE_PLACES: tuple[str, ...] = ("airport", "inland_port_hub")
+#: Roles of the places whose isochrones are compared before and after, and the minutes used.
+ISOCHRONE_PLACES: tuple[str, ...] = ("airport", "inland_port")
 ISOCHRONE_MINUTES: tuple[float, ...] = (30.0, 60.0)
 
 #: A pair counts as improved when it gains more than this many minutes.
@@ -161,6 +163,7 @@ def compare(
     scenario = scenario or scenarios.load_scenario()
     say = progress or (lambda text: None)
     places = travel.load_places("all")
+    roles = travel.role_places(places)  # before the work: a layer without the key places fails here
     profiles = sorted({profile or o.profile or scenario.profile for o in scenario.options})
     graphs = {p: network.load_network(scenario.network, profile=p) for p in profiles}
     evaluators = {p: _Evaluator(graphs[p], places, p) for p in profiles}
@@ -181,7 +184,8 @@ def compare(
         for record in plan.report:
             splice_rows.append({"option": option.id, **record})
         key_saved = []
-        for link_id, zh, en, a, b in KEY_LINKS:
+        for link_id, zh, en, role_a, role_b in KEY_LINKS:
+            a, b = roles[role_a], roles[role_b]
             for x, y in ((a, b), (b, a)):
                 before_min = base.loc[x, y] / 60
                 after_min = after.loc[x, y] / 60
@@ -242,11 +246,11 @@ def compare(
         summary_rows.append(row)
         if isochrones and plan.new_edges:
             say(f"{option.id}: isochrones")
-            iso_rows.extend(_isochrone_gain(ev, option, p, places))
+            iso_rows.extend(_isochrone_gain(ev, option, p, places, roles))
     summary = pd.DataFrame(summary_rows)
     summary = rank(summary)
     sens = (
-        _sensitivity(scenario, graphs, places, profile, summary, say)
+        _sensitivity(scenario, graphs, places, profile, summary, say, roles)
         if sensitivity
         else pd.DataFrame()
     )
@@ -293,12 +297,38 @@ def rank(summary: pd.DataFrame, *, column: str = "rank") -> pd.DataFrame:
     return out.sort_values([column, "group"], kind="stable").reset_index(drop=True)
 
 
+def check_demand(demand: pd.DataFrame) -> None:
+    """Check a demand table before the work: columns, trips (finite, zero or more), place ids.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame
+        Columns ``origin``, ``destination`` (place ids) and ``trips_per_day``.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the rows or ids at fault.
+    """
+    _check_demand(demand, set(travel.load_places("all")["id"]))
+
+
 def _check_demand(demand: pd.DataFrame | None, ids: set[str]) -> None:
     if demand is None:
         return
     missing = {"origin", "destination", "trips_per_day"} - set(demand.columns)
     if missing:
         msg = f"demand table lacks column(s) {', '.join(sorted(missing))}; give origin, destination, trips_per_day"
+        raise ScenarioError(msg)
+    trips = pd.to_numeric(demand["trips_per_day"], errors="coerce")
+    bad = ~np.isfinite(trips.to_numpy(dtype=float)) | (trips.to_numpy(dtype=float) < 0)
+    if bad.any():
+        rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:5])
+        examples = ", ".join(repr(v) for v in demand["trips_per_day"][bad].head(3))
+        msg = (
+            f"demand table: trips_per_day in row(s) {rows} ({examples}) is not a number of "
+            "trips of zero or more; fix those rows"
+        )
         raise ScenarioError(msg)
     unknown = (set(demand["origin"].astype(str)) | set(demand["destination"].astype(str))) - ids
     if unknown:
@@ -316,11 +346,15 @@ def _vehicle_hours(demand: pd.DataFrame, saved_min: pd.DataFrame) -> float:
 
 
 def _isochrone_gain(
-    ev: _Evaluator, option: scenarios.Option, profile: str, places: gpd.GeoDataFrame
+    ev: _Evaluator,
+    option: scenarios.Option,
+    profile: str,
+    places: gpd.GeoDataFrame,
+    roles: dict[str, str],
 ) -> list[dict[str, Any]]:
     rows = []
     H = scenarios.apply(ev.G, option, profile=profile)
-    for pid in ISOCHRONE_PLACES:
+    for pid in (roles[r] for r in ISOCHRONE_PLACES):
         place = places[places["id"] == pid]
         if place.empty:
             continue
@@ -341,7 +375,7 @@ def _isochrone_gain(
     return rows
 
 
-def _sensitivity(scenario, graphs, places, profile, summary, say) -> pd.DataFrame:
+def _sensitivity(scenario, graphs, places, profile, summary, say, roles) -> pd.DataFrame:
     rows = []
     baseline = summary.set_index("option")["rank"]
     for run_id, run_zh, corridor_factor, road_factor in SENSITIVITY_RUNS:
@@ -353,7 +387,11 @@ def _sensitivity(scenario, graphs, places, profile, summary, say) -> pd.DataFram
             p = profile or option.profile or scenario.profile
             after, _ = evaluators[p].option(option, speed_scale=corridor_factor)
             saved = (bases[p] - after) / 60.0
-            key = [saved.loc[x, y] for _, _, _, a, b in KEY_LINKS for x, y in ((a, b), (b, a))]
+            key = [
+                saved.loc[x, y]
+                for _, _, _, a, b in KEY_LINKS
+                for x, y in ((roles[a], roles[b]), (roles[b], roles[a]))
+            ]
             mean_key = float(np.mean(key))
             run_rows.append(
                 {
@@ -411,6 +449,7 @@ def map_layers(
         comparison = compare(isochrones=False, sensitivity=False, profile=profile)
     sc = comparison.scenario
     places = travel.load_places("all")
+    roles = travel.role_places(places)
     summary = comparison.summary.set_index("option")
     option_rows, stop_rows, route_rows, iso_rows = [], [], [], []
     graphs: dict[str, nx.MultiDiGraph] = {}
@@ -422,7 +461,8 @@ def map_layers(
 
     def key_routes(G: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[float, Any]]:
         out = {}
-        for link_id, zh, en, a, b in KEY_LINKS:
+        for link_id, zh, en, role_a, role_b in KEY_LINKS:
+            a, b = roles[role_a], roles[role_b]
             found, ca, cb = travel.place_route(
                 G, places[places["id"] == a], places[places["id"] == b]
             )
@@ -499,7 +539,7 @@ def map_layers(
         ("base", base_graph(p_best)),
         (best_option.id, scenarios.apply(base_graph(p_best), best_option, profile=p_best)),
     ):
-        for pid in ISOCHRONE_PLACES:
+        for pid in (roles[r] for r in ISOCHRONE_PLACES):
             iso = travel.place_isochrones(G, places[places["id"] == pid], list(minutes))
             for row in iso.itertuples():
                 iso_rows.append(

@@ -28,6 +28,7 @@ from sanqu_geo import (
     workbook,
 )
 from sanqu_geo._atomic import atomic_folder
+from sanqu_geo._safe import spreadsheet_text_cells
 from sanqu_geo.maps import style
 
 logger = logging.getLogger(__name__)
@@ -147,8 +148,9 @@ def meeting_pack(
     font: str | None = None,
     date: _dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write the meeting pack into a folder, replacing it only when everything is written.
+    """Write the meeting pack into a folder, moving the files in only when all are written.
 
     Parameters
     ----------
@@ -166,6 +168,9 @@ def meeting_pack(
         Date printed on the maps and the index (default: today).
     progress : callable, optional
         Called with each step's name (see :data:`STEPS`).
+    force : bool
+        Write into a folder that holds files the toolkit did not write (they are kept; see
+        :func:`sanqu_geo._atomic.atomic_folder`).
 
     Returns
     -------
@@ -177,8 +182,9 @@ def meeting_pack(
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
     sc = scenarios.load_scenario(scenario)
+    travel.role_places()  # the key places must be there before the work starts
     out = Path(out)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, force=force) as tmp:
         say(STEPS[0])
         comparison = compare.compare(sc)
         map_data = compare.map_layers(comparison)
@@ -224,11 +230,14 @@ def meeting_pack(
         option = next(o for o in sc.options if o.id == best)
         profile = str(iso["profile"].iloc[0]) if len(iso) else sc.profile
         source = f"{comparison.network_source}, {settings.profiles[profile]['description_en']}"
-        for place, zh, en in (
+        roles = travel.role_places()
+        places = travel.load_places("all")
+        for role, zh, en in (
             ("airport", "机场等时圈", "Airport isochrones"),
-            ("inland_port_hub", "内陆港等时圈", "Inland-port isochrones"),
+            ("inland_port", "内陆港等时圈", "Inland-port isochrones"),
         ):
-            here = travel.find_place(place)
+            place = roles[role]
+            here = places[places["id"] == place]
             fig = static.isochrones_map(
                 iso[(iso["option"] == "base") & (iso["place"] == place)],
                 iso[(iso["option"] == best) & (iso["place"] == place)],
@@ -241,7 +250,7 @@ def meeting_pack(
                 font=font,
                 date=date,
             )
-            figures.append((f"isochrones-{place}", zh, en, fig))
+            figures.append((f"isochrones-{role}", zh, en, fig))
         family = fonts.find_cjk_font(font) if lang != "en" or font else None
         with fonts.compact_cjk_font([f for *_, f in figures], family):
             for name, zh, en, fig in figures:
@@ -302,8 +311,10 @@ def _workbook(
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table, index, phase in sheets:
             table.to_excel(writer, sheet_name=name[:31], index=index)
+            ws = writer.sheets[name[:31]]
+            spreadsheet_text_cells(ws)
             workbook.format_sheet(
-                writer.sheets[name[:31]],
+                ws,
                 table,
                 index=index,
                 phase_column=phase,

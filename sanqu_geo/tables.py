@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._safe import spreadsheet_safe_frame, spreadsheet_text_cells
 from sanqu_geo.errors import DataSourceError
 
 __all__ = ["bilingual_label", "minutes_table", "write_table"]
@@ -116,11 +117,12 @@ def write_table(table: pd.DataFrame, path: str | Path, *, sheet: str = "table") 
     suffix = table_format(path)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            table.to_csv(tmp, encoding="utf-8-sig")
+            spreadsheet_safe_frame(table).to_csv(tmp, encoding="utf-8-sig")
         elif suffix == ".xlsx":
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 table.to_excel(writer, sheet_name=sheet[:31])
                 _format_sheet(writer.sheets[sheet[:31]], table)
+                spreadsheet_text_cells(writer.sheets[sheet[:31]])
         elif suffix == ".parquet":
             table.to_parquet(tmp)
         else:
@@ -145,18 +147,18 @@ def _format_sheet(ws, table: pd.DataFrame) -> None:
 
 def to_markdown(table: pd.DataFrame) -> str:
     """Render a table as GitHub Markdown without extra dependencies."""
-    header = [str(table.index.name or ""), *map(str, table.columns)]
+    header = [_md_text(table.index.name or ""), *map(_md_text, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for idx, row in table.iterrows():
         cells = [_md_cell(v) for v in row.tolist()]
-        lines.append("| " + " | ".join([str(idx), *cells]) + " |")
+        lines.append("| " + " | ".join([_md_text(idx), *cells]) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _md_cell(value) -> str:
     if isinstance(value, float):
         return "∞" if np.isinf(value) else f"{value:.1f}"
-    return str(value).replace("|", "\\|")
+    return _md_text(value)
 
 
 #: Bilingual headers of the comparison tables, by column name.
@@ -225,7 +227,7 @@ _COMPARISON_TABLES = (
 )
 
 
-def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
+def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Write a corridor comparison: one CSV per table, one XLSX, and a Markdown summary.
 
     The folder is filled atomically: files appear only when all are written.
@@ -235,7 +237,9 @@ def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
     comparison : sanqu_geo.compare.Comparison
         The tables.
     out_dir : path-like
-        Output folder (created; an existing comparison in it is replaced).
+        Output folder (created; an earlier comparison's files in it are replaced, nothing else).
+    force : bool
+        Write into a folder that holds files the toolkit did not write (they are kept).
 
     Returns
     -------
@@ -246,17 +250,20 @@ def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
 
     out_dir = Path(out_dir)
     names = []
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, force=force) as tmp:
         with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as writer:
             for name, sheet in _COMPARISON_TABLES:
                 table = getattr(comparison, name)
                 if table is None or table.empty:
                     continue
                 shown = bilingual_headers(rounded(table))
-                shown.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
+                spreadsheet_safe_frame(shown).to_csv(
+                    tmp / f"{name}.csv", index=False, encoding="utf-8-sig"
+                )
                 names.append(f"{name}.csv")
                 shown.to_excel(writer, sheet_name=sheet[:31], index=False)
                 ws = writer.sheets[sheet[:31]]
+                spreadsheet_text_cells(ws)
                 ws.freeze_panes = "A2"
                 for column in ws.columns:
                     ws.column_dimensions[column[0].column_letter].width = 18
@@ -275,14 +282,21 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _md_text(value) -> str:
+    """User text in a Markdown cell: no raw HTML, no table breaks."""
+    import html
+
+    return html.escape(str(value), quote=False).replace("|", "\\|")
+
+
 def comparison_markdown(comparison) -> str:
     """A Markdown summary of a corridor comparison, fit for the meeting notes."""
     s = comparison.summary
     sc = comparison.scenario
     lines = [
-        f"# {sc.name_zh}",
+        f"# {_md_text(sc.name_zh)}",
         "",
-        f"*{sc.name_en}* — 路网 network: {comparison.network_source}; "
+        f"*{_md_text(sc.name_en)}* — 路网 network: {_md_text(comparison.network_source)}; "
         f"排名依据 ranked by: 关键通道双向平均节省时间 (mean minutes saved on the plan's key links, "
         "both directions; ties by cost per minute saved).",
         "",
@@ -294,7 +308,7 @@ def comparison_markdown(comparison) -> str:
             "—" if not np.isfinite(r.cost_yi_per_min_saved) else f"{r.cost_yi_per_min_saved:.1f}"
         )
         lines.append(
-            f"| {r.rank} | {r.title_zh} {r.title_en} | {r.profile} | {r.length_km:.1f} | {r.cost_yi_yuan:.1f} | "
+            f"| {r.rank} | {_md_text(r.title_zh)} {_md_text(r.title_en)} | {r.profile} | {r.length_km:.1f} | {r.cost_yi_yuan:.1f} | "
             f"{r.key_links_mean_saved_min:.2f} | {r.all_pairs_max_saved_min:.1f} | {r.pairs_improved}/{r.pairs_total} | {per_min} |"
         )
     lines += ["", "## 关键通道 Key links (minutes 分钟)", ""]
@@ -310,9 +324,9 @@ def comparison_markdown(comparison) -> str:
             "|---|---|---|---:|---|---:|---:|",
         ]
         for r in best.sort_values(["profile", "link", "from_zh"]).itertuples():
-            option = r.option if r.saved_min > 1e-6 else "—"
+            option = _md_text(r.option) if r.saved_min > 1e-6 else "—"
             lines.append(
-                f"| {r.profile} | {r.link_zh} {r.link_en} | {r.from_zh} → {r.to_zh} | {r.before_min:.1f} | "
+                f"| {r.profile} | {r.link_zh} {r.link_en} | {_md_text(r.from_zh)} → {_md_text(r.to_zh)} | {r.before_min:.1f} | "
                 f"{option} | {r.after_min:.1f} | {r.saved_min:.1f} |"
             )
     iso = comparison.isochrones
@@ -326,7 +340,7 @@ def comparison_markdown(comparison) -> str:
         ]
         for r in iso.itertuples():
             lines.append(
-                f"| {r.option} | {r.place_zh} | {r.minutes:g} | {r.before_km2:.0f} | {r.after_km2:.0f} | {r.gained_km2:.0f} |"
+                f"| {_md_text(r.option)} | {_md_text(r.place_zh)} | {r.minutes:g} | {r.before_km2:.0f} | {r.after_km2:.0f} | {r.gained_km2:.0f} |"
             )
     sens = comparison.sensitivity
     if not sens.empty:
@@ -339,7 +353,7 @@ def comparison_markdown(comparison) -> str:
                 if ok
                 else "排名变化 ranking changes: "
                 + ", ".join(
-                    f"{r.option} {r.baseline_rank}→{r.rank}"
+                    f"{_md_text(r.option)} {r.baseline_rank}→{r.rank}"
                     for r in sens[(sens["run"] == run) & ~sens["rank_holds"]].itertuples()
                 )
             )
@@ -349,7 +363,7 @@ def comparison_markdown(comparison) -> str:
         lines += ["", "## 接入说明 Interchanges joined by a connector", ""]
         for r in connectors[connectors["method"] == "connector"].itertuples():
             lines.append(
-                f"- {r.option}: {r.corridor} interchange {r.interchange}, {r.distance_m:.0f} m connector"
+                f"- {_md_text(r.option)}: {_md_text(r.corridor)} interchange {r.interchange}, {r.distance_m:.0f} m connector"
             )
     lines += [
         "",

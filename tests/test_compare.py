@@ -39,7 +39,9 @@ def test_key_link_values_equal_a_full_recomputation(result: compare.Comparison) 
         before = travel.place_od(G, places, places) / 60
         after = travel.place_od(H, places, places) / 60
         rows = result.key_links[result.key_links["option"] == option.id]
-        for _, _, _, a, b in compare.KEY_LINKS:
+        roles = travel.role_places(places)
+        for _, _, _, role_a, role_b in compare.KEY_LINKS:
+            a, b = roles[role_a], roles[role_b]
             for x, y in ((a, b), (b, a)):
                 row = rows[(rows["from_zh"] == short[x]) & (rows["to_zh"] == short[y])]
                 assert row["before_min"].iloc[0] == pytest.approx(before.loc[x, y], abs=1e-6), (
@@ -104,16 +106,19 @@ def test_compare_cli_writes_csv_xlsx_and_markdown(
     assert "排名 Rank" in capsys.readouterr().out
 
 
-def test_rerun_replaces_the_folder(tmp_path: Path) -> None:
+def test_rerun_replaces_its_own_files_and_keeps_the_rest(tmp_path: Path) -> None:
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "old.txt").write_text("stale", encoding="utf-8")
     result = compare.compare(isochrones=False, sensitivity=False)
     tables.write_comparison(result, out)
-    assert not (out / "old.txt").exists()
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not left private like a temp folder
+    (out / "notes.txt").write_text("the planner's notes", encoding="utf-8")
+    (out / "summary.md").write_text("stale", encoding="utf-8")
+    tables.write_comparison(result, out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "the planner's notes"
+    assert (out / "summary.md").read_text(encoding="utf-8").startswith("# 三区一港")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
 
 
 def test_corridors_list_cli(capsys: pytest.CaptureFixture[str]) -> None:

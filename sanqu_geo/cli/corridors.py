@@ -10,11 +10,13 @@ from rich.table import Table
 
 from sanqu_geo import speeds as _speeds
 from sanqu_geo.cli._common import (
+    ForceOpt,
     ProfilesFileOpt,
     ScenarioArg,
     app,
     console,
     err_console,
+    esc,
     print_table,
 )
 
@@ -32,7 +34,7 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
     from sanqu_geo import scenarios
 
     sc = scenarios.load_scenario(scenario)
-    table = Table(title=f"{sc.name_zh} · {sc.name_en}")
+    table = Table(title=esc(f"{sc.name_zh} · {sc.name_en}"))
     for column in (
         "group 组",
         "option 方案",
@@ -45,11 +47,11 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
         table.add_column(column)
     for option in sc.options:
         table.add_row(
-            option.group,
-            option.id,
-            option.title_zh,
-            option.profile or sc.profile,
-            ", ".join(c.id for c in option.corridors),
+            esc(option.group),
+            esc(option.id),
+            esc(option.title_zh),
+            esc(option.profile or sc.profile),
+            esc(", ".join(c.id for c in option.corridors)),
             f"{sum(c.length_m for c in option.corridors) / 1000:.1f}",
             f"{option.cost / 1e8:.1f}",
         )
@@ -60,7 +62,10 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
 def corridors_compare(
     scenario: ScenarioArg = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder for CSV, XLSX and Markdown.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Output folder for CSV, XLSX and Markdown (new, empty or earlier)."
+        ),
     ] = Path("corridors"),
     profile: Annotated[
         str | None, typer.Option("--profile", help="Override every option's profile.")
@@ -73,6 +78,7 @@ def corridors_compare(
     no_sensitivity: Annotated[
         bool, typer.Option("--no-sensitivity", help="Skip the ±20 % speed runs.", metavar="")
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Compare every corridor option with the base network and rank them.
 
@@ -82,8 +88,10 @@ def corridors_compare(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from sanqu_geo import compare, scenarios, tables
-    from sanqu_geo.errors import DataSourceError
+    from sanqu_geo._atomic import check_output_folder
+    from sanqu_geo.errors import DataSourceError, ScenarioError
 
+    check_output_folder(out, force=force)  # a bad --out fails before the work
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
     if profile is not None:
@@ -93,7 +101,17 @@ def corridors_compare(
     if demand is not None:
         if not demand.is_file():
             raise DataSourceError(f"{demand}: demand file not found")
-        trips = pd.read_csv(demand, encoding="utf-8-sig")
+        try:
+            trips = pd.read_csv(demand, encoding="utf-8-sig")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            msg = (
+                f"{demand}: not a readable CSV table ({type(exc).__name__}); save it as CSV (UTF-8)"
+            )
+            raise DataSourceError(msg) from exc
+        try:
+            compare.check_demand(trips)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{demand}: {exc}") from None
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
     ) as bar:
@@ -105,8 +123,9 @@ def corridors_compare(
             sensitivity=not no_sensitivity,
             progress=lambda text: bar.update(task, description=f"comparing: {text}"),
         )
-    files = tables.write_comparison(result, out)
+    files = tables.write_comparison(result, out, force=force)
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
     console.print(
-        f"[green]wrote[/green] {len(files)} files to {out}: " + ", ".join(f.name for f in files)
+        f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
+        + esc(", ".join(f.name for f in files))
     )

@@ -856,6 +856,7 @@ def publish(
         # a page cannot read SQLite: the tiles go into a folder beside the pages
         tiles_folder = out_dir / "tiles"
         tiles_ext = unpack_mbtiles(tiles, tiles_folder)
+    pages: list[tuple[Path, str]] = []
     for item in recipes:
         recipe = load_recipe(item)
         chosen = basemap
@@ -878,8 +879,12 @@ def publish(
             tiles_ext=tiles_ext,
             corridor_data=corridor_data,
         )
-        page = render_html(m, offline=offline, assets=assets)
-        target = out_dir / f"{recipe.name}.html"
+        pages.append(
+            (out_dir / f"{recipe.name}.html", render_html(m, offline=offline, assets=assets))
+        )
+    # Every page is built before any is written, so a failed or killed run does not leave a
+    # folder with some pages new and some old.
+    for target, page in pages:
         with atomic_path(target) as tmp:
             tmp.write_text(page, encoding="utf-8")
         logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)
