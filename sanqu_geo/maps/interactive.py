@@ -439,7 +439,7 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
                     "stroke": colour,
                     "fill": colour,
                     "weight": 5,
-                    "fill_opacity": 0.35,
+                    "fill_opacity": 0.2,  # a project area must not hide the zone under it
                     "tooltip": f"{_e(_item_text(row.item, ctx.lang))} {title}",
                     "popup": f"<b>{_e(_item_text(row.item, ctx.lang))}</b><br><b>{title}</b>"
                     + _rows(
