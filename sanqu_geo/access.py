@@ -6,7 +6,9 @@ it has any, else at the nodes nearest to points spread along its boundary. Never
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 
 import geopandas as gpd
 import networkx as nx
@@ -25,7 +27,15 @@ __all__ = ["access_nodes", "allowed_nodes"]
 
 
 def _metric_transformer() -> Transformer:
-    return Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+    # Building a Transformer costs ~45 ms (PROJ database look-ups) and a meeting pack asks
+    # for one over a hundred times; settings are read at call time, so the key holds them.
+    # pyproj transformers are not thread-safe: one per thread.
+    return _transformer(str(settings.default_crs), str(settings.metric_crs), threading.get_ident())
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(source: str, target: str, _thread: int) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def allowed_nodes(G: nx.MultiDiGraph, classes: tuple[str, ...] | None = None) -> np.ndarray:

@@ -76,7 +76,7 @@ def corridors_compare(
     ] = None,
     profiles_file: ProfilesFileOpt = None,
     no_sensitivity: Annotated[
-        bool, typer.Option("--no-sensitivity", help="Skip the ±20 % speed runs.")
+        bool, typer.Option("--no-sensitivity", help="Skip the ±20 % speed runs.", metavar="")
     ] = False,
     force: ForceOpt = False,
 ) -> None:

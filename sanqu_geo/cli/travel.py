@@ -17,8 +17,8 @@ from sanqu_geo.cli._common import (
     esc,
     load_graph,
     print_table,
+    print_wide_table,
     progress_bar,
-    rich_table,
 )
 
 
@@ -72,7 +72,7 @@ def od_command(
     console.print(
         f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(profile)} · minutes 分钟"
     )
-    print_table(rich_table(table))
+    print_wide_table(table)
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
         console.print(f"[green]wrote[/green] {esc(out)}")
@@ -99,6 +99,9 @@ def route_command(
 
     _vector_out(out)
     a, b = travel.find_place(from_), travel.find_place(to)
+    for place in (a, b):
+        if "resolved" in place.attrs:
+            console.print(f"[dim]{place.attrs['resolved']}[/dim]")
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
@@ -176,6 +179,8 @@ def isochrones_command(
         ) from None
     _vector_out(out)
     place = travel.find_place(from_)
+    if "resolved" in place.attrs:
+        console.print(f"[dim]{place.attrs['resolved']}[/dim]")
     G, _ = load_graph(osm_file, None, None, profile, profiles_file)
     iso = travel.place_isochrones(G, place, thresholds)
     iso["profile"] = profile
