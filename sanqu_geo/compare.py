@@ -219,7 +219,7 @@ def compare(
         values = saved.to_numpy()
         finite = values[np.isfinite(values)]
         mean_key = float(np.mean(key_saved))
-        cost = option.cost
+        cost = option.cost if option.cost is not None else np.nan
         row = {
             "group": option.group,
             "option": option.id,
@@ -284,7 +284,7 @@ def rank(summary: pd.DataFrame, *, column: str = "rank") -> pd.DataFrame:
     key = pd.DataFrame(
         {
             "saved": -out["key_links_mean_saved_min"].round(2),
-            "cost": out["cost_yi_per_min_saved"].round(2).replace(np.inf, 1e18),
+            "cost": out["cost_yi_per_min_saved"].round(2).replace(np.inf, 1e18).fillna(1e18),
         }
     )
     tuples = pd.Series(list(zip(key["saved"], key["cost"], strict=True)), index=out.index)
@@ -361,7 +361,7 @@ def _sensitivity(scenario, graphs, places, profile, summary, say) -> pd.DataFram
                     "option": option.id,
                     "key_links_mean_saved_min": mean_key,
                     "cost_yi_per_min_saved": (option.cost / 1e8 / mean_key)
-                    if mean_key > 1e-6
+                    if mean_key > 1e-6 and option.cost is not None
                     else np.inf,
                 }
             )

@@ -51,7 +51,7 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
             option.profile or sc.profile,
             ", ".join(c.id for c in option.corridors),
             f"{sum(c.length_m for c in option.corridors) / 1000:.1f}",
-            f"{option.cost / 1e8:.1f}",
+            f"{option.cost / 1e8:.1f}" if option.cost is not None else "not published 未公布",
         )
     print_table(table)
 
