@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "CRSError",
     "DataSourceError",
+    "DemandError",
     "LayerError",
     "NetworkError",
     "SanquGeoError",
@@ -43,3 +44,7 @@ class ScenarioError(SanquGeoError, ValueError):
 
 class SettingsError(SanquGeoError, ValueError):
     """A setting or profile name or value is invalid."""
+
+
+class DemandError(SanquGeoError, ValueError):
+    """Zones or an OD matrix are invalid: unknown zones, negative trips, a wrong shape."""
