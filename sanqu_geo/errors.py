@@ -7,6 +7,7 @@ inherits the built-in exception it resembles, so callers can catch either.
 from __future__ import annotations
 
 __all__ = [
+    "AssignmentError",
     "CRSError",
     "DataSourceError",
     "DemandError",
@@ -15,6 +16,7 @@ __all__ = [
     "SanquGeoError",
     "ScenarioError",
     "SettingsError",
+    "TntpError",
 ]
 
 
@@ -48,3 +50,11 @@ class SettingsError(SanquGeoError, ValueError):
 
 class DemandError(SanquGeoError, ValueError):
     """Zones or an OD matrix are invalid: unknown zones, negative trips, a wrong shape."""
+
+
+class AssignmentError(SanquGeoError, ValueError):
+    """A traffic assignment cannot run: bad demand, capacities, classes or options."""
+
+
+class TntpError(SanquGeoError, ValueError):
+    """A TransportationNetworks (TNTP) file is malformed: missing columns, bad values."""

@@ -227,3 +227,26 @@ published_capacity_pcu: dict[str, float] = {"阳明滩大桥": 9800.0, "松浦�
 #: Capacity (PCU/h) of an interchange ramp that joins a corridor to the network: one lane of
 #: :data:`capacity_per_lane_pcu` ``motorway_link`` (assumption: single-lane ramps).
 ramp_lanes: float = 1.0
+#: BPR volume-delay defaults ``t = t0 · (1 + α (v/c)^β)`` for edges without ``bpr_alpha`` or
+#: ``bpr_beta``: the US Bureau of Public Roads values (Traffic Assignment Manual, 1964).
+bpr_alpha: float = 0.15
+bpr_beta: float = 4.0
+
+#: Conical volume-delay default steepness α (Spiess 1990, "Conical volume-delay functions",
+#: Transportation Science 24(2)); β = (2α − 1)/(2α − 2). Per edge: ``conical_alpha``.
+conical_alpha: float = 4.0
+
+#: Passenger-car equivalents by vehicle type: the vehicle conversion factors (车辆折算系数) of
+#: JTG B01-2014 《公路工程技术标准》 §3.3 (table 3.3.2): 小客车 1.0, 中型车 1.5, 大型车 2.5,
+#: 汽车列车 4.0.
+pce_by_vehicle: dict[str, float] = {
+    "car": 1.0,  # 小客车
+    "medium": 1.5,  # 中型车
+    "large": 2.5,  # 大型车
+    "articulated": 4.0,  # 汽车列车
+}
+
+#: PCE of a truck class whose mix is not known: 2.5, the 大型车 factor, a middle value between
+#: medium trucks (1.5) and articulated container trucks (4.0). A choice, not a measurement:
+#: split trucks into classes by type where counts allow.
+truck_pce: float = 2.5

@@ -1,0 +1,474 @@
+"""Compiled kernels of the user-equilibrium assignment: Dijkstra, column generation, path shifts.
+
+Why numba: the path-based gradient projection visits every OD pair and every link of its paths
+tens of times per iteration, with a shortest-path tree per origin and class between sweeps.
+Those loops are sequential (each shift changes the link costs the next one reads), so they
+cannot be vectorised in numpy, and in pure Python Chicago Sketch would take hours instead of
+seconds. The kernels work on plain arrays only; :mod:`sanqu_geo.assignment` owns the model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+BPR = 0
+CONICAL = 1
+
+
+@njit(cache=True)
+def delay(kind, t, a, b, cap, v):
+    """Flow-dependent delay of one link and its derivative at PCU flow ``v``."""
+    if t == 0.0 or a == 0.0:
+        return 0.0, 0.0
+    if v < 0.0:
+        v = 0.0
+    x = v / cap
+    if kind == BPR:
+        if b == 0.0:
+            return t * a, 0.0
+        if x <= 0.0:
+            if b == 1.0:
+                return 0.0, t * a / cap
+            if b < 1.0:
+                return 0.0, math.inf
+            return 0.0, 0.0
+        p = x**b
+        return t * a * p, t * a * b * p / x / cap
+    # conical (Spiess 1990): f(x) = 2 + sqrt(A²(1-x)² + B²) - A(1-x) - B, f(0) = 1
+    bb = (2.0 * a - 1.0) / (2.0 * a - 2.0)
+    z = a * (1.0 - x)
+    r = math.sqrt(z * z + bb * bb)
+    f = 2.0 + r - z - bb
+    df = a - a * z / r
+    return t * (f - 1.0), t * df / cap
+
+
+@njit(cache=True)
+def _conical_g(z, bb):
+    return 0.5 * z * math.sqrt(z * z + bb * bb) + 0.5 * bb * bb * math.asinh(z / bb)
+
+
+@njit(cache=True)
+def delay_integral(kind, t, a, b, cap, v):
+    """Integral of the delay from 0 to ``v`` (the link's congestion term of the objective)."""
+    if t == 0.0 or a == 0.0 or v <= 0.0:
+        return 0.0
+    x = v / cap
+    if kind == BPR:
+        return t * a * cap * x ** (b + 1.0) / (b + 1.0)
+    bb = (2.0 * a - 1.0) / (2.0 * a - 2.0)
+    integ = (
+        (1.0 - bb) * x
+        + (_conical_g(a, bb) - _conical_g(a * (1.0 - x), bb)) / a
+        - a * (x - 0.5 * x * x)
+    )
+    return t * cap * integ
+
+
+@njit(cache=True)
+def update_delays(kind, t, a, b, cap, vol, d, dd):
+    for i in range(vol.size):
+        d[i], dd[i] = delay(kind, t[i], a[i], b[i], cap[i], vol[i])
+
+
+@njit(cache=True)
+def objective(kind, t, a, b, cap, vol, c0, x, pce):
+    """Beckmann objective: Σ_c pce_c Σ_a c0[c,a]·x[c,a] + Σ_a ∫_0^V delay."""
+    z = 0.0
+    for i in range(vol.size):
+        z += delay_integral(kind, t[i], a[i], b[i], cap[i], vol[i])
+    for c in range(x.shape[0]):
+        for i in range(vol.size):
+            if x[c, i] > 0.0:
+                z += pce[c] * c0[c, i] * x[c, i]
+    return z
+
+
+@njit(cache=True)
+def dijkstra(origin, fs_start, fs_link, head, thru, cost, dist, pred, heap_k, heap_n):
+    """One-to-all shortest paths by cost (binary heap, lazy deletion).
+
+    Nodes with ``thru`` False are reached but never expanded, unless they are the origin.
+    Links with infinite cost are not used. ``pred`` holds the link entering each node (-1).
+    """
+    dist[:] = math.inf
+    pred[:] = -1
+    dist[origin] = 0.0
+    size = 0
+    heap_k[0] = 0.0
+    heap_n[0] = origin
+    size = 1
+    while size > 0:
+        k = heap_k[0]
+        u = heap_n[0]
+        size -= 1
+        if size > 0:
+            # move the last item to the root and sift down
+            lk = heap_k[size]
+            ln = heap_n[size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                if c + 1 < size and heap_k[c + 1] < heap_k[c]:
+                    c += 1
+                if heap_k[c] < lk:
+                    heap_k[i] = heap_k[c]
+                    heap_n[i] = heap_n[c]
+                    i = c
+                else:
+                    break
+            heap_k[i] = lk
+            heap_n[i] = ln
+        if k > dist[u]:
+            continue
+        if u != origin and not thru[u]:
+            continue
+        for j in range(fs_start[u], fs_start[u + 1]):
+            e = fs_link[j]
+            ce = cost[e]
+            if ce == math.inf:
+                continue
+            v = head[e]
+            nd = k + ce
+            if nd < dist[v]:
+                dist[v] = nd
+                pred[v] = e
+                # push and sift up
+                i = size
+                size += 1
+                while i > 0:
+                    p = (i - 1) // 2
+                    if heap_k[p] > nd:
+                        heap_k[i] = heap_k[p]
+                        heap_n[i] = heap_n[p]
+                        i = p
+                    else:
+                        break
+                heap_k[i] = nd
+                heap_n[i] = v
+    return dist
+
+
+@njit(cache=True)
+def _grow_f(a, n):
+    out = np.empty(max(n, 2 * a.size), a.dtype)
+    out[: a.size] = a
+    return out
+
+
+@njit(cache=True)
+def _grow_i(a, n):
+    out = np.empty(max(n, 2 * a.size), a.dtype)
+    out[: a.size] = a
+    return out
+
+
+@njit(cache=True)
+def column_generation(
+    fs_start,
+    fs_link,
+    tail,
+    head,
+    thru,
+    cost,
+    grp_class,
+    grp_origin,
+    grp_start,
+    od_dest,
+    od_demand,
+    pce,
+    link_rand,
+    od_head,
+    p_flow,
+    p_start,
+    p_len,
+    p_hash,
+    p_next,
+    p_od,
+    plinks,
+    n_paths,
+    n_plinks,
+    add,
+):
+    """Shortest paths for every origin and class at the current (fixed) costs.
+
+    Returns the shortest-path total Σ pce·demand·cost and, when ``add``, appends every shortest
+    path not yet in its OD pair's set (with zero flow; the whole demand for a pair without
+    paths). An OD pair without a path is reported by its index (else -1).
+    """
+    n_nodes = fs_start.size - 1
+    n_links = head.size
+    dist = np.empty(n_nodes)
+    pred = np.empty(n_nodes, np.int64)
+    heap_k = np.empty(n_links + n_nodes + 1)
+    heap_n = np.empty(n_links + n_nodes + 1, np.int64)
+    sp_total = 0.0
+    bad = -1
+    for g in range(grp_class.size):
+        c = grp_class[g]
+        o = grp_origin[g]
+        dijkstra(o, fs_start, fs_link, head, thru, cost[c], dist, pred, heap_k, heap_n)
+        for od in range(grp_start[g], grp_start[g + 1]):
+            d = od_dest[od]
+            if dist[d] == math.inf:
+                if bad < 0:
+                    bad = od
+                continue
+            sp_total += pce[c] * od_demand[od] * dist[d]
+            if not add:
+                continue
+            # the path, as links, and its fingerprint
+            n = 0
+            h = 0.0
+            v = d
+            while v != o:
+                e = pred[v]
+                h += link_rand[e]
+                n += 1
+                v = tail[e]
+            p = od_head[od]
+            found = False
+            while p >= 0:
+                if p_len[p] == n and p_hash[p] == h:
+                    found = True
+                    break
+                p = p_next[p]
+            if found:
+                continue
+            if n_paths >= p_flow.size:
+                p_flow = _grow_f(p_flow, n_paths + 1)
+                p_hash = _grow_f(p_hash, n_paths + 1)
+                p_start = _grow_i(p_start, n_paths + 1)
+                p_len = _grow_i(p_len, n_paths + 1)
+                p_next = _grow_i(p_next, n_paths + 1)
+                p_od = _grow_i(p_od, n_paths + 1)
+            if n_plinks + n > plinks.size:
+                plinks = _grow_i(plinks, n_plinks + n)
+            p_flow[n_paths] = od_demand[od] if od_head[od] < 0 else 0.0
+            p_hash[n_paths] = h
+            p_start[n_paths] = n_plinks
+            p_len[n_paths] = n
+            p_od[n_paths] = od
+            p_next[n_paths] = od_head[od]
+            od_head[od] = n_paths
+            v = d
+            k = n_plinks
+            while v != o:
+                e = pred[v]
+                plinks[k] = e
+                k += 1
+                v = tail[e]
+            n_plinks += n
+            n_paths += 1
+    return (
+        sp_total,
+        bad,
+        p_flow,
+        p_start,
+        p_len,
+        p_hash,
+        p_next,
+        p_od,
+        plinks,
+        n_paths,
+        n_plinks,
+    )
+
+
+@njit(cache=True)
+def link_flows(od_class, od_head, p_flow, p_start, p_len, p_next, plinks, x):
+    """Class link flows from path flows (recomputed each iteration, so no drift accumulates)."""
+    x[:] = 0.0
+    for od in range(od_head.size):
+        c = od_class[od]
+        p = od_head[od]
+        while p >= 0:
+            f = p_flow[p]
+            if f > 0.0:
+                for k in range(p_start[p], p_start[p] + p_len[p]):
+                    x[c, plinks[k]] += f
+            p = p_next[p]
+
+
+@njit(cache=True)
+def _path_cost(p, p_start, p_len, plinks, c0c, d):
+    s = 0.0
+    for k in range(p_start[p], p_start[p] + p_len[p]):
+        e = plinks[k]
+        s += c0c[e] + d[e]
+    return s
+
+
+@njit(cache=True)
+def _shift(
+    p, amount, c, pce, p_start, p_len, plinks, skip, stamp, x, vol, kind, t, a, b, cap, d, dd
+):
+    for k in range(p_start[p], p_start[p] + p_len[p]):
+        e = plinks[k]
+        if stamp[e] == skip:
+            continue
+        x[c, e] += amount
+        v = vol[e] + pce * amount
+        vol[e] = v if v > 0.0 else 0.0
+        d[e], dd[e] = delay(kind, t[e], a[e], b[e], cap[e], vol[e])
+
+
+@njit(cache=True)
+def gradient_projection(
+    od_class,
+    od_head,
+    p_flow,
+    p_start,
+    p_len,
+    p_next,
+    plinks,
+    c0,
+    pce,
+    x,
+    vol,
+    kind,
+    t,
+    a,
+    b,
+    cap,
+    d,
+    dd,
+    stamp_a,
+    stamp_b,
+    counter,
+):
+    """One Gauss-Seidel sweep of projected Newton shifts over all OD pairs.
+
+    For each pair, flow moves from every costlier path to the cheapest path of its set by
+    ``min(flow, Δcost / Σ derivatives on the links the two do not share)``; link flows and
+    costs are updated after every shift. Paths left without flow are dropped from the set.
+    """
+    for od in range(od_head.size):
+        h = od_head[od]
+        if h < 0 or p_next[h] < 0:
+            continue
+        c = od_class[od]
+        c0c = c0[c]
+        pc = pce[c]
+        best = -1
+        bestc = math.inf
+        p = h
+        while p >= 0:
+            cp = _path_cost(p, p_start, p_len, plinks, c0c, d)
+            if cp < bestc:
+                bestc = cp
+                best = p
+            p = p_next[p]
+        counter += 1
+        sb = counter
+        for k in range(p_start[best], p_start[best] + p_len[best]):
+            stamp_b[plinks[k]] = sb
+        p = h
+        while p >= 0:
+            if p == best or p_flow[p] <= 0.0:
+                p = p_next[p]
+                continue
+            counter += 1
+            sa = counter
+            cp = 0.0
+            s = 0.0
+            for k in range(p_start[p], p_start[p] + p_len[p]):
+                e = plinks[k]
+                stamp_a[e] = sa
+                cp += c0c[e] + d[e]
+                if stamp_b[e] != sb:
+                    s += dd[e]
+            cb = 0.0
+            for k in range(p_start[best], p_start[best] + p_len[best]):
+                e = plinks[k]
+                cb += c0c[e] + d[e]
+                if stamp_a[e] != sa:
+                    s += dd[e]
+            diff = cp - cb
+            if diff > 0.0:
+                s *= pc
+                amount = p_flow[p]
+                if s > 0.0 and diff / s < amount:
+                    amount = diff / s
+                if amount > 0.0:
+                    # links on both paths see no net change and are skipped
+                    _shift(
+                        p,
+                        -amount,
+                        c,
+                        pc,
+                        p_start,
+                        p_len,
+                        plinks,
+                        sb,
+                        stamp_b,
+                        x,
+                        vol,
+                        kind,
+                        t,
+                        a,
+                        b,
+                        cap,
+                        d,
+                        dd,
+                    )
+                    _shift(
+                        best,
+                        amount,
+                        c,
+                        pc,
+                        p_start,
+                        p_len,
+                        plinks,
+                        sa,
+                        stamp_a,
+                        x,
+                        vol,
+                        kind,
+                        t,
+                        a,
+                        b,
+                        cap,
+                        d,
+                        dd,
+                    )
+                    if amount == p_flow[p]:
+                        p_flow[p] = 0.0
+                    else:
+                        p_flow[p] -= amount
+                    p_flow[best] += amount
+            p = p_next[p]
+        # drop paths without flow (the cheapest one stays)
+        prev = -1
+        p = od_head[od]
+        while p >= 0:
+            nxt = p_next[p]
+            if p != best and p_flow[p] <= 0.0:
+                if prev < 0:
+                    od_head[od] = nxt
+                else:
+                    p_next[prev] = nxt
+            else:
+                prev = p
+            p = nxt
+    return counter
+
+
+@njit(cache=True)
+def select_link(od_head, p_flow, p_start, p_len, p_next, plinks, selected, out):
+    """Flow of each OD pair on paths that use any selected link."""
+    for od in range(od_head.size):
+        p = od_head[od]
+        while p >= 0:
+            f = p_flow[p]
+            if f > 0.0:
+                for k in range(p_start[p], p_start[p] + p_len[p]):
+                    if selected[plinks[k]]:
+                        out[od] += f
+                        break
+            p = p_next[p]

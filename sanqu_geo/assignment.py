@@ -1,0 +1,747 @@
+"""Multi-class static user-equilibrium traffic assignment, and what is read from its result.
+
+The model. Every link ``a`` has one congestion delay, computed from the total flow in
+passenger-car units ``V_a = Σ_c pce_c · x_{c,a}``:
+
+* BPR: ``delay_a(V) = t0_a · α_a · (V / cap_a)^β_a`` (per-edge ``bpr_alpha``, ``bpr_beta``,
+  defaults in :mod:`sanqu_geo.settings`);
+* conical (Spiess 1990): ``delay_a(V) = t0_a · (f(V / cap_a) − 1)``,
+  ``f(x) = 2 + √(α²(1−x)² + β²) − α(1−x) − β``, ``β = (2α−1)/(2α−2)`` (per-edge ``conical_alpha``),
+
+where ``t0_a`` is the reference (car) free-flow time, the edge attribute ``travel_time``.
+A vehicle of class ``c`` pays on link ``a`` its own flow-independent cost ``c0_{c,a}`` (its
+free-flow time from the class's ``time_attr``, e.g. a truck speed cap; or a generalized cost)
+plus that delay: ``cost_{c,a} = c0_{c,a} + delay_a(V_a)``. Links where ``c0`` is missing or
+infinite are banned for the class. At equilibrium every used path of a class and OD pair has
+the class's least cost. These are the optimality conditions of the convex program
+
+    min  Z(x) = Σ_c pce_c Σ_a c0_{c,a} x_{c,a}  +  Σ_a ∫_0^{V_a} delay_a(w) dw
+
+(∂Z/∂x_{c,a} = pce_c · cost_{c,a}; a positive factor per class does not change that class's
+conditions), so the equilibrium link PCU flows and class costs are unique when the delays are
+strictly increasing. ``Z`` is the objective reported; with one class of PCE 1 it is the usual
+Beckmann objective. The relative gap is measured at the flows returned, in PCU-weighted cost:
+``(Σ_c pce_c Σ_a x_{c,a} cost_{c,a} − Σ_c pce_c Σ_od demand · shortest cost) / first term``;
+the average excess cost (AEC) divides the same difference by Σ_c pce_c · demand.
+
+The algorithm is path-based gradient projection (Jayakrishnan, Tsai, Prashker & Rajadhyaksha
+1994; Chen, Lee & Jayakrishnan 2002) with column generation: each iteration finds the shortest
+path of every origin and class at fixed costs (which gives the honest gap at the current flows)
+and adds new ones to the OD pair's path set; then Gauss-Seidel sweeps move flow from costlier
+paths to the cheapest by projected Newton steps. Centroids may start and end paths but are
+never passed through. This module never reads files (:mod:`sanqu_geo.tntp` does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sanqu_geo import _ue_kernels as _k
+from sanqu_geo import settings
+from sanqu_geo.errors import AssignmentError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AssignmentResult",
+    "DemandClass",
+    "assign",
+    "assign_tntp",
+    "congested_graph",
+    "select_link",
+    "vehicle_hours",
+    "vehicle_km",
+]
+
+#: Outer iterations (shortest paths + path shifts) before giving up on the gap target.
+default_max_iterations: int = 2000
+
+#: Gauss-Seidel path-shift sweeps per outer iteration.
+inner_sweeps: int = 4
+
+_VDFS = {"bpr": _k.BPR, "conical": _k.CONICAL}
+
+
+@dataclasses.dataclass(frozen=True)
+class DemandClass:
+    """One class of vehicles with its own demand, network and passenger-car equivalent.
+
+    Parameters
+    ----------
+    name : str
+        Class name (a column of the result's volumes).
+    od : pandas.DataFrame
+        Columns ``origin``, ``destination`` (node ids of the graph) and ``trips`` (vehicles per
+        hour). Repeated pairs are added; intrazonal trips are ignored.
+    pce : float
+        Passenger-car equivalent of one vehicle (``settings.truck_pce`` for a truck mix).
+    time_attr : str
+        Edge attribute with this class's free-flow time (s); edges where it is missing or
+        infinite are not allowed for the class.
+    """
+
+    name: str
+    od: pd.DataFrame
+    _: dataclasses.KW_ONLY
+    pce: float = 1.0
+    time_attr: str = "travel_time"
+
+
+@dataclasses.dataclass
+class _Paths:
+    od_class: np.ndarray
+    od_origin: np.ndarray  # node index
+    od_dest: np.ndarray
+    od_demand: np.ndarray
+    od_head: np.ndarray
+    p_flow: np.ndarray
+    p_start: np.ndarray
+    p_len: np.ndarray
+    p_next: np.ndarray
+    plinks: np.ndarray
+
+
+@dataclasses.dataclass
+class AssignmentResult:
+    """Link volumes at user equilibrium and how well they were converged.
+
+    Attributes
+    ----------
+    edges : list of tuple
+        ``(u, v, key)`` of every link, in the order of all arrays below.
+    volumes : pandas.DataFrame
+        Indexed by ``(u, v, key)``: one column per class (vehicles per hour) and ``pcu``.
+    capacity, vc, time : numpy.ndarray
+        Capacity (PCU/h), volume/capacity ratio, and congested time of the reference class
+        (free-flow ``travel_time`` plus delay; seconds on a graph, file units for TNTP).
+    class_cost : dict
+        Congested link cost per class (``inf`` where banned).
+    relative_gap, aec, objective : float
+        At the returned flows (see the module docstring).
+    iterations : int
+    seconds : float
+        Wall time of the solve.
+    converged : bool
+        Whether ``relative_gap`` reached the target.
+    history : pandas.DataFrame
+        ``iteration``, ``relative_gap``, ``aec``, ``objective``, ``seconds`` per iteration.
+    """
+
+    edges: list[tuple]
+    volumes: pd.DataFrame
+    capacity: np.ndarray
+    vc: np.ndarray
+    time: np.ndarray
+    class_cost: dict[str, np.ndarray]
+    relative_gap: float
+    aec: float
+    objective: float
+    iterations: int
+    seconds: float
+    converged: bool
+    history: pd.DataFrame
+    class_names: list[str]
+    time_attrs: list[str] = dataclasses.field(default_factory=list)
+    graph: nx.MultiDiGraph | None = dataclasses.field(default=None, repr=False)
+    _paths: _Paths | None = dataclasses.field(default=None, repr=False)
+    _nodes: list | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def tstt(self) -> float:
+        """Total system travel cost Σ_c Σ_a x_{c,a} · cost_{c,a} (vehicles, not PCU)."""
+        total = 0.0
+        for name in self.class_names:
+            x = self.volumes[name].to_numpy()
+            c = self.class_cost[name]
+            total += float(np.sum(np.where(x > 0, x * np.where(x > 0, c, 0.0), 0.0)))
+        return total
+
+
+@dataclasses.dataclass
+class _Problem:
+    nodes: list
+    tail: np.ndarray
+    head: np.ndarray
+    thru: np.ndarray
+    t0: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    cap: np.ndarray  # invalid capacities replaced by inf (checked against loads)
+    cap_bad: np.ndarray
+    kind: int
+    c0: np.ndarray  # classes x links, inf = banned
+    pce: np.ndarray
+    names: list[str]
+    od_class: np.ndarray
+    od_origin: np.ndarray
+    od_dest: np.ndarray
+    od_demand: np.ndarray
+    edge_labels: list
+
+
+def _forward_star(n_nodes: int, tail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(tail, kind="stable").astype(np.int64)
+    counts = np.bincount(tail, minlength=n_nodes)
+    start = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum(counts, out=start[1:])
+    return start, order
+
+
+def _check_gap(gap: float) -> None:
+    if not (isinstance(gap, (int, float)) and math.isfinite(gap) and gap > 0):
+        msg = f"gap must be a positive number (e.g. 1e-6), got {gap!r}"
+        raise AssignmentError(msg)
+
+
+def _solve(
+    prob: _Problem,
+    *,
+    gap: float,
+    max_iterations: int,
+    progress: Callable[[int, float], Any] | None,
+) -> tuple[np.ndarray, np.ndarray, dict, _Paths]:
+    _check_gap(gap)
+    n_nodes = len(prob.nodes)
+    n_links = prob.tail.size
+    n_od = prob.od_class.size
+    n_cls = prob.c0.shape[0]
+    fs_start, fs_link = _forward_star(n_nodes, prob.tail)
+    # origin groups: ODs sorted by (class, origin)
+    order = np.lexsort((prob.od_dest, prob.od_origin, prob.od_class))
+    od_class = prob.od_class[order].astype(np.int64)
+    od_origin = prob.od_origin[order].astype(np.int64)
+    od_dest = prob.od_dest[order].astype(np.int64)
+    od_demand = prob.od_demand[order].astype(float)
+    key = od_class * n_nodes + od_origin
+    change = np.flatnonzero(np.diff(key)) + 1 if n_od else np.zeros(0, np.int64)
+    grp_start = np.concatenate([[0], change, [n_od]]).astype(np.int64)
+    grp_class = od_class[grp_start[:-1]] if n_od else np.zeros(0, np.int64)
+    grp_origin = od_origin[grp_start[:-1]] if n_od else np.zeros(0, np.int64)
+
+    rng = np.random.default_rng(20260101)
+    link_rand = rng.random(n_links) + 0.5
+    od_head = np.full(n_od, -1, np.int64)
+    cap0 = max(16, 2 * n_od)
+    p_flow = np.zeros(cap0)
+    p_hash = np.zeros(cap0)
+    p_start = np.zeros(cap0, np.int64)
+    p_len = np.zeros(cap0, np.int64)
+    p_next = np.full(cap0, -1, np.int64)
+    p_od = np.zeros(cap0, np.int64)
+    plinks = np.zeros(max(64, 16 * n_od), np.int64)
+    n_paths = 0
+    n_plinks = 0
+
+    x = np.zeros((n_cls, n_links))
+    vol = np.zeros(n_links)
+    d = np.zeros(n_links)
+    dd = np.zeros(n_links)
+    stamp_a = np.zeros(n_links, np.int64)
+    stamp_b = np.zeros(n_links, np.int64)
+    counter = 0
+    pce = prob.pce.astype(float)
+    demand_pcu = float(np.sum(pce[od_class] * od_demand))
+    args = (prob.kind, prob.t0, prob.alpha, prob.beta, prob.cap)
+
+    history: list[tuple[int, float, float, float, float]] = []
+    t_start = time.perf_counter()
+    rel_gap = math.inf
+    aec = math.inf
+    obj = math.nan
+    iteration = 0
+    while True:
+        _k.link_flows(od_class, od_head, p_flow, p_start, p_len, p_next, plinks, x)
+        vol = pce @ x
+        _check_loaded_capacity(prob, vol)
+        _k.update_delays(*args, vol, d, dd)
+        cost = prob.c0 + d[None, :]
+        add = True
+        (sp_total, bad, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks) = (
+            _k.column_generation(
+                fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, grp_class, grp_origin,
+                grp_start, od_dest, od_demand, pce, link_rand, od_head, p_flow, p_start, p_len,
+                p_hash, p_next, p_od, plinks, n_paths, n_plinks, add,
+            )
+        )  # fmt: skip
+        if bad >= 0:
+            c = od_class[bad]
+            msg = (
+                f"no path for class {prob.names[c]} from {prob.nodes[od_origin[bad]]} to "
+                f"{prob.nodes[od_dest[bad]]} (banned or one-way links, or a centroid in the way); "
+                "fix the network or drop that demand"
+            )
+            raise AssignmentError(msg)
+        if iteration > 0:
+            total = float(
+                np.sum(np.where(x > 0, x * np.where(x > 0, cost, 0.0), 0.0) * pce[:, None])
+            )
+            rel_gap = (total - sp_total) / total if total > 0 else 0.0
+            aec = (total - sp_total) / demand_pcu if demand_pcu > 0 else 0.0
+            obj = float(_k.objective(*args, vol, prob.c0, x, pce))
+            elapsed = time.perf_counter() - t_start
+            history.append((iteration, rel_gap, aec, obj, elapsed))
+            logger.debug("iteration %d: relative gap %.3e, AEC %.3e", iteration, rel_gap, aec)
+            if progress is not None:
+                progress(iteration, rel_gap)
+            if rel_gap <= gap or iteration >= max_iterations:
+                break
+        if n_od == 0:
+            rel_gap, aec, obj = 0.0, 0.0, 0.0
+            history.append((0, 0.0, 0.0, 0.0, time.perf_counter() - t_start))
+            break
+        iteration += 1
+        if iteration == 1:
+            continue  # all-or-nothing load on free-flow costs: measure it first
+        for _ in range(inner_sweeps):
+            counter = _k.gradient_projection(
+                od_class, od_head, p_flow, p_start, p_len, p_next, plinks, prob.c0, pce, x, vol,
+                *args, d, dd, stamp_a, stamp_b, counter,
+            )  # fmt: skip
+    seconds = time.perf_counter() - t_start
+    if rel_gap > gap:
+        logger.warning(
+            "assignment stopped after %d iterations at relative gap %.2e (target %.1e)",
+            iteration,
+            rel_gap,
+            gap,
+        )
+    info = {
+        "relative_gap": rel_gap,
+        "aec": aec,
+        "objective": obj,
+        "iterations": iteration,
+        "seconds": seconds,
+        "converged": rel_gap <= gap,
+        "history": pd.DataFrame(
+            history, columns=["iteration", "relative_gap", "aec", "objective", "seconds"]
+        ),
+    }
+    paths = _Paths(
+        od_class, od_origin, od_dest, od_demand, od_head, p_flow, p_start, p_len, p_next, plinks
+    )
+    return x, d, info, paths
+
+
+def _check_loaded_capacity(prob: _Problem, vol: np.ndarray) -> None:
+    if not prob.cap_bad.any():
+        return
+    loaded = np.flatnonzero(prob.cap_bad & (vol > 0))
+    if loaded.size:
+        e = prob.edge_labels[loaded[0]]
+        msg = (
+            f"link {e} carries flow but its capacity is missing or <= 0; "
+            "give every loaded link a positive capacity (PCU/h)"
+        )
+        raise AssignmentError(msg)
+
+
+def _result(prob: _Problem, x, d, info, paths, graph=None) -> AssignmentResult:
+    index = pd.MultiIndex.from_tuples(prob.edge_labels, names=["u", "v", "key"])
+    volumes = pd.DataFrame(x.T, index=index, columns=prob.names)
+    volumes["pcu"] = prob.pce @ x
+    cap = np.where(prob.cap_bad, np.nan, prob.cap)
+    return AssignmentResult(
+        edges=list(prob.edge_labels),
+        volumes=volumes,
+        capacity=cap,
+        vc=volumes["pcu"].to_numpy() / cap,
+        time=prob.t0 + d,
+        class_cost={n: prob.c0[i] + d for i, n in enumerate(prob.names)},
+        class_names=list(prob.names),
+        graph=graph,
+        _paths=paths,
+        _nodes=prob.nodes,
+        **info,
+    )
+
+
+def _edge_float(data: dict, attr: str, default: float) -> float:
+    v = data.get(attr, default)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _od_arrays(
+    classes: Sequence[DemandClass], index: dict[Hashable, int]
+) -> tuple[np.ndarray, ...]:
+    cls_list, o_list, d_list, t_list = [], [], [], []
+    for ci, dc in enumerate(classes):
+        od = dc.od
+        missing = [c for c in ("origin", "destination", "trips") if c not in od.columns]
+        if missing:
+            msg = f"demand of class {dc.name} lacks the column(s) {', '.join(missing)}"
+            raise AssignmentError(msg)
+        trips = pd.to_numeric(od["trips"], errors="coerce").to_numpy(float)
+        if (~np.isfinite(trips)).any() or (trips < 0).any():
+            msg = f"demand of class {dc.name} has trips that are negative or not numbers"
+            raise AssignmentError(msg)
+        keep = trips > 0
+        orig = od["origin"].to_numpy()[keep]
+        dest = od["destination"].to_numpy()[keep]
+        for col, vals in (("origin", orig), ("destination", dest)):
+            for v in pd.unique(vals):
+                if v not in index:
+                    msg = (
+                        f"demand of class {dc.name}: {col} {v!r} is not a node of the graph; "
+                        "snap zones to network nodes first"
+                    )
+                    raise AssignmentError(msg)
+        oi = np.fromiter((index[v] for v in orig), np.int64, len(orig))
+        di = np.fromiter((index[v] for v in dest), np.int64, len(dest))
+        frame = pd.DataFrame({"o": oi, "d": di, "t": trips[keep]})
+        frame = frame[frame["o"] != frame["d"]].groupby(["o", "d"], as_index=False)["t"].sum()
+        cls_list.append(np.full(len(frame), ci, np.int64))
+        o_list.append(frame["o"].to_numpy(np.int64))
+        d_list.append(frame["d"].to_numpy(np.int64))
+        t_list.append(frame["t"].to_numpy(float))
+    if not cls_list:
+        z = np.zeros(0, np.int64)
+        return z, z, z, np.zeros(0)
+    return (
+        np.concatenate(cls_list),
+        np.concatenate(o_list),
+        np.concatenate(d_list),
+        np.concatenate(t_list),
+    )
+
+
+def _check_classes(classes: Sequence[DemandClass]) -> None:
+    names = [c.name for c in classes]
+    if len(set(names)) != len(names):
+        msg = f"class names must differ, got {names}"
+        raise AssignmentError(msg)
+    for c in classes:
+        if not (math.isfinite(c.pce) and c.pce > 0):
+            msg = f"class {c.name}: pce must be a positive number, got {c.pce!r}"
+            raise AssignmentError(msg)
+        if c.name == "pcu":
+            msg = "a class may not be called 'pcu' (that column holds the total)"
+            raise AssignmentError(msg)
+
+
+def assign(
+    G: nx.MultiDiGraph,
+    classes: Sequence[DemandClass],
+    *,
+    gap: float = 1e-6,
+    max_iterations: int | None = None,
+    vdf: str = "bpr",
+    centroids: Collection[Hashable] | None = None,
+    progress: Callable[[int, float], Any] | None = None,
+) -> AssignmentResult:
+    """Load demand classes on a road graph at multi-class user equilibrium.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Edges need ``travel_time`` (s, the reference free-flow time) and ``capacity`` (PCU per
+        hour); optional ``bpr_alpha``, ``bpr_beta`` (BPR) or ``conical_alpha`` (conical).
+    classes : sequence of DemandClass
+        The demand; see the module docstring for how classes share the delay.
+    gap : float
+        Target relative gap (> 0).
+    max_iterations : int, optional
+        Outer iterations before stopping short of ``gap`` (with a warning; the result says
+        ``converged=False``). Default ``default_max_iterations``.
+    vdf : {"bpr", "conical"}
+        Volume-delay function.
+    centroids : collection of node ids, optional
+        Nodes that paths may start or end at but never pass through (zone centroids).
+    progress : callable, optional
+        Called as ``progress(iteration, relative_gap)`` after every iteration.
+
+    Returns
+    -------
+    AssignmentResult
+        Link volumes by class, v/c, congested times, gap history, and the paths for
+        :func:`select_link`.
+
+    Raises
+    ------
+    AssignmentError
+        Bad options or demand, an OD pair without a path, or a loaded link whose capacity is
+        missing or not positive.
+    """
+    _check_gap(gap)
+    if vdf not in _VDFS:
+        msg = f"vdf must be one of {sorted(_VDFS)}, got {vdf!r}"
+        raise AssignmentError(msg)
+    _check_classes(classes)
+    nodes = list(G.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    edges = list(G.edges(keys=True, data=True))
+    n_links = len(edges)
+    tail = np.fromiter((index[u] for u, _, _, _ in edges), np.int64, n_links)
+    head = np.fromiter((index[v] for _, v, _, _ in edges), np.int64, n_links)
+    t0 = np.array([_edge_float(e[3], "travel_time", math.nan) for e in edges], float)
+    bad_t = np.flatnonzero(~np.isfinite(t0) | (t0 < 0))
+    if bad_t.size:
+        u, v, k, _ = edges[bad_t[0]]
+        msg = (
+            f"edge {(u, v, k)} has no usable travel_time (s); every edge needs its reference "
+            "free-flow time (e.g. from sanqu_geo.network.load_network)"
+        )
+        raise AssignmentError(msg)
+    cap = np.array([_edge_float(e[3], "capacity", math.nan) for e in edges], float)
+    cap_bad = ~np.isfinite(cap) | (cap <= 0)
+    if vdf == "bpr":
+        alpha = np.array([_edge_float(e[3], "bpr_alpha", settings.bpr_alpha) for e in edges])
+        beta = np.array([_edge_float(e[3], "bpr_beta", settings.bpr_beta) for e in edges])
+    else:
+        alpha = np.array(
+            [_edge_float(e[3], "conical_alpha", settings.conical_alpha) for e in edges]
+        )
+        beta = np.zeros(n_links)
+        if (~(alpha > 1)).any():
+            msg = "conical_alpha must be > 1 on every edge"
+            raise AssignmentError(msg)
+    if (~np.isfinite(alpha) | (alpha < 0) | ~np.isfinite(beta) | (beta < 0)).any():
+        msg = "bpr_alpha and bpr_beta must be finite numbers >= 0 on every edge"
+        raise AssignmentError(msg)
+    c0 = np.full((len(classes), n_links), math.inf)
+    for ci, dc in enumerate(classes):
+        vals = np.array([_edge_float(e[3], dc.time_attr, math.inf) for e in edges], float)
+        vals[np.isnan(vals)] = math.inf
+        if (vals < 0).any():
+            msg = f"class {dc.name}: edge attribute {dc.time_attr} has negative values"
+            raise AssignmentError(msg)
+        c0[ci] = vals
+    thru = np.ones(len(nodes), np.bool_)
+    if centroids is not None:
+        for n in centroids:
+            if n not in index:
+                msg = f"centroid {n!r} is not a node of the graph"
+                raise AssignmentError(msg)
+            thru[index[n]] = False
+    od_class, od_o, od_d, od_t = _od_arrays(classes, index)
+    prob = _Problem(
+        nodes=nodes,
+        tail=tail,
+        head=head,
+        thru=thru,
+        t0=t0,
+        alpha=alpha,
+        beta=beta,
+        cap=np.where(cap_bad, math.inf, cap),
+        cap_bad=cap_bad,
+        kind=_VDFS[vdf],
+        c0=c0,
+        pce=np.array([c.pce for c in classes], float),
+        names=[c.name for c in classes],
+        od_class=od_class,
+        od_origin=od_o,
+        od_dest=od_d,
+        od_demand=od_t,
+        edge_labels=[(u, v, k) for u, v, k, _ in edges],
+    )
+    mi = default_max_iterations if max_iterations is None else max_iterations
+    x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
+    result = _result(prob, x, d, info, paths, graph=G)
+    result.time_attrs = [c.time_attr for c in classes]
+    return result
+
+
+def assign_tntp(
+    problem,
+    *,
+    gap: float = 1e-6,
+    max_iterations: int | None = None,
+    progress: Callable[[int, float], Any] | None = None,
+) -> AssignmentResult:
+    """Solve a TransportationNetworks problem (BPR with the file's ``b`` and ``power``).
+
+    Parameters
+    ----------
+    problem : sanqu_geo.tntp.TntpProblem
+        From :func:`sanqu_geo.tntp.load_problem`. The link cost is ``cost0`` (free-flow time
+        plus any generalized-cost terms) plus ``free_flow_time · b · (v/capacity)^power``.
+    gap, max_iterations, progress
+        As for :func:`assign`.
+
+    Returns
+    -------
+    AssignmentResult
+        Edges are ``(init_node, term_node, k)`` in file order (``k`` counts parallel links);
+        times and costs in the file's units; one class named ``"flow"``.
+    """
+    links = problem.links
+    nodes = sorted(set(links["init_node"]) | set(links["term_node"]) | set(problem.od["origin"]))
+    index = {n: i for i, n in enumerate(nodes)}
+    tail = links["init_node"].map(index).to_numpy(np.int64)
+    head = links["term_node"].map(index).to_numpy(np.int64)
+    cap = links["capacity"].to_numpy(float)
+    cap_bad = ~np.isfinite(cap) | (cap <= 0)
+    seen: dict[tuple, int] = {}
+    labels = []
+    for u, v in zip(links["init_node"].tolist(), links["term_node"].tolist(), strict=True):
+        k = seen.get((u, v), 0)
+        seen[(u, v)] = k + 1
+        labels.append((u, v, k))
+    thru = np.array([n >= problem.first_thru_node for n in nodes], np.bool_)
+    cls = DemandClass("flow", problem.od)
+    od_class, od_o, od_d, od_t = _od_arrays([cls], index)
+    prob = _Problem(
+        nodes=nodes,
+        tail=tail,
+        head=head,
+        thru=thru,
+        t0=links["free_flow_time"].to_numpy(float),
+        alpha=links["b"].to_numpy(float),
+        beta=links["power"].to_numpy(float),
+        cap=np.where(cap_bad, math.inf, cap),
+        cap_bad=cap_bad,
+        kind=_k.BPR,
+        c0=links["cost0"].to_numpy(float)[None, :].copy(),
+        pce=np.ones(1),
+        names=["flow"],
+        od_class=od_class,
+        od_origin=od_o,
+        od_dest=od_d,
+        od_demand=od_t,
+        edge_labels=labels,
+    )
+    mi = default_max_iterations if max_iterations is None else max_iterations
+    x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
+    return _result(prob, x, d, info, paths)
+
+
+def congested_graph(
+    result_or_G: AssignmentResult | nx.MultiDiGraph, result: AssignmentResult | None = None
+) -> nx.MultiDiGraph:
+    """A copy of the assigned graph whose ``travel_time`` is the congested time.
+
+    Parameters
+    ----------
+    result_or_G : AssignmentResult or networkx.MultiDiGraph
+        The result (whose graph is used), or the graph that was assigned.
+    result : AssignmentResult, optional
+        The result, when a graph is given first.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A new graph: ``travel_time`` = free-flow time + delay (s, reference class),
+        ``free_flow_time`` = the original ``travel_time``, and ``volume_pcu``, ``vc`` added.
+        Every class-specific time attribute used in the assignment gets the same delay added.
+    """
+    if isinstance(result_or_G, AssignmentResult):
+        result = result_or_G
+        G = result.graph
+    else:
+        G = result_or_G
+    if result is None or G is None:
+        msg = "congested_graph needs the assigned graph and its AssignmentResult"
+        raise AssignmentError(msg)
+    H = G.copy()
+    delay = result.time - np.array([float(G.edges[e]["travel_time"]) for e in result.edges], float)
+    pcu = result.volumes["pcu"].to_numpy()
+    for i, (u, v, k) in enumerate(result.edges):
+        if not H.has_edge(u, v, k):
+            msg = f"edge {(u, v, k)} of the result is not in the graph"
+            raise AssignmentError(msg)
+        data = H.edges[u, v, k]
+        data["free_flow_time"] = data["travel_time"]
+        data["travel_time"] = float(result.time[i])
+        data["volume_pcu"] = float(pcu[i])
+        data["vc"] = float(result.vc[i])
+        for attr in {a for a in result.time_attrs if a != "travel_time"}:
+            if attr in data and data[attr] is not None and math.isfinite(float(data[attr])):
+                data[attr] = float(data[attr]) + float(delay[i])
+    return H
+
+
+def vehicle_hours(result: AssignmentResult) -> dict[str, float]:
+    """Vehicle-hours travelled per class: Σ_a x_{c,a} · congested cost (s) / 3600.
+
+    The cost is the class's own (its free-flow time plus the shared delay).
+    """
+    out = {}
+    for name in result.class_names:
+        x = result.volumes[name].to_numpy()
+        c = result.class_cost[name]
+        used = x > 0
+        out[name] = float(np.sum(x[used] * c[used]) / 3600.0)
+    return out
+
+
+def vehicle_km(result: AssignmentResult) -> dict[str, float]:
+    """Vehicle-kilometres travelled per class (edges need ``length`` in metres)."""
+    G = result.graph
+    if G is None:
+        msg = "vehicle_km needs a result of assign() on a graph with edge lengths"
+        raise AssignmentError(msg)
+    length = np.array([_edge_float(G.edges[e], "length", math.nan) for e in result.edges])
+    out = {}
+    for name in result.class_names:
+        x = result.volumes[name].to_numpy()
+        used = x > 0
+        if np.isnan(length[used]).any():
+            msg = "a loaded edge has no length (m); vehicle_km needs lengths on loaded edges"
+            raise AssignmentError(msg)
+        out[name] = float(np.sum(x[used] * length[used]) / 1000.0)
+    return out
+
+
+def select_link(result: AssignmentResult, links: Iterable[tuple]) -> pd.DataFrame:
+    """The OD flows whose equilibrium paths use any of the given links.
+
+    Parameters
+    ----------
+    result : AssignmentResult
+    links : iterable of (u, v, key) or (u, v)
+        The selected links (a corridor); ``(u, v)`` selects every parallel edge.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``class``, ``origin``, ``destination``, ``trips`` (the pair's demand),
+        ``flow`` (vehicles per hour on paths through the selection) and ``share``; only pairs
+        with flow > 0, largest first.
+    """
+    paths = result._paths
+    if paths is None:
+        msg = "this result holds no paths; run assign() again"
+        raise AssignmentError(msg)
+    pos = {e: i for i, e in enumerate(result.edges)}
+    by_pair: dict[tuple, list[int]] = {}
+    for i, (u, v, _) in enumerate(result.edges):
+        by_pair.setdefault((u, v), []).append(i)
+    selected = np.zeros(len(result.edges), np.bool_)
+    for link in links:
+        link = tuple(link)
+        if len(link) == 3 and link in pos:
+            selected[pos[link]] = True
+        elif len(link) == 2 and link in by_pair:
+            selected[by_pair[link]] = True
+        else:
+            msg = f"link {link} is not an edge of the assigned network"
+            raise AssignmentError(msg)
+    out = np.zeros(paths.od_head.size)
+    _k.select_link(
+        paths.od_head, paths.p_flow, paths.p_start, paths.p_len, paths.p_next, paths.plinks,
+        selected, out,
+    )  # fmt: skip
+    keep = np.flatnonzero(out > 0)
+    nodes = result._nodes
+    frame = pd.DataFrame(
+        {
+            "class": [result.class_names[c] for c in paths.od_class[keep]],
+            "origin": [nodes[i] for i in paths.od_origin[keep]],
+            "destination": [nodes[i] for i in paths.od_dest[keep]],
+            "trips": paths.od_demand[keep],
+            "flow": out[keep],
+        }
+    )
+    frame["share"] = frame["flow"] / frame["trips"]
+    return frame.sort_values("flow", ascending=False, ignore_index=True)
