@@ -47,12 +47,17 @@ __all__ = [
     "read_zones",
     "remove_imported_demand",
     "write_od",
+    "zone_minutes",
 ]
 
 #: Vehicle classes of the OD matrices.
 CLASSES: tuple[str, ...] = ("car", "truck")
 
 PARAMETERS_FILE = "demand/parameters.toml"
+
+#: Capacity (PCU/h) of a centroid connector: large enough never to delay (the assignment
+#: needs a finite number).
+CONNECTOR_CAPACITY: float = 1e9
 _OD_COLUMNS = ("origin", "destination", "class", "trips")
 
 
@@ -349,7 +354,8 @@ def generate(
 
     Cars: districts produce ``population × car_trips_per_resident``; generators produce and
     attract their stated trips; districts attract the rest in proportion to population;
-    doubly constrained gravity with ``exp(-beta_car × t)``. Trucks: a background share of the
+    doubly constrained gravity with ``exp(-beta_car × t)``, where a district's trips to itself
+    (which stay off the trunk network) take ``intrazonal_minutes`` and a generator has none. Trucks: a background share of the
     districts' car trips (doubly constrained, ``exp(-beta_truck × t)``) and the logistics
     nodes' own trucks spread over all other zones by car attraction × friction (singly
     constrained at the node, in both directions).
@@ -359,7 +365,7 @@ def generate(
     zones : DataFrame
         ``id`` and ``population`` (NaN for generators), in the matrix order.
     minutes : numpy.ndarray
-        Free-flow car minutes between zones (inf where unreachable).
+        Free-flow car minutes between zones (inf where unreachable; the diagonal is ignored).
     parameters : dict, optional
         From :func:`load_parameters`.
 
@@ -396,14 +402,17 @@ def generate(
         )
         raise DemandError(msg)
     A = A_fixed + (pop / pop.sum() * rest if pop.sum() > 0 else 0.0)
-    t = np.asarray(minutes, dtype=float)
+    t = np.array(minutes, dtype=float)
     dist = params["distribution"]
-    off_diagonal = ~np.eye(n, dtype=bool)
+    # A district keeps the trips that stay inside it (they never reach the trunk network) at
+    # its intrazonal time; a generator has none.
+    district = np.asarray(zones["kind"] == "district") if "kind" in zones else pop > 0
+    inside = np.where(district, float(dist.get("intrazonal_minutes", 0.0)), np.inf)
+    np.fill_diagonal(t, inside)
 
     def deterrence(beta: float) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            f = np.where(np.isfinite(t), np.exp(-beta * np.where(np.isfinite(t), t, 0.0)), 0.0)
-        return f * off_diagonal
+        finite = np.isfinite(t)
+        return np.where(finite, np.exp(-beta * np.where(finite, t, 0.0)), 0.0)
 
     tol, iters = float(dist["tolerance"]), int(dist["max_iterations"])
     car = furness(
@@ -470,13 +479,8 @@ def default_demand(
         Zones and OD (vehicles per hour by class).
     """
     params = parameters or load_parameters()
-    if G is None:
-        from sanqu_geo import network
-
-        G = network.load_network("trunk", profile="car")
     zones = default_zones(params)
-    seconds = travel.place_od(G, _as_places(zones), _as_places(zones))
-    result = generate(zones, seconds.to_numpy() / 60.0, params)
+    result = generate(zones, zone_minutes(zones, G), params)
     return Demand(
         zones=zones,
         od=_long(list(zones["id"]), result),
@@ -484,6 +488,29 @@ def default_demand(
         expansion_factor=float(params["daily"]["expansion_factor"]),
         pce=_pce(params),
     )
+
+
+def zone_minutes(zones: gpd.GeoDataFrame, G: nx.MultiDiGraph | None = None) -> np.ndarray:
+    """Free-flow car minutes between zones, through their access nodes (default: trunk).
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Zones with ``id``.
+    G : networkx.MultiDiGraph, optional
+        Road graph with car ``travel_time`` (default: the embedded trunk network).
+
+    Returns
+    -------
+    numpy.ndarray
+        Minutes, zones × zones in the frame's order.
+    """
+    if G is None:
+        from sanqu_geo import network
+
+        G = network.load_network("trunk", profile="car")
+    seconds = travel.place_od(G, _as_places(zones), _as_places(zones))
+    return seconds.to_numpy() / 60.0
 
 
 def _as_places(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -779,13 +806,16 @@ def load_demand(*, compute_default: bool = True) -> Demand:
 
 
 def attach_zones(
-    G: nx.MultiDiGraph, zones: gpd.GeoDataFrame
+    G: nx.MultiDiGraph,
+    zones: gpd.GeoDataFrame,
+    *,
+    time_attrs: tuple[str, ...] = ("travel_time",),
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """Return a copy of ``G`` with a centroid node per zone joined to its access nodes.
 
     Each zone joins the network where :func:`sanqu_geo.travel.access_table` puts it (gates,
     boundary points or the nearest road), through two-way centroid connectors whose time is
-    the connector time and whose capacity is unlimited.
+    the connector time and whose capacity never binds (:data:`CONNECTOR_CAPACITY`).
 
     Parameters
     ----------
@@ -793,6 +823,8 @@ def attach_zones(
         Road graph with ``travel_time``.
     zones : geopandas.GeoDataFrame
         Zones with ``id``.
+    time_attrs : tuple of str
+        Edge time attributes (s) the connectors get (every class's).
 
     Returns
     -------
@@ -806,7 +838,6 @@ def attach_zones(
     next_id = (max(ints) + 1) if ints else 1
     next_id = 10 ** math.ceil(math.log10(next_id + 1))  # centroids stand apart from road nodes
     centroids: dict[str, Any] = {}
-    time_attrs = [k for k in ("travel_time", "travel_time_truck") if _has_attr(G, k)]
     for i, zone in enumerate(zones.itertuples()):
         node = next_id + i
         point = zone.geometry.representative_point()
@@ -817,7 +848,7 @@ def attach_zones(
                 "highway": "centroid_connector",
                 "name": f"{zone.name_zh} 小区连接线",
                 "length": float(row.distance_m),
-                "capacity": math.inf,
+                "capacity": CONNECTOR_CAPACITY,
                 "capacity_source": "centroid connector",
                 "oneway": True,
             }
@@ -827,7 +858,3 @@ def attach_zones(
             H.add_edge(row.node, node, **attrs)
     H.graph["centroids"] = centroids
     return H, centroids
-
-
-def _has_attr(G: nx.MultiDiGraph, attr: str) -> bool:
-    return any(attr in d for _, _, d in G.edges(data=True))
