@@ -352,7 +352,6 @@ def congested_travel_graph(
     H, centroids = assignment_graph(source, None, zones=d.zones)
     if path.is_file():
         table = pd.read_parquet(path)
-        gap = float(table.attrs.get("relative_gap", np.nan)) if table.attrs else np.nan
         gap = float(table["relative_gap"].iloc[0])
     else:
         run = solve(None, source=source, demand_=d)
@@ -372,8 +371,7 @@ def congested_travel_graph(
         with atomic_path(path) as tmp:
             table.to_parquet(tmp, index=False)
         gap = res.relative_gap
-    lookup = {n: n for n in H.nodes}
-    by_str = {str(n): n for n in lookup}
+    by_str = {str(n): n for n in H.nodes}
     attr = TIME_CAR if profile == "car" else TIME_TRUCK
     for row in table.itertuples(index=False):
         u, v = by_str.get(row.u), by_str.get(row.v)

@@ -9,12 +9,13 @@ import typer
 from rich.table import Table
 
 from sanqu_geo.cli._common import (
+    CongestedOpt,
     OsmFileOpt,
     ProfileOpt,
     ProfilesFileOpt,
     app,
     console,
-    load_graph,
+    load_travel_graph,
     print_table,
     progress_bar,
     rich_table,
@@ -32,6 +33,7 @@ def od_command(
     profile: ProfileOpt = "car",
     osm_file: OsmFileOpt = None,
     profiles_file: ProfilesFileOpt = None,
+    congested: CongestedOpt = False,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write minutes to .csv, .xlsx, .parquet or .md."),
@@ -45,7 +47,7 @@ def od_command(
 
     if out is not None:
         tables.table_format(out)  # a bad --out fails before the work, not after
-    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     origins, destinations = travel.load_places(from_), travel.load_places(to)
     with progress_bar("OD 出行时间") as bar:
         task = bar.add_task("od", total=None)
@@ -56,7 +58,9 @@ def od_command(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     table = tables.minutes_table(seconds, origins, destinations)
-    console.print(f"network 路网: {G.graph['source']} · profile 方案: {profile} · minutes 分钟")
+    console.print(
+        f"network 路网: {G.graph['source']} · profile 方案: {G.graph['profile']} · minutes 分钟"
+    )
     print_table(rich_table(table))
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
@@ -72,18 +76,19 @@ def route_command(
     profile: ProfileOpt = "car",
     osm_file: OsmFileOpt = None,
     profiles_file: ProfilesFileOpt = None,
+    congested: CongestedOpt = False,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the route line to .geojson or .gpkg.")
     ] = None,
 ) -> None:
     """The fastest route between two places, with its time, length and roads.
 
-    Example: sanqu-geo route --from 哈尔滨西站 --to airport
+    Example: sanqu-geo route --from 哈尔滨站 --to airport --congested
     """
     from sanqu_geo import travel
 
     a, b = travel.find_place(from_), travel.find_place(to)
-    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
     label_a = f"{a['name_zh'].iloc[0]} {a['name_en'].iloc[0]}"
@@ -91,7 +96,8 @@ def route_command(
     console.print(f"{label_a} → {label_b}")
     console.print(
         f"  {minutes:.1f} min 分钟 · {found.length / 1000:.1f} km 公里 "
-        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {G.graph['source']} · {profile}"
+        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {G.graph['source']} · "
+        f"{G.graph['profile']}"
     )
     names = []
     for u, v, k in found.edges:
@@ -112,7 +118,7 @@ def route_command(
                 "to_id": [b["id"].iloc[0]],
                 "minutes": [round(minutes, 2)],
                 "length_km": [round(found.length / 1000, 3)],
-                "profile": [profile],
+                "profile": [G.graph["profile"]],
                 "network": [G.graph["source"]],
             },
             geometry=[found.geometry],
@@ -136,6 +142,7 @@ def isochrones_command(
     profile: ProfileOpt = "car",
     osm_file: OsmFileOpt = None,
     profiles_file: ProfilesFileOpt = None,
+    congested: CongestedOpt = False,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write polygons to .geojson or .gpkg.")
     ] = None,
@@ -154,11 +161,13 @@ def isochrones_command(
             f"--minutes {minutes!r}: give numbers separated by commas, e.g. 15,30,45,60"
         ) from None
     place = travel.find_place(from_)
-    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     iso = travel.place_isochrones(G, place, thresholds)
-    iso["profile"] = profile
+    iso["profile"] = G.graph["profile"]
     iso["network"] = G.graph["source"]
-    table = Table(title=f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {profile}")
+    table = Table(
+        title=f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {G.graph['profile']}"
+    )
     table.add_column("minutes 分钟", justify="right")
     table.add_column("area km² 面积", justify="right")
     for row in iso.itertuples():
