@@ -156,6 +156,33 @@ def assignment_graph(
     (networkx.MultiDiGraph, dict)
         The graph and the centroid node of every zone.
     """
+    if zones is None:
+        zones = demand.load_demand().zones
+    zones_key = hashlib.sha1(
+        "|".join(zones["id"].astype(str)).encode() + b"".join(g.wkb for g in zones.geometry)
+    ).hexdigest()
+    key = (str(source), _option_key(option), zones_key, _profiles_key())
+    if key not in _GRAPHS:
+        _GRAPHS[key] = _build_graph(source, option, zones)
+    built, centroids = _GRAPHS[key]
+    H = built.copy()
+    for _, _, data in H.edges(data=True):
+        data["capacity"] = float(data["capacity"]) * variant.capacity_scale
+        if variant.bpr_alpha is not None:
+            data["bpr_alpha"] = variant.bpr_alpha
+        if variant.bpr_beta is not None:
+            data["bpr_beta"] = variant.bpr_beta
+    return H, dict(centroids)
+
+
+_GRAPHS: dict[tuple, tuple[nx.MultiDiGraph, dict[str, Any]]] = {}
+
+
+def _profiles_key() -> str:
+    return json.dumps([settings.profiles.get("car"), settings.profiles.get("truck")], default=str)
+
+
+def _build_graph(source, option, zones) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     G = network.load_network(source, profile="car")
     if option is not None:
         roads = [c for c in option.corridors if c.kind != "rail_art"]
@@ -180,13 +207,6 @@ def assignment_graph(
     for u, v, k, data in G.edges(keys=True, data=True):
         data[TIME_CAR] = math.inf if data.get("vehicles") == "freight" else data["travel_time"]
         data[TIME_TRUCK] = math.inf if (u, v, k) in banned else _truck_time(data, truck_profile)
-        data["capacity"] = float(data["capacity"]) * variant.capacity_scale
-        if variant.bpr_alpha is not None:
-            data["bpr_alpha"] = variant.bpr_alpha
-        if variant.bpr_beta is not None:
-            data["bpr_beta"] = variant.bpr_beta
-    if zones is None:
-        zones = demand.load_demand().zones
     H, centroids = demand.attach_zones(G, zones, time_attrs=("travel_time", TIME_CAR, TIME_TRUCK))
     H.graph["option"] = option.id if option is not None else "base"
     return H, centroids
@@ -464,3 +484,39 @@ def calibrate(
         else:
             low = math.log(rate)
     return pd.DataFrame(rows)
+
+
+def total_vehicle_hours(
+    option: scenarios.Option | None = None,
+    *,
+    source: str = "trunk",
+    demand_: demand.Demand | None = None,
+    variant: Variant = Variant(),
+    gap: float | None = None,
+) -> dict[str, float]:
+    """Vehicle-hours by class of one run, from the user folder's cache when solved before.
+
+    Parameters
+    ----------
+    option, source, demand_, variant, gap
+        As for :func:`solve`.
+
+    Returns
+    -------
+    dict
+        ``car``, ``truck`` vehicle-hours in the peak hour, and ``relative_gap``.
+    """
+    gap = default_gap if gap is None else gap
+    d = demand_ if demand_ is not None else demand.load_demand()
+    key = run_key(source, d, option, variant, gap)
+    path = settings.get_home_folder() / "cache" / "assignments" / "vehicle-hours.json"
+    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if key in cache:
+        return cache[key]
+    run = solve(option, source=source, demand_=d, variant=variant, gap=gap)
+    value = {**run.vehicle_hours(), "relative_gap": run.result.relative_gap}
+    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    cache[key] = value
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(cache, indent=0), encoding="utf-8")
+    return value
