@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, scenarios, settings, tables, travel
+from sanqu_geo import compare, layers, network, peak, scenarios, settings, tables, travel
 from sanqu_geo._atomic import atomic_folder
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ __all__ = ["STEPS", "meeting_pack", "project_register"]
 
 #: The steps of the pack, for progress bars.
 STEPS: tuple[str, ...] = (
-    "comparing corridor options 方案比选",
+    "comparing corridor options at the peak hour 高峰分配与方案比选",
     "zone-to-zone travel times 区域间出行时间",
     "print maps 印刷地图",
     "workbook 工作簿",
@@ -72,10 +72,65 @@ def project_register() -> pd.DataFrame:
     return table.rename(columns=headers).reset_index(drop=True)
 
 
-def _zone_od(profile: str) -> pd.DataFrame:
-    G = network.load_network("trunk", profile=profile)
+def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
+    if congested:
+        G = peak.congested_travel_graph("trunk", profile="car")
+    else:
+        G = network.load_network("trunk", profile=profile)
     zones = travel.load_places("zones")
     return tables.minutes_table(travel.place_od(G, zones, zones), zones, zones)
+
+
+def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
+    """The base peak hour against what is published: delay index, airport expressway, bridges.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        A finished comparison (its base run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, ``model``, ``published``, ``source``.
+    """
+    base = comparison.base_run
+    links = base.edge_table()
+    k = comparison.expansion_factor
+
+    def two_way(select) -> float:
+        part = links[
+            [bool(select(n, r)) for n, r in zip(links["name"], links["road_id"], strict=True)]
+        ]
+        if part.empty:
+            return float("nan")
+        # the busiest piece, both directions added (vehicles, not PCU)
+        veh = (part["car"] + part["truck"]).to_numpy()
+        pair = [tuple(sorted(map(str, e[:2]))) for e in part.index]
+        return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max())
+
+    airport_toll = two_way(lambda n, r: str(r or "").startswith("airport-expressway-01"))
+    airport_city = two_way(lambda n, r: str(r or "").startswith("airport-expressway-02"))
+    yang = two_way(lambda n, r: n == "阳明滩大桥")
+    song = two_way(lambda n, r: n == "松浦大桥")
+    vh = base.vehicle_hours()
+    rows = [
+        ("network delay index 路网延误指数 (congested ÷ free-flow veh-h)",
+         f"{comparison.base_delay_index:.2f}", "1.4–1.9 (2020 Q1 1.40; Jan 2020 1.85; 2019 1.935)",
+         "Amap reports, harbin-demand-facts §3 (M)"),
+        ("relative gap 相对间隙", f"{comparison.base_gap:.1e}", "≤ 1e-6", "target"),
+        ("peak-hour vehicle-hours 高峰车小时 (car / truck)", f"{vh['car']:,.0f} / {vh['truck']:,.0f}",
+         "—", "model"),
+        (f"机场高速 airport section, veh/day (peak × {k:g}, both ways)",
+         f"{airport_toll * k:,.0f}", "39,200 busiest day of the 2021 May-Day holiday (record)",
+         "生活报 2021-05-06, harbin-demand-facts §4 (M)"),
+        ("机场高速 city section (群力–零公里), veh/h both ways", f"{airport_city:,.0f}", "not published", "—"),
+        ("阳明滩大桥 veh/h both ways (capacity used 9,800)", f"{yang:,.0f}", "design flow 9,800 veh/h",
+         "SASAC 2011-11-22 (H)"),
+        ("松浦大桥 veh/h both ways (capacity used 9,800)", f"{song:,.0f}", "peak-hour capacity 9,800 veh/h",
+         "Xinhua 2008-08-09 (H)"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["measure", "model", "published", "source"])
 
 
 def meeting_pack(
@@ -124,7 +179,8 @@ def meeting_pack(
         map_data = compare.map_layers(comparison)
         say(STEPS[1])
         od_car = _zone_od("car")
-        od_peak = _zone_od("car_peak")
+        od_peak = _zone_od("car", congested=True)
+        calibration = calibration_table(comparison)
         say(STEPS[2])
         (tmp / "maps").mkdir()
         printed: list[tuple[str, str, str]] = []
@@ -148,6 +204,52 @@ def meeting_pack(
                 static.corridors_map(comparison, paper=paper, lang=lang, font=font, date=date),
             ),
         ]
+        from sanqu_geo.maps import flows
+
+        links = compare.link_layer(comparison.base_run)
+        figures.append(
+            (
+                "congestion",
+                "高峰拥堵(饱和度)",
+                "Peak-hour congestion (v/c)",
+                flows.congestion_map(
+                    links,
+                    delay_index=comparison.base_delay_index,
+                    network_source=comparison.network_source,
+                    demand_source=comparison.demand_source,
+                    paper="A3",
+                    lang=lang,
+                    font=font,
+                    date=date,
+                ),
+            )
+        )
+        differences = {}
+        summary = comparison.summary
+        for r in summary.itertuples():
+            diff = compare.flow_difference(comparison.base_run, comparison.option_runs[r.option])
+            differences[r.option] = ((r.title_zh, r.title_en), diff)
+        # Print the best option of each of the two headline groups; the web page has them all.
+        for group in ("airport_second_passage", "freight_expressway"):
+            best = summary[summary["group"] == group].sort_values("rank").head(1)
+            for r in best.itertuples():
+                figures.append(
+                    (
+                        f"flows-{r.option}",
+                        f"流量变化:{r.title_zh}",
+                        f"Flow difference: {r.title_en}",
+                        flows.flow_difference_map(
+                            differences[r.option][1],
+                            option_title=(r.title_zh, r.title_en),
+                            vht_saved=r.vht_saved,
+                            network_source=comparison.network_source,
+                            paper="A3",
+                            lang=lang,
+                            font=font,
+                            date=date,
+                        ),
+                    )
+                )
         # The isochrones were computed with the comparison (base and best option); the map
         # module only draws them.
         iso = map_data["isochrones"]
@@ -176,12 +278,13 @@ def meeting_pack(
         import matplotlib.pyplot as plt
 
         for name, zh, en, fig in figures:
+            size = "A3" if name == "congestion" or name.startswith("flows-") else paper
             for suffix in ("png", "pdf"):
-                static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
+                static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
             plt.close(fig)
-            printed.append((name, zh, en))
+            printed.append((name, zh, en, size))
         say(STEPS[3])
-        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak)
+        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak, calibration)
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
         )
@@ -189,36 +292,38 @@ def meeting_pack(
         interactive.publish(
             ["infrastructure", "corridors"], tmp / "web", offline=True, corridor_data=map_data
         )
+        (tmp / "web" / "flows.html").write_text(
+            flows.flows_web_map(links, differences), encoding="utf-8"
+        )
         say(STEPS[5])
         (tmp / "index.html").write_text(
-            _index(comparison, od_car, printed, paper, date), encoding="utf-8"
+            _index(comparison, od_car, printed, calibration, date), encoding="utf-8"
         )
     return out
 
 
 def _workbook(
-    path: Path, comparison: compare.Comparison, od_car: pd.DataFrame, od_peak: pd.DataFrame
+    path: Path,
+    comparison: compare.Comparison,
+    od_car: pd.DataFrame,
+    od_peak: pd.DataFrame,
+    calibration: pd.DataFrame,
 ) -> None:
+    def sheet(table: pd.DataFrame) -> pd.DataFrame:
+        return tables.bilingual_headers(tables.rounded(table))
+
     sheets = [
         ("项目库 Projects", project_register(), False),
+        ("方案排名 Ranking", sheet(comparison.summary), False),
+        ("标定 Calibration", calibration, False),
+        ("关键通道高峰 Key links peak", sheet(comparison.key_links), False),
+        ("通道与相关道路 Roads", sheet(comparison.roads), False),
+        ("新通道使用者 Select link", sheet(comparison.select_link), False),
+        ("轨道门到门 Rail door to door", sheet(comparison.rail), False),
+        ("敏感性 Sensitivity", sheet(comparison.sensitivity), False),
+        ("关键通道畅行 Key links free flow", sheet(comparison.key_links_free), False),
         ("区域间畅行 Zones car", od_car, True),
         ("区域间高峰 Zones peak", od_peak, True),
-        (
-            "关键通道 Key links",
-            tables.bilingual_headers(tables.rounded(comparison.key_links)),
-            False,
-        ),
-        (
-            "区域对 Zone pairs",
-            tables.bilingual_headers(tables.rounded(comparison.zone_pairs)),
-            False,
-        ),
-        ("方案排名 Ranking", tables.bilingual_headers(tables.rounded(comparison.summary)), False),
-        (
-            "敏感性 Sensitivity",
-            tables.bilingual_headers(tables.rounded(comparison.sensitivity)),
-            False,
-        ),
     ]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table, index in sheets:
@@ -236,24 +341,58 @@ def _workbook(
 def _index(
     comparison: compare.Comparison,
     od: pd.DataFrame,
-    printed: list[tuple[str, str, str]],
-    paper: str,
+    printed: list[tuple[str, str, str, str]],
+    calibration: pd.DataFrame,
     date: _dt.date,
 ) -> str:
     e = html.escape
     sc = comparison.scenario
     cards = "".join(
-        f"<figure><a href='maps/{e(name)}-{paper}.pdf'><img src='maps/{e(name)}-{paper}.png' alt='{e(en)}'></a>"
-        f"<figcaption>{e(zh)} · {e(en)} — <a href='maps/{e(name)}-{paper}.png'>PNG</a> · "
-        f"<a href='maps/{e(name)}-{paper}.pdf'>PDF</a></figcaption></figure>"
-        for name, zh, en in printed
+        f"<figure><a href='maps/{e(name)}-{size}.pdf'><img src='maps/{e(name)}-{size}.png' alt='{e(en)}'></a>"
+        f"<figcaption>{e(zh)} · {e(en)} ({e(size)}) — <a href='maps/{e(name)}-{size}.png'>PNG</a> · "
+        f"<a href='maps/{e(name)}-{size}.pdf'>PDF</a></figcaption></figure>"
+        for name, zh, en, size in printed
     )
-    ranking = comparison.summary[
-        ["rank", "title_zh", "title_en", "profile", "key_links_mean_saved_min", "cost_yi_yuan"]
+    shown = comparison.summary[
+        [
+            "rank",
+            "title_zh",
+            "title_en",
+            "vht_saved",
+            "vht_saved_car",
+            "vht_saved_truck",
+            "vht_saved_per_day",
+            "corridor_max_pcu",
+            "cost_yi_yuan",
+            "cost_source",
+        ]
     ]
-    ranking = tables.bilingual_headers(tables.rounded(ranking)).to_html(
-        index=False, escape=True, border=0
+    ranking = tables.bilingual_headers(tables.rounded(shown)).to_html(
+        index=False, escape=True, border=0, na_rep="未公布 not published"
     )
+    notes = "".join(
+        f"<li><b>{e(r.title_zh)}</b> {e(r.note_zh)} <i>{e(r.note_en)}</i></li>"
+        for r in comparison.summary.itertuples()
+    )
+    rail = comparison.rail
+    rail_html = (
+        tables.bilingual_headers(
+            tables.rounded(
+                rail[
+                    [
+                        "from_zh",
+                        "to_zh",
+                        "door_to_door_min",
+                        "car_congested_min",
+                        "car_free_flow_min",
+                    ]
+                ]
+            )
+        ).to_html(index=False, escape=True, border=0)
+        if not rail.empty
+        else ""
+    )
+    calibration_html = calibration.to_html(index=False, escape=True, border=0)
     od_html = od.to_html(escape=True, border=0, float_format=lambda v: f"{v:.1f}")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="generator" content="sanqu-geo">
@@ -267,20 +406,26 @@ def _index(
  .note {{ color: #666; font-size: 12px; }}
 </style></head><body>
 <h1>{e(sc.name_zh)}<br><small>{e(sc.name_en)} — 联席会议资料 Meeting pack, {e(date.isoformat())}</small></h1>
-<p class="note">路网 Network: {e(comparison.network_source)}. 示意数据 Indicative data: boundaries and alignments are authored from published facts.</p>
+<p class="note">路网 Network: {e(comparison.network_source)}. 需求 Demand: {e(comparison.demand_source)}. 示意数据 Indicative data: boundaries, alignments and the default demand are authored from published facts and stated assumptions.</p>
 <h2>文件 Files</h2>
 <ul>
  <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 项目库、区域间出行时间、关键通道、方案排名、敏感性 (project register, OD tables, key links, ranking, sensitivity)</li>
  <li><a href="corridors-summary.md">corridors-summary.md</a> — 会议纪要用摘要 (summary for the minutes)</li>
  <li><a href="web/infrastructure.html">web/infrastructure.html</a> — 基础设施交互地图 (interactive infrastructure map, works offline)</li>
  <li><a href="web/corridors.html">web/corridors.html</a> — 通道方案交互地图 (interactive corridor map, works offline)</li>
+ <li><a href="web/flows.html">web/flows.html</a> — 高峰拥堵与流量变化 (peak congestion and each option's flow difference, works offline)</li>
 </ul>
-<h2>方案排名 Ranking</h2>
+<h2>方案排名 Ranking (早高峰小时 morning peak hour)</h2>
 {ranking}
-<p class="note">{e(compare.RANK_CRITERION)}</p>
+<p class="note">{e(compare.RANK_CRITERION)}; 全日 per day = peak × {comparison.expansion_factor:g} (assumption).</p>
+<ul>{notes}</ul>
+<h2>轨道方案 Rail option: door to door (minutes)</h2>
+{rail_html}
+<h2>标定 Calibration of the base peak hour</h2>
+{calibration_html}
 <h2>区域间出行时间(分钟,小汽车畅行) Zone-to-zone minutes, car free flow</h2>
 {od_html}
-<h2>印刷地图 Print maps ({e(paper)})</h2>
+<h2>印刷地图 Print maps</h2>
 {cards}
 </body></html>
 """

@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 import matplotlib
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -114,9 +115,16 @@ def congestion_map(
         order = links_m.sort_values("vc")
         widths = (0.8 + 4.2 * np.sqrt(order["pcu"] / top)) * s
         colours = [_vc_colour(v) for v in order["vc"]]
-        for geom, width, colour in zip(order.geometry, widths, colours, strict=True):
-            xs, ys = geom.xy
-            page.ax.plot(xs, ys, color=colour, linewidth=width, solid_capstyle="round", zorder=6)
+        page.ax.add_collection(
+            LineCollection(
+                [np.asarray(g.coords) for g in order.geometry],
+                colors=colours,
+                linewidths=widths.to_numpy(),
+                capstyle="round",
+                zorder=6,
+                gid="links-vc",
+            )
+        )
         handles = [Line2D([], [], color=c, linewidth=3.0 * s) for _, c, _, _ in VC_CLASSES]
         labels = [style.pick(zh, en, sep=" ") for _, _, zh, en in VC_CLASSES]
         widths_h = [Line2D([], [], color="#555555", linewidth=(0.8 + 4.2 * np.sqrt(v / top)) * s)
@@ -200,15 +208,30 @@ def flow_difference_map(
         )
         s = style.scale
         base = links_m[links_m["delta_pcu"].abs() < top * 0.01]
-        for geom in base.geometry:
-            xs, ys = geom.xy
-            page.ax.plot(xs, ys, color="#bbbbbb", linewidth=0.6 * s, zorder=5)
+        page.ax.add_collection(
+            LineCollection(
+                [np.asarray(g.coords) for g in base.geometry],
+                colors="#bbbbbb",
+                linewidths=0.6 * s,
+                zorder=5,
+            )
+        )
         moved = links_m[links_m["delta_pcu"].abs() >= top * 0.01].copy()
         moved["w"] = 0.6 + 9.0 * moved["delta_pcu"].abs() / top
-        for r in moved.sort_values("w", ascending=False).itertuples():
-            xs, ys = r.geometry.xy
-            page.ax.plot(xs, ys, color=GAIN if r.delta_pcu > 0 else LOSS,
-                         linewidth=r.w * s, alpha=0.85, solid_capstyle="butt", zorder=6)  # fmt: skip
+        # Gains on top: a new corridor drawn on an existing road's line stays visible.
+        for sign, colour, z in ((-1, LOSS, 6.0), (1, GAIN, 6.5)):
+            part = moved[np.sign(moved["delta_pcu"]) == sign].sort_values("w", ascending=False)
+            page.ax.add_collection(
+                LineCollection(
+                    [np.asarray(g.coords) for g in part.geometry],
+                    colors=colour,
+                    linewidths=(part["w"] * s).to_numpy(),
+                    alpha=0.8,
+                    capstyle="butt",
+                    zorder=z,
+                    gid=f"links-{'gain' if sign > 0 else 'loss'}",
+                )
+            )
         handles = [
             Line2D([], [], color=GAIN, linewidth=4 * s),
             Line2D([], [], color=LOSS, linewidth=4 * s),
