@@ -13,6 +13,7 @@ __all__ = [
     "DemandError",
     "LayerError",
     "NetworkError",
+    "RegisterError",
     "SanquGeoError",
     "ScenarioError",
     "SettingsError",
@@ -58,3 +59,7 @@ class AssignmentError(SanquGeoError, ValueError):
 
 class TntpError(SanquGeoError, ValueError):
     """A TransportationNetworks (TNTP) file is malformed: missing columns, bad values."""
+
+
+class RegisterError(SanquGeoError, ValueError):
+    """A status workbook or snapshot of the plan's task register is invalid."""

@@ -11,15 +11,16 @@ import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, peak, scenarios, settings, tables, travel
+from sanqu_geo import compare, layers, network, peak, register, scenarios, settings, tables, travel
 from sanqu_geo._atomic import atomic_folder
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STEPS", "meeting_pack", "project_register"]
+__all__ = ["STEPS", "meeting_pack", "project_register", "register_sheet"]
 
 #: The steps of the pack, for progress bars.
 STEPS: tuple[str, ...] = (
@@ -33,21 +34,24 @@ STEPS: tuple[str, ...] = (
 
 
 def project_register() -> pd.DataFrame:
-    """The plan's project register: every project with item, phase, target year, lead unit, status.
+    """The plan's projects: every feature with its task number, sub-section, phase, deadline.
+
+    ``item`` is the plan's task number; a feature that is not a plan task has none and says so.
 
     Returns
     -------
     pandas.DataFrame
-        One row per project, sorted by item number.
+        One row per project, sorted by task number (features that are not plan tasks last).
     """
     projects = layers.load_layer("projects")
     table = pd.DataFrame(
         {
-            "item": projects["item"].astype(int),
+            "item": projects["item"],
+            "subsection": projects["subsection"],
             "title_zh": projects["title_zh"],
             "title_en": projects["title_en"],
             "kind": projects["kind"],
-            "phase": projects["phase"],
+            "phase": projects["phase"].fillna("").replace("", "非方案任务 not a plan task"),
             "target_year": projects["target_year"],
             "lead_unit": projects["lead_unit"].replace("", "未明确 not named"),
             "status": projects["status"],
@@ -55,13 +59,18 @@ def project_register() -> pd.DataFrame:
             "accuracy": projects["accuracy"],
             "note": projects["note"],
         }
-    ).sort_values(["item", "title_zh"], kind="stable")
+    ).sort_values(["item", "title_zh"], kind="stable", na_position="last")
+    table["target_year"] = (
+        table["target_year"].astype(object).where(table["target_year"].notna(), "无 none")
+    )
+    table["item"] = table["item"].astype(object).where(table["item"].notna(), "—")
     headers = {
-        "item": "序号 Item",
+        "item": "任务编号 Task",
+        "subsection": "章节 Section",
         "title_zh": "项目名称",
         "title_en": "Project",
         "kind": "类型 Kind",
-        "phase": "阶段 Phase",
+        "phase": "期限 Term",
         "target_year": "目标年份 Target year",
         "lead_unit": "牵头单位 Lead unit",
         "status": "状态 Status",
@@ -70,6 +79,45 @@ def project_register() -> pd.DataFrame:
         "note": "说明 Note",
     }
     return table.rename(columns=headers).reset_index(drop=True)
+
+
+#: Name of the register's sheet in the workbook.
+REGISTER_SHEET = "方案任务 Register"
+
+
+def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
+    """All 40 tasks of the plan with their status as of a day, overdue marked, for the workbook.
+
+    Parameters
+    ----------
+    as_of : datetime.date, optional
+        The meeting day (default: today); the status is the latest snapshot on or before it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task with bilingual headers; ``逾期 Overdue`` reads ``逾期 overdue`` for a
+        task past its deadline and not 已完成, ``较上次变化 Changed`` marks the tasks whose status
+        changed with the latest snapshot.
+    """
+    table = register.register_table(as_of)
+    out = pd.DataFrame(
+        {
+            "编号 Task": table["task"],
+            "章节 Section": table["section"],
+            "任务 Title": table["title_zh"],
+            "Task": table["title_en"],
+            "期限 Deadline": table["deadline_text"],
+            "区域 Areas": table["areas"],
+            "地图定位 Located": table["located"].map({True: "是 yes", False: "否 no"}),
+            "状态 Status": table["status"].replace("", "未报告 not reported"),
+            "逾期 Overdue": table["overdue"].map({True: "逾期 overdue", False: ""}),
+            "较上次变化 Changed": table["changed"].map({True: "变化 changed", False: ""}),
+            "进展说明 Note": table["note"],
+            "报送日期 Date": table["status_date"],
+        }
+    )
+    return out
 
 
 def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
@@ -167,7 +215,7 @@ def meeting_pack(
     pathlib.Path
         The folder.
     """
-    from sanqu_geo.maps import interactive, static
+    from sanqu_geo.maps import interactive, register_table, static
 
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
@@ -184,6 +232,7 @@ def meeting_pack(
         say(STEPS[2])
         (tmp / "maps").mkdir()
         printed: list[tuple[str, str, str]] = []
+        tasks = register.register_table(date)
         figures = [
             (
                 "zones",
@@ -250,6 +299,14 @@ def meeting_pack(
                         ),
                     )
                 )
+        figures.append(
+            (
+                "register",
+                "方案任务台账",
+                "Register of the plan's tasks",
+                register_table.register_page(tasks, paper=paper, lang=lang, font=font, date=date),
+            )
+        )
         # The isochrones were computed with the comparison (base and best option); the map
         # module only draws them.
         iso = map_data["isochrones"]
@@ -284,7 +341,14 @@ def meeting_pack(
             plt.close(fig)
             printed.append((name, zh, en, size))
         say(STEPS[3])
-        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak, calibration)
+        _workbook(
+            tmp / "meeting-pack.xlsx",
+            comparison,
+            od_car,
+            od_peak,
+            calibration,
+            register_sheet(date),
+        )
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
         )
@@ -308,11 +372,13 @@ def _workbook(
     od_car: pd.DataFrame,
     od_peak: pd.DataFrame,
     calibration: pd.DataFrame,
+    tasks: pd.DataFrame,
 ) -> None:
     def sheet(table: pd.DataFrame) -> pd.DataFrame:
         return tables.bilingual_headers(tables.rounded(table))
 
     sheets = [
+        (REGISTER_SHEET, tasks, False),
         ("项目库 Projects", project_register(), False),
         ("方案排名 Ranking", sheet(comparison.summary), False),
         ("标定 Calibration", calibration, False),
@@ -336,6 +402,21 @@ def _workbook(
                 for cell in row:
                     if isinstance(cell.value, float):
                         cell.number_format = "0.0"
+        _mark_overdue(writer.sheets[REGISTER_SHEET], tasks)
+
+
+def _mark_overdue(ws: Any, tasks: pd.DataFrame) -> None:
+    """Fill the rows of overdue tasks light red, their mark in dark red."""
+    from openpyxl.styles import Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="FDE0DC")
+    mark = Font(bold=True, color="B71C1C")
+    column = list(tasks.columns).index("逾期 Overdue")
+    for i, overdue in enumerate(tasks["逾期 Overdue"], start=2):
+        if overdue:
+            for cell in ws[i]:
+                cell.fill = fill
+            ws.cell(i, column + 1).font = mark
 
 
 def _index(
@@ -409,7 +490,7 @@ def _index(
 <p class="note">路网 Network: {e(comparison.network_source)}. 需求 Demand: {e(comparison.demand_source)}. 示意数据 Indicative data: boundaries, alignments and the default demand are authored from published facts and stated assumptions.</p>
 <h2>文件 Files</h2>
 <ul>
- <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 项目库、区域间出行时间、关键通道、方案排名、敏感性 (project register, OD tables, key links, ranking, sensitivity)</li>
+ <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 方案任务台账(40项,逾期标红)、项目库、区域间出行时间、关键通道、方案排名、敏感性 (register of the plan's 40 tasks with overdue ones marked, project register, OD tables, key links, ranking, sensitivity)</li>
  <li><a href="corridors-summary.md">corridors-summary.md</a> — 会议纪要用摘要 (summary for the minutes)</li>
  <li><a href="web/infrastructure.html">web/infrastructure.html</a> — 基础设施交互地图 (interactive infrastructure map, works offline)</li>
  <li><a href="web/corridors.html">web/corridors.html</a> — 通道方案交互地图 (interactive corridor map, works offline)</li>
