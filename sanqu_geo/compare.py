@@ -815,6 +815,7 @@ def map_layers(
                     "profile": p,
                     "rank": int(s["rank"]),
                     "key_links_mean_saved_min": float(s["key_links_mean_saved_min"]),
+                    "vht_saved": float(s["vht_saved"]),
                     "cost_yi_yuan": float(s["cost_yi_yuan"]),
                     "geometry": corridor.geometry,
                 }

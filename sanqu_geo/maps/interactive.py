@@ -557,7 +557,18 @@ def _corridor_layers(
                         "Key links mean saved, min",
                         f"{first.key_links_mean_saved_min:.2f}",
                     ),
-                    ("投资(亿元)", "Cost, 100 M yuan", f"{first.cost_yi_yuan:.1f}"),
+                    (
+                        "高峰小时节省车·小时",
+                        "Peak-hour vehicle-hours saved",
+                        f"{first.get('vht_saved', float('nan')):,.0f}",
+                    ),
+                    (
+                        "投资(亿元)",
+                        "Cost, 100 M yuan",
+                        f"{first.cost_yi_yuan:.1f}"
+                        if first.cost_yi_yuan == first.cost_yi_yuan
+                        else _plain("未公布", "not published", ctx.lang),
+                    ),
                 ],
                 ctx.lang,
             )
