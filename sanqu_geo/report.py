@@ -130,7 +130,7 @@ def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
 
 
 def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
-    """The base peak hour against what is published: delay index, airport expressway, bridges.
+    """The base peak hour against what is published (see :func:`sanqu_geo.peak.calibration_table`).
 
     Parameters
     ----------
@@ -142,43 +142,7 @@ def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
     pandas.DataFrame
         ``measure``, ``model``, ``published``, ``source``.
     """
-    base = comparison.base_run
-    links = base.edge_table()
-    k = comparison.expansion_factor
-
-    def two_way(select) -> float:
-        part = links[
-            [bool(select(n, r)) for n, r in zip(links["name"], links["road_id"], strict=True)]
-        ]
-        if part.empty:
-            return float("nan")
-        # the busiest piece, both directions added (vehicles, not PCU)
-        veh = (part["car"] + part["truck"]).to_numpy()
-        pair = [tuple(sorted(map(str, e[:2]))) for e in part.index]
-        return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max())
-
-    airport_toll = two_way(lambda n, r: str(r or "").startswith("airport-expressway-01"))
-    airport_city = two_way(lambda n, r: str(r or "").startswith("airport-expressway-02"))
-    yang = two_way(lambda n, r: n == "阳明滩大桥")
-    song = two_way(lambda n, r: n == "松浦大桥")
-    vh = base.vehicle_hours()
-    rows = [
-        ("network delay index 路网延误指数 (congested ÷ free-flow veh-h)",
-         f"{comparison.base_delay_index:.2f}", "1.4–1.9 (2020 Q1 1.40; Jan 2020 1.85; 2019 1.935)",
-         "Amap reports, harbin-demand-facts §3 (M)"),
-        ("relative gap 相对间隙", f"{comparison.base_gap:.1e}", "≤ 1e-6", "target"),
-        ("peak-hour vehicle-hours 高峰车小时 (car / truck)", f"{vh['car']:,.0f} / {vh['truck']:,.0f}",
-         "—", "model"),
-        (f"机场高速 airport section, veh/day (peak × {k:g}, both ways)",
-         f"{airport_toll * k:,.0f}", "39,200 busiest day of the 2021 May-Day holiday (record)",
-         "生活报 2021-05-06, harbin-demand-facts §4 (M)"),
-        ("机场高速 city section (群力–零公里), veh/h both ways", f"{airport_city:,.0f}", "not published", "—"),
-        ("阳明滩大桥 veh/h both ways (capacity used 9,800)", f"{yang:,.0f}", "design flow 9,800 veh/h",
-         "SASAC 2011-11-22 (H)"),
-        ("松浦大桥 veh/h both ways (capacity used 9,800)", f"{song:,.0f}", "peak-hour capacity 9,800 veh/h",
-         "Xinhua 2008-08-09 (H)"),
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["measure", "model", "published", "source"])
+    return peak.calibration_table(comparison.base_run, comparison.expansion_factor)
 
 
 def meeting_pack(
