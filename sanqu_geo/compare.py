@@ -141,14 +141,6 @@ class Comparison:
     option_runs: dict = dataclasses.field(default_factory=dict, repr=False)
     isochrones: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
-    @property
-    def base_calibration(self) -> dict[str, float]:
-        """The base run's delay index, gap and vehicle totals."""
-        return {
-            "delay_index": self.base_delay_index,
-            "relative_gap": self.base_gap,
-        }
-
 
 # --------------------------------------------------------------------------- costs
 
@@ -400,7 +392,6 @@ def compare(
     gap: float | None = None,
     sensitivity: bool = True,
     progress: Callable[[str], None] | None = None,
-    **_ignored: Any,
 ) -> Comparison:
     """Compare every option of a scenario with the base, on the peak-hour assignment.
 
