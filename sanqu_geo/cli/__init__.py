@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover
     from click.exceptions import NoArgsIsHelpError
 
 from sanqu_geo.cli import (  # noqa: F401  (registration)
+    assign,
     corridors,
     demand,
     layers,
