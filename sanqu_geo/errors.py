@@ -10,6 +10,7 @@ __all__ = [
     "AssignmentError",
     "CRSError",
     "DataSourceError",
+    "DemandError",
     "LayerError",
     "NetworkError",
     "RegisterError",
@@ -46,6 +47,10 @@ class ScenarioError(SanquGeoError, ValueError):
 
 class SettingsError(SanquGeoError, ValueError):
     """A setting or profile name or value is invalid."""
+
+
+class DemandError(SanquGeoError, ValueError):
+    """Zones or an OD matrix are invalid: unknown zones, negative trips, a wrong shape."""
 
 
 class AssignmentError(SanquGeoError, ValueError):

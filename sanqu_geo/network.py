@@ -22,7 +22,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
 
-from sanqu_geo import _osm, settings, speeds
+from sanqu_geo import _osm, capacity, settings, speeds
 from sanqu_geo._atomic import atomic_path
 from sanqu_geo.errors import DataSourceError, NetworkError
 from sanqu_geo.resources import data_file
@@ -253,7 +253,8 @@ def load_network(
     Returns
     -------
     networkx.MultiDiGraph
-        With edge ``speed_kph`` and ``travel_time`` and graph attributes ``source``,
+        With edge ``speed_kph``, ``travel_time``, ``capacity`` (PCU/h in the edge's
+        direction, see :mod:`sanqu_geo.capacity`) and ``lanes_dir``, and graph attributes ``source``,
         ``profile`` and ``crs``.
 
     Raises
@@ -271,6 +272,7 @@ def load_network(
         msg = f"the network from {G.graph.get('source', source)} is empty"
         raise NetworkError(msg)
     speeds.add_speeds(G, profile=profile)
+    capacity.add_capacities(G)
     if speeds.get_profile(profile).get("respect_bans"):
         if truck_bans is None:
             from sanqu_geo import layers
@@ -336,6 +338,8 @@ def _strip_for_graphml(G: nx.MultiDiGraph) -> None:
     for _, _, data in G.edges(data=True):
         data.pop("speed_kph", None)
         data.pop("travel_time", None)
+        for key in ("capacity", "capacity_source", "lanes_dir"):
+            data.pop(key, None)
 
 
 def apply_truck_bans(G: nx.MultiDiGraph, bans: gpd.GeoDataFrame) -> nx.MultiDiGraph:
@@ -382,7 +386,8 @@ def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
     -------
     dict
         ``source``, ``profile``, ``nodes``, ``edges``, ``km_by_class``, ``km_total``,
-        ``weak_components``, ``strong_components``, ``largest_strong_share``.
+        ``weak_components``, ``strong_components``, ``largest_strong_share``, and
+        ``capacity`` (see :func:`sanqu_geo.capacity.capacity_summary`).
     """
     km = speeds.km_by_class(G)
     strong = list(nx.strongly_connected_components(G)) if len(G) else []
@@ -396,4 +401,5 @@ def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
         "weak_components": nx.number_weakly_connected_components(G) if len(G) else 0,
         "strong_components": len(strong),
         "largest_strong_share": (max(len(c) for c in strong) / len(G)) if strong else 0.0,
+        "capacity": capacity.capacity_summary(G),
     }

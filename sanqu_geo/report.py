@@ -20,6 +20,7 @@ from sanqu_geo import (
     compare,
     layers,
     network,
+    peak,
     register,
     scenarios,
     settings,
@@ -37,7 +38,7 @@ __all__ = ["STEPS", "meeting_pack", "project_register", "register_sheet"]
 
 #: The steps of the pack, for progress bars.
 STEPS: tuple[str, ...] = (
-    "comparing corridor options 方案比选",
+    "comparing corridor options at the peak hour 高峰分配与方案比选",
     "zone-to-zone travel times 区域间出行时间",
     "print maps 印刷地图",
     "workbook 工作簿",
@@ -133,10 +134,29 @@ def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
     return out
 
 
-def _zone_od(profile: str) -> pd.DataFrame:
-    G = network.load_network("trunk", profile=profile)
+def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
+    if congested:
+        G = peak.congested_travel_graph("trunk", profile="car")
+    else:
+        G = network.load_network("trunk", profile=profile)
     zones = travel.load_places("zones")
     return tables.minutes_table(travel.place_od(G, zones, zones), zones, zones)
+
+
+def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
+    """The base peak hour against what is published (see :func:`sanqu_geo.peak.calibration_table`).
+
+    Parameters
+    ----------
+    comparison : Comparison
+        A finished comparison (its base run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, ``model``, ``published``, ``source``.
+    """
+    return peak.calibration_table(comparison.base_run, comparison.expansion_factor)
 
 
 def meeting_pack(
@@ -190,10 +210,11 @@ def meeting_pack(
         map_data = compare.map_layers(comparison)
         say(STEPS[1])
         od_car = _zone_od("car")
-        od_peak = _zone_od("car_peak")
+        od_peak = _zone_od("car", congested=True)
+        calibration = calibration_table(comparison)
         say(STEPS[2])
         (tmp / "maps").mkdir()
-        printed: list[tuple[str, str, str]] = []
+        printed: list[tuple[str, str, str, str]] = []
         tasks = register.register_table(date)
         figures = [
             (
@@ -215,6 +236,52 @@ def meeting_pack(
                 static.corridors_map(comparison, paper=paper, lang=lang, font=font, date=date),
             ),
         ]
+        from sanqu_geo.maps import flows
+
+        links = compare.link_layer(comparison.base_run)
+        figures.append(
+            (
+                "congestion",
+                "高峰拥堵(饱和度)",
+                "Peak-hour congestion (v/c)",
+                flows.congestion_map(
+                    links,
+                    delay_index=comparison.base_delay_index,
+                    network_source=comparison.network_source,
+                    demand_source=comparison.demand_source,
+                    paper="A3",
+                    lang=lang,
+                    font=font,
+                    date=date,
+                ),
+            )
+        )
+        differences = {}
+        summary = comparison.summary
+        for r in summary.itertuples():
+            diff = compare.flow_difference(comparison.base_run, comparison.option_runs[r.option])
+            differences[r.option] = ((r.title_zh, r.title_en), diff)
+        # Print the best option of each of the two headline groups; the web page has them all.
+        for group in ("airport_second_passage", "freight_expressway"):
+            best = summary[summary["group"] == group].sort_values("rank").head(1)
+            for r in best.itertuples():
+                figures.append(
+                    (
+                        f"flows-{r.option}",
+                        f"流量变化:{r.title_zh}",
+                        f"Flow difference: {r.title_en}",
+                        flows.flow_difference_map(
+                            differences[r.option][1],
+                            option_title=(r.title_zh, r.title_en),
+                            vht_saved=r.vht_saved,
+                            network_source=comparison.network_source,
+                            paper="A3",
+                            lang=lang,
+                            font=font,
+                            date=date,
+                        ),
+                    )
+                )
         figures.append(
             (
                 "register",
@@ -251,14 +318,25 @@ def meeting_pack(
                 date=date,
             )
             figures.append((f"isochrones-{role}", zh, en, fig))
+        import matplotlib.pyplot as plt
+
         family = fonts.find_cjk_font(font) if lang != "en" or font else None
         with fonts.compact_cjk_font([f for *_, f in figures], family):
             for name, zh, en, fig in figures:
+                size = "A3" if name == "congestion" or name.startswith("flows-") else paper
                 for suffix in ("png", "pdf"):
-                    static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
-                printed.append((name, zh, en))
+                    static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
+                plt.close(fig)
+                printed.append((name, zh, en, size))
         say(STEPS[3])
-        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak, register_sheet(date))
+        _workbook(
+            tmp / "meeting-pack.xlsx",
+            comparison,
+            od_car,
+            od_peak,
+            calibration,
+            register_sheet(date),
+        )
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
         )
@@ -266,9 +344,12 @@ def meeting_pack(
         interactive.publish(
             ["infrastructure", "corridors"], tmp / "web", offline=True, corridor_data=map_data
         )
+        (tmp / "web" / "flows.html").write_text(
+            flows.flows_web_map(links, differences), encoding="utf-8"
+        )
         say(STEPS[5])
         (tmp / "index.html").write_text(
-            _index(comparison, od_car, printed, paper, date), encoding="utf-8"
+            _index(comparison, od_car, printed, calibration, date), encoding="utf-8"
         )
     return out
 
@@ -278,11 +359,14 @@ def _workbook(
     comparison: compare.Comparison,
     od_car: pd.DataFrame,
     od_peak: pd.DataFrame,
+    calibration: pd.DataFrame,
     tasks: pd.DataFrame,
 ) -> None:
     options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
 
-    def people(table: pd.DataFrame) -> pd.DataFrame:
+    def people(table: pd.DataFrame, *drop: str) -> pd.DataFrame:
+        # internal ids are dropped where a labelled column says the same
+        table = table.drop(columns=list(drop), errors="ignore")
         return tables.bilingual_headers(workbook.for_people(table, options=options))
 
     project = project_register()
@@ -291,21 +375,25 @@ def _workbook(
     )
     project["状态 Status"] = project["状态 Status"].map(style.code_label)
     project["精度 Accuracy"] = project["精度 Accuracy"].map(style.code_label)
-    # internal ids are dropped where a labelled column says the same
-    summary = comparison.summary.drop(columns=["group", "option"])
-    key_links = comparison.key_links.drop(columns=["link", "option_zh"])
-    zone_pairs = comparison.zone_pairs.drop(columns=["from", "to"])
-    sensitivity = comparison.sensitivity.drop(columns=["run"], errors="ignore")
     # (sheet, table, index written, phase column)
     sheets = [
         (REGISTER_SHEET, tasks, False, None),
         ("项目库 Projects", project, False, "期限 Term"),
+        ("方案排名 Ranking", people(comparison.summary, "group", "option"), False, None),
+        ("标定 Calibration", calibration, False, None),
+        ("关键通道高峰 Key links peak", people(comparison.key_links, "link"), False, None),
+        ("通道与相关道路 Roads", people(comparison.roads), False, None),
+        ("新通道使用者 Select link", people(comparison.select_link), False, None),
+        ("轨道门到门 Rail door to door", people(comparison.rail), False, None),
+        ("敏感性 Sensitivity", people(comparison.sensitivity, "run"), False, None),
+        (
+            "关键通道畅行 Key links free flow",
+            people(comparison.key_links_free, "link", "option_zh"),
+            False,
+            None,
+        ),
         ("区域间畅行 Zones car", _od_for_people(od_car), True, None),
         ("区域间高峰 Zones peak", _od_for_people(od_peak), True, None),
-        ("关键通道 Key links", people(key_links), False, None),
-        ("区域对 Zone pairs", people(zone_pairs), False, None),
-        ("方案排名 Ranking", people(summary), False, None),
-        ("敏感性 Sensitivity", people(sensitivity), False, None),
         ("假设 Assumptions", workbook.assumptions_table(comparison), False, None),
     ]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -352,24 +440,58 @@ def _mark_overdue(ws: Any, tasks: pd.DataFrame) -> None:
 def _index(
     comparison: compare.Comparison,
     od: pd.DataFrame,
-    printed: list[tuple[str, str, str]],
-    paper: str,
+    printed: list[tuple[str, str, str, str]],
+    calibration: pd.DataFrame,
     date: _dt.date,
 ) -> str:
     e = html.escape
     sc = comparison.scenario
     cards = "".join(
-        f"<figure><a href='maps/{e(name)}-{paper}.pdf'><img src='maps/{e(name)}-{paper}.png' alt='{e(en)}'></a>"
-        f"<figcaption>{e(zh)} · {e(en)} — <a href='maps/{e(name)}-{paper}.png'>PNG</a> · "
-        f"<a href='maps/{e(name)}-{paper}.pdf'>PDF</a></figcaption></figure>"
-        for name, zh, en in printed
+        f"<figure><a href='maps/{e(name)}-{size}.pdf'><img src='maps/{e(name)}-{size}.png' alt='{e(en)}'></a>"
+        f"<figcaption>{e(zh)} · {e(en)} ({e(size)}) — <a href='maps/{e(name)}-{size}.png'>PNG</a> · "
+        f"<a href='maps/{e(name)}-{size}.pdf'>PDF</a></figcaption></figure>"
+        for name, zh, en, size in printed
     )
-    ranking = comparison.summary[
-        ["rank", "title_zh", "title_en", "profile", "key_links_mean_saved_min", "cost_yi_yuan"]
+    shown = comparison.summary[
+        [
+            "rank",
+            "title_zh",
+            "title_en",
+            "vht_saved",
+            "vht_saved_car",
+            "vht_saved_truck",
+            "vht_saved_per_day",
+            "corridor_max_pcu",
+            "cost_yi_yuan",
+            "cost_source",
+        ]
     ]
-    ranking = tables.bilingual_headers(tables.rounded(ranking)).to_html(
-        index=False, escape=True, border=0
+    ranking = tables.bilingual_headers(tables.rounded(shown)).to_html(
+        index=False, escape=True, border=0, na_rep="未公布 not published"
     )
+    notes = "".join(
+        f"<li><b>{e(r.title_zh)}</b> {e(r.note_zh)} <i>{e(r.note_en)}</i></li>"
+        for r in comparison.summary.itertuples()
+    )
+    rail = comparison.rail
+    rail_html = (
+        tables.bilingual_headers(
+            tables.rounded(
+                rail[
+                    [
+                        "from_zh",
+                        "to_zh",
+                        "door_to_door_min",
+                        "car_congested_min",
+                        "car_free_flow_min",
+                    ]
+                ]
+            )
+        ).to_html(index=False, escape=True, border=0)
+        if not rail.empty
+        else ""
+    )
+    calibration_html = calibration.to_html(index=False, escape=True, border=0)
     od_html = od.to_html(escape=True, border=0, float_format=lambda v: f"{v:.1f}")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="generator" content="sanqu-geo">
@@ -383,20 +505,26 @@ def _index(
  .note {{ color: #666; font-size: 12px; }}
 </style></head><body>
 <h1>{e(sc.name_zh)}<br><small>{e(sc.name_en)} — 联席会议资料 Meeting pack, {e(date.isoformat())}</small></h1>
-<p class="note">路网 Network: {e(comparison.network_source)}. 示意数据 Indicative data: boundaries and alignments are authored from published facts.</p>
+<p class="note">路网 Network: {e(comparison.network_source)}. 需求 Demand: {e(comparison.demand_source)}. 示意数据 Indicative data: boundaries, alignments and the default demand are authored from published facts and stated assumptions.</p>
 <h2>文件 Files</h2>
 <ul>
  <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 方案任务台账(40项,逾期标红)、项目库、区域间出行时间、关键通道、方案排名、敏感性 (register of the plan's 40 tasks with overdue ones marked, project register, OD tables, key links, ranking, sensitivity)</li>
  <li><a href="corridors-summary.md">corridors-summary.md</a> — 会议纪要用摘要 (summary for the minutes)</li>
  <li><a href="web/infrastructure.html">web/infrastructure.html</a> — 基础设施交互地图 (interactive infrastructure map, works offline)</li>
  <li><a href="web/corridors.html">web/corridors.html</a> — 通道方案交互地图 (interactive corridor map, works offline)</li>
+ <li><a href="web/flows.html">web/flows.html</a> — 高峰拥堵与流量变化 (peak congestion and each option's flow difference, works offline)</li>
 </ul>
-<h2>方案排名 Ranking</h2>
+<h2>方案排名 Ranking (早高峰小时 morning peak hour)</h2>
 {ranking}
-<p class="note">{e(compare.RANK_CRITERION)}</p>
+<p class="note">{e(compare.RANK_CRITERION)}; 全日 per day = peak × {comparison.expansion_factor:g} (assumption).</p>
+<ul>{notes}</ul>
+<h2>轨道方案 Rail option: door to door (minutes)</h2>
+{rail_html}
+<h2>标定 Calibration of the base peak hour</h2>
+{calibration_html}
 <h2>区域间出行时间(分钟,小汽车畅行) Zone-to-zone minutes, car free flow</h2>
 {od_html}
-<h2>印刷地图 Print maps ({e(paper)})</h2>
+<h2>印刷地图 Print maps</h2>
 {cards}
 </body></html>
 """

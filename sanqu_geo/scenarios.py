@@ -23,7 +23,7 @@ from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 
-from sanqu_geo import layers, settings, speeds
+from sanqu_geo import capacity, layers, settings, speeds
 from sanqu_geo._safe import control_character
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError
@@ -52,15 +52,6 @@ CORRIDOR_KINDS: dict[str, str] = {
     "rail_art": "rail_art",
 }
 
-#: Indicative construction cost per km (yuan) by corridor kind, used when a corridor states
-#: no cost. The urban-expressway figure is the airport second passage phase 1: 35.7 亿 for
-#: 20.44 km (harbin-facts §7); the others are of the usual order for Chinese projects.
-cost_per_km_yuan: dict[str, float] = {
-    "expressway": 1.0e8,
-    "urban_expressway": 1.75e8,
-    "arterial": 0.5e8,
-    "rail_art": 0.3e8,
-}
 
 #: An interchange within this distance (m) of a node joins that node.
 node_tolerance_m: float = 50.0
@@ -103,7 +94,7 @@ class Corridor:
         ``all``, ``freight`` (a freight-only road: used by the truck profile only) or
         ``passenger`` (rail/ART: not used by the truck profile).
     cost_yuan : float or None
-        Construction cost; None uses :data:`cost_per_km_yuan`.
+        Published (or user-given) construction cost; None when none is published.
     phase, item : str, int or None
         Plan phase and the plan's task number (``item``).
     """
@@ -128,11 +119,15 @@ class Corridor:
         return float(_GEOD.geometry_length(self.geometry))
 
     @property
-    def cost(self) -> float:
-        """Construction cost in yuan (stated, or by kind and length)."""
-        if self.cost_yuan is not None:
-            return float(self.cost_yuan)
-        return cost_per_km_yuan[self.kind] * self.length_m / 1000.0
+    def cost(self) -> float | None:
+        """Construction cost in yuan where published or given, else None (never estimated)."""
+        return float(self.cost_yuan) if self.cost_yuan is not None else None
+
+    def capacity_dir(self) -> float:
+        """Capacity (PCU/h) in each direction: lanes (published, else by class) × per-lane value."""
+        return capacity.edge_capacity(
+            {"highway": CORRIDOR_KINDS[self.kind], "lanes": self.lanes, "oneway": False}
+        )[1]
 
     def usable_by(self, profile: str) -> bool:
         """Whether vehicles of a profile may use the corridor."""
@@ -156,9 +151,10 @@ class Option:
     profile: str | None = None
 
     @property
-    def cost(self) -> float:
-        """Total construction cost in yuan."""
-        return sum(c.cost for c in self.corridors)
+    def cost(self) -> float | None:
+        """Total construction cost in yuan, or None unless every corridor's cost is known."""
+        costs = [c.cost for c in self.corridors]
+        return None if any(c is None for c in costs) else float(sum(costs))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -580,6 +576,9 @@ def plan_splice(
                 "travel_time": length / (speed / 3.6),
                 "oneway": False,
                 "lanes": corridor.lanes,
+                "capacity": corridor.capacity_dir(),
+                "capacity_source": "published lanes" if corridor.lanes else "class default",
+                "vehicles": corridor.vehicles,
             }
             plan.new_edges.append((a, b, {**attrs, "geometry": piece}))
             plan.new_edges.append((b, a, {**attrs, "geometry": piece.reverse(), "reversed": True}))
@@ -729,6 +728,9 @@ def _link(plan: SplicePlan, corridor: Corridor, cnode: Any, anchor: Any, distanc
         "corridor": corridor.id,
         "length": length,
         "oneway": True,
+        "capacity": settings.ramp_lanes * settings.capacity_per_lane_pcu["motorway_link"],
+        "capacity_source": "ramp (assumption)",
+        "vehicles": corridor.vehicles,
     }
     plan.new_edges.append((anchor, cnode, {**base, "travel_time": connector_s + board}))
     plan.new_edges.append((cnode, anchor, {**base, "travel_time": connector_s}))

@@ -150,6 +150,91 @@ snap_max_distance_m: float = 3000.0
 #: Speed (km/h) on the connector from a facility or zone to its access node.
 connector_speed_kph: float = 20.0
 
+
+# --------------------------------------------------------------------------- capacities
+
+#: Base capacity of one lane (PCU/h) by OSM road class, before any signal reduction.
+#: Urban roads: CJJ 37-2012 (2016 ed.) 《城市道路工程设计规范》 table 4.2.2 (快速路 basic
+#: segment, 基本通行能力 2200 / 2100 / 1800 pcu/h at 100 / 80 / 60 km/h) and table 4.3.2
+#: (other urban roads, 基本通行能力 1800 / 1700 / 1650 / 1600 pcu/h at 60 / 50 / 40 / 30 km/h).
+#: Highways: JTG B01-2014 《公路工程技术标准》 §3.4 (高速公路 基准通行能力 2200 / 2100 /
+#: 2000 pcu/h/ln at 120 / 100 / 80 km/h). Each class takes the value at the design speed
+#: matching :data:`default_speeds_kph` (motorway 100, trunk 80, primary 50, secondary 40,
+#: local 30); links take the 60 km/h urban-expressway value (ramps).
+capacity_per_lane_pcu: dict[str, float] = {
+    "motorway": 2100.0,
+    "motorway_link": 1800.0,
+    "trunk": 2100.0,
+    "trunk_link": 1800.0,
+    "primary": 1700.0,
+    "primary_link": 1650.0,
+    "secondary": 1650.0,
+    "secondary_link": 1600.0,
+    "tertiary": 1600.0,
+    "tertiary_link": 1600.0,
+    "unclassified": 1600.0,
+    "residential": 1600.0,
+    "living_street": 1400.0,
+    "road": 1600.0,
+    "service": 1400.0,
+}
+
+#: Capacity (PCU/h per lane) for a road class not in :data:`capacity_per_lane_pcu`.
+fallback_capacity_per_lane_pcu: float = 1600.0
+
+#: Road classes with signalised junctions and the share of the hour their through lanes get a
+#: green light (g/C). A signalised road carries its lane capacity times g/C (the HCM / CJJ 37
+#: §4.3 reduction for intersection-controlled segments). **Assumption**: g/C = 0.5 for
+#: arterials, 0.45 for secondary and local roads; no signal data are published for Harbin.
+#: Expressways (motorway, trunk) are uninterrupted flow and not listed.
+signal_green_share: dict[str, float] = {
+    "primary": 0.5,
+    "primary_link": 0.5,
+    "secondary": 0.45,
+    "secondary_link": 0.45,
+    "tertiary": 0.45,
+    "tertiary_link": 0.45,
+    "unclassified": 0.45,
+    "residential": 0.45,
+    "living_street": 0.45,
+    "road": 0.45,
+}
+
+#: Lanes per direction by class where neither OSM ``lanes`` nor a published count exists.
+#: **Assumption** (typical Harbin cross-sections: G1001 and the airport expressway two lanes
+#: each way; the ring roads and the main arterials three; secondary roads two; local one).
+default_lanes_per_direction: dict[str, float] = {
+    "motorway": 2.0,
+    "motorway_link": 1.0,
+    "trunk": 3.0,
+    "trunk_link": 1.0,
+    "primary": 3.0,
+    "primary_link": 1.0,
+    "secondary": 2.0,
+    "secondary_link": 1.0,
+    "tertiary": 1.0,
+    "tertiary_link": 1.0,
+    "unclassified": 1.0,
+    "residential": 1.0,
+    "living_street": 1.0,
+    "road": 1.0,
+    "service": 1.0,
+}
+
+#: Published lane counts (both directions) of named roads, by Chinese name; they win over
+#: the class default (an OSM ``lanes`` tag still wins over them). 阳明滩大桥: 8 lanes
+#: (SASAC 2011-11-22); 松浦大桥: 8 lanes (Xinhua 2008-08-09); harbin-demand-facts §4.
+published_lanes: dict[str, int] = {"阳明滩大桥": 8, "松浦大桥": 8}
+
+#: Published capacities (PCU/h, both directions together) of named roads. They replace
+#: lanes × capacity per lane: 阳明滩大桥 design flow 9,800 veh/h (SASAC 2011-11-22), 松浦大桥
+#: peak-hour capacity 9,800 veh/h (Xinhua 2008-08-09); harbin-demand-facts §4. Split evenly
+#: between the two directions.
+published_capacity_pcu: dict[str, float] = {"阳明滩大桥": 9800.0, "松浦大桥": 9800.0}
+
+#: Capacity (PCU/h) of an interchange ramp that joins a corridor to the network: one lane of
+#: :data:`capacity_per_lane_pcu` ``motorway_link`` (assumption: single-lane ramps).
+ramp_lanes: float = 1.0
 #: BPR volume-delay defaults ``t = t0 · (1 + α (v/c)^β)`` for edges without ``bpr_alpha`` or
 #: ``bpr_beta``: the US Bureau of Public Roads values (Traffic Assignment Manual, 1964).
 bpr_alpha: float = 0.15

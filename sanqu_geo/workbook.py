@@ -263,16 +263,13 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
         "m, km/h",
         "sanqu_geo.scenarios.max_connector_m, connector_speed_kph",
     )
-    for kind, yuan in scenarios.cost_per_km_yuan.items():
-        add(
-            f"单位造价 {kind} Cost per km when none is stated",
-            f"{yuan / 1e8:g}",
-            "亿元/km",
-            "the second passage phase 1, 35.7 亿 / 20.44 km (harbin-facts §7)"
-            if kind == "urban_expressway"
-            else "indicative, the usual order for Chinese projects; no Harbin figure published "
-            "(sanqu_geo.scenarios.cost_per_km_yuan)",
-        )
+    add(
+        "造价 Costs",
+        "only published costs (or a user's cost file); otherwise 未公布 not published, "
+        "never estimated per km",
+        "亿元",
+        "harbin-facts §7 (second passage phase 1, 35.7 亿); corridors compare --costs",
+    )
     links = "; ".join(f"{zh} {en}" for _, zh, en, _, _ in compare.KEY_LINKS)
     add(
         "关键联系 Key links (both directions)",
@@ -282,12 +279,6 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
     )
     add("排名依据 Ranking", compare.RANK_CRITERION, "", "sanqu_geo.compare.RANK_CRITERION")
     add(
-        "改善阈值 A pair counts as improved above",
-        f"{compare.improved_threshold_min:g}",
-        "min",
-        "sanqu_geo.compare.improved_threshold_min",
-    )
-    add(
         "等时圈 Isochrones",
         ", ".join(f"{m:g}" for m in compare.ISOCHRONE_MINUTES)
         + " min around "
@@ -295,11 +286,11 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
         "min",
         "sanqu_geo.compare.ISOCHRONE_MINUTES / ISOCHRONE_PLACES; roads buffered 200 m",
     )
-    for run, zh, corridor, road in compare.SENSITIVITY_RUNS:
+    for _run, zh, en, variant in compare.SENSITIVITY_RUNS:
         add(
-            f"敏感性 {zh} Sensitivity {run}",
-            f"corridor speed ×{corridor:g}, road speed ×{road:g}",
-            "factor",
+            f"敏感性 {zh} Sensitivity {en}",
+            str(variant),
+            "",
             "sanqu_geo.compare.SENSITIVITY_RUNS",
         )
     add(
@@ -337,11 +328,15 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
                 if corridor.id in seen:
                     continue
                 seen.add(corridor.id)
-                stated = corridor.cost_yuan is not None
+                cost = corridor.cost
                 add(
                     f"{corridor.title_zh} {corridor.title_en}",
-                    f"{corridor.design_speed_kph:g} km/h; {corridor.cost / 1e8:.1f} 亿元 "
-                    + ("(stated)" if stated else "(by kind and length)"),
+                    f"{corridor.design_speed_kph:g} km/h; "
+                    + (
+                        f"{cost / 1e8:.1f} 亿元 (published)"
+                        if cost is not None
+                        else "cost 未公布 not published"
+                    ),
                     "km/h, 亿元",
                     "data/projects/scenarios.toml (design speed indicative where not published)",
                 )

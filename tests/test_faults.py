@@ -58,7 +58,7 @@ def dead_pid() -> int:
 
 @pytest.fixture(scope="module")
 def comparison() -> compare.Comparison:
-    return compare.compare(isochrones=False, sensitivity=False)
+    return compare.compare(sensitivity=False)
 
 
 # ------------------------------------------------------------------ 1. data loss in --out
@@ -190,7 +190,7 @@ def test_kill_9_while_a_folder_is_written_keeps_the_earlier_one(
     script = (
         "import os, signal\n"
         "from sanqu_geo import compare, tables\n"
-        "result = compare.compare(isochrones=False, sensitivity=False)\n"
+        "result = compare.compare(sensitivity=False)\n"
         "def killed(*a, **k):\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "tables.comparison_markdown = killed  # after the CSV and XLSX files are written\n"
@@ -298,7 +298,7 @@ def test_import_with_other_ids_and_roles_serves_the_comparison(tmp_path: Path) -
     layers.import_layer(_office_layer(tmp_path, roles=True), "facilities")
     roles = travel.role_places()
     assert roles["airport"].startswith("HRB-F") and roles["bonded_zone"] == "cbz_phase1"
-    result = compare.compare(isochrones=False, sensitivity=False)
+    result = compare.compare(sensitivity=False)
     ends = set(result.key_links["from_zh"])
     assert "太平机场" in ends
     assert result.key_links["before_min"].notna().all()
@@ -427,7 +427,7 @@ def test_comparison_workbook_and_csv_hold_no_formulas(
         comparison.scenario,
         options=tuple(dataclasses.replace(o, title_zh="=1+2") for o in comparison.scenario.options),
     )
-    result = compare.compare(sc, isochrones=False, sensitivity=False)
+    result = compare.compare(sc, sensitivity=False)
     tables.write_comparison(result, tmp_path / "r")
     book = openpyxl.load_workbook(tmp_path / "r" / "comparison.xlsx")
     for ws in book.worksheets:
@@ -661,10 +661,10 @@ def test_truncated_osm_files_are_refused(
 @pytest.mark.parametrize(
     ("trips", "expected"),
     [
-        ("-500", "row(s) 2"),
-        ("nan", "row(s) 2"),
+        ("-500", "line 2"),
+        ("nan", "line 2"),
         ("lots", "'lots'"),
-        ("inf", "row(s) 2"),
+        ("inf", "line 2"),
     ],
 )
 def test_bad_demand_values_are_refused_before_the_work(
@@ -672,7 +672,7 @@ def test_bad_demand_values_are_refused_before_the_work(
 ) -> None:
     path = tmp_path / "demand.csv"
     path.write_text(
-        f"origin,destination,trips_per_day\nairport,harbin_west,{trips}\nairport,cbz_phase1,100\n",
+        f"origin,destination,class,trips\ndaoli,airport,car,{trips}\ndaoli,nangang,car,100\n",
         encoding="utf-8",
     )
     out = tmp_path / "r"
@@ -683,19 +683,20 @@ def test_bad_demand_values_are_refused_before_the_work(
     assert not out.exists()
 
 
-def test_demand_gives_vehicle_hours_by_hand(comparison: compare.Comparison) -> None:
-    demand = pd.DataFrame(
-        {"origin": ["airport"], "destination": ["harbin_west"], "trips_per_day": [1000]}
-    )
-    result = compare.compare(demand=demand, isochrones=False, sensitivity=False)
-    for row in result.summary.itertuples():
-        saved = result.key_links[
-            (result.key_links["option"] == row.option)
-            & (result.key_links["link"] == "west_airport")
-            & (result.key_links["from_zh"] == "太平机场")
-        ]["saved_min"].iloc[0]
-        assert row.vehicle_hours_saved_per_day == pytest.approx(1000 * saved / 60, abs=1e-6)
-        assert row.vehicle_hours_saved_per_day >= 0
+def test_demand_for_one_run_is_the_one_assigned(tmp_path: Path) -> None:
+    """An OD given for one run is what that run loads: the base hour's vehicle-hours by hand."""
+    from sanqu_geo import demand as _demand
+    from sanqu_geo import peak
+
+    path = tmp_path / "demand.csv"
+    path.write_text("origin,destination,class,trips\nharbin_west,airport,car,1000\n")
+    d = _demand.demand_from_file(path)
+    assert d.totals() == {"car": 1000.0, "truck": 0.0}
+    run = peak.solve(demand_=d)
+    # one OD pair on an empty network: 1,000 cars on the shortest path, no truck at all
+    used = run.result.volumes[run.result.volumes["car"] > 0]
+    assert set(used["car"].round(6)) == {1000.0}
+    assert run.vehicle_hours()["truck"] == 0.0
 
 
 # -------------------------------------------------------------------------- 9. profiles
@@ -1055,10 +1056,10 @@ def _campaign_files(ws: Path) -> dict[str, Path]:
         )
         + '[[group]]\nid = "g"\n[[group.option]]\nid = "a"\ncorridors = ["c"]\n',
     )
-    put("d-negative.csv", "origin,destination,trips_per_day\nairport,harbin_west,-500\n")
-    put("d-text.csv", "origin,destination,trips_per_day\nairport,harbin_west,lots\n")
-    put("d-nan.csv", "origin,destination,trips_per_day\nairport,harbin_west,\n")
-    put("d-unknown.csv", "origin,destination,trips_per_day\nairport,nowhere_x,10\n")
+    put("d-negative.csv", "origin,destination,class,trips\ndaoli,airport,car,-500\n")
+    put("d-text.csv", "origin,destination,class,trips\ndaoli,airport,car,lots\n")
+    put("d-nan.csv", "origin,destination,class,trips\ndaoli,airport,car,\n")
+    put("d-unknown.csv", "origin,destination,class,trips\ndaoli,nowhere_x,car,10\n")
     put("d-columns.csv", "from,to,trips\nairport,harbin_west,10\n")
     put("d-binary.csv", b"\xff\xfe\x00\x00garbage\x00")
     put("notes/notes.txt", "the planner's notes")

@@ -44,6 +44,7 @@ def test_installed_wheel_finds_its_data(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "sanqu_geo/_data/boundaries/zones.geojson" in names
     assert "sanqu_geo/_data/plan/tasks.csv" in names
+    assert "sanqu_geo/_data/demand/parameters.toml" in names
     target = tmp_path / "site"
     subprocess.run(
         [
@@ -63,8 +64,9 @@ def test_installed_wheel_finds_its_data(tmp_path: Path) -> None:
     code = (
         "import sanqu_geo, sanqu_geo.layers as L, sanqu_geo.resources as R;"
         "print(sanqu_geo.__file__); print(R.data_folder());"
-        "import sanqu_geo.register as G;"
-        "print(len(L.load_layer('zones')), len(L.load_layer('projects')), len(G.load_tasks()))"
+        "import sanqu_geo.register as G, sanqu_geo.demand as D;"
+        "print(len(L.load_layer('zones')), len(L.load_layer('projects')), len(G.load_tasks()),"
+        " D.load_parameters()['generation']['car_trips_per_resident'])"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     done = subprocess.run(
@@ -81,3 +83,4 @@ def test_installed_wheel_finds_its_data(tmp_path: Path) -> None:
     assert data_dir.startswith(str(target)) and data_dir.endswith("_data")
     assert int(counts.split()[0]) >= 7
     assert int(counts.split()[2]) == 40  # the plan's tasks ship in the wheel
+    assert float(counts.split()[3]) > 0  # and the demand parameters

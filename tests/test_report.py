@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from sanqu_geo.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 A4_PX = (3508, 2480)
+A3_PX = (4960, 3507)
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +37,27 @@ def test_pack_holds_everything(pack: Path) -> None:
         "corridors-summary.md",
         "web/infrastructure.html",
         "web/corridors.html",
+        "web/flows.html",
     ):
         assert (pack / name).is_file(), name
     pngs = sorted((pack / "maps").glob("*.png"))
-    assert len(pngs) == 6  # zones, projects, register, corridors, two isochrone maps
+    # zones, projects, register, corridors, two isochrone maps (A4 here), and at A3 the
+    # congestion map and the flow differences of the best second-passage and freight options
+    assert len(pngs) == 9
+    a3 = {p.name for p in pngs if p.stem.endswith("-A3")}
+    assert a3 == {
+        "congestion-A3.png",
+        "flows-second_passage_full-A3.png",
+        "flows-freight_g1001-A3.png",
+    }
     for png in pngs:
+        want = A3_PX if png.name in a3 else A4_PX
         with Image.open(png) as im:
-            assert abs(im.size[0] - A4_PX[0]) <= 1 and abs(im.size[1] - A4_PX[1]) <= 1, png.name
+            assert abs(im.size[0] - want[0]) <= 1 and abs(im.size[1] - want[1]) <= 1, png.name
         assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    page = (pack / "web" / "flows.html").read_text(encoding="utf-8")
+    assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', page)
+    assert "机场第二通道" in page and "/work/" not in page
 
 
 @pytest.mark.slow
@@ -51,14 +66,20 @@ def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
     assert book.sheetnames == [
         "方案任务 Register",
         "项目库 Projects",
+        "方案排名 Ranking",
+        "标定 Calibration",
+        "关键通道高峰 Key links peak",
+        "通道与相关道路 Roads",
+        "新通道使用者 Select link",
+        "轨道门到门 Rail door to door",
+        "敏感性 Sensitivity",
+        "关键通道畅行 Key links free flow",
         "区域间畅行 Zones car",
         "区域间高峰 Zones peak",
-        "关键通道 Key links",
-        "区域对 Zone pairs",
-        "方案排名 Ranking",
-        "敏感性 Sensitivity",
         "假设 Assumptions",
     ]
+    calibration = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="标定 Calibration")
+    assert 1.4 <= float(calibration["model"].iloc[0]) <= 1.9
     od_csv = tmp_path / "od.csv"
     assert main(["od", "--from", "zones", "--to", "zones", "--out", str(od_csv)]) == 0
     expected = pd.read_csv(od_csv, index_col=0, encoding="utf-8-sig")
@@ -77,10 +98,9 @@ def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> No
     sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案排名 Ranking")
     assert list(sheet["方案名称 Name (zh)"]) == list(expected["方案名称 Name (zh)"])
     assert list(sheet["排名 Rank"]) == list(expected["排名 Rank"])
-    # the workbook rounds minutes once, half up to one decimal, like the maps
-    column = "关键通道平均节省(分钟) Key links mean saved min"
+    # the workbook rounds once, half up, like the maps
+    column = "高峰小时节省车小时 Peak-hour veh-h saved"
     np.testing.assert_allclose(sheet[column], expected[column], atol=0.05 + 1e-9)
-    assert all(round(v, 1) == v for v in sheet[column])
     register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
     tasks = register.set_index("项目名称")["任务编号 Task"]
     assert set(range(35, 41)) | set(range(6, 11)) <= set(tasks)
@@ -119,7 +139,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 6 and all(w > 0 for w in widths)
+        assert len(widths) == 9 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)

@@ -31,6 +31,7 @@ def book(comparison: compare.Comparison, tmp_path_factory: pytest.TempPathFactor
         comparison,
         report._zone_od("car"),
         report._zone_od("car_peak"),
+        report.calibration_table(comparison),
         report.register_sheet(),
     )
     return path

@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover
 from sanqu_geo.cli import (  # noqa: F401  (registration)
     assign,
     corridors,
+    demand,
     layers,
     maps,
     network,

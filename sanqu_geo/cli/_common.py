@@ -181,6 +181,31 @@ def rich_table(frame) -> Table:
     return table
 
 
+CongestedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--congested",
+        help="Congested times of the morning peak hour: the base equilibrium assignment of the "
+        "demand in use (cached; profile car or truck).",
+    ),
+]
+
+
+def load_travel_graph(osm_file, profile, profiles_file, *, congested: bool = False):
+    """The graph for od/route/isochrones: free flow of a profile, or the congested peak."""
+    if not congested:
+        return load_graph(osm_file, None, None, profile, profiles_file)[0]
+    from sanqu_geo import peak
+
+    if profiles_file is not None:
+        _speeds.load_profiles(profiles_file)
+    source = network_source(osm_file, None, None)
+    with console.status("congested peak hour 高峰拥堵 (equilibrium assignment, cached)"):
+        G = peak.congested_travel_graph(str(source), profile=profile)
+    console.print(f"[dim]{esc(G.graph['congested'])}[/dim]")
+    return G
+
+
 ForceOpt = Annotated[
     bool,
     typer.Option(

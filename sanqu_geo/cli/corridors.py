@@ -53,7 +53,7 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
             esc(option.profile or sc.profile),
             esc(", ".join(c.id for c in option.corridors)),
             f"{sum(c.length_m for c in option.corridors) / 1000:.1f}",
-            f"{option.cost / 1e8:.1f}",
+            f"{option.cost / 1e8:.1f}" if option.cost is not None else "not published 未公布",
         )
     print_table(table)
 
@@ -67,59 +67,71 @@ def corridors_compare(
             "--out", "-o", help="Output folder for CSV, XLSX and Markdown (new, empty or earlier)."
         ),
     ] = Path("corridors"),
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Override every option's profile.")
+    costs: Annotated[
+        Path | None,
+        typer.Option(
+            "--costs", help="CSV of option,cost_yi_yuan[,source]: your costs (亿元) per option."
+        ),
     ] = None,
     demand: Annotated[
         Path | None,
-        typer.Option("--demand", help="CSV of origin,destination,trips_per_day (place ids)."),
+        typer.Option(
+            "--demand",
+            help="OD for this run only: .csv (origin,destination,class,trips) or .omx on the "
+            "zones in use (default: the demand in use, see `sanqu-geo demand show`).",
+        ),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="Profile of the free-flow key-link table (secondary)."),
+    ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", help="Relative gap every assignment must reach.")
+    ] = 1e-6,
     profiles_file: ProfilesFileOpt = None,
     no_sensitivity: Annotated[
-        bool, typer.Option("--no-sensitivity", help="Skip the ±20 % speed runs.", metavar="")
+        bool,
+        typer.Option(
+            "--no-sensitivity",
+            help="Skip the demand/capacity/PCE/BPR sensitivity runs.",
+            metavar="",
+        ),
     ] = False,
     force: ForceOpt = False,
 ) -> None:
-    """Compare every corridor option with the base network and rank them.
+    """Compare every corridor option on the morning peak-hour assignment and rank them.
 
-    Example: sanqu-geo corridors compare data/projects/scenarios.toml --out results/
+    Ranks by peak-hour vehicle-hours saved, with the demand in use (`sanqu-geo demand show`).
+
+    Example: sanqu-geo corridors compare --out results/ --costs costs.csv
     """
-    import pandas as pd
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from sanqu_geo import compare, scenarios, tables
     from sanqu_geo._atomic import check_output_folder
-    from sanqu_geo.errors import DataSourceError, ScenarioError
 
     check_output_folder(out, force=force)  # a bad --out fails before the work
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
+    sc = scenarios.load_scenario(scenario)
     if profile is not None:
         _speeds.get_profile(profile)
-    sc = scenarios.load_scenario(scenario)
-    trips = None
+    cost_table = compare.read_costs(costs, sc) if costs is not None else None
+    run_demand = None
     if demand is not None:
-        if not demand.is_file():
-            raise DataSourceError(f"{demand}: demand file not found")
-        try:
-            trips = pd.read_csv(demand, encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            msg = (
-                f"{demand}: not a readable CSV table ({type(exc).__name__}); save it as CSV (UTF-8)"
-            )
-            raise DataSourceError(msg) from exc
-        try:
-            compare.check_demand(trips)
-        except ScenarioError as exc:
-            raise ScenarioError(f"{demand}: {exc}") from None
+        from sanqu_geo import demand as _demand
+
+        run_demand = _demand.demand_from_file(demand)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
     ) as bar:
         task = bar.add_task("comparing", total=None)
         result = compare.compare(
             sc,
+            demand_=run_demand,
+            costs=cost_table,
+            gap=gap,
             profile=profile,
-            demand=trips,
             sensitivity=not no_sensitivity,
             progress=lambda text: bar.update(task, description=f"comparing: {text}"),
         )

@@ -73,13 +73,12 @@ def maps_build(
         options = with_corridors[0].corridors or {}
         with console.status("computing the corridor options for the map"):
             comparison = compare.compare(
-                scenarios.load_scenario(options.get("scenario") or None),
-                profile=options.get("profile"),
-                isochrones=False,
-                sensitivity=False,
+                scenarios.load_scenario(options.get("scenario") or None), sensitivity=False
             )
             minutes = tuple(float(m) for m in options.get("minutes", compare.ISOCHRONE_MINUTES))
-            corridor_data = compare.map_layers(comparison, minutes=minutes)
+            corridor_data = compare.map_layers(
+                comparison, profile=options.get("profile"), minutes=minutes
+            )
     with console.status("building the maps"):
         pages = interactive.publish(
             names,

@@ -63,7 +63,7 @@ def network_info(
     profile: ProfileOpt = "car",
     profiles_file: ProfilesFileOpt = None,
 ) -> None:
-    """Print nodes, edges, km by road class, connected components and the source."""
+    """Print nodes, edges, km and capacity by road class, connected components and the source."""
     G, _ = load_graph(osm_file, place, bbox, profile, profiles_file)
     summary = _network.network_summary(G)
     console.print(f"source 来源: {esc(summary['source'])}")
@@ -81,6 +81,20 @@ def network_info(
         table.add_row(esc(cls), f"{km:,.1f}")
     table.add_row("total 合计", f"{summary['km_total']:,.1f}")
     print_table(table)
+    cap = summary["capacity"]
+    table = Table(
+        title="capacity by road class 各等级道路通行能力 (PCU/h per direction 单向; "
+        "CJJ 37-2012 / JTG B01-2014, signalised roads × g/C)"
+    )
+    for column in ("highway", "edges 路段", "min", "median 中位数", "max"):
+        table.add_column(column, justify="right" if column != "highway" else "left")
+    for cls, (n, low, mid, high) in cap["by_class"].items():
+        table.add_row(cls, f"{n:,}", f"{low:,.0f}", f"{mid:,.0f}", f"{high:,.0f}")
+    print_table(table)
+    console.print(
+        "capacity from 通行能力来源: "
+        + ", ".join(f"{source} {n:,}" for source, n in sorted(cap["sources"].items()))
+    )
 
 
 @network_app.command("access")

@@ -9,13 +9,14 @@ import typer
 from rich.table import Table
 
 from sanqu_geo.cli._common import (
+    CongestedOpt,
     OsmFileOpt,
     ProfileOpt,
     ProfilesFileOpt,
     app,
     console,
     esc,
-    load_graph,
+    load_travel_graph,
     print_table,
     print_wide_table,
     progress_bar,
@@ -45,6 +46,7 @@ def od_command(
     profile: ProfileOpt = "car",
     osm_file: OsmFileOpt = None,
     profiles_file: ProfilesFileOpt = None,
+    congested: CongestedOpt = False,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write minutes to .csv, .xlsx, .parquet or .md."),
@@ -58,7 +60,7 @@ def od_command(
 
     if out is not None:
         tables.table_format(out)  # a bad --out fails before the work, not after
-    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     origins, destinations = travel.load_places(from_), travel.load_places(to)
     with progress_bar("OD 出行时间") as bar:
         task = bar.add_task("od", total=None)
@@ -70,7 +72,8 @@ def od_command(
         )
     table = tables.minutes_table(seconds, origins, destinations)
     console.print(
-        f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(profile)} · minutes 分钟"
+        f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(G.graph['profile'])} · "
+        "minutes 分钟"
     )
     print_wide_table(table)
     if out is not None:
@@ -87,13 +90,14 @@ def route_command(
     profile: ProfileOpt = "car",
     osm_file: OsmFileOpt = None,
     profiles_file: ProfilesFileOpt = None,
+    congested: CongestedOpt = False,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write the route line to .geojson or .gpkg.")
     ] = None,
 ) -> None:
     """The fastest route between two places, with its time, length and roads.
 
-    Example: sanqu-geo route --from 哈尔滨西站 --to airport
+    Example: sanqu-geo route --from 哈尔滨站 --to airport --congested
     """
     from sanqu_geo import travel
 
@@ -102,7 +106,7 @@ def route_command(
     for place in (a, b):
         if "resolved" in place.attrs:
             console.print(f"[dim]{place.attrs['resolved']}[/dim]")
-    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
     label_a = f"{a['name_zh'].iloc[0]} {a['name_en'].iloc[0]}"
@@ -110,7 +114,8 @@ def route_command(
     console.print(esc(f"{label_a} → {label_b}"))
     console.print(
         f"  {minutes:.1f} min 分钟 · {found.length / 1000:.1f} km 公里 "
-        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {esc(G.graph['source'])} · {esc(profile)}"
+        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {esc(G.graph['source'])} · "
+        f"{esc(G.graph['profile'])}"
     )
     names = []
     for u, v, k in found.edges:
@@ -131,7 +136,7 @@ def route_command(
                 "to_id": [b["id"].iloc[0]],
                 "minutes": [round(minutes, 2)],
                 "length_km": [round(found.length / 1000, 3)],
-                "profile": [profile],
+                "profile": [G.graph["profile"]],
                 "network": [G.graph["source"]],
             },
             geometry=[found.geometry],
@@ -158,6 +163,7 @@ def isochrones_command(
     profile: ProfileOpt = "car",
     osm_file: OsmFileOpt = None,
     profiles_file: ProfilesFileOpt = None,
+    congested: CongestedOpt = False,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write polygons to .geojson or .gpkg.")
     ] = None,
@@ -181,11 +187,13 @@ def isochrones_command(
     place = travel.find_place(from_)
     if "resolved" in place.attrs:
         console.print(f"[dim]{place.attrs['resolved']}[/dim]")
-    G, _ = load_graph(osm_file, None, None, profile, profiles_file)
+    G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     iso = travel.place_isochrones(G, place, thresholds)
-    iso["profile"] = profile
+    iso["profile"] = G.graph["profile"]
     iso["network"] = G.graph["source"]
-    table = Table(title=esc(f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {profile}"))
+    table = Table(
+        title=esc(f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {G.graph['profile']}")
+    )
     table.add_column("minutes 分钟", justify="right")
     table.add_column("area km² 面积", justify="right")
     for row in iso.itertuples():

@@ -117,9 +117,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "iso_after": ("{minutes} 分钟 建成后", "{minutes} min, after"),
     "iso_place": ("出发地", "Origin"),
     "rank_note": (
-        "排序依据:规划关键联系(双向)平均节省分钟;并列时比较每分钟造价。",
-        "Ranked by the mean minutes saved on the plan's key links (both directions); "
-        "ties by cost per minute saved.",
+        "排序依据:早高峰小时均衡分配下节省的车·小时(小汽车+货车);图中分钟为规划关键联系(双向)高峰平均节省。",
+        "Ranked by the vehicle-hours saved in the morning peak hour (cars + trucks, equilibrium "
+        "assignment); the minutes shown are the mean peak-hour saving on the plan's key links "
+        "(both directions).",
     ),
     "data": ("数据", "Data"),
     "embedded": ("内置,据公开资料整理", "embedded, compiled from published sources"),

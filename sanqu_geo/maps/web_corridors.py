@@ -109,7 +109,18 @@ def corridor_layers(
                         "Key links mean saved, min",
                         style.format_minutes(first.key_links_mean_saved_min),
                     ),
-                    ("投资(亿元)", "Cost, 100 M yuan", f"{first.cost_yi_yuan:.1f}"),
+                    (
+                        "高峰小时节省车·小时",
+                        "Peak-hour vehicle-hours saved",
+                        f"{first.get('vht_saved', float('nan')):,.0f}",
+                    ),
+                    (
+                        "投资(亿元)",
+                        "Cost, 100 M yuan",
+                        f"{first.cost_yi_yuan:.1f}"
+                        if first.cost_yi_yuan == first.cost_yi_yuan
+                        else _plain("未公布", "not published", ctx.lang),
+                    ),
                 ],
                 ctx.lang,
             )

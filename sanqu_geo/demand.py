@@ -1,0 +1,886 @@
+"""Zones and peak-hour OD matrices by vehicle class: the indicative default and users' own.
+
+The default is generated from the 2020 census population of the districts and the
+generators of the 三区一港 (``data/demand/parameters.toml``, every figure with its source or
+marked as an assumption): trip generation, a gravity distribution, trucks anchored on the
+logistics nodes. Users replace it with their own zones and OD (CSV or OMX). This module never
+routes: travel times for the gravity model come from :mod:`sanqu_geo.travel`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from shapely.geometry import MultiPoint
+
+from sanqu_geo import layers, settings, travel
+from sanqu_geo._atomic import atomic_path
+from sanqu_geo._toml import read_toml
+from sanqu_geo.errors import DemandError
+from sanqu_geo.resources import data_file
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CLASSES",
+    "Demand",
+    "attach_zones",
+    "default_demand",
+    "default_zones",
+    "demand_from_file",
+    "furness",
+    "generate",
+    "import_demand",
+    "load_demand",
+    "load_parameters",
+    "read_od",
+    "read_zones",
+    "remove_imported_demand",
+    "write_od",
+    "zone_minutes",
+]
+
+#: Vehicle classes of the OD matrices.
+CLASSES: tuple[str, ...] = ("car", "truck")
+
+PARAMETERS_FILE = "demand/parameters.toml"
+
+#: Capacity (PCU/h) of a centroid connector: large enough never to delay (the assignment
+#: needs a finite number).
+CONNECTOR_CAPACITY: float = 1e9
+_OD_COLUMNS = ("origin", "destination", "class", "trips")
+
+
+@dataclasses.dataclass
+class Demand:
+    """Zones and an OD table of one peak hour.
+
+    Attributes
+    ----------
+    zones : geopandas.GeoDataFrame
+        ``id``, ``name_zh``, ``name_en``, ``kind``, ``population`` (NaN where none), geometry
+        (EPSG:4326; points or polygons).
+    od : pandas.DataFrame
+        ``origin``, ``destination`` (zone ids), ``class`` (:data:`CLASSES`), ``trips``
+        (vehicles per hour); zero cells are left out.
+    source : str
+        Where it comes from (``indicative default`` or the user's file names).
+    expansion_factor : float
+        Peak hour → day.
+    pce : dict
+        Passenger-car equivalents by class.
+    """
+
+    zones: gpd.GeoDataFrame
+    od: pd.DataFrame
+    source: str
+    expansion_factor: float
+    pce: dict[str, float]
+
+    def matrix(self, vehicle_class: str) -> pd.DataFrame:
+        """The OD of one class as a zones × zones table (vehicles per hour)."""
+        ids = list(self.zones["id"])
+        part = self.od[self.od["class"] == vehicle_class]
+        table = part.pivot_table(
+            index="origin", columns="destination", values="trips", aggfunc="sum"
+        )
+        return table.reindex(index=ids, columns=ids).fillna(0.0)
+
+    def totals(self) -> dict[str, float]:
+        """Vehicles per hour by class."""
+        return {c: float(self.od.loc[self.od["class"] == c, "trips"].sum()) for c in CLASSES}
+
+    def scaled(self, factor: float) -> Demand:
+        """A copy with every cell multiplied by ``factor``."""
+        od = self.od.copy()
+        od["trips"] = od["trips"] * factor
+        return dataclasses.replace(self, od=od, source=f"{self.source} × {factor:g}")
+
+    def key(self) -> str:
+        """A short hash of the zones and the OD, for caches."""
+        h = hashlib.sha1()
+        h.update("|".join(self.zones["id"].astype(str)).encode())
+        h.update(b"".join(g.wkb for g in self.zones.geometry))
+        od = self.od.sort_values(["class", "origin", "destination"])
+        h.update(pd.util.hash_pandas_object(od, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def load_parameters(path: str | Path | None = None) -> dict[str, Any]:
+    """Read the demand parameters (default: the embedded ``data/demand/parameters.toml``).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A parameters file of the same form.
+
+    Returns
+    -------
+    dict
+        The parsed parameters.
+
+    Raises
+    ------
+    DemandError
+        When a required number is missing, not a number or negative.
+    """
+    path = Path(path) if path is not None else data_file(PARAMETERS_FILE)
+    data = read_toml(path, what="demand parameters file", error=DemandError)
+    required = {
+        "generation": ("car_trips_per_resident", "truck_share_of_car"),
+        "distribution": ("beta_car_per_min", "beta_truck_per_min", "tolerance", "max_iterations"),
+        "daily": ("expansion_factor",),
+        "zones": ("district_radius_m",),
+    }
+    for section, keys in required.items():
+        for key in keys:
+            value = data.get(section, {}).get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                msg = f"{path}: [{section}] {key} must be a number ≥ 0 (found {value!r})"
+                raise DemandError(msg)
+    for cls in CLASSES:
+        pce = data.get("classes", {}).get(cls, {}).get("pce")
+        if not isinstance(pce, int | float) or pce <= 0:
+            msg = f"{path}: [classes.{cls}] pce must be a positive number"
+            raise DemandError(msg)
+    return data
+
+
+# --------------------------------------------------------------------------- zones
+
+
+def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """The default zone system: the nine districts and the generators of the 三区一港.
+
+    Parameters
+    ----------
+    parameters : dict, optional
+        From :func:`load_parameters`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``name_zh``, ``name_en``, ``kind`` (``district`` or ``generator``),
+        ``population`` (2020 census; NaN for generators), geometry (EPSG:4326): a district is
+        a circle of ``district_radius_m`` around its label point, or the cordon points where
+        its roads leave the network (a MultiPoint); a generator is its zone polygon or
+        facility point.
+    """
+    params = parameters or load_parameters()
+    radius = float(params["zones"]["district_radius_m"])
+    labels = layers.load_layer("districts", located_only=True).set_index("id")
+    rows = []
+    for d in params["zones"]["district"]:
+        if "cordons" in d:
+            geom = MultiPoint([(float(x), float(y)) for x, y in d["cordons"]])
+        elif d["id"] in labels.index:
+            centre = gpd.GeoSeries([labels.geometry[d["id"]]], crs=labels.crs)
+            metric = centre.to_crs(settings.metric_crs).buffer(radius, quad_segs=8)
+            geom = metric.to_crs(settings.default_crs).iloc[0]
+        else:
+            msg = (
+                f"district {d['id']!r} has neither lon/lat nor a label point in the districts layer"
+            )
+            raise DemandError(msg)
+        rows.append(
+            {
+                "id": d["id"],
+                "name_zh": d["name_zh"],
+                "name_en": d["name_en"],
+                "kind": "district",
+                "population": float(d["population"]),
+                "geometry": geom,
+            }
+        )
+    places = travel.load_places("all").set_index("id")
+    for g in params["zones"]["generator"]:
+        if g["id"] not in places.index:
+            msg = f"generator {g['id']!r} is not a located facility or zone"
+            raise DemandError(msg)
+        place = places.loc[g["id"]]
+        rows.append(
+            {
+                "id": g["id"],
+                "name_zh": place["name_zh"],
+                "name_en": place["name_en"],
+                "kind": "generator",
+                "population": np.nan,
+                "geometry": place.geometry,
+            }
+        )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.default_crs)
+
+
+def read_zones(
+    path: str | Path, *, id_column: str = "id", crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a user's zone layer from any format the layer import reads.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoPackage, Shapefile, GeoJSON, KML, CSV with lon/lat, …
+    id_column : str
+        The column holding unique zone ids.
+    crs : str, optional
+        The file's CRS when it does not say it (``gcj02``, ``bd09``, an EPSG code …).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`default_zones` (``kind`` ``user``; ``population`` kept when the file has it).
+
+    Raises
+    ------
+    DemandError
+        No id column, blank or repeated ids, or a zone without a geometry.
+    """
+    gdf = layers.read_vector_file(path, crs=crs)
+    if id_column not in gdf.columns:
+        msg = (
+            f"{path}: the zone layer has no {id_column!r} column; add a column of unique zone "
+            f"ids (or name it with --id-column); found: {', '.join(map(str, gdf.columns[:8]))}"
+        )
+        raise DemandError(msg)
+    ids = gdf[id_column].astype(str).str.strip()
+    blank = gdf[id_column].isna() | (ids == "")
+    if blank.any():
+        msg = f"{path}: {int(blank.sum())} zone(s) have no {id_column!r}; give every zone an id"
+        raise DemandError(msg)
+    repeated = sorted(set(ids[ids.duplicated()]))
+    if repeated:
+        msg = f"{path}: zone ids repeated: {', '.join(repeated[:8])}; ids must be unique"
+        raise DemandError(msg)
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        msg = f"{path}: zone(s) {', '.join(ids[empty][:8])} have no geometry"
+        raise DemandError(msg)
+    out = gpd.GeoDataFrame(
+        {
+            "id": ids.to_numpy(),
+            "name_zh": gdf["name_zh"].astype(str) if "name_zh" in gdf else ids.to_numpy(),
+            "name_en": gdf["name_en"].astype(str) if "name_en" in gdf else ids.to_numpy(),
+            "kind": "user",
+            "population": pd.to_numeric(gdf["population"], errors="coerce")
+            if "population" in gdf
+            else np.nan,
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=settings.default_crs,
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def furness(
+    productions: np.ndarray,
+    attractions: np.ndarray,
+    friction: np.ndarray,
+    *,
+    tolerance: float = 1e-9,
+    max_iterations: int = 500,
+) -> np.ndarray:
+    """Doubly constrained gravity model balanced by iterative proportional fitting.
+
+    Parameters
+    ----------
+    productions, attractions : numpy.ndarray
+        Row and column totals; attractions are scaled to the productions' sum.
+    friction : numpy.ndarray
+        Deterrence ``f(t_ij)`` (0 where no trip may go, e.g. the diagonal).
+    tolerance : float
+        Largest relative error of any row or column total at the end.
+    max_iterations : int
+        Give up after this many row-and-column sweeps.
+
+    Returns
+    -------
+    numpy.ndarray
+        Trips, rows summing to ``productions`` and columns to the scaled ``attractions``.
+
+    Raises
+    ------
+    DemandError
+        When the totals cannot be met (a zone with trips but no reachable partner).
+    """
+    P = np.asarray(productions, dtype=float)
+    A = np.asarray(attractions, dtype=float)
+    if A.sum() > 0:
+        A = A * (P.sum() / A.sum())
+    T = np.asarray(friction, dtype=float) * np.outer(P, A)
+    scale = max(P.sum(), 1.0)
+    for _ in range(int(max_iterations)):
+        rows = T.sum(axis=1)
+        T *= np.divide(P, rows, out=np.zeros_like(P), where=rows > 0)[:, None]
+        cols = T.sum(axis=0)
+        T *= np.divide(A, cols, out=np.zeros_like(A), where=cols > 0)[None, :]
+        err = max(np.abs(T.sum(axis=1) - P).max(), np.abs(T.sum(axis=0) - A).max())
+        if err <= tolerance * scale:
+            return T
+    msg = (
+        f"the gravity model did not balance in {max_iterations} iterations (largest total off "
+        f"by {err:.3g} trips); check that every zone with trips reaches another zone"
+    )
+    raise DemandError(msg)
+
+
+def _singly(totals: np.ndarray, weights: np.ndarray, friction: np.ndarray) -> np.ndarray:
+    """Trips from each row's total spread over the columns by weight × friction."""
+    share = weights[None, :] * friction
+    sums = share.sum(axis=1, keepdims=True)
+    return np.divide(share, sums, out=np.zeros_like(share), where=sums > 0) * totals[:, None]
+
+
+def generate(
+    zones: gpd.GeoDataFrame | pd.DataFrame,
+    minutes: np.ndarray,
+    parameters: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Generate and distribute the peak-hour trips of the default zone system.
+
+    Cars: districts produce ``population × car_trips_per_resident``; generators produce and
+    attract their stated trips; districts attract the rest in proportion to population;
+    doubly constrained gravity with ``exp(-beta_car × t)``, where a district's trips to itself
+    (which stay off the trunk network) take ``intrazonal_minutes`` and a generator has none. Trucks: a background share of the
+    districts' car trips (doubly constrained, ``exp(-beta_truck × t)``) and the logistics
+    nodes' own trucks spread over all other zones by car attraction × friction (singly
+    constrained at the node, in both directions).
+
+    Parameters
+    ----------
+    zones : DataFrame
+        ``id`` and ``population`` (NaN for generators), in the matrix order.
+    minutes : numpy.ndarray
+        Free-flow car minutes between zones (inf where unreachable; the diagonal is ignored).
+    parameters : dict, optional
+        From :func:`load_parameters`.
+
+    Returns
+    -------
+    dict
+        ``car`` and ``truck`` (numpy matrices, vehicles per hour) and the control totals
+        ``car_productions``, ``car_attractions``, ``truck_background``,
+        ``truck_produced``, ``truck_attracted`` (arrays by zone).
+    """
+    params = parameters or load_parameters()
+    ids = list(zones["id"])
+    n = len(ids)
+    gen = {g["id"]: g for g in params["zones"]["generator"]}
+    pop = np.nan_to_num(np.asarray(zones["population"], dtype=float))
+    rate = float(params["generation"]["car_trips_per_resident"])
+    P = pop * rate
+    A_fixed = np.zeros(n)
+    truck_out = np.zeros(n)
+    truck_in = np.zeros(n)
+    for i, zid in enumerate(ids):
+        g = gen.get(zid)
+        if g is None:
+            continue
+        P[i] += float(g.get("car_produced", 0.0))
+        A_fixed[i] = float(g.get("car_attracted", 0.0))
+        truck_out[i] = float(g.get("truck_produced", 0.0))
+        truck_in[i] = float(g.get("truck_attracted", 0.0))
+    rest = P.sum() - A_fixed.sum()
+    if rest < 0:
+        msg = (
+            "the generators attract more cars than the zones produce; raise "
+            "car_trips_per_resident or lower the generators' car_attracted"
+        )
+        raise DemandError(msg)
+    A = A_fixed + (pop / pop.sum() * rest if pop.sum() > 0 else 0.0)
+    t = np.array(minutes, dtype=float)
+    dist = params["distribution"]
+    # A district keeps the trips that stay inside it (they never reach the trunk network) at
+    # its intrazonal time; a generator has none.
+    district = np.asarray(zones["kind"] == "district") if "kind" in zones else pop > 0
+    inside = np.where(district, float(dist.get("intrazonal_minutes", 0.0)), np.inf)
+    np.fill_diagonal(t, inside)
+
+    def deterrence(beta: float) -> np.ndarray:
+        finite = np.isfinite(t)
+        return np.where(finite, np.exp(-beta * np.where(finite, t, 0.0)), 0.0)
+
+    tol, iters = float(dist["tolerance"]), int(dist["max_iterations"])
+    car = furness(
+        P, A, deterrence(float(dist["beta_car_per_min"])), tolerance=tol, max_iterations=iters
+    )
+    f_truck = deterrence(float(dist["beta_truck_per_min"]))
+    share = float(params["generation"]["truck_share_of_car"])
+    background = share * pop * rate
+    truck = furness(background, A, f_truck, tolerance=tol, max_iterations=iters)
+    truck += _singly(truck_out, A, f_truck)
+    truck += _singly(truck_in, A, f_truck.T).T
+    return {
+        "car": car,
+        "truck": truck,
+        "car_productions": P,
+        "car_attractions": A * (P.sum() / A.sum()),
+        "truck_background": background,
+        "truck_produced": truck_out,
+        "truck_attracted": truck_in,
+    }
+
+
+def _long(ids: list[str], matrices: dict[str, np.ndarray]) -> pd.DataFrame:
+    frames = []
+    for cls in CLASSES:
+        if cls not in matrices:
+            continue
+        m = np.asarray(matrices[cls], dtype=float)
+        i, j = np.nonzero(m)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "origin": np.asarray(ids, dtype=object)[i],
+                    "destination": np.asarray(ids, dtype=object)[j],
+                    "class": cls,
+                    "trips": m[i, j],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=list(_OD_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pce(params: dict[str, Any]) -> dict[str, float]:
+    return {c: float(params["classes"][c]["pce"]) for c in CLASSES}
+
+
+def default_demand(
+    G: nx.MultiDiGraph | None = None, *, parameters: dict[str, Any] | None = None
+) -> Demand:
+    """The indicative default peak-hour demand on a road graph (default: the trunk network).
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph, optional
+        Road graph with free-flow car ``travel_time``, for the gravity model's times.
+    parameters : dict, optional
+        From :func:`load_parameters`.
+
+    Returns
+    -------
+    Demand
+        Zones and OD (vehicles per hour by class).
+    """
+    params = parameters or load_parameters()
+    zones = default_zones(params)
+    result = generate(zones, zone_minutes(zones, G), params)
+    return Demand(
+        zones=zones,
+        od=_long(list(zones["id"]), result),
+        source="indicative default (2020 census population, generators, gravity model)",
+        expansion_factor=float(params["daily"]["expansion_factor"]),
+        pce=_pce(params),
+    )
+
+
+def zone_minutes(zones: gpd.GeoDataFrame, G: nx.MultiDiGraph | None = None) -> np.ndarray:
+    """Free-flow car minutes between zones, through their access nodes (default: trunk).
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Zones with ``id``.
+    G : networkx.MultiDiGraph, optional
+        Road graph with car ``travel_time`` (default: the embedded trunk network).
+
+    Returns
+    -------
+    numpy.ndarray
+        Minutes, zones × zones in the frame's order.
+    """
+    if G is None:
+        from sanqu_geo import network
+
+        G = network.load_network("trunk", profile="car")
+    seconds = travel.place_od(G, _as_places(zones), _as_places(zones))
+    return seconds.to_numpy() / 60.0
+
+
+def _as_places(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    places = zones[["id", "name_zh", "name_en", "geometry"]].copy()
+    places["short_zh"] = places["name_zh"]
+    places["short_en"] = places["name_en"]
+    return places
+
+
+# --------------------------------------------------------------------------- users' files
+
+
+def _check_od(od: pd.DataFrame, zone_ids: set[str], where: str) -> pd.DataFrame:
+    missing = [c for c in _OD_COLUMNS if c not in od.columns]
+    if missing:
+        msg = (
+            f"{where}: column(s) {', '.join(missing)} missing; give origin,destination,class,trips"
+        )
+        raise DemandError(msg)
+    od = od[list(_OD_COLUMNS)].copy()
+    for column in ("origin", "destination", "class"):
+        od[column] = od[column].astype(str).str.strip()
+    trips = pd.to_numeric(od["trips"], errors="coerce")
+    bad = trips.isna() | ~np.isfinite(trips.fillna(0.0))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        msg = f"{where}: trips {od['trips'].iloc[row - 2]!r} on line {row} is not a number"
+        raise DemandError(msg)
+    negative = trips < 0
+    if negative.any():
+        row = int(np.flatnonzero(negative.to_numpy())[0]) + 2
+        msg = (
+            f"{where}: {int(negative.sum())} negative trip value(s), the first on line {row} "
+            f"({trips.iloc[row - 2]:g}); trips must be 0 or more"
+        )
+        raise DemandError(msg)
+    od["trips"] = trips.astype(float)
+    classes = sorted(set(od["class"]) - set(CLASSES))
+    if classes:
+        msg = f"{where}: unknown class(es) {', '.join(classes)}; use {', '.join(CLASSES)}"
+        raise DemandError(msg)
+    unknown = sorted((set(od["origin"]) | set(od["destination"])) - zone_ids)
+    if unknown:
+        more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+        msg = (
+            f"{where}: {len(unknown)} zone id(s) not in the zone layer: "
+            f"{', '.join(unknown[:8])}{more}; use the ids of the zones (or import your zones "
+            "with --zones)"
+        )
+        raise DemandError(msg)
+    od = od.groupby(["origin", "destination", "class"], as_index=False, sort=False)["trips"].sum()
+    return od[od["trips"] > 0].reset_index(drop=True)
+
+
+def read_od(path: str | Path, zone_ids: list[str]) -> pd.DataFrame:
+    """Read an OD file: CSV (``origin,destination,class,trips``) or OMX (a matrix per class).
+
+    Parameters
+    ----------
+    path : path-like
+        ``.csv`` or ``.omx``. An OMX file holds square matrices named ``car`` and/or
+        ``truck``; its first mapping (if any) gives the zone id of each row, else the rows
+        follow ``zone_ids``.
+    zone_ids : list of str
+        The zones the OD must use.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin``, ``destination``, ``class``, ``trips`` (vehicles per hour), zero cells left
+        out, repeated cells summed.
+
+    Raises
+    ------
+    DemandError
+        Unknown zones or classes, negative or non-numeric trips, an OMX of the wrong shape.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: OD file not found; check the path"
+        raise DemandError(msg)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            od = pd.read_csv(path, encoding="utf-8-sig", dtype={"origin": str, "destination": str})
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            msg = f"{path}: not a readable CSV file ({exc})"
+            raise DemandError(msg) from exc
+        return _check_od(od, set(zone_ids), str(path))
+    if suffix == ".omx":
+        return _check_od(_read_omx(path, zone_ids), set(zone_ids), str(path))
+    msg = f"{path}: OD files must be .csv (origin,destination,class,trips) or .omx"
+    raise DemandError(msg)
+
+
+def _read_omx(path: Path, zone_ids: list[str]) -> pd.DataFrame:
+    import openmatrix as omx
+    import tables
+
+    try:
+        handle = omx.open_file(str(path), "r")
+    except (OSError, tables.HDF5ExtError) as exc:
+        msg = f"{path}: not an OMX (HDF5) file ({exc})"
+        raise DemandError(msg) from exc
+    try:
+        names = list(handle.list_matrices())
+        unknown = sorted(set(names) - set(CLASSES))
+        if unknown or not names:
+            msg = (
+                f"{path}: matrices {', '.join(unknown) or '(none)'} are not vehicle classes; "
+                f"name the matrices {' and '.join(CLASSES)}"
+            )
+            raise DemandError(msg)
+        mappings = list(handle.list_mappings())
+        if mappings:
+            lookup = handle.mapping(mappings[0])
+            order = sorted(lookup, key=lambda k: lookup[k])
+            ids = [k.decode("utf-8") if isinstance(k, bytes) else str(k) for k in order]
+        else:
+            ids = list(zone_ids)
+        matrices = {}
+        for name in names:
+            m = np.asarray(handle[name][:], dtype=float)
+            if m.shape != (len(ids), len(ids)):
+                msg = (
+                    f"{path}: matrix {name!r} is {m.shape[0]} × {m.shape[1]} but there are "
+                    f"{len(ids)} zones; give a square matrix with one row per zone"
+                )
+                raise DemandError(msg)
+            if np.isnan(m).any():
+                msg = f"{path}: matrix {name!r} holds empty (NaN) cells; use 0 for no trips"
+                raise DemandError(msg)
+            matrices[name] = m
+    finally:
+        handle.close()
+    # Negative cells are kept here so the check names them.
+    frames = []
+    for name, m in matrices.items():
+        i, j = np.nonzero(m)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "origin": np.asarray(ids, dtype=object)[i],
+                    "destination": np.asarray(ids, dtype=object)[j],
+                    "class": name,
+                    "trips": m[i, j],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_od(demand: Demand, path: str | Path) -> Path:
+    """Write the OD as CSV (long form) or OMX (a matrix per class, zone ids as mapping ``zone``).
+
+    Parameters
+    ----------
+    demand : Demand
+        The demand.
+    path : path-like
+        ``.csv`` or ``.omx``; written atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".omx"}:
+        msg = f"{path}: write OD as .csv or .omx"
+        raise DemandError(msg)
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            demand.od.to_csv(tmp, index=False, encoding="utf-8")
+        else:
+            import openmatrix as omx
+
+            handle = omx.open_file(str(tmp), "w")
+            try:
+                for cls in CLASSES:
+                    handle[cls] = demand.matrix(cls).to_numpy()
+                # OMX mappings are usually zone numbers; text ids are kept as UTF-8 bytes.
+                ids = np.array([str(z).encode("utf-8") for z in demand.zones["id"]])
+                handle.create_array(handle.root.lookup, "zone", obj=ids)
+            finally:
+                handle.close()
+    return path
+
+
+def _store() -> Path:
+    return settings.get_home_folder() / "demand"
+
+
+def import_demand(
+    od_path: str | Path,
+    *,
+    zones_path: str | Path | None = None,
+    id_column: str = "id",
+    crs: str | None = None,
+) -> Demand:
+    """Replace the default demand with a user's OD (and zones), stored in the user folder.
+
+    Parameters
+    ----------
+    od_path : path-like
+        CSV or OMX (see :func:`read_od`), vehicles per peak hour.
+    zones_path : path-like, optional
+        The user's zones (any layer format); default: the current zones.
+    id_column : str
+        Zone id column of ``zones_path``.
+    crs : str, optional
+        CRS of ``zones_path`` when the file does not say it.
+
+    Returns
+    -------
+    Demand
+        The stored demand; every later :func:`load_demand` returns it.
+    """
+    current = load_demand(compute_default=zones_path is None)
+    zones = read_zones(zones_path, id_column=id_column, crs=crs) if zones_path else current.zones
+    od = read_od(od_path, list(zones["id"]))
+    names = Path(od_path).name + (f" + {Path(zones_path).name}" if zones_path else "")
+    demand = Demand(
+        zones=zones,
+        od=od,
+        source=f"user file {names}",
+        expansion_factor=current.expansion_factor,
+        pce=current.pce,
+    )
+    store = _store()
+    store.mkdir(parents=True, exist_ok=True)
+    with atomic_path(store / "zones.gpkg") as tmp:
+        zones.to_file(tmp, driver="GPKG", layer="zones", engine="pyogrio")
+    with atomic_path(store / "od.csv") as tmp:
+        od.to_csv(tmp, index=False, encoding="utf-8")
+    meta = {"source": demand.source, "expansion_factor": demand.expansion_factor, "pce": demand.pce}
+    with atomic_path(store / "meta.json") as tmp:
+        Path(tmp).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    logger.info("stored the user's demand in %s", store)
+    return demand
+
+
+def remove_imported_demand() -> bool:
+    """Forget the user's demand so the default is used again; True if there was one."""
+    store = _store()
+    if store.is_dir():
+        shutil.rmtree(store)
+        return True
+    return False
+
+
+_DEFAULT_CACHE: dict[str, Demand] = {}
+
+
+def load_demand(*, compute_default: bool = True) -> Demand:
+    """The demand in use: the user's imported one, else the indicative default.
+
+    Parameters
+    ----------
+    compute_default : bool
+        When False and no user demand is stored, return the default zones with an empty OD
+        (no network needed).
+
+    Returns
+    -------
+    Demand
+        The demand.
+    """
+    store = _store()
+    if (store / "meta.json").is_file():
+        meta = json.loads((store / "meta.json").read_text(encoding="utf-8"))
+        zones = gpd.read_file(store / "zones.gpkg", engine="pyogrio")
+        zones["id"] = zones["id"].astype(str)
+        od = pd.read_csv(store / "od.csv", dtype={"origin": str, "destination": str})
+        return Demand(zones, od, meta["source"], float(meta["expansion_factor"]), meta["pce"])
+    params = load_parameters()
+    if not compute_default:
+        return Demand(
+            default_zones(params),
+            pd.DataFrame(columns=list(_OD_COLUMNS)),
+            "indicative default",
+            float(params["daily"]["expansion_factor"]),
+            _pce(params),
+        )
+    key = json.dumps(params, sort_keys=True, default=str)
+    if key not in _DEFAULT_CACHE:
+        _DEFAULT_CACHE[key] = default_demand(parameters=params)
+    return _DEFAULT_CACHE[key]
+
+
+# --------------------------------------------------------------------------- network
+
+
+def attach_zones(
+    G: nx.MultiDiGraph,
+    zones: gpd.GeoDataFrame,
+    *,
+    time_attrs: tuple[str, ...] = ("travel_time",),
+) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    """Return a copy of ``G`` with a centroid node per zone joined to its access nodes.
+
+    Each zone joins the network where :func:`sanqu_geo.travel.access_table` puts it (gates,
+    boundary points or the nearest road), through two-way centroid connectors whose time is
+    the connector time and whose capacity never binds (:data:`CONNECTOR_CAPACITY`).
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph with ``travel_time``.
+    zones : geopandas.GeoDataFrame
+        Zones with ``id``.
+    time_attrs : tuple of str
+        Edge time attributes (s) the connectors get (every class's).
+
+    Returns
+    -------
+    (networkx.MultiDiGraph, dict)
+        The new graph (centroid nodes carry ``zone`` and ``added_by="demand"``; connectors
+        ``highway="centroid_connector"``) and the centroid node of every zone id.
+    """
+    table = travel.access_table(G, _as_places(zones))
+    H = G.copy()
+    ints = [n for n in H.nodes if isinstance(n, int | np.integer)]
+    next_id = (max(ints) + 1) if ints else 1
+    next_id = 10 ** math.ceil(math.log10(next_id + 1))  # centroids stand apart from road nodes
+    centroids: dict[str, Any] = {}
+    for i, zone in enumerate(zones.itertuples()):
+        node = next_id + i
+        point = zone.geometry.representative_point()
+        H.add_node(node, x=point.x, y=point.y, zone=str(zone.id), added_by="demand")
+        centroids[str(zone.id)] = node
+        for row in table[table["id"] == str(zone.id)].itertuples():
+            attrs = {
+                "highway": "centroid_connector",
+                "name": f"{zone.name_zh} 小区连接线",
+                "length": float(row.distance_m),
+                "capacity": CONNECTOR_CAPACITY,
+                "capacity_source": "centroid connector",
+                "oneway": True,
+            }
+            for attr in time_attrs:
+                attrs[attr] = float(row.connector_s)
+            H.add_edge(node, row.node, **attrs)
+            H.add_edge(row.node, node, **attrs)
+    H.graph["centroids"] = centroids
+    return H, centroids
+
+
+def demand_from_file(path: str | Path) -> Demand:
+    """A demand for one run: an OD file (CSV or OMX) on the zones in use, not stored.
+
+    Parameters
+    ----------
+    path : path-like
+        As for :func:`read_od`.
+
+    Returns
+    -------
+    Demand
+        The zones in use and the file's OD.
+    """
+    current = load_demand(compute_default=False)
+    od = read_od(path, list(current.zones["id"]))
+    return Demand(
+        zones=current.zones,
+        od=od,
+        source=f"file {Path(path).name} (this run only)",
+        expansion_factor=current.expansion_factor,
+        pce=current.pce,
+    )

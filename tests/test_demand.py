@@ -1,0 +1,238 @@
+"""Demand: the generator's control totals, users' CSV/OMX round trips, bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import openmatrix as omx
+import pandas as pd
+import pytest
+
+from sanqu_geo import demand, network
+from sanqu_geo.cli import main
+from sanqu_geo.errors import DemandError
+
+
+@pytest.fixture(scope="module")
+def default() -> demand.Demand:
+    return demand.default_demand()
+
+
+def test_furness_meets_row_and_column_totals_on_a_hand_example() -> None:
+    P = np.array([100.0, 50.0, 0.0])
+    A = np.array([30.0, 60.0, 60.0])
+    F = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 1.0], [0.5, 1.0, 0.0]])
+    T = demand.furness(P, A, F, tolerance=1e-12)
+    assert T.sum(axis=1) == pytest.approx(P)
+    assert T.sum(axis=0) == pytest.approx(A)
+    assert np.all(np.diag(T) == 0)
+    # doubly constrained gravity: T_ij = a_i b_j P_i A_j f_ij has zero interaction odds ratio
+    # T01 T12 T20 == T02 T21 T10 * (f01 f12 f20) / (f02 f21 f10) when all are positive
+    assert T[0, 1] * T[1, 2] * T[2, 0] == pytest.approx(
+        T[0, 2] * T[2, 1] * T[1, 0] * (1 * 1 * 0.5) / (0.5 * 1 * 1), abs=1e-9
+    )
+
+
+def test_generator_reproduces_its_control_totals(default: demand.Demand) -> None:
+    params = demand.load_parameters()
+    zones = default.zones
+    rate = params["generation"]["car_trips_per_resident"]
+    gens = {g["id"]: g for g in params["zones"]["generator"]}
+    # productions: census population × rate for districts, stated trips for generators
+    expected_p = np.array(
+        [
+            z.population * rate if z.kind == "district" else gens[z.id].get("car_produced", 0.0)
+            for z in zones.itertuples()
+        ]
+    )
+    car = default.matrix("car").to_numpy()
+    assert car.sum(axis=1) == pytest.approx(expected_p, rel=1e-8)
+    assert car.sum() == pytest.approx(
+        6_976_136 * rate + sum(g.get("car_produced", 0.0) for g in gens.values()), rel=1e-8
+    )
+    # the generators attract exactly their stated trips
+    col = dict(zip(zones["id"], car.sum(axis=0), strict=True))
+    for gid, g in gens.items():
+        assert col[gid] == pytest.approx(g["car_attracted"], rel=1e-8)
+    # districts attract the rest in proportion to population
+    districts = zones[zones["kind"] == "district"]
+    ratio = [col[z.id] / z.population for z in districts.itertuples()]
+    assert max(ratio) == pytest.approx(min(ratio), rel=1e-8)
+    # trucks: background share of the districts' car trips plus the logistics nodes' own
+    truck_total = default.matrix("truck").to_numpy().sum()
+    logistics = sum(g.get("truck_produced", 0) + g.get("truck_attracted", 0) for g in gens.values())
+    assert truck_total == pytest.approx(
+        params["generation"]["truck_share_of_car"] * 6_976_136 * rate + logistics, rel=1e-8
+    )
+    assert zones.loc[zones["kind"] == "district", "population"].sum() == 6_976_136
+
+
+def test_logistics_trucks_leave_their_node_and_spread_by_attraction(default) -> None:
+    params = demand.load_parameters()
+    params["generation"]["truck_share_of_car"] = 0.0
+    for g in params["zones"]["generator"]:
+        g.pop("truck_attracted", None)
+        g.pop("truck_produced", None)
+        if g["id"] == "container_centre":
+            g["truck_produced"] = 250.0
+    zones = default.zones
+    ids = list(zones["id"])
+    minutes = np.full((len(zones), len(zones)), 20.0)  # equal times: shares follow attraction
+    out = demand.generate(zones, minutes, params)
+    i = ids.index("container_centre")
+    assert out["truck"][i].sum() == pytest.approx(250.0)
+    assert out["truck"].sum() == pytest.approx(250.0)
+    attraction = out["car_attractions"].copy()
+    attraction[i] = 0.0
+    assert out["truck"][i] == pytest.approx(250.0 * attraction / attraction.sum())
+
+
+def _custom_od(default: demand.Demand) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "origin": ["daoli", "nangang", "daoli", "airport"],
+            "destination": ["airport", "airport", "container_centre", "xiangfang"],
+            "class": ["car", "car", "truck", "car"],
+            "trips": [120.0, 80.5, 12.0, 40.0],
+        }
+    )
+
+
+def test_csv_round_trip_replaces_the_default(tmp_path, default) -> None:
+    table = _custom_od(default)
+    path = tmp_path / "od.csv"
+    table.to_csv(path, index=False)
+    assert main(["demand", "import", "--od", str(path)]) == 0
+    used = demand.load_demand()
+    assert used.source.startswith("user file od.csv")
+    assert used.totals() == {"car": pytest.approx(240.5), "truck": pytest.approx(12.0)}
+    out = tmp_path / "back.csv"
+    demand.write_od(used, out)
+    back = pd.read_csv(out).sort_values(["class", "origin", "destination"]).reset_index(drop=True)
+    want = table.sort_values(["class", "origin", "destination"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(back, want, check_dtype=False)
+    assert main(["demand", "reset"]) == 0
+    assert demand.load_demand().source.startswith("indicative")
+
+
+def test_omx_round_trip_replaces_the_default(tmp_path, default) -> None:
+    out = tmp_path / "default.omx"
+    demand.write_od(default, out)
+    with omx.open_file(str(out)) as handle:
+        assert sorted(handle.list_matrices()) == ["car", "truck"]
+        assert handle["car"].shape == (len(default.zones), len(default.zones))
+    # written with the zone ids, it imports back unchanged
+    demand.import_demand(out)
+    assert demand.load_demand().matrix("car").to_numpy() == pytest.approx(
+        default.matrix("car").to_numpy()
+    )
+    # scale it and import it back: the scaled matrix is now the one in use
+    with omx.open_file(str(out)) as handle:
+        car, truck = np.array(handle["car"]) * 2, np.array(handle["truck"])
+    scaled = tmp_path / "scaled.omx"
+    with omx.open_file(str(scaled), "w") as handle:
+        handle["car"] = car
+        handle["truck"] = truck
+        handle.create_mapping("zone", list(range(1, len(default.zones) + 1)))
+    # zone numbers 1..n in the mapping: the zones must then be numbered the same way
+    numbered = default.zones.copy()
+    numbered["id"] = [str(i) for i in range(1, len(numbered) + 1)]
+    zfile = tmp_path / "numbered.gpkg"
+    numbered.to_file(zfile, driver="GPKG")
+    demand.import_demand(scaled, zones_path=zfile)
+    used = demand.load_demand()
+    assert list(used.zones["id"]) == list(numbered["id"])
+    assert used.totals()["car"] == pytest.approx(2 * default.totals()["car"])
+    assert used.matrix("car").to_numpy() == pytest.approx(2 * default.matrix("car").to_numpy())
+    assert used.matrix("truck").to_numpy() == pytest.approx(default.matrix("truck").to_numpy())
+
+
+def test_user_zones_from_a_layer_file(tmp_path) -> None:
+    zones = tmp_path / "zones.geojson"
+    zones.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"zid": name},
+                        "geometry": {"type": "Point", "coordinates": xy},
+                    }
+                    for name, xy in (("west", [126.5714, 45.7053]), ("stn", [126.6268, 45.7597]))
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    od = tmp_path / "od.csv"
+    od.write_text("origin,destination,class,trips\nwest,stn,car,300\nstn,west,car,100\n")
+    assert (
+        main(["demand", "import", "--od", str(od), "--zones", str(zones), "--id-column", "zid"])
+        == 0
+    )
+    used = demand.load_demand()
+    assert list(used.zones["id"]) == ["west", "stn"]
+    H, centroids = demand.attach_zones(network.load_network("trunk"), used.zones)
+    assert set(centroids) == {"west", "stn"}
+    assert all(H.nodes[n]["added_by"] == "demand" for n in centroids.values())
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("origin,destination,class,trips\ndaoli,nowhere,car,10\n", "nowhere"),
+        ("origin,destination,class,trips\ndaoli,nangang,car,-5\n", "negative"),
+        ("origin,destination,class,trips\ndaoli,nangang,bus,5\n", "unknown class"),
+        ("origin,destination,trips\ndaoli,nangang,5\n", "class"),
+        ("origin,destination,class,trips\ndaoli,nangang,car,many\n", "not a number"),
+    ],
+)
+def test_bad_csv_is_one_line_and_exit_2(tmp_path, capsys, content, needle) -> None:
+    path = tmp_path / "od.csv"
+    path.write_text(content, encoding="utf-8")
+    assert main(["demand", "import", "--od", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err
+    assert "Traceback" not in err
+    assert demand.load_demand(compute_default=False).source.startswith("indicative")
+
+
+def test_omx_of_the_wrong_shape_is_refused(tmp_path, capsys) -> None:
+    path = tmp_path / "od.omx"
+    with omx.open_file(str(path), "w") as handle:
+        handle["car"] = np.ones((5, 5))
+    assert main(["demand", "import", "--od", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "5 × 5" in err and "21 zones" in err
+
+
+def test_zone_layer_without_ids_is_refused(tmp_path, capsys) -> None:
+    zones = tmp_path / "zones.geojson"
+    zones.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "a"},
+                        "geometry": {"type": "Point", "coordinates": [126.6, 45.75]},
+                    }
+                ],
+            }
+        )
+    )
+    od = tmp_path / "od.csv"
+    od.write_text("origin,destination,class,trips\na,a,car,1\n")
+    assert main(["demand", "import", "--od", str(od), "--zones", str(zones)]) == 2
+    assert "no 'id' column" in capsys.readouterr().err
+
+
+def test_demand_show_cli(capsys) -> None:
+    assert main(["demand", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "南岗区" in out and "1,390,679" in out
+    with pytest.raises(DemandError):
+        demand.read_od("missing.csv", ["a"])
