@@ -49,6 +49,7 @@ __all__ = [
     "link_layer",
     "rank",
     "read_costs",
+    "select_link_zones",
 ]
 
 #: The plan's key links: (id, 中文, English, role a, role b); both directions are counted.
@@ -276,6 +277,40 @@ def _select_link_zones(run: peak.PeakRun, option: scenarios.Option) -> pd.DataFr
     frame["destination"] = frame["destination"].map(zone_of)
     frame.insert(0, "option", option.id)
     return frame
+
+
+def select_link_zones(
+    comparison: Comparison, option: str, zones: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Each zone's peak-hour trips that use an option's new corridor (for the select-link map).
+
+    Parameters
+    ----------
+    comparison : Comparison
+        A finished comparison (its ``select_link`` table).
+    option : str
+        The option id.
+    zones : geopandas.GeoDataFrame
+        The demand's zones (``id``, ``name_zh``, ``name_en``, geometry), as
+        :attr:`sanqu_geo.demand.Demand.zones`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The zones with ``from_vehicles`` (trips on the corridor starting in the zone),
+        ``to_vehicles`` (ending there) and ``vehicles`` (both), vehicles per hour, all classes.
+    """
+    table = comparison.select_link
+    part = table[table["option"] == option] if len(table) else table
+    out = zones[["id", "name_zh", "name_en", "geometry"]].copy()
+    if len(part):
+        out["from_vehicles"] = out["id"].map(part.groupby("origin")["flow"].sum()).fillna(0.0)
+        out["to_vehicles"] = out["id"].map(part.groupby("destination")["flow"].sum()).fillna(0.0)
+    else:
+        out["from_vehicles"] = 0.0
+        out["to_vehicles"] = 0.0
+    out["vehicles"] = out["from_vehicles"] + out["to_vehicles"]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
 
 
 def _vht(run: peak.PeakRun) -> tuple[dict[str, float], dict[str, float]]:

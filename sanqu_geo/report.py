@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -282,6 +283,41 @@ def meeting_pack(
                         ),
                     )
                 )
+        # Who uses the new corridor: the same best option of each headline group.
+        from sanqu_geo import demand as _demand
+
+        demand_zones = _demand.load_demand().zones
+        select_zones = {}
+        for group in ("airport_second_passage", "freight_expressway"):
+            best = summary[summary["group"] == group].sort_values("rank").head(1)
+            for r in best.itertuples():
+                frame = compare.select_link_zones(comparison, r.option, demand_zones)
+                select_zones[r.option] = ((r.title_zh, r.title_en), frame)
+                option = next(o for o in sc.options if o.id == r.option)
+                corridor = gpd.GeoDataFrame(
+                    geometry=[c.geometry for c in option.corridors], crs=settings.default_crs
+                )
+                part = comparison.select_link
+                part = part[part["option"] == r.option] if len(part) else part
+                figures.append(
+                    (
+                        f"select-link-{r.option}",
+                        f"新通道使用者:{r.title_zh}",
+                        f"Who uses the new corridor: {r.title_en}",
+                        flows.select_link_map(
+                            frame,
+                            corridor,
+                            option_title=(r.title_zh, r.title_en),
+                            corridor_vehicles=float(part["flow"].sum()) if len(part) else 0.0,
+                            network_source=comparison.network_source,
+                            demand_source=comparison.demand_source,
+                            paper="A3",
+                            lang=lang,
+                            font=font,
+                            date=date,
+                        ),
+                    )
+                )
         figures.append(
             (
                 "register",
@@ -323,7 +359,11 @@ def meeting_pack(
         family = fonts.find_cjk_font(font) if lang != "en" or font else None
         with fonts.compact_cjk_font([f for *_, f in figures], family):
             for name, zh, en, fig in figures:
-                size = "A3" if name == "congestion" or name.startswith("flows-") else paper
+                size = (
+                    "A3"
+                    if name == "congestion" or name.startswith(("flows-", "select-link-"))
+                    else paper
+                )
                 for suffix in ("png", "pdf"):
                     static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
                 plt.close(fig)
@@ -345,7 +385,7 @@ def meeting_pack(
             ["infrastructure", "corridors"], tmp / "web", offline=True, corridor_data=map_data
         )
         (tmp / "web" / "flows.html").write_text(
-            flows.flows_web_map(links, differences), encoding="utf-8"
+            flows.flows_web_map(links, differences, select_link=select_zones), encoding="utf-8"
         )
         say(STEPS[5])
         (tmp / "index.html").write_text(

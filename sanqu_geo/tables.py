@@ -341,6 +341,8 @@ def comparison_markdown(comparison) -> str:
     sc = comparison.scenario
     k = comparison.expansion_factor
     t = _md_text
+    from sanqu_geo.maps.style import format_vehicle_hours as vh
+
     lines = [
         f"# {t(sc.name_zh)}",
         "",
@@ -364,8 +366,8 @@ def comparison_markdown(comparison) -> str:
         )
         per = f"{r.cost_yuan_per_veh_h:,.0f}" if np.isfinite(r.cost_yuan_per_veh_h) else "—"
         lines.append(
-            f"| {r.rank} | {t(r.title_zh)} {t(r.title_en)} | {r.vht_saved:,.1f} "
-            f"({r.vht_saved_car:,.1f} / {r.vht_saved_truck:,.1f}) | {r.vht_saved_per_day:,.0f} | "
+            f"| {r.rank} | {t(r.title_zh)} {t(r.title_en)} | {vh(r.vht_saved)} "
+            f"({vh(r.vht_saved_car)} / {vh(r.vht_saved_truck)}) | {vh(r.vht_saved_per_day)} | "
             f"{r.corridor_max_pcu:,.0f} ({r.corridor_max_vc:.2f}) | {cost} | {per} |"
         )
     lines += ["", "## 说明 What each figure means", ""]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -21,13 +21,26 @@ __all__ = ["assumptions_table", "for_people", "format_sheet"]
 _MINUTES = ("_min", "minutes")
 _HOURS = ("_h", "_hours", "vehicle_hours_saved_per_day")
 #: Columns that are long texts: wrapped, at most this wide (characters).
-_WRAPPED = ("note", "说明", "source", "来源", "title", "名称", "Project", "参数", "Parameter")
+_WRAPPED = (
+    "note",
+    "说明",
+    "source",
+    "来源",
+    "title",
+    "名称",
+    "Project",
+    "参数",
+    "Parameter",
+    "取值",
+)
 _MAX_WIDTH = 48
 _YES_NO = ("是 yes", "否 no")
 
 
 def _decimals(column: str) -> int:
     name = column.casefold()
+    if name.startswith("vht_"):
+        return style.VEHICLE_HOURS_DECIMALS
     if name.endswith(_MINUTES):
         return style.MINUTES_DECIMALS
     if name.endswith(_HOURS):
@@ -286,17 +299,33 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
         "min",
         "sanqu_geo.compare.ISOCHRONE_MINUTES / ISOCHRONE_PLACES; roads buffered 200 m",
     )
+    _assignment_rows(add)
+    _capacity_rows(add)
+    _demand_rows(add)
+    add(
+        "年天数 Days per year",
+        f"{compare.days_per_year:g}",
+        "d",
+        "assumption: every day like the modelled weekday (sanqu_geo.compare.days_per_year)",
+    )
+    add(
+        "步行速度 Walk speed (rail door to door)",
+        f"{compare.walk_kph:g}",
+        "km/h",
+        "assumption (sanqu_geo.compare.walk_kph)",
+    )
     for _run, zh, en, variant in compare.SENSITIVITY_RUNS:
         add(
             f"敏感性 {zh} Sensitivity {en}",
-            str(variant),
+            _variant_words(variant),
             "",
-            "sanqu_geo.compare.SENSITIVITY_RUNS",
+            "sanqu_geo.compare.SENSITIVITY_RUNS: base and every road option re-solved",
         )
     add(
         "取整 Rounding",
-        f"minutes and hours to {style.MINUTES_DECIMALS} decimal, half up (0.25 → 0.3), "
-        "the same on maps, web pages and this workbook",
+        f"minutes and hours to {style.MINUTES_DECIMALS} decimal, vehicle-hours to "
+        f"{style.VEHICLE_HOURS_DECIMALS} decimals, v/c to {style.RATIO_DECIMALS}, half up "
+        "(0.25 → 0.3), the same on maps, web pages and this workbook",
         "",
         "sanqu_geo.maps.style.round_half_up",
     )
@@ -329,6 +358,14 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
                     continue
                 seen.add(corridor.id)
                 cost = corridor.cost
+                if corridor.kind == "rail_art":
+                    add(
+                        f"候车上车 {corridor.title_zh} Rail board and wait",
+                        f"{corridor.access_time_s / 60:g}",
+                        "min",
+                        "data/projects/scenarios.toml access_time_s (assumption: headway/2 "
+                        "plus boarding)",
+                    )
                 add(
                     f"{corridor.title_zh} {corridor.title_en}",
                     f"{corridor.design_speed_kph:g} km/h; "
@@ -341,3 +378,160 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
                     "data/projects/scenarios.toml (design speed indicative where not published)",
                 )
     return pd.DataFrame(rows, columns=["参数 Parameter", "取值 Value", "单位 Unit", "来源 Source"])
+
+
+def _variant_words(variant: Any) -> str:
+    """A sensitivity variant as a sentence (only what it changes against the defaults)."""
+    parts = []
+    if variant.demand_scale != 1.0:
+        parts.append(f"需求 demand × {variant.demand_scale:g}")
+    if variant.capacity_scale != 1.0:
+        parts.append(f"通行能力 capacities × {variant.capacity_scale:g}")
+    if variant.truck_pce is not None:
+        parts.append(f"货车折算系数 truck PCE = {variant.truck_pce:g}")
+    if variant.bpr_alpha is not None:
+        parts.append(f"BPR α = {variant.bpr_alpha:g}")
+    if variant.bpr_beta is not None:
+        parts.append(f"BPR β = {variant.bpr_beta:g}")
+    return "; ".join(parts) or "无变化 no change"
+
+
+def _assignment_rows(add: Callable[[str, Any, str, str], None]) -> None:
+    from sanqu_geo import peak
+
+    bpr = "US Bureau of Public Roads, Traffic Assignment Manual (1964) (sanqu_geo.settings)"
+    add("BPR α (延误函数 volume-delay)", f"{settings.bpr_alpha:g}", "", bpr)
+    add("BPR β (延误函数 volume-delay)", f"{settings.bpr_beta:g}", "", bpr)
+    add(
+        "锥形延误函数(可选) Conical volume-delay option α",
+        f"{settings.conical_alpha:g} (β = (2α − 1)/(2α − 2)); used with assign --vdf conical",
+        "",
+        "Spiess 1990, Transportation Science 24(2) (sanqu_geo.settings.conical_alpha)",
+    )
+    for vehicle, pce in settings.pce_by_vehicle.items():
+        add(
+            f"车辆折算系数 PCE {vehicle}",
+            f"{pce:g}",
+            "pcu/veh",
+            "JTG B01-2014 §3.3 table 3.3.2 (sanqu_geo.settings.pce_by_vehicle)",
+        )
+    add(
+        "货车折算系数 Truck PCE (mix unknown)",
+        f"{settings.truck_pce:g}",
+        "pcu/veh",
+        "JTG B01-2014 §3.3 大型车 2.5 (sanqu_geo.settings.truck_pce); the demand's own value "
+        "is demand.classes.truck.pce below",
+    )
+    add(
+        "均衡收敛 Relative gap of every solve",
+        f"{peak.default_gap:.0e}",
+        "",
+        "sanqu_geo.peak.default_gap (multi-class user equilibrium, path-based)",
+    )
+
+
+def _capacity_rows(add: Callable[[str, Any, str, str], None]) -> None:
+    for road_class, pcu in settings.capacity_per_lane_pcu.items():
+        standard = "JTG B01-2014 §3.4" if road_class.startswith("motorway") else "CJJ 37-2012"
+        add(
+            f"每车道通行能力 {road_class} Capacity per lane",
+            f"{pcu:g}",
+            "pcu/h/ln",
+            f"{standard} (sanqu_geo.settings.capacity_per_lane_pcu)",
+        )
+    add(
+        "其他等级每车道通行能力 Capacity per lane, other classes",
+        f"{settings.fallback_capacity_per_lane_pcu:g}",
+        "pcu/h/ln",
+        "sanqu_geo.settings.fallback_capacity_per_lane_pcu",
+    )
+    for road_class, share in settings.signal_green_share.items():
+        add(
+            f"绿信比 {road_class} Signal green share g/C",
+            f"{share:g}",
+            "",
+            "assumption, HCM / CJJ 37 §4.3 reduction (sanqu_geo.settings.signal_green_share)",
+        )
+    for road_class, lanes in settings.default_lanes_per_direction.items():
+        add(
+            f"单向车道数 {road_class} Lanes per direction",
+            f"{lanes:g}",
+            "lanes",
+            "OSM lanes where tagged, else assumption (settings.default_lanes_per_direction)",
+        )
+    for road, lanes in settings.published_lanes.items():
+        add(f"车道数 {road} Lanes", f"{lanes}", "lanes (both ways)", "harbin-demand-facts §4")
+    for road, pcu in settings.published_capacity_pcu.items():
+        add(
+            f"通行能力 {road} Capacity",
+            f"{pcu:g}",
+            "pcu/h (both ways)",
+            "harbin-demand-facts §4 (published)",
+        )
+    add(
+        "匝道车道数 Ramp lanes (interchanges of the options)",
+        f"{settings.ramp_lanes:g}",
+        "lanes",
+        "assumption (sanqu_geo.settings.ramp_lanes)",
+    )
+
+
+def _demand_rows(add: Callable[[str, Any, str, str], None]) -> None:
+    """Every key of data/demand/parameters.toml, with the source written next to it there."""
+    from sanqu_geo import demand
+
+    params = demand.load_parameters()
+    where = "data/demand/parameters.toml"
+
+    def source_of(table: dict[str, Any], key: str) -> str:
+        # the nearest "<prefix>_source" of the key (beta_car_per_min → beta_source), else the
+        # table's "source"
+        words = key.split("_")
+        names = [f"{'_'.join(words[:n])}_source" for n in range(len(words), 0, -1)]
+        for name in [*names, "source"]:
+            if name in table and isinstance(table[name], str):
+                return f"{table[name]} ({where})"
+        return f"assumption ({where})"
+
+    def walk(table: dict[str, Any], path: str) -> None:
+        for key, value in table.items():
+            name = f"{path}.{key}" if path else key
+            if isinstance(value, dict):
+                walk(value, name)
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                for entry in value:
+                    ident = entry.get("id", "")
+                    label = " ".join(str(entry[k]) for k in ("name_zh", "name_en") if k in entry)
+                    cells = "; ".join(
+                        f"{k}={_plain(v)}" for k, v in entry.items() if not k.endswith("source")
+                    )
+                    add(
+                        f"需求 demand {name}[{ident}] {label}".rstrip(),
+                        cells,
+                        "",
+                        _entry_source(entry, name, where),
+                    )
+            elif key == "source" or key.endswith("_source"):
+                continue  # written as the source of the keys it belongs to
+            elif path == "meta":
+                add(f"需求 demand {name}", _plain(value), "", where)
+            else:
+                add(f"需求 demand {name}", _plain(value), "", source_of(table, key))
+
+    walk(params, "")
+
+
+def _entry_source(entry: dict[str, Any], table: str, where: str) -> str:
+    found = "; ".join(str(v) for k, v in entry.items() if k.endswith("source"))
+    if not found and table == "zones.district":
+        # the file's notes give the districts' source once, for all of them
+        found = "NBS 2020 census, tabulation by county (harbin-demand-facts §1)"
+    return f"{found} ({where})" if found else where
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)

@@ -14,6 +14,7 @@ from PIL import Image
 from sanqu_geo import report
 from sanqu_geo._atomic import MANIFEST
 from sanqu_geo.cli import main
+from sanqu_geo.maps import style
 
 CHROMIUM = Path("/usr/bin/chromium")
 A4_PX = (3508, 2480)
@@ -42,13 +43,16 @@ def test_pack_holds_everything(pack: Path) -> None:
         assert (pack / name).is_file(), name
     pngs = sorted((pack / "maps").glob("*.png"))
     # zones, projects, register, corridors, two isochrone maps (A4 here), and at A3 the
-    # congestion map and the flow differences of the best second-passage and freight options
-    assert len(pngs) == 9
+    # congestion map, and the flow differences and select-link maps of the best
+    # second-passage and freight options
+    assert len(pngs) == 11
     a3 = {p.name for p in pngs if p.stem.endswith("-A3")}
     assert a3 == {
         "congestion-A3.png",
         "flows-second_passage_full-A3.png",
         "flows-freight_g1001-A3.png",
+        "select-link-second_passage_full-A3.png",
+        "select-link-freight_g1001-A3.png",
     }
     for png in pngs:
         want = A3_PX if png.name in a3 else A4_PX
@@ -58,6 +62,7 @@ def test_pack_holds_everything(pack: Path) -> None:
     page = (pack / "web" / "flows.html").read_text(encoding="utf-8")
     assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', page)
     assert "机场第二通道" in page and "/work/" not in page
+    assert "新通道使用者" in page  # the select-link layers
 
 
 @pytest.mark.slow
@@ -98,9 +103,10 @@ def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> No
     sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案排名 Ranking")
     assert list(sheet["方案名称 Name (zh)"]) == list(expected["方案名称 Name (zh)"])
     assert list(sheet["排名 Rank"]) == list(expected["排名 Rank"])
-    # the workbook rounds once, half up, like the maps
+    # the workbook rounds once, half up, like the maps: whole vehicle-hours
     column = "高峰小时节省车小时 Peak-hour veh-h saved"
-    np.testing.assert_allclose(sheet[column], expected[column], atol=0.05 + 1e-9)
+    np.testing.assert_allclose(sheet[column], expected[column], atol=0.5 + 1e-9)
+    assert list(sheet[column]) == [style.round_half_up(v, 0) for v in expected[column]]
     register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
     tasks = register.set_index("项目名称")["任务编号 Task"]
     assert set(range(35, 41)) | set(range(6, 11)) <= set(tasks)
@@ -139,7 +145,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 9 and all(w > 0 for w in widths)
+        assert len(widths) == 11 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)

@@ -113,12 +113,20 @@ def test_projects_map_at_a3(cjk_family: str, tmp_path: Path) -> None:
 def test_corridors_map(comparison: compare.Comparison, tmp_path: Path) -> None:
     fig = static.corridors_map(comparison, lang="en")
     best = comparison.summary.sort_values("rank").iloc[0]
-    saved = style.format_minutes(best["key_links_mean_saved_min"])
-    label = f"1  {best['title_en']} ({saved} min saved)"
+    saved = style.format_vehicle_hours(best["vht_saved"])
+    label = f"1  {best['title_en']} ({saved} veh-h saved)"
     assert label in _texts(fig)
     ax = _map_axes(fig)
     lines = {a.get_gid() for a in ax.collections if (a.get_gid() or "").startswith("option-")}
     assert lines == {f"option-{o}" for o in comparison.summary["option"]}
+    # the rail option is drawn and said to be compared door to door, not ranked
+    rail = [o.id for o in comparison.scenario.options if o.id not in set(comparison.summary.option)]
+    assert rail
+    drawn = {a.get_gid() for a in ax.collections if (a.get_gid() or "").startswith("rail-")}
+    assert drawn == {f"rail-option-{o}" for o in rail}
+    texts = " ".join(" ".join(t.split()) for t in _texts(fig))
+    assert "compared door to door, not ranked" in texts
+    assert "Ranked by the vehicle-hours saved" in texts
     _check_files(fig, "corridors_A4_en", "A4", tmp_path)
 
 

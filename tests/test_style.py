@@ -101,10 +101,12 @@ def test_a_saving_is_written_the_same_way_everywhere(
     comparison: compare.Comparison, book: Path, tmp_path: Path
 ) -> None:
     summary = comparison.summary.set_index("option")
-    option = summary["key_links_mean_saved_min"].idxmax()
-    raw = float(summary.at[option, "key_links_mean_saved_min"])
-    shown = style.format_minutes(raw)
-    assert shown == f"{style.round_half_up(raw, 1):.1f}"
+    # the headline saving: peak-hour vehicle-hours, whole numbers rounded half up
+    option = summary["vht_saved"].idxmax()
+    raw = float(summary.at[option, "vht_saved"])
+    shown = style.format_vehicle_hours(raw)
+    assert shown == f"{style.round_half_up(raw, 0):,.0f}"
+    assert style.format_vehicle_hours(1234.5) == "1,235"  # half up, not to even
     # web: the option's popup
     data = compare.map_layers(comparison)
     page = interactive.publish(["corridors"], tmp_path, offline=True, corridor_data=data)[0]
@@ -118,18 +120,18 @@ def test_a_saving_is_written_the_same_way_everywhere(
     fig = static.corridors_map(comparison, lang="en")
     # legend entries are wrapped to the sidebar: compare with the line breaks undone
     texts = [" ".join(t.get_text().split()) for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-    assert any(f"({shown} min saved)" in t for t in texts)
-    assert any(f" · {shown} min · " in t for t in texts)
-    # workbook: the stored value is the rounded one, shown with one decimal
+    assert any(f"({shown} veh-h saved)" in t for t in texts)
+    assert any(f" · {shown} veh-h · " in t for t in texts)
+    # workbook: the stored value is the rounded one, shown as a whole number
     sheet = openpyxl.load_workbook(book)["方案排名 Ranking"]
     header = [c.value for c in sheet[1]]
-    col = header.index("关键通道平均节省(分钟) Key links mean saved min")
+    col = header.index("高峰小时节省车小时 Peak-hour veh-h saved")
     name_col = header.index("方案名称 Name (zh)")
     title = str(summary.at[option, "title_zh"])
     row = next(r for r in sheet.iter_rows(min_row=2) if r[name_col].value == title)
-    assert row[col].number_format == "0.0"
-    assert f"{row[col].value:.1f}" == shown
-    assert row[col].value == style.round_half_up(raw, 1)
+    assert row[col].number_format == "0"
+    assert f"{row[col].value:,.0f}" == shown
+    assert row[col].value == style.round_half_up(raw, 0)
 
 
 def _distance(a: str, b: str) -> float:
@@ -143,6 +145,25 @@ def test_the_colours_of_different_things_do_not_collide() -> None:
         **{f"phase {k}": v for k, v in style.PHASE_COLOURS.items()},
         "river": style.RIVER_COLOUR,
     }
+    # the traffic maps' colours: none of them is the river's blue
+    traffic = {
+        "flow gain": style.FLOW_GAIN_COLOUR,
+        "flow loss": style.FLOW_LOSS_COLOUR,
+        "rail option": style.RAIL_OPTION_COLOUR,
+        **{f"v/c {en}": c for _, c, _, en in style.VC_CLASSES},
+        **{f"select link {i}": c for i, c in enumerate(style.SELECT_LINK_COLOURS)},
+    }
+    for name, colour in traffic.items():
+        r, g, b = to_rgb(colour)
+        assert not (b > r + 0.15 and b > g + 0.1), name
+        assert _distance(colour, style.RIVER_COLOUR) > 0.3, name
+    # gains and losses can be told apart, from each other and from the roads' grey
+    assert _distance(style.FLOW_GAIN_COLOUR, style.FLOW_LOSS_COLOUR) > 0.5
+    for colour in (style.FLOW_GAIN_COLOUR, style.FLOW_LOSS_COLOUR):
+        assert _distance(colour, style.FLOW_UNCHANGED_COLOUR) > 0.4
+    # v/c classes and select-link classes get darker (or redder) step by step
+    lum = [sum(to_rgb(c)) for c in style.SELECT_LINK_COLOURS]
+    assert lum == sorted(lum, reverse=True)
     items = list(named.items())
     for i, (a, ca) in enumerate(items):
         for b, cb in items[i + 1 :]:

@@ -81,8 +81,8 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Corridor options for the three areas and inland port",
     ),
     "corridors_subject": (
-        "按排序着色,标注关键联系平均节省时间",
-        "Coloured by rank, labelled with the mean minutes saved on the plan's key links",
+        "按排序着色,标注早高峰小时节省的车·小时",
+        "Coloured by rank, labelled with the vehicle-hours saved in the morning peak hour",
     ),
     "iso_title": ("{place} {minutes} 分钟等时圈", "{minutes}-minute isochrones around {place}"),
     "iso_subject_after": ("方案前后对比:{option}", "Before and after: {option}"),
@@ -93,7 +93,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "legend_facilities": ("设施", "Facilities"),
     "legend_other": ("其他", "Other"),
     "legend_phases": ("方案期限(年份)", "Deadline term (year)"),
-    "legend_options": ("方案(排序 · 关键联系平均节省)", "Options (rank · mean saved on key links)"),
+    "legend_options": ("方案(排序 · 高峰小时节省车·时)", "Options (rank · peak-hour veh-h saved)"),
     "legend_iso": ("等时圈", "Isochrones"),
     "projects_list": ("项目(方案任务编号)", "Projects (plan task number)"),
     "motorway": ("高速公路", "Motorway"),
@@ -117,10 +117,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "iso_after": ("{minutes} 分钟 建成后", "{minutes} min, after"),
     "iso_place": ("出发地", "Origin"),
     "rank_note": (
-        "排序依据:早高峰小时均衡分配下节省的车·小时(小汽车+货车);图中分钟为规划关键联系(双向)高峰平均节省。",
+        "排序依据:早高峰小时均衡分配下节省的车·小时(小汽车+货车),图中所标即此值;"
+        "轨道方案按门到门时间与高峰小汽车比较,不参与排序。",
         "Ranked by the vehicle-hours saved in the morning peak hour (cars + trucks, equilibrium "
-        "assignment); the minutes shown are the mean peak-hour saving on the plan's key links "
-        "(both directions).",
+        "assignment), the figure shown with each option; a rail option is compared door to "
+        "door with the car at the peak and not ranked.",
     ),
     "data": ("数据", "Data"),
     "embedded": ("内置,据公开资料整理", "embedded, compiled from published sources"),

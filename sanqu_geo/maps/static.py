@@ -86,11 +86,13 @@ from sanqu_geo.maps.style import (
     PHASE_COLOURS,
     PHASE_EN,
     PHASE_OTHER,
+    RAIL_OPTION_COLOUR,
     ROAD_STYLES,
     UNDER_CONSTRUCTION,
     ZONE_COLOURS,
     ZORDER,
     format_minutes,
+    format_vehicle_hours,
     mpl_dash,
     option_styles,
 )
@@ -477,13 +479,17 @@ def corridors_map(
     date: datetime.date | None = None,
     roads: nx.MultiDiGraph | None = None,
 ) -> Figure:
-    """Each corridor option coloured by rank and labelled with the minutes it saves.
+    """Each corridor option coloured by rank and labelled with the peak vehicle-hours it saves.
+
+    A rail option (compared door to door, never ranked with the roads) is drawn as a dashed
+    dark line, labelled as such.
 
     Parameters
     ----------
     comparison : sanqu_geo.compare.Comparison
         The result of :func:`sanqu_geo.compare.compare`: ``summary`` gives each option's rank
-        and ``key_links_mean_saved_min``; ``scenario`` the corridors and their interchanges.
+        and ``vht_saved``; ``scenario`` the corridors and their interchanges; ``rail`` the
+        door-to-door minutes of a rail option.
     paper, lang, font, date, roads
         As for :func:`zones_map`.
 
@@ -517,6 +523,17 @@ def corridors_map(
         geometry=[p for o in options for c in o.corridors for p in c.interchanges],
         crs=settings.default_crs,
     ).to_crs(settings.metric_crs)
+    # rail options are compared door to door, never ranked with the roads: drawn apart
+    rail = [
+        o
+        for o in comparison.scenario.options
+        if o.id not in summary.index and all(c.kind == "rail_art" for c in o.corridors)
+    ]
+    rail_lines = gpd.GeoDataFrame(
+        {"option": [o.id for o in rail for _ in o.corridors]},
+        geometry=[c.geometry for o in rail for c in o.corridors],
+        crs=settings.default_crs,
+    ).to_crs(settings.metric_crs)
     ranks = {o.id: int(summary.at[o.id, "rank"]) for o in options}
     looks = option_styles(ranks)
     with matplotlib.rc_context(_rc(style)):
@@ -528,7 +545,7 @@ def corridors_map(
         )
         s = style.scale
         zones_m = _metric(zones, "zones")
-        _fit_extent(page, _bounds(corridors, stops, zones_m))
+        _fit_extent(page, _bounds(corridors, stops, zones_m, rail_lines))
         _scale_bar(page)
         _north_arrow(page)
         groups = _draw_zones(page, zones_m, light=True)
@@ -563,19 +580,32 @@ def corridors_map(
                 zorder=9,
                 gid=f"interchanges-{option.id}",
             )
+        for option in rail:
+            part = rail_lines[rail_lines["option"] == option.id]
+            part.plot(ax=page.ax, color="white", linewidth=3.8 * s, zorder=6.9, capstyle="butt")
+            # a rail line: dark with white gaps, drawn under the road options it is not ranked with
+            part.plot(
+                ax=page.ax,
+                color=RAIL_OPTION_COLOUR,
+                linewidth=2.2 * s,
+                linestyle=(0, (4, 1.5)),
+                zorder=6.95,
+                capstyle="butt",
+                gid=f"rail-option-{option.id}",
+            )
         _block_points(page, [(p.x, p.y) for p in stops.geometry], 2.5)
         entries = []
         for option in sorted(options, key=lambda o: (ranks[o.id], o.id)):
             colour, dash = looks[option.id]
             row = summary.loc[option.id]
-            saved = max(float(row["key_links_mean_saved_min"]), 0.0) + 0.0
-            value = format_minutes(saved)
+            # the headline: peak-hour vehicle-hours saved, rounded by the one rule
+            value = format_vehicle_hours(float(row["vht_saved"]))
             title_zh = str(row.get("title_zh", option.title_zh))
             title_en = str(row.get("title_en", option.title_en))
             label = f"{ranks[option.id]}  " + style.pick(
-                f"{title_zh}(省 {value} 分钟)",
-                f"{title_en} ({value} min saved)",
-                alt=f"{_humanise(option.id)} ({value} min saved)",
+                f"{title_zh}(省 {value} 车·时)",
+                f"{title_en} ({value} veh-h saved)",
+                alt=f"{_humanise(option.id)} ({value} veh-h saved)",
             )
             geom = max((c.geometry for c in option.corridors), key=lambda g: g.length)
             line = (
@@ -600,12 +630,47 @@ def corridors_map(
             zh_how = spec.get("description_zh", profile)
             en_how = spec.get("description_en", profile)
             text = style.pick(
-                f"{title_zh} · {value} 分钟 · {zh_how}",
-                f"{title_en} · {value} min · {en_how}",
-                alt=f"{_humanise(option.id)} · {value} min · {en_how}",
+                f"{title_zh} · {value} 车·时 · {zh_how}",
+                f"{title_en} · {value} veh-h · {en_how}",
+                alt=f"{_humanise(option.id)} · {value} veh-h · {en_how}",
             )
             handle = Line2D([], [], color=colour, linewidth=3.0 * s, linestyle=mpl_dash(dash))
             entries.append((handle, f"{ranks[option.id]}  {text}"))
+        for option in rail:
+            title_zh, title_en = option.title_zh, option.title_en
+            door = _rail_minutes(comparison, option.id)
+            label = style.pick(
+                f"{title_zh}(轨道,门到门比较,不排序)",
+                f"{title_en} (rail: compared door to door, not ranked)",
+                alt=f"{_humanise(option.id)} (rail: door to door, not ranked)",
+            )
+            geom = max((c.geometry for c in option.corridors), key=lambda g: g.length)
+            line = (
+                gpd.GeoSeries([geom], crs=settings.default_crs).to_crs(settings.metric_crs).iloc[0]
+            )
+            _place_label(
+                page,
+                _line_anchors(line, (0.5, 0.35, 0.65, 0.2, 0.8)),
+                label,
+                offsets=_ring(9.0, (1, 2, 3, 4, 5)),
+                leader_colour=RAIL_OPTION_COLOUR,
+                leader_from=8.0,
+                fontsize=style.pt(6.4),
+                color=RAIL_OPTION_COLOUR,
+                linespacing=1.1,
+                path_effects=_halo(style, 2.6),
+                zorder=26,
+            )
+            text = style.pick(
+                f"{title_zh} · 轨道 · 门到门 {door[0]} 分钟,高峰小汽车 {door[1]} 分钟 · 不排序",
+                f"{title_en} · rail · door to door {door[0]} min, car at the peak {door[1]} min "
+                "· not ranked",
+                alt=f"{_humanise(option.id)} · rail · door to door {door[0]} min · not ranked",
+            )
+            handle = Line2D(
+                [], [], color=RAIL_OPTION_COLOUR, linewidth=2.2 * s, linestyle=(0, (4, 1.5))
+            )
+            entries.append((handle, f"—  {text}"))
         handles = [h for h, _ in entries] + [
             Line2D(
                 [],
@@ -626,6 +691,19 @@ def corridors_map(
 
         _fill_sidebar(page, sidebar)
     return _finish(page)
+
+
+def _rail_minutes(comparison: Any, option: str) -> tuple[str, str]:
+    """Door-to-door and congested car minutes of a rail option (longest pair), as shown."""
+    rail = getattr(comparison, "rail", None)
+    if rail is None or not len(rail) or "option" not in rail.columns:
+        return "", ""
+    part = rail[rail["option"] == option]
+    if not len(part) or "door_to_door_min" not in part.columns:
+        return "", ""
+    row = part.sort_values("door_to_door_min").iloc[-1]
+    car = row.get("car_congested_min", float("nan"))
+    return format_minutes(row["door_to_door_min"]), format_minutes(car)
 
 
 def _place_names(title_place: str | tuple[str, str]) -> tuple[str, str]:

@@ -13,6 +13,9 @@ from typing import Any
 __all__ = [
     "DISTRICT_COLOUR",
     "FACILITY_STYLES",
+    "FLOW_GAIN_COLOUR",
+    "FLOW_LOSS_COLOUR",
+    "FLOW_UNCHANGED_COLOUR",
     "HOURS_DECIMALS",
     "ISO_AFTER_COLOUR",
     "ISO_BEFORE_COLOURS",
@@ -20,20 +23,28 @@ __all__ = [
     "NOT_PUBLISHED",
     "PHASE_COLOURS",
     "PHASE_EN",
+    "RAIL_OPTION_COLOUR",
     "RANK_COLOURS",
     "RANK_DASHES",
     "RIVER_COLOUR",
     "ROAD_STYLES",
+    "SELECT_LINK_COLOURS",
+    "VC_CLASSES",
+    "VEHICLE_HOURS_DECIMALS",
     "ZONE_COLOURS",
     "ZORDER",
     "code_label",
     "excel_format",
     "format_hours",
     "format_minutes",
+    "format_ratio",
+    "format_vehicle_hours",
+    "format_volume",
     "mpl_dash",
     "option_styles",
     "phase_colour",
     "round_half_up",
+    "vc_colour",
     "web_dash",
     "zone_colour",
 ]
@@ -131,6 +142,28 @@ ISO_BEFORE_COLOURS: tuple[str, ...] = ("#4a3b8f", "#7a6fb8", "#a9a1d3", "#d6d2ec
 ISO_AFTER_COLOUR = "#d94801"
 ISO_AFTER_DASHES: tuple[str, ...] = ("-", "--", ":", "-.")
 
+#: A rail option (compared door to door, never ranked with the roads): a dark grey line drawn
+#: with rail ties, outside the rank palette.
+RAIL_OPTION_COLOUR = "#3b3b3b"
+
+#: Assigned traffic. v/c classes of the congestion maps, green (free) to dark red (severe):
+#: (upper bound, colour, 中文, English). No blue: blue is the river's.
+VC_CLASSES: tuple[tuple[float, str, str, str], ...] = (
+    (0.6, "#1a9850", "畅通 < 0.6", "free < 0.6"),
+    (0.8, "#a6d96a", "基本畅通 0.6–0.8", "stable 0.6–0.8"),
+    (1.0, "#fdae61", "缓行 0.8–1.0", "busy 0.8–1.0"),
+    (1.2, "#f46d43", "拥堵 1.0–1.2", "congested 1.0–1.2"),
+    (math.inf, "#a50026", "严重拥堵 > 1.2", "severe > 1.2"),
+)
+#: Flow difference (option minus base): more traffic in a warm red-orange, less in a bluish
+#: green kept well apart from the river blue; roads that do not change in light grey.
+FLOW_GAIN_COLOUR = "#d7301f"
+FLOW_LOSS_COLOUR = "#1b7837"
+FLOW_UNCHANGED_COLOUR = "#bbbbbb"
+#: Select link: zones shaded by their trips on the new corridor, light to dark (plum, so
+#: neither a zone group, a phase nor the river).
+SELECT_LINK_COLOURS: tuple[str, ...] = ("#f3e8f1", "#dcb8d6", "#bf7fb8", "#94449a", "#5e1466")
+
 #: Drawing order, bottom to top. The web map adds its layers in this order too, and the
 #: part under construction gets its own pane above the other projects.
 ZORDER: dict[str, float] = {
@@ -150,6 +183,11 @@ ZORDER: dict[str, float] = {
     "facility_label": 21.0,
     "project_label": 25.0,
 }
+
+
+def vc_colour(vc: float) -> str:
+    """The colour of a volume/capacity ratio by :data:`VC_CLASSES`."""
+    return next(c for bound, c, _, _ in VC_CLASSES if vc < bound)
 
 
 def mpl_dash(dash: str) -> Any:
@@ -249,6 +287,9 @@ def code_label(value: Any, lang: str = "both") -> str:
 #: Decimals of minutes and hours shown to people (maps, popups, workbook, Markdown).
 MINUTES_DECIMALS = 1
 HOURS_DECIMALS = 1
+#: Decimals of vehicle-hours (peak hour or day): whole vehicle-hours, the precision an
+#: indicative assignment can defend.
+VEHICLE_HOURS_DECIMALS = 0
 #: What a table shows for an unreachable pair or a value that is not published.
 NOT_PUBLISHED = "未公布 not published"
 
@@ -309,6 +350,48 @@ def format_hours(value: Any, *, unit: str = "") -> str:
         return ""
     text = f"{round_half_up(number, HOURS_DECIMALS):,.{HOURS_DECIMALS}f}"
     return f"{text} {unit}" if unit else text
+
+
+def format_vehicle_hours(value: Any, *, unit: str = "") -> str:
+    """Vehicle-hours with thousands separators, whole numbers rounded half up (1,234).
+
+    Parameters
+    ----------
+    value : float
+        Vehicle-hours. ``nan``/``inf`` give an empty string.
+    unit : str
+        Appended after a space when given.
+
+    Returns
+    -------
+    str
+    """
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    text = f"{round_half_up(number, VEHICLE_HOURS_DECIMALS):,.{VEHICLE_HOURS_DECIMALS}f}"
+    return f"{text} {unit}" if unit else text
+
+
+#: Decimals of a volume/capacity ratio or a delay index.
+RATIO_DECIMALS = 2
+
+
+def format_volume(value: Any, *, unit: str = "") -> str:
+    """A traffic volume (PCU/h, vehicles/h) as a whole number with thousands separators."""
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    text = f"{round_half_up(number, 0):,.0f}"
+    return f"{text} {unit}" if unit else text
+
+
+def format_ratio(value: Any) -> str:
+    """A v/c ratio or a delay index with :data:`RATIO_DECIMALS` decimals, rounded half up."""
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    return f"{round_half_up(number, RATIO_DECIMALS):.{RATIO_DECIMALS}f}"
 
 
 def excel_format(decimals: int) -> str:

@@ -112,7 +112,7 @@ def corridor_layers(
                     (
                         "高峰小时节省车·小时",
                         "Peak-hour vehicle-hours saved",
-                        f"{first.get('vht_saved', float('nan')):,.0f}",
+                        style.format_vehicle_hours(first.get("vht_saved", float("nan"))),
                     ),
                     (
                         "投资(亿元)",
