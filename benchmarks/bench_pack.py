@@ -5,6 +5,8 @@ Run from the repository root:
     python benchmarks/bench_pack.py                  # the old code paths vs. this tree, 3 runs
     python benchmarks/bench_pack.py --ref main       # against another commit, as it was
     python benchmarks/bench_pack.py --runs 5
+    python benchmarks/bench_pack.py --cold           # every run on an empty user folder
+    python benchmarks/bench_pack.py --cold --first-run   # and an empty numba cache too
 
 By default both columns run this tree and write the same pack; the first puts back the four
 avoidable costs that were removed (a pyproj Transformer built on every access lookup, a full
@@ -19,6 +21,13 @@ gives the median, the fastest and the slowest wall time of each tree, the median
 (user + system, steadier on a shared machine) and the ratios of the medians. Both trees use
 the same installed libraries and fonts. The reference may write less (an older pack); the
 table says what was timed, not what was written.
+
+Caches: by default every tree keeps one user folder (``SANQU_GEO_HOME``) for all its runs,
+filled by one untimed run first (warm: the cached equilibrium times and vehicle-hours of the
+sensitivity runs are read back). ``--cold`` gives every run an empty user folder, what a
+planner's first pack sees. ``--first-run`` also gives every run an empty numba cache
+(``NUMBA_CACHE_DIR``), so the assignment kernels are compiled in the run, as on the very first
+pack after installing.
 """
 
 from __future__ import annotations
@@ -43,14 +52,15 @@ from sanqu_geo import report
 report.meeting_pack(sys.argv[1])
 """
 
-#: The same pack with the four avoidable costs put back: a pyproj Transformer built on every
+#: The same pack with the avoidable costs put back: a pyproj Transformer built on every
 #: access lookup, a full page render after every geopandas plot, the whole CJK face subset
-#: for every PDF, every layer file parsed on every load.
+#: for every PDF, every layer file parsed on every load, the PNGs compressed at zlib level 6,
+#: the demand's OD hashed again for every run key (about 150 in a pack).
 _RUN_OLD_PATHS = """
 import contextlib, sys
 from pyproj import Transformer
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from sanqu_geo import access, layers, report, settings
+from sanqu_geo import access, demand, layers, report, settings
 from sanqu_geo.maps import fonts, furniture
 
 access._metric_transformer = lambda: Transformer.from_crs(
@@ -58,6 +68,12 @@ access._metric_transformer = lambda: Transformer.from_crs(
 furniture._Canvas.draw_idle = FigureCanvasAgg.draw_idle
 fonts.compact_cjk_font = lambda figures, family: contextlib.nullcontext()
 layers._read_geojson = layers._parse_geojson
+furniture.PNG_COMPRESS_LEVEL = 6
+_key = demand.Demand.key
+def _unmemoised(self):
+    self._key_memo = None
+    return _key(self)
+demand.Demand.key = _unmemoised
 report.meeting_pack(sys.argv[1])
 """
 
@@ -82,9 +98,13 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time(tree: Path, out: Path, code: str = _RUN) -> tuple[float, float]:
+def _time(
+    tree: Path, out: Path, code: str = _RUN, *, home: Path, numba_cache: Path | None = None
+) -> tuple[float, float]:
     """Wall time and CPU time (user + system) of one pack, in seconds."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env = {**os.environ, "PYTHONPATH": str(tree), "SANQU_GEO_HOME": str(home)}
+    if numba_cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(numba_cache)
     cpu = _cpu()
     start = time.perf_counter()
     done = subprocess.run(
@@ -106,6 +126,14 @@ def main() -> int:
         help="reference commit or branch; default: this tree with the old code paths",
     )
     parser.add_argument("--runs", type=int, default=3, help="runs of each tree (default 3)")
+    parser.add_argument(
+        "--cold", action="store_true", help="every run on an empty user folder (SANQU_GEO_HOME)"
+    )
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="with --cold: every run also on an empty numba cache (kernels compiled in the run)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pack-") as tmp_name:
         tmp = Path(tmp_name)
@@ -122,9 +150,14 @@ def main() -> int:
             }
         walls: dict[str, list[float]] = {name: [] for name in trees}
         cpus: dict[str, list[float]] = {name: [] for name in trees}
+        if not args.cold:
+            for n, (_name, (tree, code)) in enumerate(trees.items()):
+                _time(tree, tmp / f"warm-up-{n}", code, home=tmp / f"home-{n}")
         for i in range(args.runs):
             for n, (name, (tree, code)) in enumerate(trees.items()):
-                wall, cpu = _time(tree, tmp / f"pack-{n}-{i}", code)
+                home = tmp / (f"home-{n}-{i}" if args.cold else f"home-{n}")
+                jit = tmp / f"numba-{n}-{i}" if args.first_run else None
+                wall, cpu = _time(tree, tmp / f"pack-{n}-{i}", code, home=home, numba_cache=jit)
                 walls[name].append(wall)
                 cpus[name].append(cpu)
                 print(
@@ -136,7 +169,14 @@ def main() -> int:
     print(
         f"meeting pack (A3, PNG + PDF, workbook, offline web maps) — {platform.node()}, "
         f"{os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}, "
-        f"{args.runs} runs each"
+        f"{args.runs} runs each, "
+        + (
+            "empty user folder and numba cache every run"
+            if args.first_run
+            else "empty user folder every run (cold)"
+            if args.cold
+            else "user folder warmed by one untimed run"
+        )
     )
     print(
         f"{'tree':<34} {'wall median s':>14} {'min':>6} {'max':>6} {'ratio':>7}"

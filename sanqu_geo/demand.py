@@ -87,6 +87,11 @@ class Demand:
     source: str
     expansion_factor: float
     pce: dict[str, float]
+    #: The last key and what it was computed from (the tables, sizes, trip total): every run key
+    #: of a comparison asks for it, and hashing the OD each time costs more than a solve.
+    _key_memo: tuple[tuple, str] | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def matrix(self, vehicle_class: str) -> pd.DataFrame:
         """The OD of one class as a zones × zones table (vehicles per hour)."""
@@ -109,12 +114,24 @@ class Demand:
 
     def key(self) -> str:
         """A short hash of the zones and the OD, for caches."""
+        # an OD changed in place changes its trip total (or its size)
+        stamp = (
+            id(self.zones),
+            id(self.od),
+            len(self.zones),
+            len(self.od),
+            float(self.od["trips"].sum()) if "trips" in self.od else 0.0,
+        )
+        if self._key_memo is not None and self._key_memo[0] == stamp:
+            return self._key_memo[1]
         h = hashlib.sha1()
         h.update("|".join(self.zones["id"].astype(str)).encode())
         h.update(b"".join(g.wkb for g in self.zones.geometry))
         od = self.od.sort_values(["class", "origin", "destination"])
         h.update(pd.util.hash_pandas_object(od, index=False).to_numpy().tobytes())
-        return h.hexdigest()[:16]
+        key = h.hexdigest()[:16]
+        self._key_memo = (stamp, key)
+        return key
 
 
 # --------------------------------------------------------------------------- parameters

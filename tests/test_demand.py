@@ -236,3 +236,22 @@ def test_demand_show_cli(capsys) -> None:
     assert "南岗区" in out and "1,390,679" in out
     with pytest.raises(DemandError):
         demand.read_od("missing.csv", ["a"])
+
+
+def test_the_remembered_key_is_the_hash_and_follows_changes(default: demand.Demand) -> None:
+    import dataclasses
+    import hashlib
+
+    d = dataclasses.replace(default, od=default.od.copy())
+    first = d.key()
+    # independent: the hash computed from scratch, as the run keys of the caches need it
+    h = hashlib.sha1()
+    h.update("|".join(d.zones["id"].astype(str)).encode())
+    h.update(b"".join(g.wkb for g in d.zones.geometry))
+    od = d.od.sort_values(["class", "origin", "destination"])
+    h.update(pd.util.hash_pandas_object(od, index=False).to_numpy().tobytes())
+    assert first == h.hexdigest()[:16] == d.key()
+    # an OD changed in place is a different demand, so a different key
+    d.od["trips"] = d.od["trips"] * 1.2
+    assert d.key() != first
+    assert d.scaled(1.0).key() == d.key()

@@ -812,6 +812,10 @@ def _advance(page: _Page, artist: Any, *, gap_mm: float) -> None:
 # --------------------------------------------------------------------------- saving
 
 
+#: zlib level of the PNG maps (0-9): 3 writes the same pixels as the default 6 in less time.
+PNG_COMPRESS_LEVEL = 3
+
+
 def save_map(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Path:
     """Write a map atomically as PNG, PDF or SVG (chosen by the file's extension).
 
@@ -852,7 +856,10 @@ def save_map(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Pa
         raise SettingsError(msg)
     rc = {"svg.hashsalt": "sanqu-geo", "svg.fonttype": "path", "pdf.fonttype": 42}
     with matplotlib.rc_context(rc), atomic_path(target) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+        # PNG: zlib level 3 instead of 6 writes the same pixels in less time (files ~20 %
+        # larger); the A3 maps are the pack's largest single cost after drawing
+        extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white", **extra)
     logger.info("wrote %s", target)
     return target
 
