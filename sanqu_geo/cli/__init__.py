@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from sanqu_geo.cli import corridors, demand, layers, maps, network, travel  # noqa: F401
-from sanqu_geo.cli._common import app, err_console, state
+from sanqu_geo.cli._common import app, err_console, expand_bare_options, state
 from sanqu_geo.errors import SanquGeoError
 
 __all__ = ["app", "main", "run"]
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 2 on a usage error or an expected error, 1 on an unexpected one.
     """
-    args = sys.argv[1:] if argv is None else argv
+    args = expand_bare_options(sys.argv[1:] if argv is None else list(argv))
     state["debug"] = "--debug" in args
     try:
         app(args=args, prog_name="sanqu-geo")

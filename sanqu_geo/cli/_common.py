@@ -164,3 +164,57 @@ def load_travel_graph(osm_file, profile, profiles_file, *, congested: bool = Fal
 ScenarioArg = Annotated[
     Path | None, typer.Argument(help="Scenario TOML file (default: the plan's own options).")
 ]
+
+
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="[local|local:N|tcp://HOST:8786]",
+        help="Run the independent tasks on Dask: a bare --dask (put it last) or `local` starts "
+        "one worker process per core, `local:N` N of them; an address uses that cluster.",
+    ),
+]
+
+
+#: Options that may be given bare, and the value they then take. Click (and Typer) have no
+#: optional option values, so :func:`expand_bare_options` fills them in before parsing: a
+#: bare option is one that ends the command line or is followed by another option.
+BARE_OPTION_VALUES: dict[str, str] = {"--dask": "local"}
+
+
+def expand_bare_options(args: list[str]) -> list[str]:
+    """Give a bare ``--dask`` its default value (``local``); other arguments are unchanged."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--":
+            return out + args[i + 1 :]
+        if arg in BARE_OPTION_VALUES and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append(BARE_OPTION_VALUES[arg])
+    return out
+
+
+def dask_runner(dask: str | None):
+    """A context giving the :class:`~sanqu_geo.scaleout.Runner` for ``--dask`` (or none)."""
+    import contextlib
+
+    from sanqu_geo import scaleout
+
+    if dask is None:
+        return contextlib.nullcontext(scaleout.Runner())
+
+    @contextlib.contextmanager
+    def opened():
+        scaleout.parse_address(dask)  # a malformed value fails before a cluster starts
+        with contextlib.ExitStack() as stack:
+            with err_console.status(f"connecting to Dask ({dask})"):
+                client = stack.enter_context(scaleout.connect(dask))
+            runner = scaleout.Runner(client)
+            err_console.print(
+                f"[dim]Dask: {runner.workers} workers, scheduler {client.scheduler.address}[/dim]",
+                highlight=False,
+            )
+            yield runner
+
+    return opened()

@@ -10,12 +10,15 @@ from rich.table import Table
 
 from sanqu_geo import speeds as _speeds
 from sanqu_geo.cli._common import (
+    DaskOpt,
     ProfilesFileOpt,
     ScenarioArg,
     app,
     console,
+    dask_runner,
     err_console,
     print_table,
+    progress_bar,
 )
 
 corridors_app = typer.Typer(
@@ -73,10 +76,34 @@ def corridors_compare(
     no_sensitivity: Annotated[
         bool, typer.Option("--no-sensitivity", help="Skip the ±20 % speed runs.")
     ] = False,
+    sensitivity_draws: Annotated[
+        int | None,
+        typer.Option(
+            "--sensitivity",
+            min=1,
+            help="Monte-Carlo draws of demand, capacity, truck PCE and BPR α/β; each draw "
+            "solves the base and every road option at the peak (monte_carlo.csv, sheets, notes).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of the draws (default: a new one, reported)."),
+    ] = None,
+    sensitivity_params: Annotated[
+        Path | None,
+        typer.Option(
+            "--sensitivity-params",
+            help="TOML of the parameter distributions (default: data/projects/sensitivity.toml).",
+        ),
+    ] = None,
+    dask: DaskOpt = None,
 ) -> None:
     """Compare every corridor option with the base network and rank them.
 
     Example: sanqu-geo corridors compare data/projects/scenarios.toml --out results/
+
+    Monte-Carlo on a local Dask cluster: sanqu-geo corridors compare --sensitivity 200
+    --seed 1 --dask
     """
     import pandas as pd
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -89,6 +116,16 @@ def corridors_compare(
     if profile is not None:
         _speeds.get_profile(profile)
     sc = scenarios.load_scenario(scenario)
+    distributions = None
+    if sensitivity_draws is None and (dask, seed, sensitivity_params) != (None, None, None):
+        from sanqu_geo.errors import SettingsError
+
+        msg = "--dask, --seed and --sensitivity-params go with --sensitivity N (the draws)"
+        raise SettingsError(msg)
+    if sensitivity_draws is not None:
+        from sanqu_geo import sensitivity
+
+        distributions = sensitivity.load_distributions(sensitivity_params)
     trips = None
     if demand is not None:
         if not demand.is_file():
@@ -105,8 +142,27 @@ def corridors_compare(
             sensitivity=not no_sensitivity,
             progress=lambda text: bar.update(task, description=f"comparing: {text}"),
         )
+    monte_carlo = None
+    if sensitivity_draws is not None:
+        with dask_runner(dask) as runner, progress_bar("Monte-Carlo 蒙特卡洛") as bar:
+            task = bar.add_task("draws", total=None)
+            monte_carlo = sensitivity.run(
+                sensitivity_draws,
+                seed=seed,
+                scenario=sc,
+                distributions=distributions,
+                runner=runner,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     files = tables.write_comparison(result, out)
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
+    if monte_carlo is not None:
+        files += [f for f in sensitivity.write_outputs(monte_carlo, out) if f not in files]
+        typer.echo(sensitivity.markdown(monte_carlo))
+        console.print(
+            f"[dim]{monte_carlo.n} draws × {len(monte_carlo.runs) // monte_carlo.n} assignments "
+            f"in {monte_carlo.seconds:.1f} s on {monte_carlo.workers} worker(s)[/dim]"
+        )
     console.print(
         f"[green]wrote[/green] {len(files)} files to {out}: " + ", ".join(f.name for f in files)
     )
