@@ -92,7 +92,8 @@ def access_nodes(
     -------
     pandas.DataFrame
         One row per (feature, access node): ``id``, ``node``, ``distance_m``,
-        ``connector_s`` (seconds), ``method`` (``nearest``, ``gate`` or ``boundary``).
+        ``connector_s`` (seconds), ``method`` (``nearest``, ``gate``, ``boundary``, or
+        ``cordon`` for each point of a MultiPoint feature).
 
     Raises
     ------
@@ -111,6 +112,7 @@ def access_nodes(
         np.array([G.nodes[n]["x"] for n in nodes]), np.array([G.nodes[n]["y"] for n in nodes])
     )
     tree = cKDTree(np.column_stack([nx_, ny_]))
+    cordon_index: tuple[np.ndarray, cKDTree] | None = None
     rows: list[dict] = []
     for _, feature in features.iterrows():
         fid = str(feature["id"])
@@ -124,12 +126,27 @@ def access_nodes(
                 probes, method = own_gates, "gate"
             else:
                 probes, method = _boundary_probes(geom, boundary_points), "boundary"
+        elif geom.geom_type == "MultiPoint":
+            # An external zone entering the network at several cordon points.
+            probes, method = list(geom.geoms), "cordon"
         else:
             probes, method = [geom.representative_point()], "nearest"
         px, py = to_metric.transform(
             np.array([p.x for p in probes]), np.array([p.y for p in probes])
         )
-        dist, idx = tree.query(np.column_stack([px, py]))
+        here_nodes, here_tree = nodes, tree
+        if method == "cordon":
+            # A cordon point is where a road (of any class, an expressway too) leaves the
+            # network, so it may join any road node.
+            if cordon_index is None:
+                every = allowed_nodes(G, tuple({str(h) for _, _, h in G.edges(data="highway")}))
+                ex, ey = to_metric.transform(
+                    np.array([G.nodes[n]["x"] for n in every]),
+                    np.array([G.nodes[n]["y"] for n in every]),
+                )
+                cordon_index = (every, cKDTree(np.column_stack([ex, ey])))
+            here_nodes, here_tree = cordon_index
+        dist, idx = here_tree.query(np.column_stack([px, py]))
         if dist.min() > limit:
             name = feature.get("name_zh", "") or ""
             msg = (
@@ -141,7 +158,7 @@ def access_nodes(
         for d, i in zip(dist, idx, strict=True):
             if d > limit:
                 continue
-            node = int(nodes[i])
+            node = int(here_nodes[i])
             best[node] = min(best.get(node, np.inf), float(d))
         for node, d in sorted(best.items(), key=lambda kv: (kv[1], kv[0])):
             rows.append(

@@ -22,7 +22,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-from shapely.geometry import Point
+from shapely.geometry import MultiPoint
 
 from sanqu_geo import layers, settings, travel
 from sanqu_geo._atomic import atomic_path
@@ -175,16 +175,17 @@ def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         ``id``, ``name_zh``, ``name_en``, ``kind`` (``district`` or ``generator``),
         ``population`` (2020 census; NaN for generators), geometry (EPSG:4326): a district is
-        a circle of ``district_radius_m`` around its label point, or the cordon point where
-        its road leaves the network; a generator is its zone polygon or facility point.
+        a circle of ``district_radius_m`` around its label point, or the cordon points where
+        its roads leave the network (a MultiPoint); a generator is its zone polygon or
+        facility point.
     """
     params = parameters or load_parameters()
     radius = float(params["zones"]["district_radius_m"])
     labels = layers.load_layer("districts", located_only=True).set_index("id")
     rows = []
     for d in params["zones"]["district"]:
-        if "lon" in d:
-            geom = Point(float(d["lon"]), float(d["lat"]))
+        if "cordons" in d:
+            geom = MultiPoint([(float(x), float(y)) for x, y in d["cordons"]])
         elif d["id"] in labels.index:
             centre = gpd.GeoSeries([labels.geometry[d["id"]]], crs=labels.crs)
             metric = centre.to_crs(settings.metric_crs).buffer(radius, quad_segs=8)
