@@ -124,7 +124,7 @@ def connect(
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -170,7 +170,8 @@ class Runner:
         """Send ``data`` to every worker once; returns what to pass to :meth:`map`."""
         if self.client is None:
             return data
-        return self.client.scatter(data, broadcast=True, hash=False)
+        # In a list, so that a tuple or a dict travels as one object, not one per element.
+        return self.client.scatter([data], broadcast=True, hash=False)[0]
 
     def map(
         self,
@@ -227,10 +228,11 @@ class Runner:
         first = [f for f in (submit() for _ in range(window)) if f is not None]
         waiting: dict[int, Any] = {}
         next_out = 0
-        stream = as_completed(first)
-        for future in stream:
+        # Results come back in batches with their futures (fewer round trips); a task's own
+        # error is raised here after its retries.
+        stream = as_completed(first, with_results=True, raise_errors=True)
+        for future, result in stream:
             i = index_of.pop(future.key)
-            result = future.result()  # raises the task's own error after its retries
             future.release()
             more = submit()
             if more is not None:

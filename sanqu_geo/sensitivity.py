@@ -371,7 +371,7 @@ def run(
     started = time.perf_counter()
     shared = runner.share(problem)
     results: dict[int, dict[str, float]] = {}
-    for k, result in runner.map(_solve_unit, items, shared, name="sensitivity"):
+    for k, result in runner.map(_solve_unit, items, shared, window=len(items), name="sensitivity"):
         results[k] = result
         if progress is not None:
             progress(len(results), len(items))
