@@ -25,7 +25,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from sanqu_geo import engine, travel
-from sanqu_geo.errors import DataSourceError, SettingsError
+from sanqu_geo.errors import ClusterError, DataSourceError, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def connect(
     ------
     SettingsError
         For a malformed address.
-    DataSourceError
+    ClusterError
         When no scheduler answers at the address within the timeout.
     """
     from distributed import Client, LocalCluster
@@ -137,7 +137,7 @@ def connect(
             f"--dask {where}: no Dask scheduler answered within {timeout:g} s; start one with "
             "`dask scheduler` (and workers with `dask worker ADDRESS`) or check the address"
         )
-        raise DataSourceError(msg) from exc
+        raise ClusterError(msg) from exc
     with client:
         yield client
 
@@ -164,7 +164,7 @@ class Runner:
         """Number of workers (1 without a client)."""
         if self.client is None:
             return 1
-        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+        return max(1, len(self.client.nthreads()))
 
     def share(self, data: Any) -> Any:
         """Send ``data`` to every worker once; returns what to pass to :meth:`map`."""
@@ -231,7 +231,7 @@ class Runner:
         # Results come back in batches with their futures (fewer round trips); a task's own
         # error is raised here after its retries.
         stream = as_completed(first, with_results=True, raise_errors=True)
-        for future, result in stream:
+        for future, result in _lost_workers_as_errors(stream):
             i = index_of.pop(future.key)
             future.release()
             more = submit()
@@ -244,6 +244,24 @@ class Runner:
             while next_out in waiting:
                 yield next_out, waiting.pop(next_out)
                 next_out += 1
+
+
+def _lost_workers_as_errors(stream: Iterable[Any]) -> Iterator[Any]:
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+
+    try:
+        yield from stream
+    except KilledWorker as exc:
+        msg = (
+            f"Dask task {exc.task} was on workers that died again and again (out of memory? see "
+            "the workers' logs); give the workers more memory or lower "
+            "sanqu_geo.engine.chunk_bytes"
+        )
+        raise ClusterError(msg) from exc
+    except CommClosedError as exc:
+        msg = f"the Dask scheduler was lost during the run ({exc}); run again"
+        raise ClusterError(msg) from exc
 
 
 # --------------------------------------------------------------------------- OD on the workers

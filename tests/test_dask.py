@@ -18,7 +18,7 @@ import typer
 from sanqu_geo import engine, network, peak, scaleout, scenarios, sensitivity, travel
 from sanqu_geo.cli import app, main
 from sanqu_geo.cli._common import expand_bare_options
-from sanqu_geo.errors import SettingsError
+from sanqu_geo.errors import ClusterError, SettingsError
 
 DRAWS, SEED = 2, 11
 
@@ -226,6 +226,18 @@ def test_a_worker_killed_mid_od_loses_and_repeats_no_block(
     assert not got.duplicated(["origin", "destination"]).any()
     pd.testing.assert_frame_equal(got, pd.read_parquet(reference))
     client.wait_for_workers(2, timeout=60)
+
+
+def test_a_task_that_keeps_killing_its_worker_is_one_clear_error() -> None:
+    import dask
+
+    # os._exit ends the worker process that runs the task, as running out of memory would.
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        scaleout.connect("local:1") as c,
+        pytest.raises(ClusterError, match="died again and again"),
+    ):
+        list(scaleout.Runner(c).map(os._exit, [1]))
 
 
 # --------------------------------------------------------------------------- command line
