@@ -6,6 +6,7 @@ it has any, else at the nodes nearest to points spread along its boundary. Never
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import geopandas as gpd
@@ -25,7 +26,13 @@ __all__ = ["access_nodes", "allowed_nodes"]
 
 
 def _metric_transformer() -> Transformer:
-    return Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+    return _transformer(settings.default_crs, settings.metric_crs)
+
+
+@functools.lru_cache(maxsize=8)
+def _transformer(source: str, target: str) -> Transformer:
+    # Building a transformer costs about 0.1 s; places are snapped many times per comparison.
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 def allowed_nodes(G: nx.MultiDiGraph, classes: tuple[str, ...] | None = None) -> np.ndarray:

@@ -1,28 +1,45 @@
-"""Comparing corridor options against the base: key-link deltas, reach, cost, rank, sensitivity.
+"""Comparing corridor options on the peak-hour assignment: vehicle-hours saved, for whom, at what cost.
 
-Works on travel times the engine gives; never draws and never writes files.
+Each road option and the base are solved to equilibrium (relative gap ≤ 1e-6) with the demand
+in use; the ranking is by peak-hour vehicle-hours saved. Rail options are compared by
+door-to-door time, never as roads. Sensitivity runs re-solve everything. The free-flow
+key-link times stay as a secondary table. Works on results of :mod:`sanqu_geo.peak`; never
+draws and never writes files.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
+import math
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
-from sanqu_geo import engine, network, scenarios, travel
+from sanqu_geo import assignment, demand, engine, network, peak, scenarios, settings, travel
 from sanqu_geo.errors import ScenarioError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEY_LINKS", "Comparison", "compare", "rank"]
+__all__ = [
+    "KEY_LINKS",
+    "RANK_CRITERION",
+    "RELIEVED_ROADS",
+    "SENSITIVITY_RUNS",
+    "Comparison",
+    "compare",
+    "flow_difference",
+    "link_layer",
+    "rank",
+    "read_costs",
+]
 
 #: The plan's key links: (id, 中文, English, place a, place b); both directions are counted.
 KEY_LINKS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -39,117 +56,357 @@ KEY_LINKS: tuple[tuple[str, str, str, str, str], ...] = (
     ("west_airport", "哈西站—机场", "Harbin West ⇄ airport", "harbin_west", "airport"),
 )
 
-#: Places whose isochrones are compared before and after, and the minutes used.
-ISOCHRONE_PLACES: tuple[str, ...] = ("airport", "inland_port_hub")
-ISOCHRONE_MINUTES: tuple[float, ...] = (30.0, 60.0)
-
-#: A pair counts as improved when it gains more than this many minutes.
-improved_threshold_min: float = 0.1
+#: Roads a corridor may relieve: (id, 中文, English, road-id prefixes, names).
+RELIEVED_ROADS: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("airport_expressway", "机场高速", "Airport expressway", ("airport-expressway",),
+     ("哈尔滨机场高速公路", "机场高速")),
+    ("old_airport_road", "老机场路", "Old airport road", ("old-airport-road",),
+     ("机场路(老机场路)", "机场路")),
+    ("g1001", "绕城高速(四环)", "G1001 ring expressway", ("g1001",), ("哈尔滨绕城高速公路",)),
+    ("ring3", "三环路", "3rd ring road", ("ring-3",), ("三环路", "阳明滩大桥", "松浦大桥")),
+)  # fmt: skip
 
 #: What the ranking is by.
 RANK_CRITERION = (
-    "mean minutes saved on the plan's key links (both directions); ties by cost per minute saved"
+    "peak-hour vehicle-hours saved (cars + trucks, base and option at equilibrium, relative "
+    "gap ≤ 1e-6); rail options are compared by door-to-door time and not ranked with roads"
 )
 
-SENSITIVITY_RUNS: tuple[tuple[str, str, float, float], ...] = (
-    ("corridor_speed_-20%", "新通道车速−20%", 0.8, 1.0),
-    ("corridor_speed_+20%", "新通道车速+20%", 1.2, 1.0),
-    ("road_speed_-20%", "现状路网车速−20%", 1.0, 0.8),
-    ("road_speed_+20%", "现状路网车速+20%", 1.0, 1.2),
+#: Places whose isochrones the corridor map shows (base and best option), and the minutes.
+ISOCHRONE_PLACES: tuple[str, ...] = ("airport", "inland_port_hub")
+ISOCHRONE_MINUTES: tuple[float, ...] = (30.0, 60.0)
+
+#: Days a year, to turn a daily saving into a yearly one for cost per vehicle-hour saved.
+#: Assumption: every day of the year like the modelled weekday (no seasonal factor published).
+days_per_year: float = 365.0
+
+#: Walking speed (km/h) between a place and a rail stop. Assumption.
+walk_kph: float = 4.5
+
+#: Sensitivity runs: (id, 中文, English, what changes).
+SENSITIVITY_RUNS: tuple[tuple[str, str, str, peak.Variant], ...] = (
+    ("demand_-20%", "需求−20%", "demand −20 %", peak.Variant(demand_scale=0.8)),
+    ("demand_+20%", "需求+20%", "demand +20 %", peak.Variant(demand_scale=1.2)),
+    ("capacity_-20%", "通行能力−20%", "capacities −20 %", peak.Variant(capacity_scale=0.8)),
+    ("capacity_+20%", "通行能力+20%", "capacities +20 %", peak.Variant(capacity_scale=1.2)),
+    ("truck_pce_1.5", "货车折算系数1.5", "truck PCE 1.5", peak.Variant(truck_pce=1.5)),
+    ("truck_pce_4.0", "货车折算系数4.0", "truck PCE 4.0", peak.Variant(truck_pce=4.0)),
+    ("bpr_alpha_0.10", "BPR α=0.10", "BPR α 0.10", peak.Variant(bpr_alpha=0.10)),
+    ("bpr_alpha_0.30", "BPR α=0.30", "BPR α 0.30", peak.Variant(bpr_alpha=0.30)),
+    ("bpr_beta_3", "BPR β=3", "BPR β 3", peak.Variant(bpr_beta=3.0)),
+    ("bpr_beta_5", "BPR β=5", "BPR β 5", peak.Variant(bpr_beta=5.0)),
 )
 
 
 @dataclasses.dataclass
 class Comparison:
-    """Every table of a comparison (pandas DataFrames) and what it was run on."""
+    """Every table of a comparison (pandas DataFrames) and what it was run on.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per road option: VHT and VKT by class (peak hour and per day), saving, cost,
+        rank, and a one-sentence note.
+    key_links : DataFrame
+        Congested times on the key links before and after, both directions, car and truck.
+    roads : DataFrame
+        Volume and v/c on the new corridor and the roads it may relieve, before and after.
+    select_link : DataFrame
+        Which zones' trips use each option's corridor (vehicles per peak hour).
+    rail : DataFrame
+        Rail options: door-to-door time against the congested car time, pair by pair.
+    sensitivity : DataFrame
+        Every run × option: saving, rank, and whether the rank holds.
+    key_links_free : DataFrame
+        The free-flow key-link times (secondary).
+    splices : DataFrame
+        How each corridor joined the network.
+    """
 
     summary: pd.DataFrame
     key_links: pd.DataFrame
-    zone_pairs: pd.DataFrame
-    isochrones: pd.DataFrame
+    roads: pd.DataFrame
+    select_link: pd.DataFrame
+    rail: pd.DataFrame
     sensitivity: pd.DataFrame
+    key_links_free: pd.DataFrame
     splices: pd.DataFrame
     scenario: scenarios.Scenario
     network_source: str
-    demand_given: bool = False
+    demand_source: str = ""
+    base_delay_index: float = math.nan
+    base_gap: float = math.nan
+    expansion_factor: float = 10.0
+    base_run: Any = dataclasses.field(default=None, repr=False)
+    option_runs: dict = dataclasses.field(default_factory=dict, repr=False)
+    isochrones: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
 
-def _scaled(G: nx.MultiDiGraph, factor: float) -> nx.MultiDiGraph:
-    """A copy of ``G`` whose speeds are multiplied by ``factor``."""
-    if factor == 1.0:
-        return G
-    H = G.copy()
-    for _, _, data in H.edges(data=True):
-        data["travel_time"] = float(data["travel_time"]) / factor
-        data["speed_kph"] = float(data.get("speed_kph", 0)) * factor
+# --------------------------------------------------------------------------- costs
+
+
+def read_costs(path: str | Path, scenario: scenarios.Scenario) -> pd.DataFrame:
+    """Read a user's cost file: CSV with ``option``, ``cost_yi_yuan`` and optional ``source``.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV (亿元 = 100 million yuan).
+    scenario : Scenario
+        The options the costs must name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``option``, ``cost_yi_yuan``, ``source``.
+
+    Raises
+    ------
+    ScenarioError
+        Missing columns, a cost that is not a positive number, or an unknown option.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: cost file not found; check the path"
+        raise ScenarioError(msg)
+    table = pd.read_csv(path, encoding="utf-8-sig", dtype={"option": str})
+    missing = {"option", "cost_yi_yuan"} - set(table.columns)
+    if missing:
+        msg = f"{path}: column(s) {', '.join(sorted(missing))} missing; give option,cost_yi_yuan[,source]"
+        raise ScenarioError(msg)
+    known = {o.id for o in scenario.options}
+    unknown = sorted(set(table["option"].astype(str)) - known)
+    if unknown:
+        msg = (
+            f"{path}: unknown option(s) {', '.join(unknown)}; use the option ids of the "
+            f"scenario ({', '.join(sorted(known))})"
+        )
+        raise ScenarioError(msg)
+    cost = pd.to_numeric(table["cost_yi_yuan"], errors="coerce")
+    if cost.isna().any() or (cost <= 0).any():
+        msg = f"{path}: cost_yi_yuan must be a positive number on every line"
+        raise ScenarioError(msg)
+    source = table["source"].astype(str) if "source" in table else f"user file {path.name}"
+    return pd.DataFrame(
+        {"option": table["option"].astype(str), "cost_yi_yuan": cost, "source": source}
+    )
+
+
+# --------------------------------------------------------------------------- reading runs
+
+
+def _class_graph(run: peak.PeakRun, cls: str) -> nx.MultiDiGraph:
+    """The run's road graph with ``travel_time`` = the class's congested cost; no centroids."""
+    res = run.result
+    H = run.graph.copy()
+    cost = res.class_cost[cls]
+    for i, e in enumerate(res.edges):
+        H.edges[e]["travel_time"] = float(cost[i])
+    H.remove_nodes_from(list(run.centroids.values()))
+    H.remove_edges_from(
+        [(u, v, k) for u, v, k, t in H.edges(keys=True, data="travel_time") if not math.isfinite(t)]
+    )
     return H
 
 
-class _Evaluator:
-    """Base and option travel times between places on one base graph (one profile)."""
+def _key_minutes(run: peak.PeakRun, places: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", engine.UnreachableWarning)
+        for cls in ("car", "truck"):
+            out[cls] = travel.place_od(_class_graph(run, cls), places, places) / 60.0
+    return out
 
-    def __init__(self, G: nx.MultiDiGraph, places: gpd.GeoDataFrame, profile: str) -> None:
-        self.G = G
-        self.profile = profile
-        self.places = places
-        self.access = travel.access_table(G, places)
-        self.nodes = list(dict.fromkeys(self.access["node"]))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", engine.UnreachableWarning)
-            self.base_nodes = engine.od_matrix(G, self.nodes, self.nodes)
-        self.anchor_cache: dict = {}
-        self.ids = list(places["id"])
 
-    def _places(self, node_od: pd.DataFrame) -> pd.DataFrame:
-        rows = node_od.loc[list(self.access["node"]), list(self.access["node"])].to_numpy()
-        return travel.reduce_to_places(rows, self.access, self.access, self.ids, self.ids)
+def _matches(data: dict[str, Any], prefixes: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    road_id = str(data.get("road_id") or "")
+    if road_id and any(road_id.startswith(p + "-") for p in prefixes):
+        return True
+    name = data.get("name")
+    values = name if isinstance(name, list) else [name]
+    return any(str(v) in names for v in values if v)
 
-    def base(self) -> pd.DataFrame:
-        return self._places(self.base_nodes)
 
-    def option(
-        self, option: scenarios.Option, *, speed_scale: float = 1.0
-    ) -> tuple[pd.DataFrame, scenarios.SplicePlan]:
-        plan = scenarios.plan_splice(
-            self.G, option.corridors, profile=self.profile, speed_scale=speed_scale
+def _road_stats(run: peak.PeakRun, select: Callable[[dict], bool]) -> dict[str, float]:
+    """PCU-km, the largest directional PCU volume and the largest v/c on selected edges."""
+    res, G = run.result, run.graph
+    pcu = res.volumes["pcu"].to_numpy()
+    keep = np.array([select(G.edges[e]) for e in res.edges], dtype=bool)
+    if not keep.any():
+        return {"pcu_km": 0.0, "max_pcu": 0.0, "max_vc": 0.0, "km": 0.0}
+    length = np.array([float(G.edges[e]["length"]) for e in res.edges]) / 1000.0
+    return {
+        "pcu_km": float(np.sum(pcu[keep] * length[keep])),
+        "max_pcu": float(pcu[keep].max()),
+        "max_vc": float(np.nanmax(res.vc[keep])),
+        "km": float(length[keep].sum()),
+    }
+
+
+def _corridor_edges(run: peak.PeakRun, option: scenarios.Option) -> list[tuple]:
+    ids = {c.id for c in option.corridors}
+    return [
+        e
+        for e in run.result.edges
+        if run.graph.edges[e].get("corridor") in ids
+        and run.graph.edges[e].get("highway") != "connector"
+    ]
+
+
+def _select_link_zones(run: peak.PeakRun, option: scenarios.Option) -> pd.DataFrame:
+    links = _corridor_edges(run, option)
+    if not links:
+        return pd.DataFrame()
+    frame = assignment.select_link(run.result, links)
+    zone_of = {node: zone for zone, node in run.centroids.items()}
+    frame["origin"] = frame["origin"].map(zone_of)
+    frame["destination"] = frame["destination"].map(zone_of)
+    frame.insert(0, "option", option.id)
+    return frame
+
+
+def _vht(run: peak.PeakRun) -> tuple[dict[str, float], dict[str, float]]:
+    return run.vehicle_hours(), run.vehicle_km()
+
+
+def flow_difference(base: peak.PeakRun, run: peak.PeakRun) -> gpd.GeoDataFrame:
+    """Change of PCU volume on every road, both directions added, option minus base.
+
+    A base road that the option cut at a new interchange is compared half by half; a new
+    corridor's links gain their whole volume.
+
+    Parameters
+    ----------
+    base, run : PeakRun
+        The base and the option solved with the same demand.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per physical road piece: ``name``, ``highway``, ``corridor``, ``pcu_base``,
+        ``pcu_option``, ``delta_pcu`` (two-way totals), ``vc_option`` (larger direction),
+        geometry (EPSG:4326).
+    """
+    bres, ores = base.result, run.result
+    bpcu = dict(zip(bres.edges, bres.volumes["pcu"].to_numpy(), strict=True))
+    bgeom = {e: base.graph.edges[e].get("geometry") for e in bres.edges}
+    base_nodes = set(base.graph.nodes)
+    rows = []
+    for i, e in enumerate(ores.edges):
+        data = run.graph.edges[e]
+        if data.get("highway") in ("centroid_connector", "connector"):
+            continue
+        geom = data.get("geometry")
+        if e in bpcu:
+            before = bpcu[e]
+        elif data.get("corridor"):
+            before = 0.0
+        else:
+            before = _parent_volume(e, geom, bpcu, bgeom, base_nodes)
+        rows.append(
+            {
+                "name": data.get("name", ""),
+                "highway": data.get("highway", ""),
+                "corridor": data.get("corridor", "") or "",
+                "pcu_base": before,
+                "pcu_option": float(ores.volumes["pcu"].iloc[i]),
+                "vc_option": float(ores.vc[i]),
+                "geometry": geom,
+            }
         )
-        after = engine.corridor_od(
-            self.G,
-            list(plan.new_nodes),
-            plan.new_edges,
-            plan.anchors,
-            self.nodes,
-            self.nodes,
-            base_od=self.base_nodes,
-            anchor_cache=self.anchor_cache,
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.default_crs)
+    return _two_way(frame, {"pcu_base": "sum", "pcu_option": "sum", "vc_option": "max"}).assign(
+        delta_pcu=lambda f: f["pcu_option"] - f["pcu_base"]
+    )
+
+
+def _parent_volume(e, geom, bpcu, bgeom, base_nodes) -> float:
+    """Base volume of the base edge a split half came from (same direction, same line)."""
+    u, v, _ = e
+    mid = geom.interpolate(0.5, normalized=True)
+    best, best_d = 0.0, math.inf
+    for b, g in bgeom.items():
+        if g is None or not ((u in base_nodes and b[0] == u) or (v in base_nodes and b[1] == v)):
+            continue
+        d = g.distance(mid)
+        if d < best_d:
+            best, best_d = bpcu[b], d
+    return float(best) if best_d < 1e-6 else 0.0
+
+
+def _two_way(frame: gpd.GeoDataFrame, how: dict[str, str]) -> gpd.GeoDataFrame:
+    key = pd.Series(shapely.to_wkb(shapely.normalize(frame.geometry.values)), index=frame.index)
+    grouped = frame.assign(_key=key).groupby("_key", sort=False)
+    agg = grouped.agg({**how, "name": "first", "highway": "first", "corridor": "first"})
+    geoms = grouped["geometry"].first()
+    return gpd.GeoDataFrame(agg.reset_index(drop=True), geometry=list(geoms), crs=frame.crs)
+
+
+def link_layer(run: peak.PeakRun) -> gpd.GeoDataFrame:
+    """Peak v/c and PCU volume of every road, the larger direction of each, for the maps.
+
+    Parameters
+    ----------
+    run : PeakRun
+        A solved hour (the base for the congestion map).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name``, ``highway``, ``corridor``, ``pcu`` (larger direction), ``vc`` (larger
+        direction), ``capacity`` (PCU/h, one direction), geometry (EPSG:4326).
+    """
+    res, G = run.result, run.graph
+    rows = []
+    for i, e in enumerate(res.edges):
+        data = G.edges[e]
+        if data.get("highway") in ("centroid_connector", "connector"):
+            continue
+        rows.append(
+            {
+                "name": data.get("name", ""),
+                "highway": data.get("highway", ""),
+                "corridor": data.get("corridor", "") or "",
+                "pcu": float(res.volumes["pcu"].iloc[i]),
+                "vc": float(res.vc[i]),
+                "capacity": float(res.capacity[i]),
+                "geometry": data.get("geometry"),
+            }
         )
-        return self._places(after), plan
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.default_crs)
+    return _two_way(frame, {"pcu": "max", "vc": "max", "capacity": "max"})
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _is_rail(option: scenarios.Option) -> bool:
+    return all(c.kind == "rail_art" for c in option.corridors)
 
 
 def compare(
     scenario: scenarios.Scenario | None = None,
     *,
-    profile: str | None = None,
-    demand: pd.DataFrame | None = None,
-    isochrones: bool = True,
+    demand_: demand.Demand | None = None,
+    costs: pd.DataFrame | None = None,
+    gap: float | None = None,
     sensitivity: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
-    """Compare every option of a scenario with the base network.
+    """Compare every option of a scenario with the base, on the peak-hour assignment.
 
     Parameters
     ----------
     scenario : Scenario, optional
         Default: the plan's own (``data/projects/scenarios.toml``).
-    profile : str, optional
-        Overrides the scenario's and the groups' profiles.
-    demand : pandas.DataFrame, optional
-        Trips per day: columns ``origin``, ``destination`` (place ids), ``trips_per_day``;
-        gives the weighted saving in vehicle-hours per day.
-    isochrones : bool
-        Compute the isochrone area gained around the airport and the inland port.
+    demand_ : Demand, optional
+        Default: the demand in use (the user's imported OD, else the indicative default).
+    costs : pandas.DataFrame, optional
+        A user's costs (see :func:`read_costs`); they replace published ones.
+    gap : float, optional
+        Relative gap of every solve (default 1e-6).
     sensitivity : bool
-        Re-rank with corridor speeds and existing-road speeds ±20 %.
+        Re-solve base and options under :data:`SENSITIVITY_RUNS`.
     progress : callable, optional
         Called with a short description of each step.
 
@@ -158,118 +415,164 @@ def compare(
     Comparison
         The tables.
     """
-    scenario = scenario or scenarios.load_scenario()
+    sc = scenario or scenarios.load_scenario()
     say = progress or (lambda text: None)
+    d = demand_ if demand_ is not None else demand.load_demand()
+    gap = peak.default_gap if gap is None else gap
+    say("base peak hour")
+    base = peak.solve(None, source=sc.network, demand_=d, gap=gap)
+    base_vht, base_vkt = _vht(base)
     places = travel.load_places("all")
-    profiles = sorted({profile or o.profile or scenario.profile for o in scenario.options})
-    graphs = {p: network.load_network(scenario.network, profile=p) for p in profiles}
-    evaluators = {p: _Evaluator(graphs[p], places, p) for p in profiles}
+    key_ids = sorted({p for link in KEY_LINKS for p in link[3:]})
+    key_places = places[places["id"].isin(key_ids)].reset_index(drop=True)
     names = places.set_index("id")
-    zone_ids = [i for i in travel.load_places("zones")["id"]]
-    summary_rows, link_rows, pair_rows, iso_rows, splice_rows = [], [], [], [], []
-    afters: dict[str, pd.DataFrame] = {}
-    bases: dict[str, pd.DataFrame] = {p: evaluators[p].base() for p in profiles}
-    _check_demand(demand, set(places["id"]))
-    for option in scenario.options:
-        p = profile or option.profile or scenario.profile
-        say(f"{option.id} ({p})")
-        ev = evaluators[p]
-        base = bases[p]
-        after, plan = ev.option(option)
-        afters[option.id] = after
-        saved = (base - after) / 60.0
-        for record in plan.report:
-            splice_rows.append({"option": option.id, **record})
-        key_saved = []
+    before = _key_minutes(base, key_places)
+    user_costs = costs.set_index("option") if costs is not None else None
+    rows, key_rows, road_rows, select_rows, rail_rows = [], [], [], [], []
+    runs: dict[str, peak.PeakRun] = {}
+    for option in sc.options:
+        if _is_rail(option):
+            say(f"{option.id}: door to door")
+            rail_rows.extend(_rail_rows(option, base, places, sc.network))
+            continue
+        say(f"{option.id}: equilibrium")
+        run = peak.solve(option, source=sc.network, demand_=d, gap=gap)
+        runs[option.id] = run
+        vht, vkt = _vht(run)
+        after = _key_minutes(run, key_places)
+        saved_min = []
         for link_id, zh, en, a, b in KEY_LINKS:
             for x, y in ((a, b), (b, a)):
-                before_min = base.loc[x, y] / 60
-                after_min = after.loc[x, y] / 60
-                key_saved.append(before_min - after_min)
-                link_rows.append(
-                    {
-                        "option": option.id,
-                        "option_zh": option.title_zh,
-                        "profile": p,
-                        "link": link_id,
-                        "link_zh": zh,
-                        "link_en": en,
-                        "from_zh": names.loc[x, "short_zh"],
-                        "to_zh": names.loc[y, "short_zh"],
-                        "from_en": names.loc[x, "short_en"],
-                        "to_en": names.loc[y, "short_en"],
-                        "before_min": before_min,
-                        "after_min": after_min,
-                        "saved_min": before_min - after_min,
-                    }
-                )
-        for x, y in itertools.permutations(zone_ids, 2):
-            pair_rows.append(
-                {
-                    "option": option.id,
-                    "from": x,
-                    "to": y,
-                    "from_zh": names.loc[x, "short_zh"],
-                    "to_zh": names.loc[y, "short_zh"],
-                    "before_min": base.loc[x, y] / 60,
-                    "after_min": after.loc[x, y] / 60,
-                    "saved_min": saved.loc[x, y],
-                }
-            )
-        values = saved.to_numpy()
-        finite = values[np.isfinite(values)]
-        mean_key = float(np.mean(key_saved))
-        cost = option.cost if option.cost is not None else np.nan
-        row = {
-            "group": option.group,
-            "option": option.id,
-            "title_zh": option.title_zh,
-            "title_en": option.title_en,
-            "profile": p,
-            "length_km": sum(c.length_m for c in option.corridors) / 1000,
-            "cost_yi_yuan": cost / 1e8,
-            "key_links_mean_saved_min": mean_key,
-            "key_links_max_saved_min": float(np.max(key_saved)),
-            "all_pairs_mean_saved_min": float(finite.mean()) if finite.size else 0.0,
-            "all_pairs_max_saved_min": float(finite.max()) if finite.size else 0.0,
-            "pairs_improved": int((finite > improved_threshold_min).sum()),
-            "pairs_total": int(finite.size - len(places)),
-            "cost_yi_per_min_saved": (cost / 1e8 / mean_key) if mean_key > 1e-6 else np.inf,
-            "used_by_profile": bool(plan.new_edges),
-        }
-        if demand is not None:
-            row["vehicle_hours_saved_per_day"] = _vehicle_hours(demand, saved)
-        summary_rows.append(row)
-        if isochrones and plan.new_edges:
-            say(f"{option.id}: isochrones")
-            iso_rows.extend(_isochrone_gain(ev, option, p, places))
-    summary = pd.DataFrame(summary_rows)
-    summary = rank(summary)
-    sens = (
-        _sensitivity(scenario, graphs, places, profile, summary, say)
-        if sensitivity
-        else pd.DataFrame()
+                for cls in ("car", "truck"):
+                    b_min, a_min = float(before[cls].loc[x, y]), float(after[cls].loc[x, y])
+                    if cls == ("truck" if option.profile == "truck" else "car"):
+                        saved_min.append(b_min - a_min)
+                    key_rows.append(
+                        {
+                            "option": option.id, "class": cls, "link": link_id, "link_zh": zh,
+                            "link_en": en, "from_zh": names.loc[x, "short_zh"],
+                            "to_zh": names.loc[y, "short_zh"], "from_en": names.loc[x, "short_en"],
+                            "to_en": names.loc[y, "short_en"], "before_min": b_min,
+                            "after_min": a_min, "saved_min": b_min - a_min,
+                        }
+                    )  # fmt: skip
+        road_rows.extend(_road_rows(option, base, run))
+        select_rows.append(_select_link_zones(run, option))
+        corridor = _road_stats(run, lambda data, ids={c.id for c in option.corridors}: (
+            data.get("corridor") in ids and data.get("highway") != "connector"))  # fmt: skip
+        cost, cost_source = _cost(option, user_costs)
+        saved_car = base_vht["car"] - vht["car"]
+        saved_truck = base_vht["truck"] - vht["truck"]
+        saved = saved_car + saved_truck
+        day = saved * d.expansion_factor
+        rows.append(
+            {
+                "group": option.group,
+                "option": option.id,
+                "title_zh": option.title_zh,
+                "title_en": option.title_en,
+                "profile": option.profile or sc.profile,
+                "vehicles": ",".join(sorted({c.vehicles for c in option.corridors})),
+                "length_km": sum(c.length_m for c in option.corridors) / 1000,
+                "vht_base_car": base_vht["car"],
+                "vht_base_truck": base_vht["truck"],
+                "vht_option_car": vht["car"],
+                "vht_option_truck": vht["truck"],
+                "vht_saved_car": saved_car,
+                "vht_saved_truck": saved_truck,
+                "vht_saved": saved,
+                "vht_saved_per_day": day,
+                "vkt_change_car": vkt["car"] - base_vkt["car"],
+                "vkt_change_truck": vkt["truck"] - base_vkt["truck"],
+                "vkt_change_per_day": (vkt["car"] + vkt["truck"] - base_vkt["car"]
+                                       - base_vkt["truck"]) * d.expansion_factor,
+                "corridor_max_pcu": corridor["max_pcu"],
+                "corridor_max_vc": corridor["max_vc"],
+                "delay_index": peak.delay_index(run),
+                "relative_gap": run.result.relative_gap,
+                "key_links_mean_saved_min": float(np.mean(saved_min)),
+                "cost_yi_yuan": cost,
+                "cost_source": cost_source,
+                "cost_yuan_per_veh_h": (cost * 1e8 / (day * days_per_year))
+                if math.isfinite(cost) and day > 0 else math.nan,
+            }
+        )  # fmt: skip
+    summary = rank(pd.DataFrame(rows))
+    summary["note_zh"], summary["note_en"] = zip(
+        *[_note(r, base, runs[r.option]) for r in summary.itertuples()], strict=True
     )
+    sens = _sensitivity(sc, d, summary, gap, say) if sensitivity else pd.DataFrame()
+    say("free-flow key links")
+    free = _free_flow_key_links(sc, places)
+    splices = [
+        {"option": o.id, **record}
+        for o in sc.options
+        if o.id in runs
+        for record in runs[o.id].graph.graph.get("splice_report", [])
+    ]
     return Comparison(
         summary=summary,
-        key_links=pd.DataFrame(link_rows),
-        zone_pairs=pd.DataFrame(pair_rows),
-        isochrones=pd.DataFrame(iso_rows),
+        key_links=pd.DataFrame(key_rows),
+        roads=pd.DataFrame(road_rows),
+        select_link=pd.concat(select_rows, ignore_index=True) if select_rows else pd.DataFrame(),
+        rail=pd.DataFrame(rail_rows),
         sensitivity=sens,
-        splices=pd.DataFrame(splice_rows),
-        scenario=scenario,
-        network_source=next(iter(graphs.values())).graph.get("source", scenario.network),
-        demand_given=demand is not None,
+        key_links_free=free,
+        splices=pd.DataFrame(splices),
+        scenario=sc,
+        network_source=str(base.graph.graph.get("source", sc.network)),
+        demand_source=d.source,
+        base_delay_index=peak.delay_index(base),
+        base_gap=base.result.relative_gap,
+        expansion_factor=d.expansion_factor,
+        base_run=base,
+        option_runs=runs,
     )
+
+
+def _cost(option: scenarios.Option, user: pd.DataFrame | None) -> tuple[float, str]:
+    if user is not None and option.id in user.index:
+        row = user.loc[option.id]
+        return float(row["cost_yi_yuan"]), str(row["source"])
+    if option.cost is not None:
+        return option.cost / 1e8, "published"
+    return math.nan, "not published"
+
+
+def _road_rows(option: scenarios.Option, base: peak.PeakRun, run: peak.PeakRun) -> list[dict]:
+    rows = []
+    ids = {c.id for c in option.corridors}
+    targets = [
+        ("corridor", "新通道", "New corridor", lambda data: data.get("corridor") in ids
+         and data.get("highway") != "connector"),
+    ] + [
+        (rid, zh, en, lambda data, p=prefixes, n=names_: not data.get("corridor")
+         and _matches(data, p, n))
+        for rid, zh, en, prefixes, names_ in RELIEVED_ROADS
+    ]  # fmt: skip
+    for rid, zh, en, select in targets:
+        b, a = _road_stats(base, select), _road_stats(run, select)
+        rows.append(
+            {
+                "option": option.id, "road": rid, "road_zh": zh, "road_en": en,
+                "pcu_km_before": b["pcu_km"], "pcu_km_after": a["pcu_km"],
+                "max_pcu_before": b["max_pcu"], "max_pcu_after": a["max_pcu"],
+                "max_vc_before": b["max_vc"], "max_vc_after": a["max_vc"],
+            }
+        )  # fmt: skip
+    return rows
 
 
 def rank(summary: pd.DataFrame, *, column: str = "rank") -> pd.DataFrame:
-    """Rank options by :data:`RANK_CRITERION` (1 = best), overall and within each group.
+    """Rank road options by :data:`RANK_CRITERION` (1 = best), overall and within each group.
+
+    Savings within 0.5 vehicle-hours of each other tie (they share a rank), so a sensitivity
+    run does not report solver noise as a change of rank.
 
     Parameters
     ----------
     summary : pandas.DataFrame
-        With ``key_links_mean_saved_min``, ``cost_yi_per_min_saved`` and ``group``.
+        With ``vht_saved`` and ``group``.
     column : str
         Name of the overall rank column (``column + "_in_group"`` for the group rank).
 
@@ -279,105 +582,144 @@ def rank(summary: pd.DataFrame, *, column: str = "rank") -> pd.DataFrame:
         A copy sorted by the overall rank.
     """
     out = summary.copy()
-    # Savings equal to 0.01 min and costs equal to 0.01 亿元/min tie: they share a rank, so a
-    # sensitivity run does not report noise between options that save nothing.
-    key = pd.DataFrame(
-        {
-            "saved": -out["key_links_mean_saved_min"].round(2),
-            "cost": out["cost_yi_per_min_saved"].round(2).replace(np.inf, 1e18).fillna(1e18),
-        }
-    )
-    tuples = pd.Series(list(zip(key["saved"], key["cost"], strict=True)), index=out.index)
-    out[column] = tuples.rank(method="min").astype(int)
-    out[f"{column}_in_group"] = tuples.groupby(out["group"]).rank(method="min").astype(int)
+    key = -(out["vht_saved"] * 2).round() / 2
+    out[column] = key.rank(method="min").astype(int)
+    out[f"{column}_in_group"] = key.groupby(out["group"]).rank(method="min").astype(int)
     return out.sort_values([column, "group"], kind="stable").reset_index(drop=True)
 
 
-def _check_demand(demand: pd.DataFrame | None, ids: set[str]) -> None:
-    if demand is None:
-        return
-    missing = {"origin", "destination", "trips_per_day"} - set(demand.columns)
-    if missing:
-        msg = f"demand table lacks column(s) {', '.join(sorted(missing))}; give origin, destination, trips_per_day"
-        raise ScenarioError(msg)
-    unknown = (set(demand["origin"].astype(str)) | set(demand["destination"].astype(str))) - ids
-    if unknown:
-        msg = f"demand table names unknown places: {', '.join(sorted(unknown)[:8])}; use facility or zone ids"
-        raise ScenarioError(msg)
+def _note(row: Any, base: peak.PeakRun, run: peak.PeakRun) -> tuple[str, str]:
+    """One sentence a planner can read: the figure and where it comes from."""
+    saved, day = row.vht_saved, row.vht_saved_per_day
+    use = row.corridor_max_pcu
+    zh = (
+        f"高峰小时节省 {saved:,.0f} 车·小时(全日约 {day:,.0f}),新通道最大断面 {use:,.0f} pcu/h"
+        f"(v/c {row.corridor_max_vc:.2f})"
+    )
+    en = (
+        f"Saves {saved:,.0f} vehicle-hours in the peak hour (about {day:,.0f} a day); the new "
+        f"corridor carries up to {use:,.0f} PCU/h (v/c {row.corridor_max_vc:.2f})"
+    )
+    if row.vehicles == "freight":
+        zh += f";仅货车可用,货车节省 {row.vht_saved_truck:,.0f}、小汽车因道路腾出节省 {row.vht_saved_car:,.0f}"
+        en += (
+            f"; trucks only: trucks save {row.vht_saved_truck:,.0f}, cars "
+            f"{row.vht_saved_car:,.0f} on the roads the trucks leave"
+        )
+    if use < 200:
+        zh += ";几乎无车流使用,节省小"
+        en += "; hardly any traffic uses it, so the saving is small"
+    return zh + "。", en + "."
 
 
-def _vehicle_hours(demand: pd.DataFrame, saved_min: pd.DataFrame) -> float:
-    total = 0.0
-    for o, d, trips in demand[["origin", "destination", "trips_per_day"]].itertuples(index=False):
-        value = saved_min.loc[str(o), str(d)]
-        if np.isfinite(value):
-            total += float(trips) * float(value) / 60.0
-    return total
+def _rail_rows(
+    option: scenarios.Option, base: peak.PeakRun, places: gpd.GeoDataFrame, source: str
+) -> list:
+    """Door-to-door rail time against the congested and free-flow car time between its places."""
+    from pyproj import Geod
 
-
-def _isochrone_gain(
-    ev: _Evaluator, option: scenarios.Option, profile: str, places: gpd.GeoDataFrame
-) -> list[dict[str, Any]]:
+    geod = Geod(ellps="WGS84")
+    facilities = places[places.geometry.geom_type == "Point"]
     rows = []
-    H = scenarios.apply(ev.G, option, profile=profile)
-    for pid in ISOCHRONE_PLACES:
-        place = places[places["id"] == pid]
-        if place.empty:
-            continue
-        before = travel.place_isochrones(ev.G, place, list(ISOCHRONE_MINUTES))
-        after = travel.place_isochrones(H, place, list(ISOCHRONE_MINUTES))
-        for (_, b), (_, a) in zip(before.iterrows(), after.iterrows(), strict=True):
+    car = _class_graph(base, "car")
+    free_graph = network.load_network(source, profile="car")
+    for corridor in option.corridors:
+        stops = []
+        for point in corridor.interchanges:
+            d = np.array([geod.inv(point.x, point.y, p.x, p.y)[2] for p in facilities.geometry])
+            i = int(np.argmin(d))
+            if d[i] <= 1500.0:
+                along = corridor.geometry.project(point)
+                stops.append((facilities["id"].iloc[i], float(d[i]), along))
+        for (pa, da, xa), (pb, db, xb) in [(s, t) for s in stops for t in stops if s[0] != t[0]]:
+            piece = shapely.ops.substring(corridor.geometry, min(xa, xb), max(xa, xb))
+            ride_s = geod.geometry_length(piece) / (corridor.design_speed_kph / 3.6)
+            walk_s = (da + db) / (walk_kph / 3.6)
+            door = walk_s + corridor.access_time_s + ride_s
+            a, b = places[places["id"] == pa], places[places["id"] == pb]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", engine.UnreachableWarning)
+                congested = float(travel.place_od(car, a, b).iloc[0, 0])
+            free = float(travel.place_od(free_graph, a, b).iloc[0, 0])
             rows.append(
                 {
-                    "option": option.id,
-                    "place": pid,
-                    "place_zh": b["short_zh"],
-                    "minutes": b["minutes"],
-                    "before_km2": b["area_km2"],
-                    "after_km2": a["area_km2"],
-                    "gained_km2": a["area_km2"] - b["area_km2"],
+                    "option": option.id, "corridor": corridor.id,
+                    "from": pa, "to": pb,
+                    "from_zh": a["short_zh"].iloc[0], "to_zh": b["short_zh"].iloc[0],
+                    "walk_min": walk_s / 60, "board_wait_min": corridor.access_time_s / 60,
+                    "in_vehicle_min": ride_s / 60, "door_to_door_min": door / 60,
+                    "car_congested_min": congested / 60, "car_free_flow_min": free / 60,
+                    "rail_minus_car_min": (door - congested) / 60,
                 }
-            )
+            )  # fmt: skip
     return rows
 
 
-def _sensitivity(scenario, graphs, places, profile, summary, say) -> pd.DataFrame:
+def _sensitivity(sc, d, summary, gap, say) -> pd.DataFrame:
     rows = []
-    baseline = summary.set_index("option")["rank"]
-    for run_id, run_zh, corridor_factor, road_factor in SENSITIVITY_RUNS:
+    baseline = summary.set_index("option")
+    options = [o for o in sc.options if not _is_rail(o)]
+    for run_id, zh, en, variant in SENSITIVITY_RUNS:
         say(f"sensitivity {run_id}")
-        evaluators = {p: _Evaluator(_scaled(G, road_factor), places, p) for p, G in graphs.items()}
-        bases = {p: ev.base() for p, ev in evaluators.items()}
-        run_rows = []
-        for option in scenario.options:
-            p = profile or option.profile or scenario.profile
-            after, _ = evaluators[p].option(option, speed_scale=corridor_factor)
-            saved = (bases[p] - after) / 60.0
-            key = [saved.loc[x, y] for _, _, _, a, b in KEY_LINKS for x, y in ((a, b), (b, a))]
-            mean_key = float(np.mean(key))
-            run_rows.append(
-                {
-                    "group": option.group,
-                    "option": option.id,
-                    "key_links_mean_saved_min": mean_key,
-                    "cost_yi_per_min_saved": (option.cost / 1e8 / mean_key)
-                    if mean_key > 1e-6 and option.cost is not None
-                    else np.inf,
-                }
+
+        def hours(option, variant=variant):
+            found = peak.total_vehicle_hours(
+                option, source=sc.network, demand_=d, variant=variant, gap=gap
             )
-        ranked = rank(pd.DataFrame(run_rows))
-        for r in ranked.itertuples():
+            return found["car"] + found["truck"]
+
+        total = hours(None)
+        records = []
+        for o in options:
+            saved = total - hours(o)
+            records.append({"group": o.group, "option": o.id, "vht_saved": saved})
+        for r in rank(pd.DataFrame(records)).itertuples():
+            was = int(baseline.loc[r.option, "rank"])
             rows.append(
                 {
                     "run": run_id,
-                    "run_zh": run_zh,
+                    "run_zh": zh,
+                    "run_en": en,
                     "option": r.option,
-                    "key_links_mean_saved_min": r.key_links_mean_saved_min,
-                    "rank": r.rank,
-                    "baseline_rank": int(baseline[r.option]),
-                    "rank_holds": int(baseline[r.option]) == r.rank,
+                    "vht_saved": r.vht_saved,
+                    "vht_saved_baseline": float(baseline.loc[r.option, "vht_saved"]),
+                    "rank": int(r.rank),
+                    "baseline_rank": was,
+                    "rank_holds": was == int(r.rank),
                 }
             )
+    return pd.DataFrame(rows)
+
+
+def _free_flow_key_links(sc: scenarios.Scenario, places: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Free-flow minutes on the key links before and after each option (secondary sheet)."""
+    rows = []
+    names = places.set_index("id")
+    key_ids = sorted({p for link in KEY_LINKS for p in link[3:]})
+    key_places = places[places["id"].isin(key_ids)].reset_index(drop=True)
+    graphs: dict[str, nx.MultiDiGraph] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", engine.UnreachableWarning)
+        for option in sc.options:
+            p = option.profile or sc.profile
+            if p not in graphs:
+                graphs[p] = network.load_network(sc.network, profile=p)
+            G = graphs[p]
+            before = travel.place_od(G, key_places, key_places) / 60
+            after = (
+                travel.place_od(scenarios.apply(G, option, profile=p), key_places, key_places) / 60
+            )
+            for link_id, zh, en, a, b in KEY_LINKS:
+                for x, y in ((a, b), (b, a)):
+                    rows.append(
+                        {
+                            "option": option.id, "profile": p, "link": link_id, "link_zh": zh,
+                            "link_en": en, "from_zh": names.loc[x, "short_zh"],
+                            "to_zh": names.loc[y, "short_zh"], "before_min": before.loc[x, y],
+                            "after_min": after.loc[x, y],
+                            "saved_min": before.loc[x, y] - after.loc[x, y],
+                        }
+                    )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -408,7 +750,7 @@ def map_layers(
         ``options``, ``interchanges``, ``routes``, ``isochrones`` (EPSG:4326).
     """
     if comparison is None:
-        comparison = compare(isochrones=False, sensitivity=False, profile=profile)
+        comparison = compare(sensitivity=False)
     sc = comparison.scenario
     places = travel.load_places("all")
     summary = comparison.summary.set_index("option")
@@ -430,7 +772,10 @@ def map_layers(
         return out
 
     base_routes: dict[str, dict] = {}
+    summary_ids = set(summary.index)
     for option in sc.options:
+        if option.id not in summary_ids:
+            continue  # rail options are not ranked with roads
         p = profile or option.profile or sc.profile
         G = base_graph(p)
         if p not in base_routes:
@@ -461,6 +806,7 @@ def map_layers(
                     "profile": p,
                     "rank": int(s["rank"]),
                     "key_links_mean_saved_min": float(s["key_links_mean_saved_min"]),
+                    "vht_saved": float(s["vht_saved"]),
                     "cost_yi_yuan": float(s["cost_yi_yuan"]),
                     "geometry": corridor.geometry,
                 }

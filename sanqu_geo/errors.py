@@ -14,6 +14,7 @@ __all__ = [
     "DemandError",
     "LayerError",
     "NetworkError",
+    "RegisterError",
     "SanquGeoError",
     "ScenarioError",
     "SettingsError",
@@ -63,3 +64,7 @@ class TntpError(SanquGeoError, ValueError):
 
 class ClusterError(SanquGeoError, OSError):
     """A Dask cluster cannot be reached, or lost a task's workers again and again."""
+
+
+class RegisterError(SanquGeoError, ValueError):
+    """A status workbook or snapshot of the plan's task register is invalid."""

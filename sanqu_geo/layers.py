@@ -48,8 +48,22 @@ __all__ = [
 #: Accuracy marks of a feature, from least to most reliable.
 ACCURACY_VALUES: tuple[str, ...] = ("indicative", "surveyed", "official")
 
-#: Phases of the plan and their target years.
-PHASES: dict[str, int] = {"近期": 2021, "中期": 2022, "中远期": 2025, "远期": 2035}
+#: The plan's deadline terms and their years, as the plan gives them: 近期 = end of 2021,
+#: 中期 = end of 2022, 远期 = 2025, 中远期 = no year, 长远期 = 2035.
+PHASES: dict[str, int | None] = {
+    "近期": 2021,
+    "中期": 2022,
+    "远期": 2025,
+    "中远期": None,
+    "长远期": 2035,
+}
+
+#: Number of tasks of the plan (the projects' ``item`` is the plan's task number).
+PLAN_TASKS = 40
+
+#: Required fields whose value may be null: a project that is not a plan task has no task
+#: number and no phase.
+_MAY_BE_EMPTY = frozenset({("projects", "item"), ("projects", "phase")})
 
 _POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
 _POINT = frozenset({"Point"})
@@ -134,6 +148,7 @@ LAYERS: dict[str, LayerSpec] = {
             _ANY,
             ("id", "item", "title_zh", "phase", "status", "accuracy", "source"),
             {
+                "subsection": "",
                 "title_en": "",
                 "note": "",
                 "kind": "",
@@ -268,6 +283,10 @@ def load_layer(
         gdf = _read_geojson(data_file(spec.file))
         gdf.attrs["origin"] = "embedded"
     gdf = _fill_optional(gdf, spec)
+    if name == "projects":
+        # Task numbers and years are whole numbers; null where a feature is not a plan task.
+        for field in ("item", "target_year"):
+            gdf[field] = pd.to_numeric(gdf[field], errors="coerce").round().astype("Int64")
     if located_only:
         gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
     gdf.attrs["layer"] = name
@@ -330,7 +349,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, name: str) -> list[ValidationIssue]:
         add("*", field, f"required field {field!r} is missing from the layer; add the column")
     ids = _feature_ids(gdf)
     for field in spec.required:
-        if field in missing:
+        if field in missing or (name, field) in _MAY_BE_EMPTY:
             continue
         empty = gdf[field].isna() | (gdf[field].astype(str).str.strip() == "")
         for i in np.flatnonzero(empty.to_numpy()):
@@ -351,6 +370,18 @@ def validate_layer(gdf: gpd.GeoDataFrame, name: str) -> list[ValidationIssue]:
         bad = ~gdf["phase"].isin(list(PHASES)) & gdf["phase"].notna()
         for i in np.flatnonzero(bad.to_numpy()):
             add(ids[i], "phase", f"{gdf['phase'].iloc[i]!r} is not one of {', '.join(PHASES)}")
+    if name == "projects" and "item" in gdf.columns:
+        numbers = pd.to_numeric(gdf["item"], errors="coerce")
+        bad = (numbers.isna() & gdf["item"].notna()) | ~(
+            numbers.isna() | (numbers.between(1, PLAN_TASKS) & (numbers % 1 == 0))
+        )
+        for i in np.flatnonzero(bad.to_numpy()):
+            add(
+                ids[i],
+                "item",
+                f"{gdf['item'].iloc[i]} is not a task number of the plan (1–{PLAN_TASKS}); "
+                "leave it empty for a feature that is not a plan task",
+            )
     issues.extend(_geometry_issues(gdf, spec, ids))
     return issues
 

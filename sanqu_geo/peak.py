@@ -30,9 +30,13 @@ __all__ = [
     "PeakRun",
     "Variant",
     "assignment_graph",
+    "calibrate",
+    "calibration_table",
     "congested_travel_graph",
     "delay_index",
     "solve",
+    "total_vehicle_hours",
+    "with_variant",
 ]
 
 #: Equilibrium target (relative gap) of every run.
@@ -156,6 +160,51 @@ def assignment_graph(
     (networkx.MultiDiGraph, dict)
         The graph and the centroid node of every zone.
     """
+    if zones is None:
+        zones = demand.load_demand().zones
+    zones_key = hashlib.sha1(
+        "|".join(zones["id"].astype(str)).encode() + b"".join(g.wkb for g in zones.geometry)
+    ).hexdigest()
+    key = (str(source), _option_key(option), zones_key, _profiles_key())
+    if key not in _GRAPHS:
+        _GRAPHS[key] = _build_graph(source, option, zones)
+    built, centroids = _GRAPHS[key]
+    return with_variant(built, variant), dict(centroids)
+
+
+def with_variant(H: nx.MultiDiGraph, variant: Variant) -> nx.MultiDiGraph:
+    """A copy of an assignment graph with a variant's capacity scale and BPR parameters.
+
+    Parameters
+    ----------
+    H : networkx.MultiDiGraph
+        An assignment graph (see :func:`assignment_graph`); not changed.
+    variant : Variant
+        The changes.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The copy.
+    """
+    H = H.copy()
+    for _, _, data in H.edges(data=True):
+        data["capacity"] = float(data["capacity"]) * variant.capacity_scale
+        if variant.bpr_alpha is not None:
+            data["bpr_alpha"] = variant.bpr_alpha
+        if variant.bpr_beta is not None:
+            data["bpr_beta"] = variant.bpr_beta
+    return H
+
+
+_GRAPHS: dict[tuple, tuple[nx.MultiDiGraph, dict[str, Any]]] = {}
+
+
+def _profiles_key() -> str:
+    return json.dumps([settings.profiles.get("car"), settings.profiles.get("truck")], default=str)
+
+
+def _build_graph(source, option, zones) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     G = network.load_network(source, profile="car")
     if option is not None:
         roads = [c for c in option.corridors if c.kind != "rail_art"]
@@ -180,13 +229,6 @@ def assignment_graph(
     for u, v, k, data in G.edges(keys=True, data=True):
         data[TIME_CAR] = math.inf if data.get("vehicles") == "freight" else data["travel_time"]
         data[TIME_TRUCK] = math.inf if (u, v, k) in banned else _truck_time(data, truck_profile)
-        data["capacity"] = float(data["capacity"]) * variant.capacity_scale
-        if variant.bpr_alpha is not None:
-            data["bpr_alpha"] = variant.bpr_alpha
-        if variant.bpr_beta is not None:
-            data["bpr_beta"] = variant.bpr_beta
-    if zones is None:
-        zones = demand.load_demand().zones
     H, centroids = demand.attach_zones(G, zones, time_attrs=("travel_time", TIME_CAR, TIME_TRUCK))
     H.graph["option"] = option.id if option is not None else "base"
     return H, centroids
@@ -464,3 +506,93 @@ def calibrate(
         else:
             low = math.log(rate)
     return pd.DataFrame(rows)
+
+
+def total_vehicle_hours(
+    option: scenarios.Option | None = None,
+    *,
+    source: str = "trunk",
+    demand_: demand.Demand | None = None,
+    variant: Variant = Variant(),
+    gap: float | None = None,
+) -> dict[str, float]:
+    """Vehicle-hours by class of one run, from the user folder's cache when solved before.
+
+    Parameters
+    ----------
+    option, source, demand_, variant, gap
+        As for :func:`solve`.
+
+    Returns
+    -------
+    dict
+        ``car``, ``truck`` vehicle-hours in the peak hour, and ``relative_gap``.
+    """
+    gap = default_gap if gap is None else gap
+    d = demand_ if demand_ is not None else demand.load_demand()
+    key = run_key(source, d, option, variant, gap)
+    path = settings.get_home_folder() / "cache" / "assignments" / "vehicle-hours.json"
+    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if key in cache:
+        return cache[key]
+    run = solve(option, source=source, demand_=d, variant=variant, gap=gap)
+    value = {**run.vehicle_hours(), "relative_gap": run.result.relative_gap}
+    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    cache[key] = value
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(cache, indent=0), encoding="utf-8")
+    return value
+
+
+def calibration_table(base: PeakRun, expansion_factor: float = 10.0) -> pd.DataFrame:
+    """The base peak hour against what is published: delay index, airport expressway, bridges.
+
+    Parameters
+    ----------
+    base : PeakRun
+        The base peak hour.
+    expansion_factor : float
+        Peak hour → day, for the daily airport-expressway volume.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, ``model``, ``published``, ``source``.
+    """
+    links = base.edge_table()
+    k = expansion_factor
+
+    def two_way(select) -> float:
+        part = links[
+            [bool(select(n, r)) for n, r in zip(links["name"], links["road_id"], strict=True)]
+        ]
+        if part.empty:
+            return float("nan")
+        # the busiest piece, both directions added (vehicles, not PCU)
+        veh = (part["car"] + part["truck"]).to_numpy()
+        pair = [tuple(sorted(map(str, e[:2]))) for e in part.index]
+        return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max())
+
+    # trunk pieces: -01 零公里 → 群力 (city), -02 群力 → the toll station (airport section)
+    airport_toll = two_way(lambda n, r: str(r or "").startswith("airport-expressway-02"))
+    airport_city = two_way(lambda n, r: str(r or "").startswith("airport-expressway-01"))
+    yang = two_way(lambda n, r: n == "阳明滩大桥")
+    song = two_way(lambda n, r: n == "松浦大桥")
+    vh = base.vehicle_hours()
+    rows = [
+        ("network delay index 路网延误指数 (congested ÷ free-flow veh-h)",
+         f"{delay_index(base):.2f}", "1.4–1.9 (2020 Q1 1.40; Jan 2020 1.85; 2019 1.935)",
+         "Amap reports, harbin-demand-facts §3 (M)"),
+        ("relative gap 相对间隙", f"{base.result.relative_gap:.1e}", "≤ 1e-6", "target"),
+        ("peak-hour vehicle-hours 高峰车小时 (car / truck)", f"{vh['car']:,.0f} / {vh['truck']:,.0f}",
+         "—", "model"),
+        (f"机场高速 airport section, veh/day (peak × {k:g}, both ways)",
+         f"{airport_toll * k:,.0f}", "39,200 busiest day of the 2021 May-Day holiday (record)",
+         "生活报 2021-05-06, harbin-demand-facts §4 (M)"),
+        ("机场高速 city section (群力–零公里), veh/h both ways", f"{airport_city:,.0f}", "not published", "—"),
+        ("阳明滩大桥 veh/h both ways (capacity used 9,800)", f"{yang:,.0f}", "design flow 9,800 veh/h",
+         "SASAC 2011-11-22 (H)"),
+        ("松浦大桥 veh/h both ways (capacity used 9,800)", f"{song:,.0f}", "peak-hour capacity 9,800 veh/h",
+         "Xinhua 2008-08-09 (H)"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["measure", "model", "published", "source"])

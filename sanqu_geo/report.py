@@ -11,19 +11,20 @@ import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, scenarios, settings, tables, travel
+from sanqu_geo import compare, layers, network, peak, register, scenarios, settings, tables, travel
 from sanqu_geo._atomic import atomic_folder
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STEPS", "meeting_pack", "project_register"]
+__all__ = ["STEPS", "meeting_pack", "project_register", "register_sheet"]
 
 #: The steps of the pack, for progress bars.
 STEPS: tuple[str, ...] = (
-    "comparing corridor options 方案比选",
+    "comparing corridor options at the peak hour 高峰分配与方案比选",
     "zone-to-zone travel times 区域间出行时间",
     "print maps 印刷地图",
     "workbook 工作簿",
@@ -33,21 +34,24 @@ STEPS: tuple[str, ...] = (
 
 
 def project_register() -> pd.DataFrame:
-    """The plan's project register: every project with item, phase, target year, lead unit, status.
+    """The plan's projects: every feature with its task number, sub-section, phase, deadline.
+
+    ``item`` is the plan's task number; a feature that is not a plan task has none and says so.
 
     Returns
     -------
     pandas.DataFrame
-        One row per project, sorted by item number.
+        One row per project, sorted by task number (features that are not plan tasks last).
     """
     projects = layers.load_layer("projects")
     table = pd.DataFrame(
         {
-            "item": projects["item"].astype(int),
+            "item": projects["item"],
+            "subsection": projects["subsection"],
             "title_zh": projects["title_zh"],
             "title_en": projects["title_en"],
             "kind": projects["kind"],
-            "phase": projects["phase"],
+            "phase": projects["phase"].fillna("").replace("", "非方案任务 not a plan task"),
             "target_year": projects["target_year"],
             "lead_unit": projects["lead_unit"].replace("", "未明确 not named"),
             "status": projects["status"],
@@ -55,13 +59,18 @@ def project_register() -> pd.DataFrame:
             "accuracy": projects["accuracy"],
             "note": projects["note"],
         }
-    ).sort_values(["item", "title_zh"], kind="stable")
+    ).sort_values(["item", "title_zh"], kind="stable", na_position="last")
+    table["target_year"] = (
+        table["target_year"].astype(object).where(table["target_year"].notna(), "无 none")
+    )
+    table["item"] = table["item"].astype(object).where(table["item"].notna(), "—")
     headers = {
-        "item": "序号 Item",
+        "item": "任务编号 Task",
+        "subsection": "章节 Section",
         "title_zh": "项目名称",
         "title_en": "Project",
         "kind": "类型 Kind",
-        "phase": "阶段 Phase",
+        "phase": "期限 Term",
         "target_year": "目标年份 Target year",
         "lead_unit": "牵头单位 Lead unit",
         "status": "状态 Status",
@@ -72,10 +81,68 @@ def project_register() -> pd.DataFrame:
     return table.rename(columns=headers).reset_index(drop=True)
 
 
-def _zone_od(profile: str) -> pd.DataFrame:
-    G = network.load_network("trunk", profile=profile)
+#: Name of the register's sheet in the workbook.
+REGISTER_SHEET = "方案任务 Register"
+
+
+def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
+    """All 40 tasks of the plan with their status as of a day, overdue marked, for the workbook.
+
+    Parameters
+    ----------
+    as_of : datetime.date, optional
+        The meeting day (default: today); the status is the latest snapshot on or before it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task with bilingual headers; ``逾期 Overdue`` reads ``逾期 overdue`` for a
+        task past its deadline and not 已完成, ``较上次变化 Changed`` marks the tasks whose status
+        changed with the latest snapshot.
+    """
+    table = register.register_table(as_of)
+    out = pd.DataFrame(
+        {
+            "编号 Task": table["task"],
+            "章节 Section": table["section"],
+            "任务 Title": table["title_zh"],
+            "Task": table["title_en"],
+            "期限 Deadline": table["deadline_text"],
+            "区域 Areas": table["areas"],
+            "地图定位 Located": table["located"].map({True: "是 yes", False: "否 no"}),
+            "状态 Status": table["status"].replace("", "未报告 not reported"),
+            "逾期 Overdue": table["overdue"].map({True: "逾期 overdue", False: ""}),
+            "较上次变化 Changed": table["changed"].map({True: "变化 changed", False: ""}),
+            "进展说明 Note": table["note"],
+            "报送日期 Date": table["status_date"],
+        }
+    )
+    return out
+
+
+def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
+    if congested:
+        G = peak.congested_travel_graph("trunk", profile="car")
+    else:
+        G = network.load_network("trunk", profile=profile)
     zones = travel.load_places("zones")
     return tables.minutes_table(travel.place_od(G, zones, zones), zones, zones)
+
+
+def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
+    """The base peak hour against what is published (see :func:`sanqu_geo.peak.calibration_table`).
+
+    Parameters
+    ----------
+    comparison : Comparison
+        A finished comparison (its base run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure``, ``model``, ``published``, ``source``.
+    """
+    return peak.calibration_table(comparison.base_run, comparison.expansion_factor)
 
 
 def meeting_pack(
@@ -112,7 +179,7 @@ def meeting_pack(
     pathlib.Path
         The folder.
     """
-    from sanqu_geo.maps import interactive, static
+    from sanqu_geo.maps import interactive, register_table, static
 
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
@@ -124,10 +191,12 @@ def meeting_pack(
         map_data = compare.map_layers(comparison)
         say(STEPS[1])
         od_car = _zone_od("car")
-        od_peak = _zone_od("car_peak")
+        od_peak = _zone_od("car", congested=True)
+        calibration = calibration_table(comparison)
         say(STEPS[2])
         (tmp / "maps").mkdir()
         printed: list[tuple[str, str, str]] = []
+        tasks = register.register_table(date)
         figures = [
             (
                 "zones",
@@ -148,6 +217,60 @@ def meeting_pack(
                 static.corridors_map(comparison, paper=paper, lang=lang, font=font, date=date),
             ),
         ]
+        from sanqu_geo.maps import flows
+
+        links = compare.link_layer(comparison.base_run)
+        figures.append(
+            (
+                "congestion",
+                "高峰拥堵(饱和度)",
+                "Peak-hour congestion (v/c)",
+                flows.congestion_map(
+                    links,
+                    delay_index=comparison.base_delay_index,
+                    network_source=comparison.network_source,
+                    demand_source=comparison.demand_source,
+                    paper="A3",
+                    lang=lang,
+                    font=font,
+                    date=date,
+                ),
+            )
+        )
+        differences = {}
+        summary = comparison.summary
+        for r in summary.itertuples():
+            diff = compare.flow_difference(comparison.base_run, comparison.option_runs[r.option])
+            differences[r.option] = ((r.title_zh, r.title_en), diff)
+        # Print the best option of each of the two headline groups; the web page has them all.
+        for group in ("airport_second_passage", "freight_expressway"):
+            best = summary[summary["group"] == group].sort_values("rank").head(1)
+            for r in best.itertuples():
+                figures.append(
+                    (
+                        f"flows-{r.option}",
+                        f"流量变化:{r.title_zh}",
+                        f"Flow difference: {r.title_en}",
+                        flows.flow_difference_map(
+                            differences[r.option][1],
+                            option_title=(r.title_zh, r.title_en),
+                            vht_saved=r.vht_saved,
+                            network_source=comparison.network_source,
+                            paper="A3",
+                            lang=lang,
+                            font=font,
+                            date=date,
+                        ),
+                    )
+                )
+        figures.append(
+            (
+                "register",
+                "方案任务台账",
+                "Register of the plan's tasks",
+                register_table.register_page(tasks, paper=paper, lang=lang, font=font, date=date),
+            )
+        )
         # The isochrones were computed with the comparison (base and best option); the map
         # module only draws them.
         iso = map_data["isochrones"]
@@ -176,12 +299,20 @@ def meeting_pack(
         import matplotlib.pyplot as plt
 
         for name, zh, en, fig in figures:
+            size = "A3" if name == "congestion" or name.startswith("flows-") else paper
             for suffix in ("png", "pdf"):
-                static.save_map(fig, tmp / "maps" / f"{name}-{paper}.{suffix}")
+                static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
             plt.close(fig)
-            printed.append((name, zh, en))
+            printed.append((name, zh, en, size))
         say(STEPS[3])
-        _workbook(tmp / "meeting-pack.xlsx", comparison, od_car, od_peak)
+        _workbook(
+            tmp / "meeting-pack.xlsx",
+            comparison,
+            od_car,
+            od_peak,
+            calibration,
+            register_sheet(date),
+        )
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
         )
@@ -189,36 +320,40 @@ def meeting_pack(
         interactive.publish(
             ["infrastructure", "corridors"], tmp / "web", offline=True, corridor_data=map_data
         )
+        (tmp / "web" / "flows.html").write_text(
+            flows.flows_web_map(links, differences), encoding="utf-8"
+        )
         say(STEPS[5])
         (tmp / "index.html").write_text(
-            _index(comparison, od_car, printed, paper, date), encoding="utf-8"
+            _index(comparison, od_car, printed, calibration, date), encoding="utf-8"
         )
     return out
 
 
 def _workbook(
-    path: Path, comparison: compare.Comparison, od_car: pd.DataFrame, od_peak: pd.DataFrame
+    path: Path,
+    comparison: compare.Comparison,
+    od_car: pd.DataFrame,
+    od_peak: pd.DataFrame,
+    calibration: pd.DataFrame,
+    tasks: pd.DataFrame,
 ) -> None:
+    def sheet(table: pd.DataFrame) -> pd.DataFrame:
+        return tables.bilingual_headers(tables.rounded(table))
+
     sheets = [
+        (REGISTER_SHEET, tasks, False),
         ("项目库 Projects", project_register(), False),
+        ("方案排名 Ranking", sheet(comparison.summary), False),
+        ("标定 Calibration", calibration, False),
+        ("关键通道高峰 Key links peak", sheet(comparison.key_links), False),
+        ("通道与相关道路 Roads", sheet(comparison.roads), False),
+        ("新通道使用者 Select link", sheet(comparison.select_link), False),
+        ("轨道门到门 Rail door to door", sheet(comparison.rail), False),
+        ("敏感性 Sensitivity", sheet(comparison.sensitivity), False),
+        ("关键通道畅行 Key links free flow", sheet(comparison.key_links_free), False),
         ("区域间畅行 Zones car", od_car, True),
         ("区域间高峰 Zones peak", od_peak, True),
-        (
-            "关键通道 Key links",
-            tables.bilingual_headers(tables.rounded(comparison.key_links)),
-            False,
-        ),
-        (
-            "区域对 Zone pairs",
-            tables.bilingual_headers(tables.rounded(comparison.zone_pairs)),
-            False,
-        ),
-        ("方案排名 Ranking", tables.bilingual_headers(tables.rounded(comparison.summary)), False),
-        (
-            "敏感性 Sensitivity",
-            tables.bilingual_headers(tables.rounded(comparison.sensitivity)),
-            False,
-        ),
     ]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table, index in sheets:
@@ -231,29 +366,78 @@ def _workbook(
                 for cell in row:
                     if isinstance(cell.value, float):
                         cell.number_format = "0.0"
+        _mark_overdue(writer.sheets[REGISTER_SHEET], tasks)
+
+
+def _mark_overdue(ws: Any, tasks: pd.DataFrame) -> None:
+    """Fill the rows of overdue tasks light red, their mark in dark red."""
+    from openpyxl.styles import Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="FDE0DC")
+    mark = Font(bold=True, color="B71C1C")
+    column = list(tasks.columns).index("逾期 Overdue")
+    for i, overdue in enumerate(tasks["逾期 Overdue"], start=2):
+        if overdue:
+            for cell in ws[i]:
+                cell.fill = fill
+            ws.cell(i, column + 1).font = mark
 
 
 def _index(
     comparison: compare.Comparison,
     od: pd.DataFrame,
-    printed: list[tuple[str, str, str]],
-    paper: str,
+    printed: list[tuple[str, str, str, str]],
+    calibration: pd.DataFrame,
     date: _dt.date,
 ) -> str:
     e = html.escape
     sc = comparison.scenario
     cards = "".join(
-        f"<figure><a href='maps/{e(name)}-{paper}.pdf'><img src='maps/{e(name)}-{paper}.png' alt='{e(en)}'></a>"
-        f"<figcaption>{e(zh)} · {e(en)} — <a href='maps/{e(name)}-{paper}.png'>PNG</a> · "
-        f"<a href='maps/{e(name)}-{paper}.pdf'>PDF</a></figcaption></figure>"
-        for name, zh, en in printed
+        f"<figure><a href='maps/{e(name)}-{size}.pdf'><img src='maps/{e(name)}-{size}.png' alt='{e(en)}'></a>"
+        f"<figcaption>{e(zh)} · {e(en)} ({e(size)}) — <a href='maps/{e(name)}-{size}.png'>PNG</a> · "
+        f"<a href='maps/{e(name)}-{size}.pdf'>PDF</a></figcaption></figure>"
+        for name, zh, en, size in printed
     )
-    ranking = comparison.summary[
-        ["rank", "title_zh", "title_en", "profile", "key_links_mean_saved_min", "cost_yi_yuan"]
+    shown = comparison.summary[
+        [
+            "rank",
+            "title_zh",
+            "title_en",
+            "vht_saved",
+            "vht_saved_car",
+            "vht_saved_truck",
+            "vht_saved_per_day",
+            "corridor_max_pcu",
+            "cost_yi_yuan",
+            "cost_source",
+        ]
     ]
-    ranking = tables.bilingual_headers(tables.rounded(ranking)).to_html(
-        index=False, escape=True, border=0
+    ranking = tables.bilingual_headers(tables.rounded(shown)).to_html(
+        index=False, escape=True, border=0, na_rep="未公布 not published"
     )
+    notes = "".join(
+        f"<li><b>{e(r.title_zh)}</b> {e(r.note_zh)} <i>{e(r.note_en)}</i></li>"
+        for r in comparison.summary.itertuples()
+    )
+    rail = comparison.rail
+    rail_html = (
+        tables.bilingual_headers(
+            tables.rounded(
+                rail[
+                    [
+                        "from_zh",
+                        "to_zh",
+                        "door_to_door_min",
+                        "car_congested_min",
+                        "car_free_flow_min",
+                    ]
+                ]
+            )
+        ).to_html(index=False, escape=True, border=0)
+        if not rail.empty
+        else ""
+    )
+    calibration_html = calibration.to_html(index=False, escape=True, border=0)
     od_html = od.to_html(escape=True, border=0, float_format=lambda v: f"{v:.1f}")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="generator" content="sanqu-geo">
@@ -267,20 +451,26 @@ def _index(
  .note {{ color: #666; font-size: 12px; }}
 </style></head><body>
 <h1>{e(sc.name_zh)}<br><small>{e(sc.name_en)} — 联席会议资料 Meeting pack, {e(date.isoformat())}</small></h1>
-<p class="note">路网 Network: {e(comparison.network_source)}. 示意数据 Indicative data: boundaries and alignments are authored from published facts.</p>
+<p class="note">路网 Network: {e(comparison.network_source)}. 需求 Demand: {e(comparison.demand_source)}. 示意数据 Indicative data: boundaries, alignments and the default demand are authored from published facts and stated assumptions.</p>
 <h2>文件 Files</h2>
 <ul>
- <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 项目库、区域间出行时间、关键通道、方案排名、敏感性 (project register, OD tables, key links, ranking, sensitivity)</li>
+ <li><a href="meeting-pack.xlsx">meeting-pack.xlsx</a> — 方案任务台账(40项,逾期标红)、项目库、区域间出行时间、关键通道、方案排名、敏感性 (register of the plan's 40 tasks with overdue ones marked, project register, OD tables, key links, ranking, sensitivity)</li>
  <li><a href="corridors-summary.md">corridors-summary.md</a> — 会议纪要用摘要 (summary for the minutes)</li>
  <li><a href="web/infrastructure.html">web/infrastructure.html</a> — 基础设施交互地图 (interactive infrastructure map, works offline)</li>
  <li><a href="web/corridors.html">web/corridors.html</a> — 通道方案交互地图 (interactive corridor map, works offline)</li>
+ <li><a href="web/flows.html">web/flows.html</a> — 高峰拥堵与流量变化 (peak congestion and each option's flow difference, works offline)</li>
 </ul>
-<h2>方案排名 Ranking</h2>
+<h2>方案排名 Ranking (早高峰小时 morning peak hour)</h2>
 {ranking}
-<p class="note">{e(compare.RANK_CRITERION)}</p>
+<p class="note">{e(compare.RANK_CRITERION)}; 全日 per day = peak × {comparison.expansion_factor:g} (assumption).</p>
+<ul>{notes}</ul>
+<h2>轨道方案 Rail option: door to door (minutes)</h2>
+{rail_html}
+<h2>标定 Calibration of the base peak hour</h2>
+{calibration_html}
 <h2>区域间出行时间(分钟,小汽车畅行) Zone-to-zone minutes, car free flow</h2>
 {od_html}
-<h2>印刷地图 Print maps ({e(paper)})</h2>
+<h2>印刷地图 Print maps</h2>
 {cards}
 </body></html>
 """

@@ -90,8 +90,9 @@ def connect(
 ) -> Iterator[Any]:  # distributed.Client
     """Open a Dask client: a new local cluster, or an existing scheduler.
 
-    A local cluster has one single-threaded worker process per core (or ``local:N``), no
-    dashboard, and is closed on exit; an existing cluster is left running.
+    A local cluster has one single-threaded worker process per core (or ``local:N``), its
+    scheduler's web server on any free port, and is closed on exit; an existing cluster is
+    left running.
 
     Parameters
     ----------
@@ -123,7 +124,7 @@ def connect(
                 n_workers=n,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: never clashes with a running cluster
                 silence_logs=logging.CRITICAL,
             ) as cluster,
             Client(cluster) as client,

@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
@@ -94,7 +95,7 @@ class Corridor:
     cost_yuan : float or None
         Published (or user-given) construction cost; None when none is published.
     phase, item : str, int or None
-        Plan phase and item number.
+        Plan phase and the plan's task number (``item``).
     """
 
     id: str
@@ -393,7 +394,7 @@ def _project(pid: str) -> dict[str, Any] | None:
     geom = match.geometry.iloc[0]
     out["geometry"] = geom if isinstance(geom, LineString) else None
     for k, v in list(out.items()):
-        if isinstance(v, float) and math.isnan(v):
+        if v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             out[k] = None
     return out
 

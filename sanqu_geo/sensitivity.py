@@ -58,8 +58,9 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "normal": ("mean", "sd", "low", "high"),
 }
 
-#: Two savings this close (vehicle-hours) share first place.
-tie_vehicle_hours: float = 0.01
+#: Savings within this many vehicle-hours of the best share first place (the comparison's
+#: ranking treats savings 0.5 veh·h apart as equal: solver noise, not a difference).
+tie_vehicle_hours: float = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,19 +224,10 @@ class _Problem:
 
 
 def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) -> dict[str, float]:
-    """Solve one option under one draw; pure (the shared graph is copied, never changed)."""
+    """Solve one option under one draw, as :func:`sanqu_geo.peak.solve` does; pure."""
     unit, values, gap = item
     variant = _variant(values)
-    H = problem.graphs[unit].copy()
-    # As peak.assignment_graph applies a variant: roads only; connectors never bind.
-    for _, _, data in H.edges(data=True):
-        if data.get("highway") == "centroid_connector":
-            continue
-        data["capacity"] = float(data["capacity"]) * variant.capacity_scale
-        if variant.bpr_alpha is not None:
-            data["bpr_alpha"] = variant.bpr_alpha
-        if variant.bpr_beta is not None:
-            data["bpr_beta"] = variant.bpr_beta
+    H = peak.with_variant(problem.graphs[unit], variant)  # a copy: the shared graph stays
     centroids = problem.centroids[unit]
     classes = peak._classes(problem.demand, centroids, variant)
     result = assignment.assign(H, classes, gap=gap, centroids=list(centroids.values()))
@@ -342,8 +334,8 @@ def run(
     demand_ : Demand, optional
         Default: the demand in use.
     gap : float, optional
-        Relative gap of every assignment (default :data:`sanqu_geo.peak.default_gap`, as the
-        comparison).
+        Relative gap of every assignment (default :data:`sanqu_geo.peak.default_gap`); give
+        the comparison's.
     runner : Runner, optional
         Where the units run (default: here, one after the other).
     progress : callable, optional

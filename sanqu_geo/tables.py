@@ -204,6 +204,50 @@ HEADERS: dict[str, str] = {
     "method": "接入方式 Joined",
     "distance_m": "接入距离(米) Distance m",
     "node": "节点 Node",
+    "vehicles": "车辆 Vehicles",
+    "class": "车型 Class",
+    "vht_base_car": "现状小汽车车小时 Base car veh-h",
+    "vht_base_truck": "现状货车车小时 Base truck veh-h",
+    "vht_option_car": "方案小汽车车小时 Option car veh-h",
+    "vht_option_truck": "方案货车车小时 Option truck veh-h",
+    "vht_saved_car": "小汽车节省车小时 Car veh-h saved",
+    "vht_saved_truck": "货车节省车小时 Truck veh-h saved",
+    "vht_saved": "高峰小时节省车小时 Peak-hour veh-h saved",
+    "vht_saved_per_day": "全日节省车小时 Veh-h saved per day",
+    "vht_saved_baseline": "基准节省车小时 Baseline veh-h saved",
+    "vkt_change_car": "小汽车车公里变化 Car veh-km change",
+    "vkt_change_truck": "货车车公里变化 Truck veh-km change",
+    "vkt_change_per_day": "全日车公里变化 Veh-km change per day",
+    "corridor_max_pcu": "新通道最大断面(pcu/h) Corridor max PCU/h",
+    "corridor_max_vc": "新通道最大饱和度 Corridor max v/c",
+    "delay_index": "延误指数 Delay index",
+    "relative_gap": "相对间隙 Relative gap",
+    "cost_source": "投资来源 Cost source",
+    "cost_yuan_per_veh_h": "每年节省1车小时投资(元) Cost per annual veh-h saved, yuan",
+    "note_zh": "说明 Note (zh)",
+    "note_en": "Note (en)",
+    "road": "道路 Road",
+    "road_zh": "道路 Road (zh)",
+    "road_en": "Road (en)",
+    "pcu_km_before": "现状pcu·km Before PCU-km",
+    "pcu_km_after": "方案后pcu·km After PCU-km",
+    "max_pcu_before": "现状最大断面 Before max PCU/h",
+    "max_pcu_after": "方案后最大断面 After max PCU/h",
+    "max_vc_before": "现状最大饱和度 Before max v/c",
+    "max_vc_after": "方案后最大饱和度 After max v/c",
+    "origin": "起点小区 Origin zone",
+    "destination": "终点小区 Destination zone",
+    "trips": "出行量(辆/小时) Trips veh/h",
+    "flow": "经新通道(辆/小时) Via corridor veh/h",
+    "share": "比例 Share",
+    "walk_min": "步行(分钟) Walk min",
+    "board_wait_min": "候车上车(分钟) Board & wait min",
+    "in_vehicle_min": "车内(分钟) In-vehicle min",
+    "door_to_door_min": "门到门(分钟) Door to door min",
+    "car_congested_min": "小汽车高峰(分钟) Car congested min",
+    "car_free_flow_min": "小汽车畅行(分钟) Car free flow min",
+    "rail_minus_car_min": "轨道比小汽车多(分钟) Rail minus car min",
+    "run_en": "Run (en)",
 }
 
 
@@ -214,10 +258,12 @@ def bilingual_headers(table: pd.DataFrame) -> pd.DataFrame:
 
 _COMPARISON_TABLES = (
     ("summary", "方案排名 Ranking"),
-    ("key_links", "关键通道 Key links"),
-    ("zone_pairs", "区域间 Zone pairs"),
-    ("isochrones", "等时圈 Isochrones"),
+    ("key_links", "关键通道高峰 Key links peak"),
+    ("roads", "通道与相关道路 Roads"),
+    ("select_link", "新通道使用者 Select link"),
+    ("rail", "轨道门到门 Rail door to door"),
     ("sensitivity", "敏感性 Sensitivity"),
+    ("key_links_free", "关键通道畅行 Key links free flow"),
     ("splices", "接入点 Interchanges"),
 )
 
@@ -276,81 +322,71 @@ def comparison_markdown(comparison) -> str:
     """A Markdown summary of a corridor comparison, fit for the meeting notes."""
     s = comparison.summary
     sc = comparison.scenario
+    k = comparison.expansion_factor
     lines = [
         f"# {sc.name_zh}",
         "",
-        f"*{sc.name_en}* — 路网 network: {comparison.network_source}; "
-        f"排名依据 ranked by: 关键通道双向平均节省时间 (mean minutes saved on the plan's key links, "
-        "both directions; ties by cost per minute saved).",
+        f"*{sc.name_en}* — 路网 network: {comparison.network_source}; 需求 demand: "
+        f"{comparison.demand_source}; 早高峰小时均衡分配 morning peak-hour equilibrium "
+        f"(base relative gap {comparison.base_gap:.1e}, network delay index 延误指数 "
+        f"{comparison.base_delay_index:.2f}).",
         "",
-        "| 排名 Rank | 方案 Option | 出行方案 Profile | 长度 km | 投资 亿元 | 关键通道平均节省 min | 最大节省 min | 改善点对 Pairs improved | 每分钟投资 亿元/min |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+        "排名依据 Ranked by: 高峰小时节省车小时 peak-hour vehicle-hours saved (cars + trucks); "
+        f"全日 = 高峰 × {k:g} (per day = peak hour × {k:g}, an assumption).",
+        "",
+        "| 排名 Rank | 方案 Option | 节省车·时/高峰小时 veh-h saved (car / truck) | 全日 per day | "
+        "新通道最大 pcu/h (v/c) | 投资 亿元 Cost | 元/年节省车·时 yuan per annual veh-h |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in s.itertuples():
-        per_min = (
-            "—" if not np.isfinite(r.cost_yi_per_min_saved) else f"{r.cost_yi_per_min_saved:.1f}"
+        cost = (
+            f"{r.cost_yi_yuan:.1f} ({r.cost_source})"
+            if np.isfinite(r.cost_yi_yuan)
+            else "未公布 not published"
         )
+        per = f"{r.cost_yuan_per_veh_h:,.0f}" if np.isfinite(r.cost_yuan_per_veh_h) else "—"
         lines.append(
-            f"| {r.rank} | {r.title_zh} {r.title_en} | {r.profile} | {r.length_km:.1f} | {r.cost_yi_yuan:.1f} | "
-            f"{r.key_links_mean_saved_min:.2f} | {r.all_pairs_max_saved_min:.1f} | {r.pairs_improved}/{r.pairs_total} | {per_min} |"
+            f"| {r.rank} | {r.title_zh} {r.title_en} | {r.vht_saved:,.1f} "
+            f"({r.vht_saved_car:,.1f} / {r.vht_saved_truck:,.1f}) | {r.vht_saved_per_day:,.0f} | "
+            f"{r.corridor_max_pcu:,.0f} ({r.corridor_max_vc:.2f}) | {cost} | {per} |"
         )
-    lines += ["", "## 关键通道 Key links (minutes 分钟)", ""]
-    k = comparison.key_links
-    if not k.empty:
-        best = (
-            k.sort_values("saved_min", ascending=False, kind="stable")
-            .groupby(["profile", "link", "from_zh", "to_zh"], sort=False)
-            .head(1)
-        )
-        lines += [
-            "| 出行方案 Profile | 通道 Link | 方向 Direction | 现状 Before | 最佳方案 Best option | 方案后 After | 节省 Saved |",
-            "|---|---|---|---:|---|---:|---:|",
-        ]
-        for r in best.sort_values(["profile", "link", "from_zh"]).itertuples():
-            option = r.option if r.saved_min > 1e-6 else "—"
-            lines.append(
-                f"| {r.profile} | {r.link_zh} {r.link_en} | {r.from_zh} → {r.to_zh} | {r.before_min:.1f} | "
-                f"{option} | {r.after_min:.1f} | {r.saved_min:.1f} |"
-            )
-    iso = comparison.isochrones
-    if not iso.empty:
+    lines += ["", "## 说明 What each figure means", ""]
+    for r in s.itertuples():
+        lines.append(f"- **{r.title_zh}** {r.note_zh} *{r.note_en}*")
+    rail = comparison.rail
+    if not rail.empty:
         lines += [
             "",
-            "## 等时圈 Isochrone area gained (km²)",
+            "## 轨道方案 Rail option (not a road: door to door against the congested car)",
             "",
-            "| 方案 Option | 地点 Place | 分钟 min | 现状 Before | 方案后 After | 增加 Gained |",
-            "|---|---|---:|---:|---:|---:|",
+            "| 方案 Option | 起终点 Pair | 门到门 Door to door | 小汽车高峰 Car peak | 小汽车畅行 Car free |",
+            "|---|---|---:|---:|---:|",
         ]
-        for r in iso.itertuples():
+        for r in rail.itertuples():
             lines.append(
-                f"| {r.option} | {r.place_zh} | {r.minutes:g} | {r.before_km2:.0f} | {r.after_km2:.0f} | {r.gained_km2:.0f} |"
+                f"| {r.option} | {r.from_zh} → {r.to_zh} | {r.door_to_door_min:.1f} "
+                f"(walk {r.walk_min:.1f} + board/wait {r.board_wait_min:.1f} + ride "
+                f"{r.in_vehicle_min:.1f}) | {r.car_congested_min:.1f} | {r.car_free_flow_min:.1f} |"
             )
     sens = comparison.sensitivity
     if not sens.empty:
-        held = sens.groupby("run")["rank_holds"].all()
-        lines += ["", "## 敏感性 Sensitivity (speeds ±20 %)", ""]
-        for run, ok in held.items():
-            zh = sens[sens["run"] == run]["run_zh"].iloc[0]
-            verdict = (
-                "排名不变 ranking holds"
-                if ok
-                else "排名变化 ranking changes: "
-                + ", ".join(
-                    f"{r.option} {r.baseline_rank}→{r.rank}"
-                    for r in sens[(sens["run"] == run) & ~sens["rank_holds"]].itertuples()
-                )
+        runs = sens["run"].nunique()
+        lines += ["", f"## 敏感性 Sensitivity ({runs} runs: demand ±20 %, capacity ±20 %, "
+                  "truck PCE 1.5 / 4.0, BPR α 0.10 / 0.30, β 3 / 5)", ""]  # fmt: skip
+        for option, part in sens.groupby("option", sort=False):
+            held = int(part["rank_holds"].sum())
+            moved = ", ".join(
+                f"{r.run_en}: {r.rank}" for r in part[~part["rank_holds"]].itertuples()
             )
-            lines.append(f"- {zh} ({run}): {verdict}")
-    connectors = comparison.splices
-    if not connectors.empty and (connectors["method"] == "connector").any():
-        lines += ["", "## 接入说明 Interchanges joined by a connector", ""]
-        for r in connectors[connectors["method"] == "connector"].itertuples():
+            base_rank = int(part["baseline_rank"].iloc[0])
             lines.append(
-                f"- {r.option}: {r.corridor} interchange {r.interchange}, {r.distance_m:.0f} m connector"
+                f"- {option} (rank {base_rank}): 排名不变 holds in {held}/{runs}"
+                + (f"; moves to {moved}" if moved else "")
             )
     lines += [
         "",
-        "数据为示意性质 Data are indicative: boundaries and alignments are authored from published facts.",
+        "数据为示意性质 Data are indicative: boundaries, alignments and the default demand are "
+        "authored from published facts and stated assumptions (data/demand/parameters.toml).",
         "",
     ]
     return "\n".join(lines)

@@ -78,3 +78,11 @@ def test_spliced_corridor_gets_its_published_lanes() -> None:
     assert caps["airport_second_passage"] == {3 * per_lane}
     assert caps["airport_second_passage_linkong"] == {2 * per_lane}
     assert isinstance(H, nx.MultiDiGraph)
+
+
+def test_network_info_reports_capacities(capsys) -> None:
+    from sanqu_geo.cli import main
+
+    assert main(["network", "info"]) == 0
+    out = capsys.readouterr().out
+    assert "capacity by road class" in out and "published 4" in out

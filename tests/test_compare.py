@@ -1,7 +1,8 @@
-"""Comparing the plan's corridor options: values against full recomputation, outputs, errors."""
+"""Comparing the plan's corridor options on the peak-hour assignment: values, outputs, errors."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -10,81 +11,151 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sanqu_geo import compare, network, scenarios, tables, travel
+from sanqu_geo import assignment, compare, demand, peak, scenarios, tables
 from sanqu_geo.cli import main
 
 
 @pytest.fixture(scope="module")
 def result() -> compare.Comparison:
-    return compare.compare(isochrones=True, sensitivity=True)
+    return compare.compare(sensitivity=True)
 
 
-def test_every_option_is_ranked_with_the_stated_criterion(result: compare.Comparison) -> None:
+def test_ranked_by_vehicle_hours_saved_at_equilibrium(result: compare.Comparison) -> None:
     plan = scenarios.load_scenario()
-    assert set(result.summary["option"]) == {o.id for o in plan.options}
+    roads = {o.id for o in plan.options if any(c.kind != "rail_art" for c in o.corridors)}
+    assert set(result.summary["option"]) == roads
     s = result.summary.sort_values("rank")
-    saved = s["key_links_mean_saved_min"].round(2).to_numpy()
-    assert (np.diff(saved) <= 1e-9).all()  # better savings never rank lower
-    assert "key links" in compare.RANK_CRITERION
+    assert (np.diff(s["vht_saved"].to_numpy()) <= 0.5).all()
+    assert (result.summary["relative_gap"] <= 1e-6).all() and result.base_gap <= 1e-6
+    saved = result.summary.set_index("option")["vht_saved"]
+    for option in ("second_passage_ph1", "second_passage_full", "freight_g1001"):
+        assert saved[option] > 1.0, option
+    assert "vehicle-hours" in compare.RANK_CRITERION
 
 
-def test_key_link_values_equal_a_full_recomputation(result: compare.Comparison) -> None:
-    plan = scenarios.load_scenario()
-    places = travel.load_places("all")
-    short = places.set_index("id")["short_zh"]
-    for option in plan.options:
-        profile = option.profile or plan.profile
-        G = network.load_network("trunk", profile=profile)
-        H = scenarios.apply(G, option, profile=profile)
-        before = travel.place_od(G, places, places) / 60
-        after = travel.place_od(H, places, places) / 60
-        rows = result.key_links[result.key_links["option"] == option.id]
-        for _, _, _, a, b in compare.KEY_LINKS:
-            for x, y in ((a, b), (b, a)):
-                row = rows[(rows["from_zh"] == short[x]) & (rows["to_zh"] == short[y])]
-                assert row["before_min"].iloc[0] == pytest.approx(before.loc[x, y], abs=1e-6), (
-                    option.id
-                )
-                assert row["after_min"].iloc[0] == pytest.approx(after.loc[x, y], abs=1e-6), (
-                    option.id
-                )
+def test_vht_saving_equals_two_independent_assignments(result: compare.Comparison) -> None:
+    """Re-solve base and option from scratch with assignment.assign directly."""
+    d = demand.load_demand()
+    option = next(o for o in scenarios.load_scenario().options if o.id == "freight_g1001")
+    totals = []
+    for opt in (None, option):
+        H, centroids = peak.assignment_graph("trunk", opt, zones=d.zones)
+        classes = []
+        for cls, attr in (("car", "time_car"), ("truck", "time_truck")):
+            od = d.od[d.od["class"] == cls]
+            frame = pd.DataFrame(
+                {
+                    "origin": [centroids[z] for z in od["origin"]],
+                    "destination": [centroids[z] for z in od["destination"]],
+                    "trips": od["trips"].to_numpy(),
+                }
+            )
+            classes.append(assignment.DemandClass(cls, frame, pce=d.pce[cls], time_attr=attr))
+        res = assignment.assign(H, classes, gap=1e-8, centroids=list(centroids.values()))
+        totals.append(assignment.vehicle_hours(res))
+    row = result.summary.set_index("option").loc["freight_g1001"]
+    assert row["vht_saved_car"] == pytest.approx(totals[0]["car"] - totals[1]["car"], abs=0.5)
+    assert row["vht_saved_truck"] == pytest.approx(totals[0]["truck"] - totals[1]["truck"], abs=0.5)
+    assert row["vht_saved_per_day"] == pytest.approx(row["vht_saved"] * d.expansion_factor)
 
 
-def test_savings_are_never_negative(result: compare.Comparison) -> None:
-    assert (result.key_links["saved_min"] >= -1e-9).all()
-    assert (result.zone_pairs["saved_min"] >= -1e-9).all()
-    assert (result.isochrones["gained_km2"] >= -1e-6).all()
-
-
-def test_last_mile_shortens_the_container_centre_link(result: compare.Comparison) -> None:
-    rows = result.key_links[
-        (result.key_links["option"] == "last_mile") & (result.key_links["link"] == "container_cbz")
+def test_select_link_volumes_add_up_to_the_link(result: compare.Comparison) -> None:
+    run = result.option_runs["freight_g1001"]
+    res = run.result
+    corridor = [
+        e for e in res.edges if run.graph.edges[e].get("corridor") == "freight_expressway_g1001"
     ]
-    assert (rows["saved_min"] > 0.5).all()
+    busiest = max(corridor, key=lambda e: res.volumes.loc[e, "pcu"])
+    picked = assignment.select_link(res, [busiest])
+    for cls in ("car", "truck"):
+        assert picked.loc[picked["class"] == cls, "flow"].sum() == pytest.approx(
+            res.volumes.loc[busiest, cls], rel=1e-6, abs=1e-6
+        )
+    # a freight-only road carries no cars
+    assert res.volumes.loc[busiest, "car"] == 0.0
+    table = result.select_link[result.select_link["option"] == "freight_g1001"]
+    assert set(table["class"]) == {"truck"}
+    assert set(table["origin"]) <= set(demand.load_demand().zones["id"])
 
 
-def test_sensitivity_reports_each_run(result: compare.Comparison) -> None:
-    runs = set(result.sensitivity["run"])
-    assert runs == {r[0] for r in compare.SENSITIVITY_RUNS}
-    assert result.sensitivity["rank_holds"].dtype == bool
-
-
-def test_demand_gives_vehicle_hours(tmp_path: Path) -> None:
-    demand = pd.DataFrame(
-        {
-            "origin": ["container_station", "cbz_phase1"],
-            "destination": ["cbz_phase1", "container_station"],
-            "trips_per_day": [1200, 800],
-        }
+def test_costs_only_where_published(result: compare.Comparison) -> None:
+    s = result.summary.set_index("option")
+    assert s.loc["second_passage_ph1", "cost_yi_yuan"] == pytest.approx(35.7)
+    assert s.loc["second_passage_ph1", "cost_yuan_per_veh_h"] == pytest.approx(
+        35.7e8 / (s.loc["second_passage_ph1", "vht_saved_per_day"] * compare.days_per_year)
     )
-    result = compare.compare(demand=demand, isochrones=False, sensitivity=False)
-    row = result.summary.set_index("option").loc["last_mile"]
-    links = result.key_links[
-        (result.key_links["option"] == "last_mile") & (result.key_links["link"] == "container_cbz")
-    ]
-    saved = dict(zip(links["from_en"], links["saved_min"], strict=True))
-    expected = (1200 * saved["Container station"] + 800 * saved["CBZ phase 1"]) / 60
-    assert row["vehicle_hours_saved_per_day"] == pytest.approx(expected)
+    others = s.drop(index="second_passage_ph1")
+    assert others["cost_yi_yuan"].isna().all()
+    assert (others["cost_source"] == "not published").all()
+    assert not hasattr(scenarios, "cost_per_km_yuan")
+
+
+def test_user_cost_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = scenarios.load_scenario()
+    good = tmp_path / "costs.csv"
+    good.write_text("option,cost_yi_yuan,source\nfreight_g1001,40,office estimate\n")
+    table = compare.read_costs(good, sc)
+    assert table.iloc[0]["cost_yi_yuan"] == 40.0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("option,cost_yi_yuan\nmonorail,12\n")
+    assert main(["corridors", "compare", "--costs", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "monorail" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_rail_is_door_to_door_not_a_road(result: compare.Comparison) -> None:
+    rail = result.rail
+    assert set(rail["option"]) == {"art_harbin_west"}
+    assert "art_harbin_west" not in set(result.summary["option"])
+    for r in rail.itertuples():
+        assert r.door_to_door_min == pytest.approx(r.walk_min + r.board_wait_min + r.in_vehicle_min)
+        assert r.car_congested_min >= r.car_free_flow_min - 1e-6
+    assert {(r.from_, r.to) for r in rail.rename(columns={"from": "from_"}).itertuples()} == {
+        ("airport_t2", "harbin_west"),
+        ("harbin_west", "airport_t2"),
+    }
+
+
+def test_key_links_congested_both_directions(result: compare.Comparison) -> None:
+    k = result.key_links
+    assert set(k["class"]) == {"car", "truck"}
+    per = k.groupby(["option", "class", "link"]).size()
+    assert (per == 2).all()
+    free = result.key_links_free[result.key_links_free["profile"] == "car"]
+    merged = k[k["class"] == "car"].merge(
+        free, on=["option", "link", "from_zh", "to_zh"], suffixes=("", "_free")
+    )
+    # congested car times are never below car free flow on the base network
+    assert len(merged) > 0
+    assert (merged["before_min"] >= merged["before_min_free"] - 1e-6).all()
+
+
+def test_relieved_roads_and_corridor(result: compare.Comparison) -> None:
+    roads = result.roads
+    ph1 = roads[roads["option"] == "second_passage_ph1"].set_index("road")
+    assert ph1.loc["corridor", "max_pcu_after"] > 0 and ph1.loc["corridor", "max_pcu_before"] == 0
+    assert (
+        ph1.loc["airport_expressway", "pcu_km_after"]
+        < ph1.loc["airport_expressway", "pcu_km_before"]
+    )
+    assert set(roads["road"]) == {"corridor", *(r[0] for r in compare.RELIEVED_ROADS)}
+
+
+def test_sensitivity_reports_each_run_option_by_option(result: compare.Comparison) -> None:
+    sens = result.sensitivity
+    assert set(sens["run"]) == {r[0] for r in compare.SENSITIVITY_RUNS}
+    assert sens["rank_holds"].dtype == bool
+    assert sens.groupby("run")["option"].nunique().eq(len(result.summary)).all()
+
+
+def test_flow_difference_adds_the_corridor_and_keeps_totals(result: compare.Comparison) -> None:
+    diff = compare.flow_difference(result.base_run, result.option_runs["second_passage_full"])
+    corridor = diff[diff["corridor"] != ""]
+    assert (corridor["pcu_base"] == 0).all() and (corridor["delta_pcu"] > 0).any()
+    assert np.isfinite(diff["delta_pcu"]).all()
+    base = compare.link_layer(result.base_run)
+    assert base["vc"].max() > 1.0 and math.isfinite(base["pcu"].sum())
 
 
 def test_compare_cli_writes_csv_xlsx_and_markdown(
@@ -92,23 +163,24 @@ def test_compare_cli_writes_csv_xlsx_and_markdown(
 ) -> None:
     out = tmp_path / "results"
     assert main(["corridors", "compare", "--out", str(out), "--no-sensitivity"]) == 0
-    assert (out / "summary.csv").is_file() and (out / "key_links.csv").is_file()
+    for name in ("summary.csv", "key_links.csv", "roads.csv", "select_link.csv", "rail.csv"):
+        assert (out / name).is_file(), name
     book = openpyxl.load_workbook(out / "comparison.xlsx")
-    assert "方案排名 Ranking" in book.sheetnames and "关键通道 Key links" in book.sheetnames
+    assert (
+        "方案排名 Ranking" in book.sheetnames
+        and "关键通道畅行 Key links free flow" in book.sheetnames
+    )
     header = [c.value for c in book["方案排名 Ranking"][1]]
-    assert "排名 Rank" in header and "关键通道平均节省(分钟) Key links mean saved min" in header
-    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
-    assert len(summary) == len(scenarios.load_scenario().options)
+    assert "高峰小时节省车小时 Peak-hour veh-h saved" in header
     md = (out / "summary.md").read_text(encoding="utf-8")
-    assert md.startswith("# 三区一港") and "| 排名 Rank |" in md
+    assert md.startswith("# 三区一港") and "| 排名 Rank |" in md and "未公布 not published" in md
     assert "排名 Rank" in capsys.readouterr().out
 
 
-def test_rerun_replaces_the_folder(tmp_path: Path) -> None:
+def test_rerun_replaces_the_folder(tmp_path: Path, result: compare.Comparison) -> None:
     out = tmp_path / "results"
     out.mkdir()
     (out / "old.txt").write_text("stale", encoding="utf-8")
-    result = compare.compare(isochrones=False, sensitivity=False)
     tables.write_comparison(result, out)
     assert not (out / "old.txt").exists()
     umask = os.umask(0)
@@ -118,7 +190,8 @@ def test_rerun_replaces_the_folder(tmp_path: Path) -> None:
 
 def test_corridors_list_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["corridors", "list"]) == 0
-    assert "second_passage_ph1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "second_passage_ph1" in out and "not published" in out
 
 
 def test_bad_scenario_file_exit_2_one_line(

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Point, Polygon, mapping
@@ -98,15 +99,36 @@ def test_unlocated_planned_facility_is_kept_without_inventing_a_site() -> None:
     assert "bonded_logistics_b" not in set(located["id"])
 
 
-def test_projects_cover_items_35_to_40_and_platforms_6_to_10() -> None:
+def test_projects_phase_and_year_follow_the_plans_terms() -> None:
     projects = layers.load_layer("projects")
-    assert set(range(35, 41)) <= set(projects["item"].astype(int))
-    assert set(range(6, 11)) <= set(projects["item"].astype(int))
-    assert set(projects["phase"]) <= set(layers.PHASES)
+    expected = {"近期": 2021, "中期": 2022, "远期": 2025, "中远期": None, "长远期": 2035}
+    assert layers.PHASES == expected
     for _, row in projects.iterrows():
         assert row["title_zh"] and row["title_en"]
-        if row["target_year"] is not None and row["target_year"] == row["target_year"]:
-            assert int(row["target_year"]) in set(layers.PHASES.values())
+        if pd.isna(row["item"]):  # not a plan task: no phase, no year, and it says so
+            assert pd.isna(row["phase"]) and pd.isna(row["target_year"])
+            assert "非方案任务" in row["title_zh"] and "not a plan task" in row["title_en"]
+            continue
+        year = row["target_year"]
+        assert (None if pd.isna(year) else int(year)) == expected[row["phase"]], row["id"]
+
+
+def test_project_task_number_outside_the_plan_is_reported(tmp_path: Path) -> None:
+    src = _write_geojson(
+        tmp_path / "p.geojson",
+        [
+            _feature(
+                Point(126.6, 45.7),
+                id="x1",
+                item=41,
+                title_zh="某项目",
+                phase="近期",
+                status="planned",
+            )
+        ],
+    )
+    with pytest.raises(LayerError, match=r"x1.*41 is not a task number of the plan \(1–40\)"):
+        layers.import_layer(src, "projects")
 
 
 def test_second_passage_length_matches_published() -> None:

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_checkout_finds_its_data() -> None:
     assert (resources.data_folder() / "boundaries" / "zones.geojson").is_file()
     assert resources.data_file("projects/projects.geojson").is_file()
+    assert resources.data_file("plan/tasks.csv").is_file()
 
 
 @pytest.mark.slow
@@ -42,6 +43,8 @@ def test_installed_wheel_finds_its_data(tmp_path: Path) -> None:
     (wheel,) = wheels.glob("sanqu_geo-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "sanqu_geo/_data/boundaries/zones.geojson" in names
+    assert "sanqu_geo/_data/plan/tasks.csv" in names
+    assert "sanqu_geo/_data/demand/parameters.toml" in names
     target = tmp_path / "site"
     subprocess.run(
         [
@@ -61,7 +64,9 @@ def test_installed_wheel_finds_its_data(tmp_path: Path) -> None:
     code = (
         "import sanqu_geo, sanqu_geo.layers as L, sanqu_geo.resources as R;"
         "print(sanqu_geo.__file__); print(R.data_folder());"
-        "print(len(L.load_layer('zones')), len(L.load_layer('projects')))"
+        "import sanqu_geo.register as G, sanqu_geo.demand as D;"
+        "print(len(L.load_layer('zones')), len(L.load_layer('projects')), len(G.load_tasks()),"
+        " D.load_parameters()['generation']['car_trips_per_resident'])"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     done = subprocess.run(
@@ -77,3 +82,5 @@ def test_installed_wheel_finds_its_data(tmp_path: Path) -> None:
     assert module_file.startswith(str(target))
     assert data_dir.startswith(str(target)) and data_dir.endswith("_data")
     assert int(counts.split()[0]) >= 7
+    assert int(counts.split()[2]) == 40  # the plan's tasks ship in the wheel
+    assert float(counts.split()[3]) > 0  # and the demand parameters

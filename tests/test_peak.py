@@ -82,3 +82,26 @@ def test_truck_times_respect_the_truck_caps(base) -> None:
             assert data["time_truck"] == data["time_car"]
     assert all(math.isfinite(t) for _, _, t in G.edges(data="time_car"))
     assert np.isfinite(base.result.vc).all()
+
+
+def test_shipped_trip_rate_is_the_calibrated_one() -> None:
+    steps = peak.calibrate()
+    params = demand.load_parameters()
+    cal = params["calibration"]
+    target = (cal["delay_index_low"] + cal["delay_index_high"]) / 2
+    assert steps["delay_index"].iloc[-1] == pytest.approx(target, abs=0.01)
+    shipped = params["generation"]["car_trips_per_resident"]
+    assert steps["rate"].iloc[-1] == pytest.approx(shipped, rel=0.02)
+    # more demand, more delay: the index rises with the rate along the bisection
+    ordered = steps.sort_values("rate")
+    assert (ordered["delay_index"].diff().dropna() > 0).all()
+
+
+def test_calibration_table_compares_published_figures(base) -> None:
+    table = peak.calibration_table(base, 10.0).set_index("measure")
+    airport = table.filter(like="airport section", axis=0)
+    assert len(airport) == 1 and "39,200" in airport["published"].iloc[0]
+    bridges = table.filter(like="大桥", axis=0)
+    assert len(bridges) == 2
+    for value in bridges["model"]:
+        assert 0 < float(value.replace(",", "")) <= 9_800 * 1.2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from sanqu_geo.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 A4_PX = (3508, 2480)
+A3_PX = (4960, 3507)
 
 
 @pytest.fixture(scope="module")
@@ -34,28 +36,48 @@ def test_pack_holds_everything(pack: Path) -> None:
         "corridors-summary.md",
         "web/infrastructure.html",
         "web/corridors.html",
+        "web/flows.html",
     ):
         assert (pack / name).is_file(), name
     pngs = sorted((pack / "maps").glob("*.png"))
-    assert len(pngs) == 5
+    # zones, projects, register, corridors, two isochrone maps (A4 here), and at A3 the
+    # congestion map and the flow differences of the best second-passage and freight options
+    assert len(pngs) == 9
+    a3 = {p.name for p in pngs if p.stem.endswith("-A3")}
+    assert a3 == {
+        "congestion-A3.png",
+        "flows-second_passage_full-A3.png",
+        "flows-freight_g1001-A3.png",
+    }
     for png in pngs:
+        want = A3_PX if png.name in a3 else A4_PX
         with Image.open(png) as im:
-            assert abs(im.size[0] - A4_PX[0]) <= 1 and abs(im.size[1] - A4_PX[1]) <= 1, png.name
+            assert abs(im.size[0] - want[0]) <= 1 and abs(im.size[1] - want[1]) <= 1, png.name
         assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    page = (pack / "web" / "flows.html").read_text(encoding="utf-8")
+    assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', page)
+    assert "机场第二通道" in page and "/work/" not in page
 
 
 @pytest.mark.slow
 def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
     book = openpyxl.load_workbook(pack / "meeting-pack.xlsx")
     assert book.sheetnames == [
+        "方案任务 Register",
         "项目库 Projects",
+        "方案排名 Ranking",
+        "标定 Calibration",
+        "关键通道高峰 Key links peak",
+        "通道与相关道路 Roads",
+        "新通道使用者 Select link",
+        "轨道门到门 Rail door to door",
+        "敏感性 Sensitivity",
+        "关键通道畅行 Key links free flow",
         "区域间畅行 Zones car",
         "区域间高峰 Zones peak",
-        "关键通道 Key links",
-        "区域对 Zone pairs",
-        "方案排名 Ranking",
-        "敏感性 Sensitivity",
     ]
+    calibration = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="标定 Calibration")
+    assert 1.4 <= float(calibration["model"].iloc[0]) <= 1.9
     od_csv = tmp_path / "od.csv"
     assert main(["od", "--from", "zones", "--to", "zones", "--out", str(od_csv)]) == 0
     expected = pd.read_csv(od_csv, index_col=0, encoding="utf-8-sig")
@@ -75,12 +97,15 @@ def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> No
     assert list(sheet["方案 Option"]) == list(expected["方案 Option"])
     assert list(sheet["排名 Rank"]) == list(expected["排名 Rank"])
     np.testing.assert_allclose(
-        sheet["关键通道平均节省(分钟) Key links mean saved min"],
-        expected["关键通道平均节省(分钟) Key links mean saved min"],
+        sheet["高峰小时节省车小时 Peak-hour veh-h saved"],
+        expected["高峰小时节省车小时 Peak-hour veh-h saved"],
+        atol=0.01,
     )
     register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
-    assert set(range(35, 41)) <= set(register["序号 Item"])
-    assert {"阶段 Phase", "目标年份 Target year", "牵头单位 Lead unit", "状态 Status"} <= set(
+    tasks = register.set_index("项目名称")["任务编号 Task"]
+    assert set(range(35, 41)) | set(range(6, 11)) <= set(tasks)
+    assert tasks["机场第二通道(一期)"] == 36 and tasks["太平国际机场第二跑道(非方案任务)"] == "—"
+    assert {"章节 Section", "期限 Term", "目标年份 Target year", "牵头单位 Lead unit"} <= set(
         register.columns
     )
 
@@ -114,7 +139,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 5 and all(w > 0 for w in widths)
+        assert len(widths) == 9 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
@@ -138,3 +163,13 @@ def test_failed_pack_keeps_the_previous_one(
         report.meeting_pack(out, paper="A4")
     assert (out / "index.html").read_text(encoding="utf-8") == "previous pack"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+
+
+@pytest.mark.slow
+def test_register_sheet_lists_all_40_tasks(pack: Path) -> None:
+    sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案任务 Register")
+    assert list(sheet["编号 Task"]) == list(range(1, 41))
+    # no snapshot in a fresh user folder: every task with a dated deadline passed is overdue
+    overdue = set(sheet.loc[sheet["逾期 Overdue"] == "逾期 overdue", "编号 Task"])
+    assert overdue == set(range(1, 31)) | {33, 34, 35, 36}
+    assert (pack / "maps" / "register-A4.pdf").read_bytes().startswith(b"%PDF")

@@ -184,11 +184,16 @@ class _Page:
 _FIND = """(id) => {
   const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
   let found = null;
-  map.eachLayer(l => { if (l.feature && l.feature.properties.id === id && l.getLatLng) found = l; });
+  map.eachLayer(l => {
+    if (l.feature && l.feature.properties.id === id && (l.getLatLng || l.getLatLngs)) found = l;
+  });
   if (!found) return null;
-  const p = map.latLngToContainerPoint(found.getLatLng());
+  // a marker's position, or the middle vertex of a line
+  const flat = found.getLatLng ? [found.getLatLng()] : found.getLatLngs().flat(3);
+  const at = flat[Math.floor(flat.length / 2)];
+  const p = map.latLngToContainerPoint(at);
   const box = map.getContainer().getBoundingClientRect();
-  return {lat: found.getLatLng().lat, lng: found.getLatLng().lng, x: p.x + box.left, y: p.y + box.top};
+  return {lat: at.lat, lng: at.lng, x: p.x + box.left, y: p.y + box.top};
 }"""
 
 
@@ -203,15 +208,16 @@ def test_offline_infrastructure_map_in_chromium(browser, tmp_path: Path) -> None
         overlays = p.js(
             "document.querySelectorAll('.leaflet-control-layers-overlays label').length"
         )
-        # zones, river, districts, roads, four project phases, facilities
+        # zones, river, districts, roads, the project terms present (近期, 中期, 中远期, not a
+        # plan task), facilities
         assert overlays == 9
         assert p.js("document.querySelector('#sq-legend') !== null")
-        spot = p.page.evaluate(_FIND, "airport_logistics_park")
+        spot = p.page.evaluate(_FIND, "freight_expressway_new")
         assert spot is not None
         p.page.mouse.click(spot["x"], spot["y"])
         p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
         popup = p.js("document.querySelector('.leaflet-popup-content').innerText")
-        assert "第8项" in popup and "Item 8" in popup
+        assert "第39项" in popup and "Task 39" in popup and "中远期" in popup
         p.shot("infrastructure-offline.png")
     finally:
         p.close()

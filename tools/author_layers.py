@@ -19,6 +19,7 @@ Run from anywhere: ``python tools/author_layers.py``.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import sys
@@ -49,8 +50,28 @@ LENGTH_TOLERANCE = 0.10  # relative, for lines with a published length
 MAX_SEGMENT_KM = 2.5  # vertex spacing of authored lines (straight runways exempt)
 
 ACCURACY = "indicative"
-PHASE_YEAR = {"近期": 2021, "中期": 2022, "中远期": 2025, "远期": 2035}
-ITEM_NOTE = "item number per the plan's section order"
+#: The plan's deadline terms and their years (中远期 has none).
+PHASE_YEAR: dict[str, int | None] = {
+    "近期": 2021,
+    "中期": 2022,
+    "远期": 2025,
+    "中远期": None,
+    "长远期": 2035,
+}
+TASK_NOTE = "task"
+NOT_A_TASK_NOTE = "not a task of the plan"
+TASKS_CSV = ROOT / "data" / "plan" / "tasks.csv"
+
+
+def plan_tasks() -> dict[int, dict[str, Any]]:
+    """The plan's 40 tasks from the embedded register (``data/plan/tasks.csv``)."""
+    with TASKS_CSV.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        int(r["task"]): {**r, "terms": r["terms"].split(";"), "areas": r["areas"].split(";")}
+        for r in rows
+    }
+
 
 _TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 _TO_WGS84 = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
@@ -805,30 +826,40 @@ def build_projects(zones: dict[str, BaseGeometry], cbz_gate: Point) -> list[dict
     hashuang = line(HASHUANG_EXTENSION)
     runway2 = line(RUNWAY_2)
     recycling = scaled_polygon(AIRCRAFT_RECYCLING, 0.30)
+    tasks = plan_tasks()
 
     def proj(
         id_: str,
-        item: int,
+        task: int | None,
         title_zh: str,
         title_en: str,
         kind: str,
-        phase: str,
         status: str,
         source: str,
         note: str,
         geom: BaseGeometry | None,
         *,
-        year_known: bool = True,
         lead_unit: str = "",
         speed: float | None = None,
         lanes: int | None = None,
         length: float | None = None,
     ) -> dict[str, Any]:
-        year = PHASE_YEAR[phase] if year_known else None
+        # Task number, sub-section, phase and deadline come from the plan's register
+        # (data/plan/tasks.csv), never typed per feature.
+        if task is None:
+            subsection, phase, year = "", None, None
+            ref = NOT_A_TASK_NOTE
+        else:
+            row = tasks[task]
+            subsection = row["section"] + row["subsection"]
+            phase = row["terms"][-1]
+            year = PHASE_YEAR[phase]
+            ref = f"{TASK_NOTE} {task}, {subsection}"
         return feature(
             {
                 "id": id_,
-                "item": item,
+                "item": task,
+                "subsection": subsection,
                 "title_zh": title_zh,
                 "title_en": title_en,
                 "kind": kind,
@@ -841,101 +872,133 @@ def build_projects(zones: dict[str, BaseGeometry], cbz_gate: Point) -> list[dict
                 "length_km_published": length,
                 "accuracy": ACCURACY,
                 "source": source,
-                "note": f"{note} ({ITEM_NOTE}).",
+                "note": f"{note} ({ref}).",
             },
             geom,
         )
 
-    platform_timing = "Timing not in the sources: phase assumed, target year unknown."
     return [
-        # ---- platform projects, items 6-10 ------------------------------------------------
-        proj(
-            "cbz_phase2_site",
-            6,
-            "综合保税区二期(临空经济区)",
-            "Comprehensive Bonded Zone phase 2 (airport economic zone)",
-            "logistics_platform",
-            "中期",
-            "planned",
-            "no source found",
-            f"Site in the airport economic zone; location not published. {platform_timing}",
-            None,
-            year_known=False,
-        ),
+        # ---- platform tasks 6-10, section 三 （三） -------------------------------------------
         proj(
             "bonded_logistics_centre_b",
-            7,
+            6,
             "保税物流中心(B型)",
-            "Bonded Logistics Centre (Type B)",
+            "Bonded logistics centre (type B)",
             "logistics_platform",
-            "中期",
-            "planned",
-            "no source found",
-            "In the FTZ; no name, approval date or site found; location not published. "
-            f"{platform_timing}",
+            "unknown",
+            "the plan, task 6; site: no source found",
+            "In the FTZ Harbin area (New Area); no name, approval date or site found; "
+            "location not published",
             None,
-            year_known=False,
         ),
         proj(
-            "airport_logistics_park",
-            8,
-            "哈尔滨空港物流园区",
-            "Harbin Airport Logistics Park",
+            "cbz_phase2_site",
+            7,
+            "综保区二期(置换入临空经济区)",
+            "Bonded zone phase 2 (moved into the airport economic zone)",
             "logistics_platform",
-            "近期",
             "unknown",
-            "ytjhdl 2014; sankeibiz 2014-11-03",
-            "2.68 bn yuan; 200 kt/yr air cargo and 5 Mt/yr land throughput planned (2014), "
-            "inside the airport economic zone. Site not published: point placed east of the "
-            "runways for display only; completion not found. "
-            f"{platform_timing}",
-            point(126.2800, 45.6150),
-            year_known=False,
+            "the plan, task 7; site: no source found",
+            "Bonded-zone phase 2 moved into the airport economic zone, built on aviation "
+            "bonded processing and logistics; location not published",
+            None,
         ),
         proj(
             "aircraft_recycling_base",
-            9,
-            "飞机循环再制造基地",
-            "Aircraft recycling and remanufacturing base",
+            7,
+            "飞机循环再制造基地(中龙)",
+            "Aircraft recycling and remanufacturing base (中龙)",
             "industrial_park",
-            "近期",
             "completed",
             "jctrans/中国民航报 2015-07-09 (0.30 km²); sdjklhk.com 2020-05-14 (production "
             "2018-06-08)",
-            "About 0.30 km² on the south side of the airport (China Aircraft Leasing); "
-            "production started 2018-06-08; outline indicative around 45.600, 126.250. "
-            f"{platform_timing}",
+            "The existing industry task 7 builds on: about 0.30 km² on the south side of the "
+            "airport (China Aircraft Leasing), production started 2018-06-08 (the status is "
+            "the base's, not task 7's); outline indicative around 45.600, 126.250",
             recycling,
-            year_known=False,
         ),
+        proj(
+            "cbz_phase1_support",
+            8,
+            "综保区一期配套",
+            "Bonded zone phase 1 support facilities",
+            "logistics_platform",
+            "unknown",
+            "the plan, task 8 (香坊区 named); outline: cbz_phase1 zone",
+            "Support-company park, staff housing and services inside the bonded zone's "
+            "closed area; the plan names 香坊区 to drive it. Drawn as the indicative phase-1 "
+            "outline; the sites inside it are not published",
+            zones["cbz_phase1"],
+            lead_unit="香坊区",
+        ),
+        proj(
+            "airport_express_cluster",
+            9,
+            "临空快递产业集聚区",
+            "Airport express-delivery cluster",
+            "logistics_platform",
+            "unknown",
+            "the plan, task 9; site: no source found",
+            "Express-delivery cluster of the airport and the airport economic zone, with "
+            "applications for ports of entry (international air mail, chilled aquatic "
+            "products, duty-free shops) and bonded aviation fuel; location not published",
+            None,
+        ),
+        proj(
+            "airport_demonstration_zone",
+            10,
+            "临空经济示范区(申报国家批复)",
+            "Airport economic demonstration zone (national approval)",
+            "logistics_platform",
+            "unknown",
+            "the plan, task 10; outline: airport_zone placeholder",
+            "Approval sought from the NDRC and CAAC for the whole airport economic zone; "
+            "drawn as the zone's placeholder outline (its planned area is not published)",
+            zones["airport_zone"],
+        ),
+        # ---- infrastructure tasks 35-40, section 五 （十一） -----------------------------------
         proj(
             "intermodal_centre",
-            10,
-            "哈尔滨公铁联运中心(内陆港)",
-            "Harbin rail–road intermodal centre (inland port)",
+            35,
+            "哈尔滨国际物流内陆港(公铁联运中心)",
+            "Harbin international logistics inland port (rail–road hub)",
             "logistics_platform",
-            "近期",
             "unknown",
-            "hlj.cenn.com 2013 (1.0 km²)",
-            "1.0 km² rail–road transfer, bonded logistics and land-port functions; same "
-            "outline as the inland_port zone (estimated position); build-out not confirmed. "
-            f"{platform_timing}",
+            "the plan, task 35; hlj.cenn.com 2013 (1.0 km²)",
+            "On the logistics land between the bonded zone and the container centre station, "
+            "one multimodal base with both; 1.0 km² rail–road transfer, bonded logistics and "
+            "land-port functions (2013 plan); same outline as the inland_port zone "
+            "(estimated position); build-out not confirmed",
             zones["inland_port"],
-            year_known=False,
         ),
-        # ---- infrastructure, items 35-40 --------------------------------------------------
+        proj(
+            "inland_port_last_mile",
+            35,
+            "内陆港“最后一公里”(中心站—综保区)",
+            "Inland-port last mile (container centre – bonded zone)",
+            "arterial",
+            "unknown",
+            "the plan, task 35; haerbin.baogaosu.com 2015-09-11 (a new road links the "
+            "container centre and the CBZ)",
+            "Part of task 35, which also solves the last mile between the centre station and "
+            "the bonded zone. About 3 km from the container-centre gate along the north side "
+            "road and 香明街 (assumed) to the CBZ gate; alignment not published; 50 km/h "
+            "assumed (urban arterial, CJJ 37)",
+            last_mile,
+            speed=50,
+        ),
         proj(
             "airport_second_passage_ph1",
-            35,
+            36,
             "机场第二通道(一期)",
             "Airport second passage, phase 1",
             "urban_expressway",
-            "近期",
             "under_construction",
             "hlj.people.com.cn 2021-06-28 (20.44 km, to 天平路); big5.cri.cn 2019-04-12 (route)",
-            "Viaduct from the 机场高速 toll station via 机场高速/机场路 (老机场路) to 天平路; "
-            "main bridge 17.15 km; 35.7 亿 yuan; 6 lanes. Opening date not found. Design "
-            "speed 80 km/h assumed (urban expressway), not published. Alignment indicative.",
+            "Part of task 36. Viaduct from the 机场高速 toll station via 机场高速/机场路 "
+            "(老机场路) to 天平路; main bridge 17.15 km; 35.7 亿 yuan; 6 lanes; under "
+            "construction in 2021, opening date not found. Design speed 80 km/h assumed "
+            "(urban expressway), not published. Alignment indicative",
             phase1,
             speed=80,
             lanes=6,
@@ -943,18 +1006,17 @@ def build_projects(zones: dict[str, BaseGeometry], cbz_gate: Point) -> list[dict
         ),
         proj(
             "airport_second_passage",
-            35,
+            36,
             "机场第二通道(全线)",
             "Airport second passage, full line",
             "urban_expressway",
-            "中期",
             "unknown",
             "stllxg.cn 2019-04-15 (35.2 km, sections); big5.cri.cn 2019-04-12 (route)",
-            "Main line 学府路 × 跃兴街 → 伊春路 → 民主大街 → 老机场路 → 机场路延长线 → 机场高速 "
-            "toll station; 30.4 km = 伊春路 section 5.2 km + 老机场路 viaduct 25.2 km (6 lanes); "
-            "the published 35.2 km total includes the 4.8 km 临空 branch "
-            "(airport_second_passage_linkong). ART corridor reserved. Completion not found; "
-            "design speed 80 km/h assumed. Alignment indicative.",
+            "Part of task 36. Main line 学府路 × 跃兴街 → 伊春路 → 民主大街 → 老机场路 → "
+            "机场路延长线 → 机场高速 toll station; 30.4 km = 伊春路 section 5.2 km + 老机场路 "
+            "viaduct 25.2 km (6 lanes); the published 35.2 km total includes the 4.8 km 临空 "
+            "branch (airport_second_passage_linkong). ART corridor reserved. Completion not "
+            "found; design speed 80 km/h assumed. Alignment indicative",
             main_line,
             speed=80,
             lanes=6,
@@ -962,105 +1024,102 @@ def build_projects(zones: dict[str, BaseGeometry], cbz_gate: Point) -> list[dict
         ),
         proj(
             "airport_second_passage_linkong",
-            35,
-            "机场第二通道临空经济区高架(支线)",
-            "Airport second passage, airport-economic-zone branch",
+            36,
+            "机场第二通道(临空经济区支线)",
+            "Airport second passage, airport-zone branch",
             "urban_expressway",
-            "中期",
             "unknown",
             "stllxg.cn 2019-04-15 (4.8 km, 4 lanes, to 太安路)",
-            "Viaduct west along the planned 机场路延长线 into the airport economic zone, landing "
-            "before 太安路. Design speed not published. Completion not found. Alignment "
-            "indicative.",
+            "Part of task 36. Viaduct west along the planned 机场路延长线 into the airport "
+            "economic zone, landing before 太安路. Design speed not published. Completion not "
+            "found. Alignment indicative",
             branch,
             lanes=4,
             length=4.8,
         ),
         proj(
-            "freight_expressway_g1001",
-            36,
-            "新区至机场货运专用通道(绕城高速西段方案)",
-            "Freight-only expressway New Area → airport (G1001 west section option)",
-            "expressway",
-            "中远期",
+            "airport_art_harbin_west",
+            37,
+            "机场—哈尔滨西站轨道(智轨走廊)",
+            "Airport – Harbin West rail link (ART corridor)",
+            "rail_art",
             "planned",
-            "baike.baidu.hk G1001 (ring sections); corridor: no source found",
-            "nothing published on this corridor; proxy alignment: G1001 west section 秦家 → "
+            "the plan, task 37 (study); stllxg.cn 2019-04-15 (ART corridor reserved on the "
+            "second passage)",
+            "The plan asks for a study of an airport light rail / metro linking Harbin West "
+            "station; no alignment is published. Drawn as the ART corridor the second passage "
+            "reserves, from T2 along the second passage to 哈尔滨西站",
+            art,
+        ),
+        proj(
+            "hashuang_north_extension",
+            38,
+            "哈双北路延长线(接吉林S514)",
+            "哈双北路 extension (to Jilin S514)",
+            "arterial",
+            "planned",
+            "the plan, task 38; 道里区志; dbw 2010-05-23 (哈双北线); extension route: no source "
+            "found",
+            "The plan names the link to Jilin's provincial road S514; its route is not "
+            "published. Proxy alignment from the airport's south side toward 双城. Class-1 "
+            "highway; 80 km/h assumed (JTG B01-2014: 100/80/60)",
+            hashuang,
+            speed=80,
+        ),
+        proj(
+            "freight_expressway_g1001",
+            39,
+            "新区至机场货运专用高速(绕城高速方案)",
+            "Freight-only expressway New Area – airport (ring-expressway option)",
+            "expressway",
+            "planned",
+            "the plan, task 39; baike.baidu.hk G1001 (ring sections); corridor: no source found",
+            "Alignment option of task 39, which takes the ring expressway as its trunk. "
+            "Nothing published on the corridor; proxy alignment: G1001 west section 秦家 → "
             "群力 interchange, then 机场高速 to the airport toll station. 100 km/h (trucks 80) "
-            "from the expressway standard.",
+            "from the expressway standard",
             freight_g1001,
             speed=100,
         ),
         proj(
             "freight_expressway_new",
-            36,
-            "新区至机场货运专用通道(新线方案)",
-            "Freight-only expressway New Area → airport (new alignment option)",
+            39,
+            "新区至机场货运专用高速(新线方案)",
+            "Freight-only expressway New Area – airport (new-alignment option)",
             "expressway",
-            "远期",
             "planned",
-            "no source found",
-            "nothing published on this corridor; proxy alignment from 松北 across the Songhua "
-            "west of the city to the airport from the north. 100 km/h (trucks 80) from the "
-            "expressway standard.",
+            "the plan, task 39; corridor: no source found",
+            "Alignment option of task 39, compared with the ring-expressway option. Nothing "
+            "published on the corridor; proxy alignment from 松北 across the Songhua west of "
+            "the city to the airport from the north. 100 km/h (trucks 80) from the expressway "
+            "standard",
             freight_new,
             speed=100,
         ),
         proj(
-            "inland_port_last_mile",
-            37,
-            "内陆港“最后一公里”(集装箱中心站—综合保税区连接路)",
-            "Inland-port last mile (container centre – CBZ link road)",
-            "arterial",
-            "近期",
+            "digital_sanqu_5g",
+            40,
+            "数字“三区一港”(5G全覆盖)",
+            "Digital 三区一港 (5G coverage)",
+            "digital",
             "unknown",
-            "haerbin.baogaosu.com 2015-09-11 (a new road links the container centre and the CBZ)",
-            "About 3 km from the container-centre gate along the north side road and 香明街 "
-            "(assumed) to the CBZ gate; alignment not published; 50 km/h assumed (urban "
-            "arterial, CJJ 37).",
-            last_mile,
-            speed=50,
+            "the plan, task 40",
+            "5G coverage of all four areas and industrial-internet use; no site of its own; "
+            "location not published",
+            None,
         ),
-        proj(
-            "airport_art_harbin_west",
-            38,
-            "机场—哈尔滨西站智轨(ART)线",
-            "Airport – Harbin West ART link",
-            "rail_art",
-            "远期",
-            "planned",
-            "stllxg.cn 2019-04-15 (ART corridor reserved on the second passage)",
-            "no rail or metro airport link in published plans; the second passage reserves an "
-            "ART corridor. Drawn from T2 along the second passage to 哈尔滨西站.",
-            art,
-        ),
-        proj(
-            "hashuang_north_extension",
-            39,
-            "哈双北路延伸(至吉林方向)",
-            "哈双北路 extension toward Jilin",
-            "arterial",
-            "中远期",
-            "planned",
-            "道里区志; dbw 2010-05-23 (哈双北线); extension: no source found",
-            "S514 number and route not confirmed; proxy alignment from the airport's south "
-            "side toward 双城. Class-1 highway; 80 km/h assumed (JTG B01-2014: 100/80/60).",
-            hashuang,
-            speed=80,
-        ),
+        # ---- not a task of the plan --------------------------------------------------------
         proj(
             "airport_phase2",
-            40,
-            "太平国际机场二期扩建(第二跑道)",
-            "Taiping airport phase-2 expansion (second runway)",
+            None,
+            "太平国际机场第二跑道(非方案任务)",
+            "Taiping airport second runway (not a plan task)",
             "airport",
-            "中期",
             "completed",
             "CNS 2025-01-23 (in service); qq.com 2024-10-19; Wikipedia (runway 1)",
-            "Runway 2, 3600 × 45 m, 760 m east of and parallel to runway 1; work started "
-            "2022-08, in service 2025-01-23. Ends derived assuming it shares runway 1's "
-            "mid-point (low confidence). Phase 2 also: 38 M pax/yr, 0.30 Mt cargo/yr design "
-            "capacity.",
+            "Context only: runway 2 of the airport's phase-2 expansion, 3600 × 45 m, 760 m "
+            "east of and parallel to runway 1; work started 2022-08, in service 2025-01-23. "
+            "Ends derived assuming it shares runway 1's mid-point (low confidence)",
             runway2,
             length=3.6,
         ),
@@ -1143,6 +1202,7 @@ SIMPLE_KEYS = ["id", "name_zh", "name_en", "accuracy", "source", "note"]
 PROJECT_KEYS = [
     "id",
     "item",
+    "subsection",
     "title_zh",
     "title_en",
     "kind",
@@ -1177,13 +1237,43 @@ PROJECT_KINDS = {
     "airport",
     "logistics_platform",
     "industrial_park",
+    "digital",
 }
 NULL_GEOMETRY_IDS = {
     "cbz_phase2",
     "bonded_logistics_b",
     "cbz_phase2_site",
     "bonded_logistics_centre_b",
+    "airport_express_cluster",
+    "digital_sanqu_5g",
 }
+#: Tasks of the plan that must have at least one feature: the platform tasks of 三（三）
+#: and the infrastructure tasks of 五（十一）.
+TASKS_WITH_FEATURES = set(range(6, 11)) | set(range(35, 41))
+#: The plan's task of every project feature (section 三（三） tasks 6-10, section 五（十一）
+#: tasks 35-40), written out a second time so that a feature moved to another task is caught;
+#: None: not a plan task.
+FEATURE_TASKS: dict[str, int | None] = {
+    "bonded_logistics_centre_b": 6,
+    "cbz_phase2_site": 7,
+    "aircraft_recycling_base": 7,
+    "cbz_phase1_support": 8,
+    "airport_express_cluster": 9,
+    "airport_demonstration_zone": 10,
+    "intermodal_centre": 35,
+    "inland_port_last_mile": 35,
+    "airport_second_passage_ph1": 36,
+    "airport_second_passage": 36,
+    "airport_second_passage_linkong": 36,
+    "airport_art_harbin_west": 37,
+    "hashuang_north_extension": 38,
+    "freight_expressway_g1001": 39,
+    "freight_expressway_new": 39,
+    "digital_sanqu_5g": 40,
+    "airport_phase2": None,
+}
+#: Lead units the plan names for a task (only 香坊区, for task 8).
+LEAD_UNITS_IN_PLAN: dict[int | None, tuple[str, ...]] = {8: ("香坊区",)}
 AREA_TARGETS = {
     "ftz_harbin": 79.86,
     "new_area_jiangbei": 398.0,
@@ -1330,28 +1420,60 @@ def validate(layers: dict[str, list[dict[str, Any]]]) -> list[str]:
     ]:
         c.check((lat > river_lat(lon)) is north, f"{name} on the wrong side of the Songhua")
 
-    # projects
+    # projects: task number, sub-section, phase and deadline exactly as the plan's register
+    tasks = plan_tasks()
+    c.check(sorted(tasks) == list(range(1, 41)), "the register does not hold tasks 1-40")
     airport_zone = zones["airport_zone"]
     for fid, f in projects.items():
         p, g = f["properties"], f["geometry"]
         c.check(p["kind"] in PROJECT_KINDS, f"{fid}: kind {p['kind']}")
-        c.check(p["phase"] in PHASE_YEAR, f"{fid}: phase {p['phase']}")
-        c.check(
-            p["target_year"] is None or p["target_year"] == PHASE_YEAR[p["phase"]],
-            f"{fid}: target_year",
-        )
         c.check(
             p["status"] in {"planned", "under_construction", "completed", "unknown"},
             f"{fid}: status",
         )
-        c.check(ITEM_NOTE in p["note"], f"{fid}: item note")
+        task = p["item"]
+        if task is None:
+            c.check(
+                p["phase"] is None and p["target_year"] is None and p["subsection"] == "",
+                f"{fid}: not a plan task, yet it has a phase, year or sub-section",
+            )
+            c.check(NOT_A_TASK_NOTE in p["note"], f"{fid}: note must say it is not a plan task")
+            c.check("非方案任务" in p["title_zh"], f"{fid}: title_zh must say 非方案任务")
+            c.check("not a plan task" in p["title_en"], f"{fid}: title_en must say so")
+        else:
+            row = tasks.get(task)
+            c.check(row is not None, f"{fid}: task {task} is not in the register")
+            if row is not None:
+                c.check(
+                    p["subsection"] == row["section"] + row["subsection"],
+                    f"{fid}: sub-section {p['subsection']}",
+                )
+                c.check(p["phase"] == row["terms"][-1], f"{fid}: phase {p['phase']}")
+            c.check(p["phase"] in PHASE_YEAR, f"{fid}: phase {p['phase']}")
+            c.check(p["target_year"] == PHASE_YEAR.get(p["phase"]), f"{fid}: target_year")
+            c.check(f"{TASK_NOTE} {task}, " in p["note"], f"{fid}: task note")
+        c.check(
+            p["lead_unit"] in {"", *LEAD_UNITS_IN_PLAN.get(task, ())},
+            f"{fid}: lead unit {p['lead_unit']!r} is not named by the plan",
+        )
         if g is None:
             c.check("location not published" in p["note"].lower(), f"{fid}: null note")
         published = p["length_km_published"]
         if published is not None:
             err = abs(length_km(g) / published - 1)
             c.check(err <= LENGTH_TOLERANCE, f"{fid}: length off by {err:.1%}")
-    for fid in ["airport_phase2", "aircraft_recycling_base", "airport_logistics_park"]:
+    got = {fid: f["properties"]["item"] for fid, f in projects.items()}
+    for fid in sorted(set(got) | set(FEATURE_TASKS)):
+        c.check(
+            got.get(fid, "missing") == FEATURE_TASKS.get(fid, "missing"),
+            f"{fid}: task {got.get(fid, 'missing')}, FEATURE_TASKS says "
+            f"{FEATURE_TASKS.get(fid, 'missing')}",
+        )
+    covered = {f["properties"]["item"] for f in projects.values()}
+    c.check(
+        TASKS_WITH_FEATURES <= covered, f"tasks without a feature: {TASKS_WITH_FEATURES - covered}"
+    )
+    for fid in ["airport_phase2", "aircraft_recycling_base"]:
         c.check(airport_zone.contains(projects[fid]["geometry"]), f"{fid} not in airport_zone")
     c.check(
         airport_zone.buffer(1e-9).contains(projects["airport_second_passage_linkong"]["geometry"]),
@@ -1363,6 +1485,12 @@ def validate(layers: dict[str, list[dict[str, Any]]]) -> list[str]:
         ),
         "recycling base on runway 2",
     )
+    for fid, zid in [
+        ("cbz_phase1_support", "cbz_phase1"),
+        ("airport_demonstration_zone", "airport_zone"),
+        ("intermodal_centre", "inland_port"),
+    ]:
+        c.check(projects[fid]["geometry"].equals_exact(zones[zid], 0), f"{fid} differs from {zid}")
     art = projects["airport_art_harbin_west"]["geometry"]
     c.check(art.coords[0] == facilities["airport_t2"]["geometry"].coords[0], "ART start")
     c.check(art.coords[-1] == facilities["harbin_west"]["geometry"].coords[0], "ART end")
@@ -1377,10 +1505,6 @@ def validate(layers: dict[str, list[dict[str, Any]]]) -> list[str]:
     c.check(
         not lm.intersects(zones["inland_port"]) and inside_yard_m <= 100,
         "last mile crosses the inland port or the container yard",
-    )
-    c.check(
-        projects["intermodal_centre"]["geometry"].equals_exact(zones["inland_port"], 0),
-        "intermodal centre differs from the inland port zone",
     )
     for fid in ["freight_expressway_g1001", "freight_expressway_new"]:
         c.check(projects[fid]["geometry"].crosses(river), f"{fid} does not cross the Songhua")

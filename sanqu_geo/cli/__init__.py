@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import sys
 
-from sanqu_geo.cli import corridors, demand, layers, maps, network, travel  # noqa: F401
+from sanqu_geo.cli import (  # noqa: F401  (registration)
+    corridors,
+    demand,
+    layers,
+    maps,
+    network,
+    register,
+    travel,
+)
 from sanqu_geo.cli._common import app, err_console, expand_bare_options, state
 from sanqu_geo.errors import SanquGeoError
 

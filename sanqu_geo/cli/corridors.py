@@ -65,16 +65,19 @@ def corridors_compare(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder for CSV, XLSX and Markdown.")
     ] = Path("corridors"),
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Override every option's profile.")
-    ] = None,
-    demand: Annotated[
+    costs: Annotated[
         Path | None,
-        typer.Option("--demand", help="CSV of origin,destination,trips_per_day (place ids)."),
+        typer.Option(
+            "--costs", help="CSV of option,cost_yi_yuan[,source]: your costs (亿元) per option."
+        ),
     ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", help="Relative gap every assignment must reach.")
+    ] = 1e-6,
     profiles_file: ProfilesFileOpt = None,
     no_sensitivity: Annotated[
-        bool, typer.Option("--no-sensitivity", help="Skip the ±20 % speed runs.")
+        bool,
+        typer.Option("--no-sensitivity", help="Skip the demand/capacity/PCE/BPR sensitivity runs."),
     ] = False,
     sensitivity_draws: Annotated[
         int | None,
@@ -98,23 +101,21 @@ def corridors_compare(
     ] = None,
     dask: DaskOpt = None,
 ) -> None:
-    """Compare every corridor option with the base network and rank them.
+    """Compare every corridor option on the morning peak-hour assignment and rank them.
 
-    Example: sanqu-geo corridors compare data/projects/scenarios.toml --out results/
+    Ranks by peak-hour vehicle-hours saved, with the demand in use (`sanqu-geo demand show`).
+
+    Example: sanqu-geo corridors compare --out results/ --costs costs.csv
 
     Monte-Carlo on a local Dask cluster: sanqu-geo corridors compare --sensitivity 200
     --seed 1 --dask
     """
-    import pandas as pd
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from sanqu_geo import compare, scenarios, tables
-    from sanqu_geo.errors import DataSourceError
 
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
-    if profile is not None:
-        _speeds.get_profile(profile)
     sc = scenarios.load_scenario(scenario)
     distributions = None
     if sensitivity_draws is None and (dask, seed, sensitivity_params) != (None, None, None):
@@ -126,19 +127,15 @@ def corridors_compare(
         from sanqu_geo import sensitivity
 
         distributions = sensitivity.load_distributions(sensitivity_params)
-    trips = None
-    if demand is not None:
-        if not demand.is_file():
-            raise DataSourceError(f"{demand}: demand file not found")
-        trips = pd.read_csv(demand, encoding="utf-8-sig")
+    cost_table = compare.read_costs(costs, sc) if costs is not None else None
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
     ) as bar:
         task = bar.add_task("comparing", total=None)
         result = compare.compare(
             sc,
-            profile=profile,
-            demand=trips,
+            costs=cost_table,
+            gap=gap,
             sensitivity=not no_sensitivity,
             progress=lambda text: bar.update(task, description=f"comparing: {text}"),
         )
@@ -151,6 +148,7 @@ def corridors_compare(
                 seed=seed,
                 scenario=sc,
                 distributions=distributions,
+                gap=gap,
                 runner=runner,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )

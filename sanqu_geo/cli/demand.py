@@ -123,3 +123,48 @@ def demand_reset() -> None:
 
     removed = _demand.remove_imported_demand()
     console.print("removed your demand" if removed else "no imported demand; the default is in use")
+
+
+@demand_app.command("calibrate")
+def demand_calibrate(
+    target: Annotated[
+        float | None,
+        typer.Option("--target", help="Delay index wanted (default: middle of the Amap range)."),
+    ] = None,
+) -> None:
+    """Calibrate the default car trip rate to the Amap delay index, and compare the base hour.
+
+    Bisects car_trips_per_resident until the base peak assignment's network delay index
+    (congested ÷ free-flow vehicle-hours) meets the target, then sets the base hour of the
+    demand in use against the published figures (airport expressway, Songhua bridges).
+
+    Example: sanqu-geo demand calibrate
+    """
+    from sanqu_geo import demand as _demand
+    from sanqu_geo import peak
+
+    steps = peak.calibrate(target=target)
+    table = Table(title="calibration 标定 (default demand)")
+    for column in ("car trips/resident 人均", "car veh/h", "truck veh/h", "delay index", "gap"):
+        table.add_column(column, justify="right")
+    for r in steps.itertuples():
+        table.add_row(
+            f"{r.rate:.5f}",
+            f"{r.car_trips:,.0f}",
+            f"{r.truck_trips:,.0f}",
+            f"{r.delay_index:.3f}",
+            f"{r.relative_gap:.1e}",
+        )
+    print_table(table)
+    d = _demand.load_demand()
+    comparison = peak.calibration_table(peak.solve(demand_=d), d.expansion_factor)
+    table = Table(title=f"base peak hour 现状高峰 · {d.source}")
+    for column in ("measure 指标", "model 模型", "published 公布", "source 来源"):
+        table.add_column(column)
+    for r in comparison.itertuples():
+        table.add_row(r.measure, r.model, r.published, r.source)
+    print_table(table)
+    console.print(
+        f"the parameters file uses car_trips_per_resident = "
+        f"{_demand.load_parameters()['generation']['car_trips_per_resident']}"
+    )

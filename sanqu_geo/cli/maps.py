@@ -97,6 +97,13 @@ def meeting_pack_command(
     font: Annotated[
         str | None, typer.Option("--font", help="CJK font family or file for the print maps.")
     ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="The meeting day, YYYY-MM-DD (default: today): the register's status as of it.",
+        ),
+    ] = None,
 ) -> None:
     """Write the joint-meeting pack: print maps, workbook, offline web maps and an index page.
 
@@ -111,6 +118,14 @@ def meeting_pack_command(
         raise SettingsError(f"--paper {paper!r}: use A4 or A3")
     if lang not in {"zh", "en", "both"}:
         raise SettingsError(f"--lang {lang!r}: use zh, en or both")
+    day = None
+    if date is not None:
+        import datetime as _dt
+
+        try:
+            day = _dt.date.fromisoformat(date.strip())
+        except ValueError:
+            raise SettingsError(f"--date {date!r}: write it as YYYY-MM-DD") from None
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -127,7 +142,7 @@ def meeting_pack_command(
             done["n"] += 1
 
         folder = report.meeting_pack(
-            out, scenario=scenario, paper=paper, lang=lang, font=font, progress=step
+            out, scenario=scenario, paper=paper, lang=lang, font=font, date=day, progress=step
         )
         bar.update(task, completed=len(report.STEPS))
     console.print(f"[green]meeting pack written[/green] to {folder}: open {folder / 'index.html'}")

@@ -46,12 +46,21 @@ ZONE_COLOURS = {
     "inland_port": "#238b45",
 }
 #: Colours of the plan phases.
-PHASE_COLOURS = {"近期": "#e41a1c", "中期": "#ff7f00", "中远期": "#984ea3", "远期": "#377eb8"}
+PHASE_COLOURS = {
+    "近期": "#e41a1c",
+    "中期": "#ff7f00",
+    "远期": "#377eb8",
+    "中远期": "#984ea3",
+    "长远期": "#1b7837",
+    "非方案任务": "#7f7f7f",
+}
 PHASE_EN = {
     "近期": "near term",
     "中期": "medium term",
-    "中远期": "medium-long term",
     "远期": "long term",
+    "中远期": "medium to long term",
+    "长远期": "long range",
+    "非方案任务": "not a plan task",
 }
 ROAD_STYLE = {
     "motorway": ("#b2182b", 4),
@@ -365,14 +374,17 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
     projects = layers.load_layer("projects")
     unlocated = projects[projects.geometry.isna()]
     gdf = _prepare(projects, ctx)
+    # A feature without a phase is not a task of the plan (e.g. the airport's second runway).
+    gdf["phase"] = gdf["phase"].fillna("非方案任务").replace("", "非方案任务")
     legend = []
     for phase, colour in PHASE_COLOURS.items():
         part = gdf[gdf["phase"] == phase]
-        year = layers.PHASES[phase]
-        name = _plain(f"项目 {phase} {year}", f"Projects, {PHASE_EN[phase]} {year}", ctx.lang)
-        legend.append((colour, name))
         if part.empty:
             continue
+        year = layers.PHASES.get(phase)
+        when = f" {year}" if year else ""
+        name = _plain(f"项目 {phase}{when}", f"Projects, {PHASE_EN[phase]}{when}", ctx.lang)
+        legend.append((colour, name))
         props = []
         for row in part.itertuples():
             title = _label(row.title_zh, row.title_en, ctx.lang)
@@ -387,7 +399,8 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
                     "popup": f"<b>{_e(_item_text(row.item, ctx.lang))}</b><br><b>{title}</b>"
                     + _rows(
                         [
-                            ("阶段", "Phase", f"{row.phase} ({PHASE_EN.get(row.phase, '')})"),
+                            ("章节", "Section", row.subsection),
+                            ("期限", "Term", f"{row.phase} ({PHASE_EN.get(row.phase, '')})"),
                             ("目标年份", "Target year", _year(row.target_year)),
                             (
                                 "牵头单位",
@@ -419,13 +432,22 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
 
 
 def _item_text(item: Any, lang: str) -> str:
-    number = int(item) if item is not None and not pd.isna(item) else "?"
+    """The plan's task number in words (the ``item`` field); none for a non-plan feature."""
+    if item is None or pd.isna(item):
+        return (
+            "非方案任务"
+            if lang == "zh"
+            else "Not a plan task"
+            if lang == "en"
+            else "非方案任务 Not a plan task"
+        )
+    number = int(item)
     return (
         f"第{number}项"
         if lang == "zh"
-        else f"Item {number}"
+        else f"Task {number}"
         if lang == "en"
-        else f"第{number}项 Item {number}"
+        else f"第{number}项 Task {number}"
     )
 
 
@@ -535,7 +557,18 @@ def _corridor_layers(
                         "Key links mean saved, min",
                         f"{first.key_links_mean_saved_min:.2f}",
                     ),
-                    ("投资(亿元)", "Cost, 100 M yuan", f"{first.cost_yi_yuan:.1f}"),
+                    (
+                        "高峰小时节省车·小时",
+                        "Peak-hour vehicle-hours saved",
+                        f"{first.get('vht_saved', float('nan')):,.0f}",
+                    ),
+                    (
+                        "投资(亿元)",
+                        "Cost, 100 M yuan",
+                        f"{first.cost_yi_yuan:.1f}"
+                        if first.cost_yi_yuan == first.cost_yi_yuan
+                        else _plain("未公布", "not published", ctx.lang),
+                    ),
                 ],
                 ctx.lang,
             )

@@ -113,20 +113,33 @@ FACILITY_STYLES: dict[str, tuple[str, str, str]] = {
 }
 _FACILITY_OTHER = ("other", "o", "#1f1f1f")
 
-#: Project colour by plan phase (near term to long term).
+#: Project colour by the plan's deadline term (近期 2021, 中期 2022, 远期 2025, 中远期 no
+#: year, 长远期 2035).
 PHASE_COLOURS: dict[str, str] = {
     "近期": "#c0392b",
     "中期": "#e67e22",
-    "中远期": "#2e86c1",
     "远期": "#7d3c98",
+    "中远期": "#2e86c1",
+    "长远期": "#117a65",
 }
 _PHASE_EN = {
     "近期": "near term",
     "中期": "medium term",
-    "中远期": "medium-long term",
     "远期": "long term",
+    "中远期": "medium to long term",
+    "长远期": "long range",
+    "非方案任务": "not a plan task",
 }
 _PHASE_OTHER = "#7f7f7f"
+#: Phase shown for a project that is not a task of the plan, and its map label.
+_NOT_A_TASK = "非方案任务"
+_NOT_A_TASK_LABEL = "*"
+
+
+def _task_label(item: Any) -> str:
+    """The plan's task number as drawn on the map (``*`` for a feature that is not a task)."""
+    return _NOT_A_TASK_LABEL if _missing(item) else str(int(item))
+
 
 #: Colour map of corridor options by rank (its low end = rank 1, the best).
 RANK_CMAP = "plasma"
@@ -147,12 +160,12 @@ _WORDS: dict[str, tuple[str, str]] = {
         "FTZ Harbin area and New Area, bonded zone, airport economic zone, inland port",
     ),
     "projects_title": (
-        "“三区一港”基础设施互联互通项目",
-        "Infrastructure connectivity projects of the three areas and inland port",
+        "“三区一港”联动发展方案项目(开放平台与基础设施)",
+        "Platform and infrastructure tasks of the three areas and inland port plan",
     ),
     "projects_subject": (
-        "按规划实施阶段着色,标注规划条目编号",
-        "Coloured by phase of the plan, labelled with the plan's item number",
+        "按方案期限着色,标注方案任务编号(*为非方案任务)",
+        "Coloured by the plan's deadline term, labelled with its task number (* not a plan task)",
     ),
     "corridors_title": (
         "“三区一港”通道方案比选",
@@ -170,10 +183,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "legend_roads": ("道路", "Roads"),
     "legend_facilities": ("设施", "Facilities"),
     "legend_other": ("其他", "Other"),
-    "legend_phases": ("实施阶段(目标年)", "Phase (target year)"),
+    "legend_phases": ("方案期限(年份)", "Deadline term (year)"),
     "legend_options": ("方案(排序 · 关键联系平均节省)", "Options (rank · mean saved on key links)"),
     "legend_iso": ("等时圈", "Isochrones"),
-    "projects_list": ("项目(规划条目)", "Projects (plan item)"),
+    "projects_list": ("项目(方案任务编号)", "Projects (plan task number)"),
     "motorway": ("高速公路", "Motorway"),
     "trunk": ("快速路、一级公路", "Trunk road"),
     "primary": ("主干路、次干路", "Primary and secondary road"),
@@ -195,9 +208,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "iso_after": ("{minutes} 分钟 建成后", "{minutes} min, after"),
     "iso_place": ("出发地", "Origin"),
     "rank_note": (
-        "排序依据:规划关键联系(双向)平均节省分钟;并列时比较每分钟造价。",
-        "Ranked by the mean minutes saved on the plan's key links (both directions); "
-        "ties by cost per minute saved.",
+        "排序依据:早高峰小时均衡分配下节省的车·小时(小汽车+货车);图中分钟为规划关键联系(双向)高峰平均节省。",
+        "Ranked by the vehicle-hours saved in the morning peak hour (cars + trucks, equilibrium "
+        "assignment); the minutes shown are the mean peak-hour saving on the plan's key links "
+        "(both directions).",
     ),
     "data": ("数据", "Data"),
     "embedded": ("内置,据公开资料整理", "embedded, compiled from published sources"),
@@ -1610,7 +1624,7 @@ def projects_map(
     date: datetime.date | None = None,
     roads: nx.MultiDiGraph | None = None,
 ) -> Figure:
-    """The plan's projects coloured by phase and labelled with their item number.
+    """The plan's projects coloured by deadline term and labelled with their task number.
 
     Lines, polygons and points are drawn over light zones and roads; projects without a
     published location are listed in a box beside the map.
@@ -1638,6 +1652,7 @@ def projects_map(
     projects_all = layers.load_layer("projects")
     zones = layers.load_layer("zones", located_only=True)
     river = layers.load_layer("river", located_only=True)
+    projects_all["phase"] = projects_all["phase"].fillna(_NOT_A_TASK).replace("", _NOT_A_TASK)
     projects, missing = _split_located(projects_all)
     drawn = {"projects": projects, "zones": zones, "river": river}
     with matplotlib.rc_context(_rc(style)):
@@ -1708,7 +1723,7 @@ def projects_map(
             _place_label(
                 page,
                 _line_anchors(row.geometry),
-                str(row.item),
+                _task_label(row.item),
                 offsets=[(0, 0), *_ring(7.0, (1, 2, 3))],
                 leader_colour=colour,
                 leader_from=5.0,
@@ -1743,7 +1758,7 @@ def projects_map(
             entries = []
             for row in projects_m.sort_values(["item", "phase"], key=_phase_key).itertuples():
                 title = style.pick(row.title_zh, row.title_en, alt=_humanise(row.id), sep=" / ")
-                entries.append(f"{row.item}  {title}")
+                entries.append(f"{_task_label(row.item)}  {title}")
             _side_text(
                 page,
                 "\n".join(entries),
@@ -1752,7 +1767,7 @@ def projects_map(
             )
             if len(missing):
                 rows = [
-                    f"{r['item']}  "
+                    f"{_task_label(r['item'])}  "
                     + style.pick(r["title_zh"], r["title_en"], alt=_humanise(r["id"]), sep=" / ")
                     for _, r in missing.sort_values("item").iterrows()
                 ]
