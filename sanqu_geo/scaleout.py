@@ -197,7 +197,8 @@ class Runner:
             Yield in the order of ``items`` (results that finish early wait, at most
             ``window`` of them) rather than as they finish.
         window : int, optional
-            Tasks in flight at once (default :data:`tasks_per_worker` per worker).
+            Tasks in flight plus results held back for order, at most (default
+            :data:`tasks_per_worker` per worker).
 
         Yields
         ------
@@ -235,16 +236,21 @@ class Runner:
         for future, result in _lost_workers_as_errors(stream):
             i = index_of.pop(future.key)
             future.release()
-            more = submit()
-            if more is not None:
+            ready = [(i, result)]
+            if ordered:
+                waiting[i] = result
+                ready = []
+                while next_out in waiting:
+                    ready.append((next_out, waiting.pop(next_out)))
+                    next_out += 1
+            # Results held back for order count against the window: memory stays bounded
+            # even while an early task is re-run after its worker died.
+            while len(index_of) + len(waiting) < window:
+                more = submit()
+                if more is None:
+                    break
                 stream.add(more)
-            if not ordered:
-                yield i, result
-                continue
-            waiting[i] = result
-            while next_out in waiting:
-                yield next_out, waiting.pop(next_out)
-                next_out += 1
+            yield from ready
 
 
 def _lost_workers_as_errors(stream: Iterable[Any]) -> Iterator[Any]:

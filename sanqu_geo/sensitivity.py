@@ -232,11 +232,16 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
     classes = peak._classes(problem.demand, centroids, variant)
     result = assignment.assign(H, classes, gap=gap, centroids=list(centroids.values()))
     hours = assignment.vehicle_hours(result)
+    base = problem.options[unit] == "base"
     return {
         "car_vh": float(hours.get("car", 0.0)),
         "truck_vh": float(hours.get("truck", 0.0)),
         "relative_gap": float(result.relative_gap),
         "converged": bool(result.converged),
+        # How congested the draw's city is, to hold against the published delay index.
+        "delay_index": peak.delay_index(peak.PeakRun(result, H, centroids, "base"))
+        if base
+        else math.nan,
     }
 
 
@@ -278,7 +283,8 @@ class MonteCarlo:
         saved (cars + trucks), ``share_saving`` (draws with a saving > 0),
         ``p_rank_first`` and ``p_first_in_group`` (ties share), sorted by ``p_rank_first``.
     draws : pandas.DataFrame
-        Per draw: the parameters, the base vehicle-hours and each option's saving.
+        Per draw: the parameters, the base vehicle-hours and network delay index, and each
+        option's saving.
     runs : pandas.DataFrame
         Per draw and option (base included): vehicle-hours by class and the relative gap.
     seed, n, gap : int, int, float
@@ -384,6 +390,7 @@ def run(
     saved = pd.DataFrame({o.id: wide["base"] - wide[o.id] for o in roads})
     draws = params.copy()
     draws["base_vehicle_hours"] = wide["base"].to_numpy()
+    draws["base_delay_index"] = runs.loc[runs["option"] == "base", "delay_index"].to_numpy()
     for o in roads:
         draws[f"saved_{o.id}"] = saved[o.id].to_numpy()
     summary = _summarise(saved, roads)
@@ -457,6 +464,7 @@ HEADERS: dict[str, str] = {
     "bpr_alpha": "BPR α",
     "bpr_beta": "BPR β",
     "base_vehicle_hours": "现状高峰车小时 Base peak veh·h",
+    "base_delay_index": "现状路网延误指数 Base delay index",
 }
 
 
@@ -509,6 +517,15 @@ def markdown(mc: MonteCarlo) -> str:
             f"| {r.title_zh} {r.title_en} | {r.mean:,.1f} | {r.p5:,.1f} | {r.p50:,.1f} | "
             f"{r.p95:,.1f} | {r.share_saving:.0%} | {r.p_rank_first:.0%} | {r.p_first_in_group:.0%} |"
         )
+    p5, p50, p95 = np.percentile(mc.draws["base_delay_index"], [5, 50, 95])
+    cal = demand.load_parameters()["calibration"]
+    low, high = cal["delay_index_low"], cal["delay_index_high"]
+    lines += [
+        "",
+        f"现状路网延误指数 Base network delay index over the draws: P5 {p5:.2f}, P50 {p50:.2f}, "
+        f"P95 {p95:.2f} (Amap published {low:g}–{high:g}: a draw outside it describes a city "
+        "more, or less, congested than the one observed).",
+    ]
     lines += ["", "抽样分布 Distributions drawn:", ""]
     for p, dist in mc.distributions.items():
         lines.append(f"- {p}: {dist.describe()} — {dist.source}")

@@ -61,15 +61,16 @@ def test_a_draw_depends_on_the_seed_and_its_index_only() -> None:
     rng = np.random.default_rng(np.random.SeedSequence(3).spawn(3)[2])
     assert few.loc[2, "demand_growth"] == rng.triangular(0.8, 1.0, 1.2)
     assert few.loc[2, "capacity"] == rng.triangular(0.8, 1.0, 1.2)
-    assert few.loc[2, "truck_pce"] == rng.uniform(1.5, 4.0)
+    assert few.loc[2, "truck_pce"] == rng.triangular(1.5, 2.5, 4.0)
 
 
 def test_the_shipped_distributions_are_what_the_draws_follow() -> None:
     draws = sensitivity.draw_parameters(4000, seed=0)
     assert draws["truck_pce"].between(1.5, 4.0).all()
-    assert draws["truck_pce"].mean() == pytest.approx(2.75, abs=0.04)  # uniform(1.5, 4)
+    assert draws["truck_pce"].mean() == pytest.approx(8 / 3, abs=0.03)  # triangular(1.5, 2.5, 4)
     assert draws["capacity"].mean() == pytest.approx(1.0, abs=0.01)  # symmetric triangular
-    assert draws["bpr_beta"].mean() == pytest.approx((3 + 4 + 6) / 3, abs=0.03)
+    assert draws["bpr_beta"].mean() == pytest.approx((3 + 4 + 5) / 3, abs=0.03)
+    assert draws["bpr_alpha"].between(0.10, 0.30).all()
 
 
 def test_a_user_file_overrides_one_parameter(tmp_path: Path) -> None:
@@ -117,9 +118,11 @@ def test_each_unit_is_the_peak_assignment_of_its_draw(serial_mc) -> None:
         bpr_alpha=row["bpr_alpha"],
         bpr_beta=row["bpr_beta"],
     )
-    base = sum(peak.solve(None, variant=variant).vehicle_hours().values())
+    base_run = peak.solve(None, variant=variant)
+    base = sum(base_run.vehicle_hours().values())
     after = sum(peak.solve(option, variant=variant).vehicle_hours().values())
     assert row["base_vehicle_hours"] == pytest.approx(base, rel=1e-12)
+    assert row["base_delay_index"] == pytest.approx(peak.delay_index(base_run), rel=1e-12)
     assert row["saved_second_passage_ph1"] == pytest.approx(base - after, rel=1e-9)
     runs = serial_mc.runs
     assert runs["relative_gap"].max() <= peak.default_gap
@@ -315,6 +318,8 @@ def test_compare_with_fixed_parameters_gives_the_central_saving(tmp_path: Path, 
     assert "蒙特卡洛 Monte Carlo" in sheets and "方案排名 Ranking" in sheets
     notes = (out / "summary.md").read_text(encoding="utf-8")
     assert notes.count("## 蒙特卡洛敏感性") == 1 and "seed 5" in notes
+    index = peak.delay_index(peak.solve(None))
+    assert f"P5 {index:.2f}, P50 {index:.2f}, P95 {index:.2f}" in notes
     assert (out / "monte_carlo_draws.csv").is_file()
 
 
