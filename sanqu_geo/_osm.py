@@ -11,6 +11,7 @@ import bz2
 import dataclasses
 import gzip
 import logging
+import math
 import re
 import tempfile
 import xml.etree.ElementTree as ET
@@ -34,6 +35,10 @@ class OsmData:
 
     nodes: dict[int, tuple[float, float]]
     ways: list[tuple[int, list[int], dict[str, str]]]
+    #: Nodes dropped for impossible coordinates (NaN, infinite, beyond ±90° / ±180°).
+    rejected: set[int] = dataclasses.field(default_factory=set)
+    #: Node ids given more than once at different places (the first position is kept).
+    duplicates: int = 0
 
 
 @dataclasses.dataclass
@@ -41,13 +46,19 @@ class TrimReport:
     """What trimming a clipped extract did."""
 
     missing_refs: int = 0
+    rejected_refs: int = 0
     ways_trimmed: int = 0
     ways_split: int = 0
     ways_dropped: int = 0
 
     def __str__(self) -> str:
+        bad = (
+            f" and {self.rejected_refs} to nodes with impossible coordinates"
+            if self.rejected_refs
+            else ""
+        )
         return (
-            f"{self.missing_refs} references to nodes outside the extract removed from "
+            f"{self.missing_refs} references to nodes outside the extract{bad} removed from "
             f"{self.ways_trimmed} ways ({self.ways_split} split at a gap, "
             f"{self.ways_dropped} dropped with fewer than 2 nodes left)"
         )
@@ -114,13 +125,24 @@ def _open_xml(path: Path):
     return path.open("rb")
 
 
+def _add_node(data: OsmData, node_id: int, lon: float, lat: float) -> None:
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        data.rejected.add(node_id)
+        return
+    if node_id in data.nodes:
+        if data.nodes[node_id] != (lon, lat):
+            data.duplicates += 1
+        return
+    data.nodes[node_id] = (lon, lat)
+
+
 def _read_xml(path: Path) -> OsmData:
-    nodes: dict[int, tuple[float, float]] = {}
-    ways: list[tuple[int, list[int], dict[str, str]]] = []
+    data = OsmData({}, [])
+    ways = data.ways
     with _open_xml(path) as fh:
         for _, elem in ET.iterparse(fh, events=("end",)):
             if elem.tag == "node":
-                nodes[int(elem.get("id"))] = (float(elem.get("lon")), float(elem.get("lat")))
+                _add_node(data, int(elem.get("id")), float(elem.get("lon")), float(elem.get("lat")))
                 elem.clear()
             elif elem.tag == "way":
                 refs = [int(nd.get("ref")) for nd in elem.iter("nd")]
@@ -129,7 +151,8 @@ def _read_xml(path: Path) -> OsmData:
                 elem.clear()
             elif elem.tag == "relation":
                 elem.clear()
-    return OsmData(nodes, ways)
+    data.rejected -= set(data.nodes)
+    return data
 
 
 def _read_pbf(path: Path) -> OsmData:
@@ -140,15 +163,17 @@ def _read_pbf(path: Path) -> OsmData:
     except ImportError as exc:  # pragma: no cover - osmium is a dependency
         msg = "reading .osm.pbf needs the 'osmium' package: pip install osmium"
         raise DataSourceError(msg) from exc
-    nodes: dict[int, tuple[float, float]] = {}
-    ways: list[tuple[int, list[int], dict[str, str]]] = []
+    data = OsmData({}, [])
     for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
         if obj.is_node():
             if obj.location.valid():
-                nodes[obj.id] = (obj.location.lon, obj.location.lat)
+                _add_node(data, obj.id, obj.location.lon, obj.location.lat)
+            else:
+                data.rejected.add(obj.id)
         elif obj.is_way():
-            ways.append((obj.id, [n.ref for n in obj.nodes], {t.k: t.v for t in obj.tags}))
-    return OsmData(nodes, ways)
+            data.ways.append((obj.id, [n.ref for n in obj.nodes], {t.k: t.v for t in obj.tags}))
+    data.rejected -= set(data.nodes)
+    return data
 
 
 _CLAUSE = re.compile(r'\[\s*"([^"]+)"\s*(?:(!~|~|!=|=)\s*"([^"]*)")?\s*\]')
@@ -235,17 +260,21 @@ def select_and_trim(
         if not keep(tags):
             continue
         runs: list[list[int]] = [[]]
-        missing = 0
+        missing = rejected = 0
         for ref in refs:
             if ref in data.nodes:
                 runs[-1].append(ref)
             else:
-                missing += 1
+                if ref in data.rejected:
+                    rejected += 1
+                else:
+                    missing += 1
                 if runs[-1]:
                     runs.append([])
         runs = [r for r in runs if len(r) >= 2]
-        if missing:
+        if missing or rejected:
             report.missing_refs += missing
+            report.rejected_refs += rejected
             report.ways_trimmed += 1
             if len(runs) > 1:
                 report.ways_split += 1
@@ -303,9 +332,19 @@ def graph_from_osm_file(
     import osmnx as ox
 
     data = read_osm(path)
+    if data.rejected or data.duplicates:
+        logger.warning(
+            "%s: %d nodes with impossible coordinates (NaN, infinite or beyond ±90°/±180°) "
+            "dropped; %d node ids given twice at different places keep their first position",
+            path.name,
+            len(data.rejected),
+            data.duplicates,
+        )
     selected, report = select_and_trim(data, network_filter(network_type))
     if report.missing_refs:
         logger.warning("%s: clipped extract: %s", path.name, report)
+    elif report.rejected_refs:
+        logger.warning("%s: %s", path.name, report)
     if not selected.ways:
         msg = f"{path}: no ways left after selecting the {network_type} network; is it a road extract?"
         raise NetworkError(msg)

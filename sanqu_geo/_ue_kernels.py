@@ -347,7 +347,10 @@ def gradient_projection(
     For each pair, flow moves from every costlier path to the cheapest path of its set by
     ``min(flow, Δcost / Σ derivatives on the links the two do not share)``; link flows and
     costs are updated after every shift. Paths left without flow are dropped from the set.
+    Returns the stamp counter and the excess cost Σ pce·flow·(path cost − cheapest in its
+    set) met at the start of each pair's turn.
     """
+    excess = 0.0
     for od in range(od_head.size):
         h = od_head[od]
         if h < 0 or p_next[h] < 0:
@@ -357,13 +360,19 @@ def gradient_projection(
         pc = pce[c]
         best = -1
         bestc = math.inf
+        spent = 0.0
+        flow = 0.0
         p = h
         while p >= 0:
             cp = _path_cost(p, p_start, p_len, plinks, c0c, d)
+            if p_flow[p] > 0.0:
+                spent += p_flow[p] * cp
+                flow += p_flow[p]
             if cp < bestc:
                 bestc = cp
                 best = p
             p = p_next[p]
+        excess += pc * (spent - flow * bestc)
         counter += 1
         sb = counter
         for k in range(p_start[best], p_start[best] + p_len[best]):
@@ -456,7 +465,7 @@ def gradient_projection(
             else:
                 prev = p
             p = nxt
-    return counter
+    return counter, excess
 
 
 @njit(cache=True)
@@ -472,3 +481,52 @@ def select_link(od_head, p_flow, p_start, p_len, p_next, plinks, selected, out):
                         out[od] += f
                         break
             p = p_next[p]
+
+
+@njit(cache=True)
+def live_size(od_head, p_len, p_next):
+    """Number of paths still in the OD pairs' sets, and their links in total."""
+    n = 0
+    m = 0
+    for od in range(od_head.size):
+        p = od_head[od]
+        while p >= 0:
+            n += 1
+            m += p_len[p]
+            p = p_next[p]
+    return n, m
+
+
+@njit(cache=True)
+def compact(od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_live, m_live):
+    """Copy the live paths into fresh arrays (dropped paths leave holes in the pools)."""
+    size = max(16, 2 * n_live)
+    f = np.zeros(size)
+    hs = np.zeros(size)
+    st = np.zeros(size, p_start.dtype)
+    ln = np.zeros(size, p_len.dtype)
+    nx = np.full(size, -1, p_next.dtype)
+    po = np.zeros(size, p_od.dtype)
+    pl = np.zeros(max(64, 2 * m_live), plinks.dtype)
+    k = 0
+    m = 0
+    for od in range(od_head.size):
+        p = od_head[od]
+        prev = -1
+        while p >= 0:
+            f[k] = p_flow[p]
+            hs[k] = p_hash[p]
+            st[k] = m
+            ln[k] = p_len[p]
+            po[k] = od
+            for j in range(p_len[p]):
+                pl[m + j] = plinks[p_start[p] + j]
+            m += p_len[p]
+            if prev < 0:
+                od_head[od] = k
+            else:
+                nx[prev] = k
+            prev = k
+            k += 1
+            p = p_next[p]
+    return f, st, ln, hs, nx, po, pl, k, m

@@ -54,9 +54,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "AssignmentResult",
     "DemandClass",
+    "add_class_time",
     "assign",
     "assign_tntp",
+    "check_gap",
     "congested_graph",
+    "evaluate_tntp",
     "select_link",
     "vehicle_hours",
     "vehicle_km",
@@ -65,8 +68,11 @@ __all__ = [
 #: Outer iterations (shortest paths + path shifts) before giving up on the gap target.
 default_max_iterations: int = 2000
 
-#: Gauss-Seidel path-shift sweeps per outer iteration.
-inner_sweeps: int = 4
+#: Gauss-Seidel path-shift sweeps per outer iteration: at most this many, and no more once the
+#: excess cost within the path sets has fallen below ``inner_reduction`` times that of the first
+#: sweep (shifts are cheap next to a round of shortest paths, so a few more pay off).
+inner_sweeps: int = 30
+inner_reduction: float = 0.05
 
 _VDFS = {"bpr": _k.BPR, "conical": _k.CONICAL}
 
@@ -161,8 +167,8 @@ class AssignmentResult:
         total = 0.0
         for name in self.class_names:
             x = self.volumes[name].to_numpy()
-            c = self.class_cost[name]
-            total += float(np.sum(np.where(x > 0, x * np.where(x > 0, c, 0.0), 0.0)))
+            used = x > 0  # banned links cost inf and carry nothing
+            total += float(x[used] @ self.class_cost[name][used])
         return total
 
 
@@ -196,7 +202,8 @@ def _forward_star(n_nodes: int, tail: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return start, order
 
 
-def _check_gap(gap: float) -> None:
+def check_gap(gap: float) -> None:
+    """Raise :class:`AssignmentError` unless ``gap`` is a positive finite number."""
     if not (isinstance(gap, (int, float)) and math.isfinite(gap) and gap > 0):
         msg = f"gap must be a positive number (e.g. 1e-6), got {gap!r}"
         raise AssignmentError(msg)
@@ -209,7 +216,7 @@ def _solve(
     max_iterations: int,
     progress: Callable[[int, float], Any] | None,
 ) -> tuple[np.ndarray, np.ndarray, dict, _Paths]:
-    _check_gap(gap)
+    check_gap(gap)
     n_nodes = len(prob.nodes)
     n_links = prob.tail.size
     n_od = prob.od_class.size
@@ -237,7 +244,7 @@ def _solve(
     p_len = np.zeros(cap0, np.int64)
     p_next = np.full(cap0, -1, np.int64)
     p_od = np.zeros(cap0, np.int64)
-    plinks = np.zeros(max(64, 16 * n_od), np.int64)
+    plinks = np.zeros(max(64, 16 * n_od), np.int32)
     n_paths = 0
     n_plinks = 0
 
@@ -301,11 +308,25 @@ def _solve(
         iteration += 1
         if iteration == 1:
             continue  # all-or-nothing load on free-flow costs: measure it first
-        for _ in range(inner_sweeps):
-            counter = _k.gradient_projection(
+        if iteration % 8 == 0:
+            n_live, m_live = _k.live_size(od_head, p_len, p_next)
+            if n_plinks > 2 * m_live:
+                (p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks) = (
+                    _k.compact(
+                        od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_live,
+                        m_live,
+                    )
+                )  # fmt: skip
+        first = math.nan
+        for sweep in range(inner_sweeps):
+            counter, excess = _k.gradient_projection(
                 od_class, od_head, p_flow, p_start, p_len, p_next, plinks, prob.c0, pce, x, vol,
                 *args, d, dd, stamp_a, stamp_b, counter,
             )  # fmt: skip
+            if sweep == 0:
+                first = excess
+            elif excess <= inner_reduction * first:
+                break
     seconds = time.perf_counter() - t_start
     if rel_gap > gap:
         logger.warning(
@@ -473,7 +494,7 @@ def assign(
         Bad options or demand, an OD pair without a path, or a loaded link whose capacity is
         missing or not positive.
     """
-    _check_gap(gap)
+    check_gap(gap)
     if vdf not in _VDFS:
         msg = f"vdf must be one of {sorted(_VDFS)}, got {vdf!r}"
         raise AssignmentError(msg)
@@ -552,29 +573,7 @@ def assign(
     return result
 
 
-def assign_tntp(
-    problem,
-    *,
-    gap: float = 1e-6,
-    max_iterations: int | None = None,
-    progress: Callable[[int, float], Any] | None = None,
-) -> AssignmentResult:
-    """Solve a TransportationNetworks problem (BPR with the file's ``b`` and ``power``).
-
-    Parameters
-    ----------
-    problem : sanqu_geo.tntp.TntpProblem
-        From :func:`sanqu_geo.tntp.load_problem`. The link cost is ``cost0`` (free-flow time
-        plus any generalized-cost terms) plus ``free_flow_time · b · (v/capacity)^power``.
-    gap, max_iterations, progress
-        As for :func:`assign`.
-
-    Returns
-    -------
-    AssignmentResult
-        Edges are ``(init_node, term_node, k)`` in file order (``k`` counts parallel links);
-        times and costs in the file's units; one class named ``"flow"``.
-    """
+def _tntp_problem(problem) -> _Problem:
     links = problem.links
     nodes = sorted(set(links["init_node"]) | set(links["term_node"]) | set(problem.od["origin"]))
     index = {n: i for i, n in enumerate(nodes)}
@@ -611,9 +610,137 @@ def assign_tntp(
         od_demand=od_t,
         edge_labels=labels,
     )
+    return prob
+
+
+def evaluate_tntp(problem, volume: np.ndarray) -> dict[str, float]:
+    """Relative gap, AEC, objective and TSTT of given link volumes of a TNTP problem.
+
+    For checking flows from elsewhere (another solver, a published solution) with the same
+    definitions :func:`assign_tntp` reports.
+
+    Parameters
+    ----------
+    problem : sanqu_geo.tntp.TntpProblem
+    volume : numpy.ndarray
+        One volume per link, in file order.
+
+    Returns
+    -------
+    dict
+        ``relative_gap``, ``aec``, ``objective``, ``tstt``.
+    """
+    prob = _tntp_problem(problem)
+    x = np.asarray(volume, float).reshape(1, -1)
+    if x.shape[1] != prob.tail.size:
+        msg = f"{x.shape[1]} volumes for {prob.tail.size} links"
+        raise AssignmentError(msg)
+    return _evaluate(prob, x)
+
+
+def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
+    n_nodes = len(prob.nodes)
+    n_od = prob.od_class.size
+    fs_start, fs_link = _forward_star(n_nodes, prob.tail)
+    order = np.lexsort((prob.od_dest, prob.od_origin, prob.od_class))
+    od_class = prob.od_class[order].astype(np.int64)
+    od_origin = prob.od_origin[order].astype(np.int64)
+    od_dest = prob.od_dest[order].astype(np.int64)
+    od_demand = prob.od_demand[order].astype(float)
+    key = od_class * n_nodes + od_origin
+    grp_start = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [n_od]]).astype(np.int64)
+    pce = prob.pce.astype(float)
+    vol = pce @ x
+    d = np.zeros(vol.size)
+    dd = np.zeros(vol.size)
+    args = (prob.kind, prob.t0, prob.alpha, prob.beta, prob.cap)
+    _k.update_delays(*args, vol, d, dd)
+    cost = prob.c0 + d[None, :]
+    e_f = np.zeros(1)
+    e_i = np.zeros(1, np.int64)
+    sp_total, bad, *_ = _k.column_generation(
+        fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, od_class[grp_start[:-1]],
+        od_origin[grp_start[:-1]], grp_start, od_dest, od_demand, pce, np.zeros(vol.size),
+        np.full(n_od, -1, np.int64), e_f, e_i, e_i, e_f, e_i, e_i, np.zeros(1, np.int32), 0, 0,
+        False,
+    )  # fmt: skip
+    if bad >= 0:
+        msg = "an OD pair with demand has no path"
+        raise AssignmentError(msg)
+    total = float(np.sum(np.where(x > 0, x * np.where(x > 0, cost, 0.0), 0.0) * pce[:, None]))
+    return {
+        "relative_gap": (total - sp_total) / total if total > 0 else 0.0,
+        "aec": (total - sp_total) / float(np.sum(pce[od_class] * od_demand)),
+        "objective": float(_k.objective(*args, vol, prob.c0, x, pce)),
+        "tstt": total,
+    }
+
+
+def assign_tntp(
+    problem,
+    *,
+    gap: float = 1e-6,
+    max_iterations: int | None = None,
+    progress: Callable[[int, float], Any] | None = None,
+) -> AssignmentResult:
+    """Solve a TransportationNetworks problem (BPR with the file's ``b`` and ``power``).
+
+    Parameters
+    ----------
+    problem : sanqu_geo.tntp.TntpProblem
+        From :func:`sanqu_geo.tntp.load_problem`. The link cost is ``cost0`` (free-flow time
+        plus any generalized-cost terms) plus ``free_flow_time · b · (v/capacity)^power``.
+    gap, max_iterations, progress
+        As for :func:`assign`.
+
+    Returns
+    -------
+    AssignmentResult
+        Edges are ``(init_node, term_node, k)`` in file order (``k`` counts parallel links);
+        times and costs in the file's units; one class named ``"flow"``.
+    """
+    prob = _tntp_problem(problem)
     mi = default_max_iterations if max_iterations is None else max_iterations
     x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
     return _result(prob, x, d, info, paths)
+
+
+def add_class_time(
+    G: nx.MultiDiGraph, class_graph: nx.MultiDiGraph, attr: str, *, source: str = "travel_time"
+) -> nx.MultiDiGraph:
+    """Copy a class's free-flow times from its own profile graph onto ``G``.
+
+    For example the truck profile of the same network (speed caps, banned edges removed) onto
+    the car graph, so that one graph carries both classes.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        The reference graph (its ``travel_time`` is the reference free-flow time).
+    class_graph : networkx.MultiDiGraph
+        The class's graph built from the same source: edges with the same ``(u, v, key)``.
+    attr : str
+        Name of the new edge attribute on the copy, e.g. ``"truck_time"`` (seconds).
+    source : str
+        Attribute of ``class_graph`` to copy.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A copy of ``G`` with ``attr`` on every edge: the class's time where ``class_graph``
+        has the edge, ``inf`` (not allowed) where it does not.
+    """
+    H = G.copy()
+    missing = 0
+    for u, v, k, data in H.edges(keys=True, data=True):
+        other = class_graph.get_edge_data(u, v, k)
+        if other is None or other.get(source) is None:
+            data[attr] = math.inf
+            missing += 1
+        else:
+            data[attr] = float(other[source])
+    logger.info("%s: %d of %d edges not allowed", attr, missing, H.number_of_edges())
+    return H
 
 
 def congested_graph(
@@ -707,7 +834,15 @@ def select_link(result: AssignmentResult, links: Iterable[tuple]) -> pd.DataFram
     pandas.DataFrame
         Columns ``class``, ``origin``, ``destination``, ``trips`` (the pair's demand),
         ``flow`` (vehicles per hour on paths through the selection) and ``share``; only pairs
-        with flow > 0, largest first.
+        with flow > 0, largest first. Zones: ``frame.groupby("origin")["flow"].sum()``.
+
+    Notes
+    -----
+    Equilibrium fixes the link flows, not how each OD pair splits among routes of equal cost:
+    the split here is the one the solver's path sets hold. The total over all pairs through one
+    link always equals that link's volume; where two routes through and around the selection
+    have exactly the same cost for many pairs, the attribution among those pairs is one of
+    several that are all at equilibrium.
     """
     paths = result._paths
     if paths is None:

@@ -23,7 +23,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sanqu_geo import assignment, demand, engine, network, peak, scenarios, settings, travel
+from sanqu_geo import (
+    assignment,
+    demand,
+    engine,
+    network,
+    peak,
+    scenarios,
+    settings,
+    speeds,
+    travel,
+)
 from sanqu_geo.errors import ScenarioError
 
 logger = logging.getLogger(__name__)
@@ -41,19 +51,21 @@ __all__ = [
     "read_costs",
 ]
 
-#: The plan's key links: (id, 中文, English, place a, place b); both directions are counted.
+#: The plan's key links: (id, 中文, English, role a, role b); both directions are counted.
+#: The ends are roles of :data:`sanqu_geo.layers.PLACE_ROLES`, so an imported layer with its
+#: own ids serves as long as it names the roles.
 KEY_LINKS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("new_area_airport", "新区—机场", "New Area ⇄ airport", "new_area_jiangbei", "airport"),
+    ("new_area_airport", "新区—机场", "New Area ⇄ airport", "new_area", "airport"),
     (
         "container_cbz",
         "集装箱中心站—综保区",
         "Container centre ⇄ bonded zone",
-        "container_station",
-        "cbz_phase1",
+        "container_centre",
+        "bonded_zone",
     ),
-    ("cbz_airport", "综保区—机场", "Bonded zone ⇄ airport", "cbz_phase1", "airport"),
-    ("ftz_inland_port", "自贸区—内陆港", "FTZ ⇄ inland port", "ftz_harbin", "inland_port_hub"),
-    ("west_airport", "哈西站—机场", "Harbin West ⇄ airport", "harbin_west", "airport"),
+    ("cbz_airport", "综保区—机场", "Bonded zone ⇄ airport", "bonded_zone", "airport"),
+    ("ftz_inland_port", "自贸区—内陆港", "FTZ ⇄ inland port", "ftz", "inland_port"),
+    ("west_airport", "哈西站—机场", "Harbin West ⇄ airport", "rail_station", "airport"),
 )
 
 #: Roads a corridor may relieve: (id, 中文, English, road-id prefixes, names).
@@ -72,8 +84,9 @@ RANK_CRITERION = (
     "gap ≤ 1e-6); rail options are compared by door-to-door time and not ranked with roads"
 )
 
-#: Places whose isochrones the corridor map shows (base and best option), and the minutes.
-ISOCHRONE_PLACES: tuple[str, ...] = ("airport", "inland_port_hub")
+#: Roles of the places whose isochrones the corridor map shows (base and best option), and
+#: the minutes.
+ISOCHRONE_PLACES: tuple[str, ...] = ("airport", "inland_port")
 ISOCHRONE_MINUTES: tuple[float, ...] = (30.0, 60.0)
 
 #: Days a year, to turn a daily saving into a yearly one for cost per vehicle-hour saved.
@@ -391,6 +404,7 @@ def compare(
     costs: pd.DataFrame | None = None,
     gap: float | None = None,
     sensitivity: bool = True,
+    profile: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Compare every option of a scenario with the base, on the peak-hour assignment.
@@ -407,6 +421,8 @@ def compare(
         Relative gap of every solve (default 1e-6).
     sensitivity : bool
         Re-solve base and options under :data:`SENSITIVITY_RUNS`.
+    profile : str, optional
+        Profile of the free-flow key-link table (default: each option's).
     progress : callable, optional
         Called with a short description of each step.
 
@@ -417,13 +433,17 @@ def compare(
     """
     sc = scenario or scenarios.load_scenario()
     say = progress or (lambda text: None)
+    if profile is not None:
+        speeds.get_profile(profile)  # an unknown profile fails before the work
+    travel.role_places()  # so do missing key places
     d = demand_ if demand_ is not None else demand.load_demand()
     gap = peak.default_gap if gap is None else gap
     say("base peak hour")
     base = peak.solve(None, source=sc.network, demand_=d, gap=gap)
     base_vht, base_vkt = _vht(base)
     places = travel.load_places("all")
-    key_ids = sorted({p for link in KEY_LINKS for p in link[3:]})
+    roles = travel.role_places(places)  # a layer without the key places fails here
+    key_ids = sorted({roles[r] for link in KEY_LINKS for r in link[3:]})
     key_places = places[places["id"].isin(key_ids)].reset_index(drop=True)
     names = places.set_index("id")
     before = _key_minutes(base, key_places)
@@ -441,7 +461,8 @@ def compare(
         vht, vkt = _vht(run)
         after = _key_minutes(run, key_places)
         saved_min = []
-        for link_id, zh, en, a, b in KEY_LINKS:
+        for link_id, zh, en, role_a, role_b in KEY_LINKS:
+            a, b = roles[role_a], roles[role_b]
             for x, y in ((a, b), (b, a)):
                 for cls in ("car", "truck"):
                     b_min, a_min = float(before[cls].loc[x, y]), float(after[cls].loc[x, y])
@@ -503,7 +524,7 @@ def compare(
     )
     sens = _sensitivity(sc, d, summary, gap, say) if sensitivity else pd.DataFrame()
     say("free-flow key links")
-    free = _free_flow_key_links(sc, places)
+    free = _free_flow_key_links(sc, places, roles, profile)
     splices = [
         {"option": o.id, **record}
         for o in sc.options
@@ -691,17 +712,19 @@ def _sensitivity(sc, d, summary, gap, say) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _free_flow_key_links(sc: scenarios.Scenario, places: gpd.GeoDataFrame) -> pd.DataFrame:
+def _free_flow_key_links(
+    sc: scenarios.Scenario, places: gpd.GeoDataFrame, roles: dict[str, str], profile: str | None
+) -> pd.DataFrame:
     """Free-flow minutes on the key links before and after each option (secondary sheet)."""
     rows = []
     names = places.set_index("id")
-    key_ids = sorted({p for link in KEY_LINKS for p in link[3:]})
+    key_ids = sorted({roles[r] for link in KEY_LINKS for r in link[3:]})
     key_places = places[places["id"].isin(key_ids)].reset_index(drop=True)
     graphs: dict[str, nx.MultiDiGraph] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", engine.UnreachableWarning)
         for option in sc.options:
-            p = option.profile or sc.profile
+            p = profile or option.profile or sc.profile
             if p not in graphs:
                 graphs[p] = network.load_network(sc.network, profile=p)
             G = graphs[p]
@@ -709,7 +732,8 @@ def _free_flow_key_links(sc: scenarios.Scenario, places: gpd.GeoDataFrame) -> pd
             after = (
                 travel.place_od(scenarios.apply(G, option, profile=p), key_places, key_places) / 60
             )
-            for link_id, zh, en, a, b in KEY_LINKS:
+            for link_id, zh, en, role_a, role_b in KEY_LINKS:
+                a, b = roles[role_a], roles[role_b]
                 for x, y in ((a, b), (b, a)):
                     rows.append(
                         {
@@ -753,6 +777,7 @@ def map_layers(
         comparison = compare(sensitivity=False)
     sc = comparison.scenario
     places = travel.load_places("all")
+    roles = travel.role_places(places)
     summary = comparison.summary.set_index("option")
     option_rows, stop_rows, route_rows, iso_rows = [], [], [], []
     graphs: dict[str, nx.MultiDiGraph] = {}
@@ -764,7 +789,8 @@ def map_layers(
 
     def key_routes(G: nx.MultiDiGraph) -> dict[tuple[str, str], tuple[float, Any]]:
         out = {}
-        for link_id, zh, en, a, b in KEY_LINKS:
+        for link_id, zh, en, role_a, role_b in KEY_LINKS:
+            a, b = roles[role_a], roles[role_b]
             found, ca, cb = travel.place_route(
                 G, places[places["id"] == a], places[places["id"] == b]
             )
@@ -845,7 +871,7 @@ def map_layers(
         ("base", base_graph(p_best)),
         (best_option.id, scenarios.apply(base_graph(p_best), best_option, profile=p_best)),
     ):
-        for pid in ISOCHRONE_PLACES:
+        for pid in (roles[r] for r in ISOCHRONE_PLACES):
             iso = travel.place_isochrones(G, places[places["id"] == pid], list(minutes))
             for row in iso.itertuples():
                 iso_rows.append(

@@ -38,6 +38,7 @@ __all__ = [
     "attach_zones",
     "default_demand",
     "default_zones",
+    "demand_from_file",
     "furness",
     "generate",
     "import_demand",
@@ -859,3 +860,27 @@ def attach_zones(
             H.add_edge(row.node, node, **attrs)
     H.graph["centroids"] = centroids
     return H, centroids
+
+
+def demand_from_file(path: str | Path) -> Demand:
+    """A demand for one run: an OD file (CSV or OMX) on the zones in use, not stored.
+
+    Parameters
+    ----------
+    path : path-like
+        As for :func:`read_od`.
+
+    Returns
+    -------
+    Demand
+        The zones in use and the file's OD.
+    """
+    current = load_demand(compute_default=False)
+    od = read_od(path, list(current.zones["id"]))
+    return Demand(
+        zones=current.zones,
+        od=od,
+        source=f"file {Path(path).name} (this run only)",
+        expansion_factor=current.expansion_factor,
+        pce=current.pce,
+    )

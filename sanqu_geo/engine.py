@@ -39,6 +39,7 @@ __all__ = [
     "CompiledGraph",
     "Route",
     "UnreachableWarning",
+    "clear_cache",
     "compile_graph",
     "isochrones",
     "od_matrix",
@@ -84,6 +85,9 @@ class CompiledGraph:
         ``(iu, iv) -> key`` of the best parallel edge, for route geometry.
     weight : str
         The edge attribute compiled.
+    zero_edges : bool
+        Whether some edges weigh zero (stored as a tiny stand-in, removed from the results of
+        paths made only of them).
     """
 
     nodes: list[Any]
@@ -92,6 +96,17 @@ class CompiledGraph:
     backward: csr_array
     edge_keys: dict[tuple[int, int], Any]
     weight: str
+    zero_edges: bool = False
+
+    def exact(self, values: np.ndarray) -> np.ndarray:
+        """Make paths made only of zero-weight edges cost exactly 0 (in place).
+
+        Such a path sums the stand-in weight of its edges, at most ``n * 1e-9``; every other
+        path costs at least the smallest real weight, which is larger.
+        """
+        if self.zero_edges:
+            values[values <= self.n * _ZERO] = 0.0
+        return values
 
     @property
     def n(self) -> int:
@@ -101,7 +116,7 @@ class CompiledGraph:
     def positions(self, node_ids: Sequence[Any], *, what: str = "node") -> np.ndarray:
         """Map node ids to indices, with a clear error for ids not in the graph."""
         ids = list(node_ids)
-        pos = self.index.get_indexer(ids)
+        pos = self.index.get_indexer(pd.Index(ids, tupleize_cols=False))
         if (pos < 0).any():
             missing = [ids[i] for i in np.flatnonzero(pos < 0)[:5]]
             msg = f"{what} id(s) not in the road graph: {', '.join(map(str, missing))}"
@@ -112,11 +127,31 @@ class CompiledGraph:
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def clear_cache(G: nx.MultiDiGraph | None = None) -> None:
+    """Forget the compiled arrays of ``G`` (default: of every graph).
+
+    The engine compiles a graph once and reuses the arrays for as long as the graph object
+    lives. Call this after changing a graph's edges or weights in place; graphs made by the
+    toolkit (scenarios, profiles) are new objects and need no call.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph, optional
+        The changed graph.
+    """
+    if G is None:
+        _CACHE.clear()
+    else:
+        _CACHE.pop(G, None)
+
+
 def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> CompiledGraph:
     """Compile a graph to CSR arrays (cached per graph and weight).
 
-    Parallel edges keep the smallest weight. The cache is keyed by the graph object, so a
-    graph must not be changed after it is compiled; scenario functions return new graphs.
+    Parallel edges keep the smallest weight; an undirected graph's edges are used both ways.
+    The cache is keyed by the graph object, so a graph changed in place after it is compiled
+    gives stale results until :func:`clear_cache` is called; scenario functions return new
+    graphs.
 
     Parameters
     ----------
@@ -145,19 +180,37 @@ def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> Compile
         msg = "the road graph is empty"
         raise NetworkError(msg)
     nodes = list(G.nodes)
-    index = pd.Index(nodes)
+    # Tuple node ids (networkx grid graphs) stay single labels, not a MultiIndex.
+    index = pd.Index(nodes, tupleize_cols=False)
+    if not index.is_unique:
+        msg = "the road graph has node ids that compare equal (e.g. 1 and 1.0); give unique ids"
+        raise NetworkError(msg)
+    edges = (
+        G.edges(keys=True, data=True)
+        if G.is_multigraph()
+        else ((u, v, None, d) for u, v, d in G.edges(data=True))
+    )
     m = G.number_of_edges()
     us = np.empty(m, dtype=np.int64)
     vs = np.empty(m, dtype=np.int64)
     ws = np.empty(m, dtype=np.float64)
     keys: list[Any] = [None] * m
     get = index.get_loc
-    for i, (u, v, k, data) in enumerate(G.edges(keys=True, data=True)):
+    for i, (u, v, k, data) in enumerate(edges):
         value = data.get(weight)
         if value is None:
             msg = f"edge {u}->{v} has no {weight!r}; add speeds first (sanqu_geo.speeds.add_speeds)"
             raise NetworkError(msg)
-        us[i], vs[i], ws[i], keys[i] = get(u), get(v), float(value), k
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            msg = f"edge {u}->{v}: {weight!r} is {value!r}, not a number"
+            raise NetworkError(msg) from None
+        us[i], vs[i], ws[i], keys[i] = get(u), get(v), number, k
+    if not G.is_directed():  # an undirected edge can be used both ways
+        us, vs = np.concatenate([us, vs]), np.concatenate([vs, us])
+        ws = np.concatenate([ws, ws])
+        keys = keys + keys
     if (ws < 0).any() or not np.isfinite(ws).all():
         msg = f"edge weights {weight!r} must be finite and non-negative"
         raise NetworkError(msg)
@@ -168,12 +221,17 @@ def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> Compile
     first = np.ones(len(us), dtype=bool)
     first[1:] = (us[1:] != us[:-1]) | (vs[1:] != vs[:-1])
     us, vs, ws, order = us[first], vs[first], ws[first], order[first]
+    positive = ws[ws > 0]
+    # Only when every real weight exceeds any sum of stand-ins can such sums be told apart.
+    zero_edges = bool((ws == 0).any()) and (
+        positive.size == 0 or positive.min() > len(nodes) * _ZERO
+    )
     ws = np.where(ws == 0, _ZERO, ws)
     n = len(nodes)
     forward = csr_array((ws, (us, vs)), shape=(n, n))
     backward = csr_array((ws, (vs, us)), shape=(n, n))
     edge_keys = {(int(a), int(b)): keys[o] for a, b, o in zip(us, vs, order, strict=True)}
-    compiled = CompiledGraph(nodes, index, forward, backward, edge_keys, weight)
+    compiled = CompiledGraph(nodes, index, forward, backward, edge_keys, weight, zero_edges)
     per_graph[signature] = compiled
     return compiled
 
@@ -296,6 +354,7 @@ def od_matrix(
         Indexed by origin, one column per destination; ``inf`` where unreachable (one
         :class:`UnreachableWarning` says how many).
     """
+    origins, destinations = list(origins), list(destinations)  # generators are read once
     compiled = compile_graph(G, weight=weight)
     o = compiled.positions(origins, what="origin")
     d = compiled.positions(destinations, what="destination")
@@ -306,9 +365,12 @@ def od_matrix(
     else:
         for s, block in distance_rows(compiled, o, d, progress=progress):
             result[s] = block
+    compiled.exact(result)
     _warn_unreachable(int(np.isinf(result).sum()), result.size)
     return pd.DataFrame(
-        result, index=pd.Index(list(origins), name="origin"), columns=list(destinations)
+        result,
+        index=pd.Index(origins, name="origin", tupleize_cols=False),
+        columns=pd.Index(destinations, tupleize_cols=False),
     )
 
 
@@ -344,11 +406,22 @@ def od_to_parquet(
     pathlib.Path
         The written file.
     """
+    origins, destinations = list(origins), list(destinations)
     compiled = compile_graph(G, weight=weight)
     o = compiled.positions(origins, what="origin")
     d = compiled.positions(destinations, what="destination")
-    blocks = distance_rows(compiled, o, d, progress=progress)
-    return write_od_blocks(blocks, list(origins), list(destinations), path, column=weight)
+    blocks = (
+        (s, compiled.exact(block)) for s, block in distance_rows(compiled, o, d, progress=progress)
+    )
+    return write_od_blocks(blocks, origins, destinations, path, column=weight)
+
+
+def _id_array(ids: Sequence[Any]) -> np.ndarray:
+    ids = list(ids)
+    arr = np.asarray(ids)
+    if arr.ndim != 1:  # tuple ids (e.g. (x, y) nodes) stay one id each
+        arr = np.fromiter(ids, dtype=object, count=len(ids))
+    return arr
 
 
 def write_od_blocks(
@@ -390,8 +463,7 @@ def write_od_blocks(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    origin_ids = np.asarray(list(origin_ids))
-    dest_ids = np.asarray(list(destination_ids))
+    origin_ids, dest_ids = _id_array(origin_ids), _id_array(destination_ids)
     unreachable = 0
     written = 0
     with atomic_path(path) as tmp:

@@ -25,6 +25,7 @@ from shapely.validation import explain_validity, make_valid
 from sanqu_geo import crs as _crs
 from sanqu_geo import settings
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._safe import control_character, spreadsheet_safe_frame, unescape
 from sanqu_geo.errors import CRSError, DataSourceError, LayerError
 from sanqu_geo.resources import data_file
 
@@ -34,14 +35,17 @@ __all__ = [
     "ACCURACY_VALUES",
     "LAYERS",
     "PHASES",
+    "PLACE_ROLES",
     "LayerSpec",
     "ValidationIssue",
     "export_layer",
     "import_layer",
     "layer_origin",
     "load_layer",
+    "place_roles",
     "read_vector_file",
     "remove_imported_layer",
+    "role_issues",
     "validate_layer",
 ]
 
@@ -122,6 +126,7 @@ LAYERS: dict[str, LayerSpec] = {
                 "kind": "",
                 "group": "",
                 "area_km2_published": None,
+                "role": "",
             },
         ),
         LayerSpec(
@@ -138,6 +143,7 @@ LAYERS: dict[str, LayerSpec] = {
                 "zone": "",
                 "status": "existing",
                 "location_known": True,
+                "role": "",
             },
         ),
         LayerSpec(
@@ -188,6 +194,27 @@ LAYERS: dict[str, LayerSpec] = {
         ),
     )
 }
+
+#: The places the main jobs (corridor comparison, meeting pack) need, by role: role ->
+#: (layer, id of the embedded place, 中文, English). An imported facilities or zones layer
+#: names them in a ``role`` column; without one, a place with the embedded id takes the role.
+PLACE_ROLES: dict[str, tuple[str, str, str, str]] = {
+    "airport": ("facilities", "airport", "机场", "the airport"),
+    "container_centre": (
+        "facilities",
+        "container_station",
+        "集装箱中心站",
+        "the container centre station",
+    ),
+    "inland_port": ("facilities", "inland_port_hub", "内陆港", "the inland port"),
+    "rail_station": ("facilities", "harbin_west", "哈尔滨西站", "the rail station (Harbin West)"),
+    "bonded_zone": ("zones", "cbz_phase1", "综合保税区", "the comprehensive bonded zone"),
+    "ftz": ("zones", "ftz_harbin", "自贸区哈尔滨片区", "the FTZ Harbin area"),
+    "new_area": ("zones", "new_area_jiangbei", "哈尔滨新区", "the Harbin New Area"),
+}
+
+#: Fields people read: no control or direction-override characters allowed.
+_TEXT_FIELDS = ("id", "name_zh", "name_en", "short_zh", "short_en", "title_zh", "title_en", "role")
 
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度")
@@ -277,7 +304,17 @@ def load_layer(
     spec = _spec(name)
     path = _imported_path(name)
     if not embedded and path.is_file():
-        gdf = gpd.read_file(path, engine="pyogrio")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gdf = gpd.read_file(path, engine="pyogrio")
+        except Exception as exc:  # pyogrio's errors have no common base
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            msg = (
+                f"{path}: the stored {name} layer cannot be read ({first}); run "
+                f"`sanqu-geo layers reset {name}` and import your file again"
+            )
+            raise LayerError(msg) from exc
         gdf.attrs["origin"] = f"imported ({path.name})"
     else:
         gdf = _read_geojson(data_file(spec.file))
@@ -366,6 +403,12 @@ def validate_layer(gdf: gpd.GeoDataFrame, name: str) -> list[ValidationIssue]:
                 "accuracy",
                 f"{gdf['accuracy'].iloc[i]!r} is not one of {', '.join(ACCURACY_VALUES)}",
             )
+    for field in _TEXT_FIELDS:
+        if field not in gdf.columns:
+            continue
+        for i, value in enumerate(gdf[field].tolist()):
+            if isinstance(value, str) and (bad := control_character(value)) is not None:
+                add(ids[i], field, f"holds the control character {bad}; remove it")
     if name == "projects" and "phase" in gdf.columns:
         bad = ~gdf["phase"].isin(list(PHASES)) & gdf["phase"].notna()
         for i in np.flatnonzero(bad.to_numpy()):
@@ -384,6 +427,68 @@ def validate_layer(gdf: gpd.GeoDataFrame, name: str) -> list[ValidationIssue]:
             )
     issues.extend(_geometry_issues(gdf, spec, ids))
     return issues
+
+
+def place_roles(places: pd.DataFrame) -> tuple[dict[str, str], list[ValidationIssue]]:
+    """Find the place of each role of :data:`PLACE_ROLES` among located places.
+
+    A place takes a role from its ``role`` column; a role no place names falls back to the
+    place with the embedded id. Places without a location cannot take a role.
+
+    Parameters
+    ----------
+    places : pandas.DataFrame
+        Located facilities and zones with ``id`` (and ``role`` when the layers carry it).
+
+    Returns
+    -------
+    roles : dict
+        Role -> place id, for the roles found.
+    issues : list of ValidationIssue
+        One per role missing or given to more than one place, saying how to fix it.
+    """
+    found: dict[str, str] = {}
+    issues: list[ValidationIssue] = []
+    ids = places["id"].astype(str)
+    named = (
+        places["role"].fillna("").astype(str).str.strip()
+        if "role" in places.columns
+        else pd.Series("", index=places.index)
+    )
+    for role, (layer, default, zh, en) in PLACE_ROLES.items():
+        holders = list(ids[named == role])
+        if len(holders) > 1:
+            issues.append(
+                ValidationIssue(
+                    layer,
+                    ", ".join(holders[:4]),
+                    "role",
+                    f"role {role!r} is given to more than one place; give it to one",
+                )
+            )
+        elif holders:
+            found[role] = holders[0]
+        elif (ids == default).any():
+            found[role] = default
+        else:
+            issues.append(
+                ValidationIssue(
+                    layer,
+                    "*",
+                    "role",
+                    f"no located place has role {role!r} ({zh}, {en}), which corridor "
+                    f"comparisons and the meeting pack need; add a 'role' column to the {layer} "
+                    f"layer and set it to {role!r} for that place, then import it again",
+                )
+            )
+    return found, issues
+
+
+def role_issues() -> list[ValidationIssue]:
+    """Problems of the current facilities and zones layers for the main jobs (see :func:`place_roles`)."""
+    parts = [load_layer(name, located_only=True) for name in ("facilities", "zones")]
+    frame = pd.concat([pd.DataFrame(p.drop(columns="geometry")) for p in parts], ignore_index=True)
+    return place_roles(frame)[1]
 
 
 def _feature_ids(gdf: gpd.GeoDataFrame) -> list[str]:
@@ -499,6 +604,7 @@ def read_vector_file(
     if len(gdf) == 0:
         msg = f"{path}: the file holds no features; export the layer again"
         raise DataSourceError(msg)
+    _check_finite(gdf, path)
     if source_crs is None:
         if declared is None:
             if path.suffix.lower() not in {".csv", ".txt"}:
@@ -515,6 +621,25 @@ def read_vector_file(
             gpd.GeoDataFrame(geometry=located, crs=settings.default_crs), name=str(path)
         )
     return result
+
+
+def _check_finite(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse geometries with NaN or infinite coordinates, naming the features."""
+    geoms = gdf.geometry.to_numpy()
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    if not present.any():
+        return
+    coords, index = shapely.get_coordinates(geoms[present], return_index=True)
+    bad_rows = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    if bad_rows.size:
+        rows = np.flatnonzero(present)[bad_rows]
+        ids = _feature_ids(gdf)
+        shown = ", ".join(ids[i] for i in rows[:5])
+        msg = (
+            f"{path}: feature(s) {shown} have coordinates that are not numbers (NaN or "
+            "infinite); fix them, or give no geometry for an unknown location"
+        )
+        raise DataSourceError(msg)
 
 
 def _with_crs_for_transform(gdf: gpd.GeoDataFrame, source_crs: Any) -> gpd.GeoDataFrame:
@@ -544,6 +669,9 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         msg = f"{path}: not a readable CSV table ({exc}); save it as CSV (UTF-8) from Excel"
         raise DataSourceError(msg) from exc
+    for column in frame.columns:  # text a spreadsheet-safe export marked with an apostrophe
+        if pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object:
+            frame[column] = frame[column].map(unescape)
     columns = {c.strip().lower(): c for c in frame.columns}
     lon = next((columns[n] for n in _LON_NAMES if n in columns), None)
     lat = next((columns[n] for n in _LAT_NAMES if n in columns), None)
@@ -554,9 +682,20 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
         except (ValueError, TypeError) as exc:
             msg = f"{path}: columns {lon!r}/{lat!r} hold values that are not numbers; fix the rows"
             raise DataSourceError(msg) from exc
+        blank = np.isnan(x) & np.isnan(y)  # both empty: the location is not known
+        bad = ~blank & ~(np.isfinite(x) & np.isfinite(y))
+        if bad.any():
+            rows = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:5])
+            msg = (
+                f"{path}: row(s) {rows} have one coordinate empty or not finite in "
+                f"{lon!r}/{lat!r}; give both (or leave both empty for an unknown location)"
+            )
+            raise DataSourceError(msg)
         _crs.check_lonlat(x, y, name=str(path))
-        geometry = gpd.points_from_xy(x, y)
-        return gpd.GeoDataFrame(frame.drop(columns=[lon, lat]), geometry=geometry)
+        geometry = [None if b else shapely.Point(a, c) for a, c, b in zip(x, y, blank, strict=True)]
+        return gpd.GeoDataFrame(
+            frame.drop(columns=[lon, lat]), geometry=gpd.GeoSeries(geometry, index=frame.index)
+        )
     wkt = next((columns[n] for n in _WKT_NAMES if n in columns), None)
     if wkt is not None:
         try:
@@ -707,7 +846,7 @@ def export_layer(name: str, out: str | Path, *, fmt: str | None = None, crs: str
         else:
             frame["wkt"] = [g.wkt if g is not None else "" for g in geoms]
         with atomic_path(out) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            spreadsheet_safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         return out
     if isinstance(target, str) and target != "wgs84":
         # GCJ-02 and BD-09 have no EPSG code: the file is labelled WGS-84 lon/lat by format
@@ -735,6 +874,6 @@ def export_layer(name: str, out: str | Path, *, fmt: str | None = None, crs: str
             tmp,
             driver=_EXPORT_DRIVERS[fmt],
             engine="pyogrio",
-            layer=name if fmt == "gpkg" else None,
+            layer=name if fmt == "gpkg" else out.stem,  # never the temporary file's name
         )
     return out

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sanqu_geo import layers, settings
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._safe import spreadsheet_text_cells
 from sanqu_geo.errors import DataSourceError, RegisterError
 from sanqu_geo.resources import data_file
 
@@ -495,6 +496,7 @@ def export_status(out: str | os.PathLike[str], *, as_of: _dt.date | None = None)
     for cell in ws["E"][1:]:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "C2"
+    spreadsheet_text_cells(ws)  # a note that starts with "=" stays text
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sanqu_geo import compare, layers, network, peak, register, scenarios, settings, tables, travel
 from sanqu_geo._atomic import atomic_folder
+from sanqu_geo._safe import spreadsheet_text_cells
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,9 @@ def meeting_pack(
     font: str | None = None,
     date: _dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write the meeting pack into a folder, replacing it only when everything is written.
+    """Write the meeting pack into a folder, moving the files in only when all are written.
 
     Parameters
     ----------
@@ -173,6 +175,9 @@ def meeting_pack(
         Date printed on the maps and the index (default: today).
     progress : callable, optional
         Called with each step's name (see :data:`STEPS`).
+    force : bool
+        Write into a folder that holds files the toolkit did not write (they are kept; see
+        :func:`sanqu_geo._atomic.atomic_folder`).
 
     Returns
     -------
@@ -184,8 +189,9 @@ def meeting_pack(
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
     sc = scenarios.load_scenario(scenario)
+    travel.role_places()  # the key places must be there before the work starts
     out = Path(out)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, force=force) as tmp:
         say(STEPS[0])
         comparison = compare.compare(sc)
         map_data = compare.map_layers(comparison)
@@ -278,11 +284,14 @@ def meeting_pack(
         option = next(o for o in sc.options if o.id == best)
         profile = str(iso["profile"].iloc[0]) if len(iso) else sc.profile
         source = f"{comparison.network_source}, {settings.profiles[profile]['description_en']}"
-        for place, zh, en in (
+        roles = travel.role_places()
+        places = travel.load_places("all")
+        for role, zh, en in (
             ("airport", "机场等时圈", "Airport isochrones"),
-            ("inland_port_hub", "内陆港等时圈", "Inland-port isochrones"),
+            ("inland_port", "内陆港等时圈", "Inland-port isochrones"),
         ):
-            here = travel.find_place(place)
+            place = roles[role]
+            here = places[places["id"] == place]
             fig = static.isochrones_map(
                 iso[(iso["option"] == "base") & (iso["place"] == place)],
                 iso[(iso["option"] == best) & (iso["place"] == place)],
@@ -295,7 +304,7 @@ def meeting_pack(
                 font=font,
                 date=date,
             )
-            figures.append((f"isochrones-{place}", zh, en, fig))
+            figures.append((f"isochrones-{role}", zh, en, fig))
         import matplotlib.pyplot as plt
 
         for name, zh, en, fig in figures:
@@ -359,6 +368,7 @@ def _workbook(
         for name, table, index in sheets:
             table.to_excel(writer, sheet_name=name[:31], index=index)
             ws = writer.sheets[name[:31]]
+            spreadsheet_text_cells(ws)
             ws.freeze_panes = "B2" if index else "A2"
             for column in ws.columns:
                 ws.column_dimensions[column[0].column_letter].width = 16

@@ -293,6 +293,7 @@ class _PlaceOD:
     """Everything an OD block task needs, sent to the workers once."""
 
     matrix: csr_array
+    zero_limit: float  # costs at or below this are zero-weight paths (see CompiledGraph.exact)
     a_pos: np.ndarray  # access rows of the origins, grouped by origin in origin order
     a_cost: np.ndarray
     a_first: np.ndarray  # first access row of each origin (len = origins + 1)
@@ -310,6 +311,7 @@ def _place_od_block(problem: _PlaceOD, rows: tuple[int, int]) -> np.ndarray:
     sources = problem.a_pos[lo:hi]
     unique, inverse = np.unique(sources, return_inverse=True)
     dist = dijkstra(problem.matrix, directed=True, indices=unique)[:, problem.b_pos]
+    dist[dist <= problem.zero_limit] = 0.0  # as the engine's od_matrix: exact zero paths
     node_rows = dist[inverse]
     starts_a = problem.a_first[start:stop] - lo
     block = _reduce_block(
@@ -352,6 +354,8 @@ def _place_problem(
     ).reshape(-1, 2)
     return _PlaceOD(
         matrix=compiled.forward,
+        # The bound CompiledGraph.exact uses; sent alone (not the graph's reverse matrix).
+        zero_limit=compiled.n * engine._ZERO if compiled.zero_edges else -1.0,
         a_pos=compiled.positions(list(a["node"].iloc[order_a]), what="origin"),
         a_cost=a[connector].to_numpy(dtype=float)[order_a],
         a_first=np.concatenate([[0], np.cumsum(counts_a)]),

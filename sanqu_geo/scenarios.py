@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 
 from sanqu_geo import capacity, layers, settings, speeds
+from sanqu_geo._safe import control_character
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError
 from sanqu_geo.resources import data_file
@@ -238,26 +239,51 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     }
     options = []
     groups = data.get("group", [])
+    if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+        msg = f"{where}: 'group' must be [[group]] tables, each with an id and its [[group.option]] tables"
+        raise ScenarioError(msg)
     if not groups:
         msg = f"{where}: no [[group]] of options"
         raise ScenarioError(msg)
+    for field in ("name_zh", "name_en", "network"):
+        _text(head.get(field, ""), field, f"{where}: [scenario]")
     seen: set[str] = set()
+    seen_groups: set[str] = set()
     for g in groups:
-        gid = str(g.get("id", ""))
+        gid = _text(g.get("id", ""), "id", f"{where}: a [[group]]")
         gwhere = f"{where}: group {gid!r}"
         _check_keys(g, _GROUP_KEYS, gwhere)
         if not gid:
             msg = f"{where}: a [[group]] has no id"
             raise ScenarioError(msg)
-        for o in g.get("option", []):
-            oid = str(o.get("id", ""))
+        if gid in seen_groups:
+            msg = f"{gwhere}: the id is used by more than one [[group]]; give each group its own id"
+            raise ScenarioError(msg)
+        seen_groups.add(gid)
+        for field in ("title_zh", "title_en"):
+            _text(g.get(field, ""), field, gwhere)
+        group_options = g.get("option", [])
+        if not isinstance(group_options, list) or not all(
+            isinstance(o, dict) for o in group_options
+        ):
+            msg = f"{gwhere}: 'option' must be [[group.option]] tables"
+            raise ScenarioError(msg)
+        for o in group_options:
+            oid = _text(o.get("id", ""), "id", f"{gwhere}: an option")
             owhere = f"{where}: option {oid!r}"
             _check_keys(o, _OPTION_KEYS, owhere)
             if not oid or oid in seen:
                 msg = f"{owhere}: every option needs a unique id"
                 raise ScenarioError(msg)
             seen.add(oid)
+            for field in ("title_zh", "title_en"):
+                _text(o.get(field, ""), field, owhere)
             names = o.get("corridors", [])
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                msg = (
+                    f'{owhere}: field \'corridors\' must be a list of corridor ids, e.g. ["a", "b"]'
+                )
+                raise ScenarioError(msg)
             if not names:
                 msg = f"{owhere}: field 'corridors' is empty; name at least one corridor"
                 raise ScenarioError(msg)
@@ -286,6 +312,19 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         tuple(options),
         str(path),
     )
+
+
+def _text(value: Any, field: str, where: str) -> str:
+    """A name or id from the file: text without control or direction-override characters."""
+    if not isinstance(value, str | int):
+        msg = f"{where}: field {field!r}: {value!r} is not text; give it in quotes"
+        raise ScenarioError(msg)
+    text = str(value)
+    bad = control_character(text)
+    if bad is not None:
+        msg = f"{where}: field {field!r} holds the control character {bad}; remove it"
+        raise ScenarioError(msg)
+    return text
 
 
 def _check_keys(table: Any, allowed: set[str], where: str) -> None:
@@ -332,7 +371,14 @@ def _points(value: Any, field: str, where: str) -> list[tuple[float, float]]:
 
 
 def _corridor(cid: str, spec: Any, where: str) -> Corridor:
+    _text(cid, "id", where)
+    if not isinstance(spec, dict):
+        msg = f"{where}: must be a table [corridor.{cid}] with its fields"
+        raise ScenarioError(msg)
     _check_keys(spec, _CORRIDOR_KEYS, where)
+    for field in ("title_zh", "title_en"):
+        if field in spec:
+            _text(spec[field], field, where)
     project = _project(str(spec.get("project", cid)))
     kind = str(spec.get("kind", project.get("kind", "") if project else ""))
     if kind not in CORRIDOR_KINDS:
@@ -366,6 +412,9 @@ def _corridor(cid: str, spec: Any, where: str) -> Corridor:
         msg = f"{where}: field 'vehicles': {vehicles!r} is not one of {', '.join(_VEHICLES)}"
         raise ScenarioError(msg)
     lanes = _number(spec, "lanes", where, default=(project or {}).get("lanes"))
+    if lanes is not None and lanes != int(lanes):
+        msg = f"{where}: field 'lanes': {lanes!r} is not a whole number of lanes"
+        raise ScenarioError(msg)
     item = spec.get("item", (project or {}).get("item"))
     return Corridor(
         id=cid,

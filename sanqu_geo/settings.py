@@ -69,6 +69,14 @@ default_speeds_kph: dict[str, float] = {
 #: Speed (km/h) for a road class not in :data:`default_speeds_kph`.
 fallback_speed_kph: float = 30.0
 
+#: Highest plausible speed (km/h): the legal maximum on Chinese expressways (道路交通安全法实施条例
+#: art. 78: 120 km/h). A ``maxspeed`` above it is read as junk (the class default is used, with
+#: a warning), and no profile or file raises a free-flow speed beyond it.
+max_speed_kph: float = 120.0
+
+#: Largest profile ``factor`` accepted (a profile may speed roads up at most this much).
+max_profile_factor: float = 2.0
+
 #: Implicit ``maxspeed`` zone values (km/h). China: 道路交通安全法实施条例 arts. 45–46 and 78
 #: (no centre line: urban 30, rural 40; one lane each way: urban 50, rural 70; expressway 120).
 maxspeed_zones_kph: dict[str, float] = {

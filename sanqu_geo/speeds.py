@@ -166,14 +166,23 @@ def add_speeds(G: nx.MultiDiGraph, *, profile: str = "car") -> nx.MultiDiGraph:
     """
     prof = get_profile(profile)
     junk: dict[str, int] = {}
+    implausible: dict[str, int] = {}
     for _, _, data in G.edges(data=True):
         highway = _first_class(data.get("highway", ""))
         raw = data.get("maxspeed")
         speed = parse_maxspeed(raw)
+        if speed is not None and speed > settings.max_speed_kph:
+            implausible[str(raw)] = implausible.get(str(raw), 0) + 1
+            speed = None
         if speed is None:
-            if raw is not None and str(raw).strip().lower() not in _NO_LIMIT:
+            if (
+                raw is not None
+                and str(raw).strip().lower() not in _NO_LIMIT
+                and str(raw) not in implausible
+            ):
                 junk[str(raw)] = junk.get(str(raw), 0) + 1
             speed = class_speed_kph(data.get("highway", ""))
+        speed = min(speed, settings.max_speed_kph)
         cap = profile_value(prof["cap_kph"], highway)
         if cap is not None:
             speed = min(speed, cap)
@@ -185,6 +194,15 @@ def add_speeds(G: nx.MultiDiGraph, *, profile: str = "car") -> nx.MultiDiGraph:
         logger.warning(
             "%d edges have a maxspeed that cannot be read (%s); they use their class default",
             sum(junk.values()),
+            examples,
+        )
+    if implausible:
+        examples = ", ".join(repr(k) for k in sorted(implausible)[:5])
+        logger.warning(
+            "%d edges have a maxspeed above the plausible maximum of %g km/h (%s); "
+            "they use their class default",
+            sum(implausible.values()),
+            settings.max_speed_kph,
             examples,
         )
     G.graph["profile"] = profile
@@ -223,29 +241,71 @@ def load_profiles(path: str | Path) -> list[str]:
     if unknown:
         msg = f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; use [profiles.NAME] tables"
         raise SettingsError(msg)
-    names = []
-    for name, table in data.get("profiles", {}).items():
+    tables = data.get("profiles", {})
+    if not isinstance(tables, dict):
+        msg = f"{path}: 'profiles' must be [profiles.NAME] tables"
+        raise SettingsError(msg)
+    built: dict[str, dict[str, Any]] = {}
+    for name, table in tables.items():
         where = f"{path}: profile {name!r}"
         if not isinstance(table, dict):
             msg = f"{where}: must be a table"
             raise SettingsError(msg)
         check_keys(table, _PROFILE_KEYS, where, error=SettingsError)
-        base_name = table.get("base", name if name in settings.profiles else "car")
-        if base_name not in settings.profiles:
-            msg = f"{where}: base profile {base_name!r} is unknown"
-            raise SettingsError(msg)
-        profile = copy.deepcopy(settings.profiles[base_name])
         for key in ("factor", "cap_kph"):
             if key in table:
-                profile[key] = {**profile[key], **_check_class_table(table[key], f"{where}: {key}")}
-        if "respect_bans" in table:
-            profile["respect_bans"] = bool(table["respect_bans"])
-        for key in ("description_zh", "description_en"):
-            if key in table:
-                profile[key] = str(table[key])
-        settings.profiles[name] = profile
-        names.append(name)
-    return names
+                _check_class_table(table[key], f"{where}: {key}")
+    # Bases may be defined later in the same file; a chain of bases that returns to itself
+    # is a cycle, reported as such. Nothing is changed unless every profile is valid.
+    for name in tables:
+        _build_profile(name, tables, built, path, [])
+    settings.profiles.update(built)
+    return list(tables)
+
+
+def _build_profile(
+    name: str,
+    tables: dict[str, Any],
+    built: dict[str, dict[str, Any]],
+    path: Path,
+    chain: list[str],
+) -> dict[str, Any]:
+    if name in built:
+        return built[name]
+    where = f"{path}: profile {name!r}"
+    table = tables[name]
+    if name in chain:
+        cycle = " → ".join([*chain[chain.index(name) :], name])
+        msg = f"{path}: the base profiles form a cycle ({cycle}); let one start from car"
+        raise SettingsError(msg)
+    base_name = table.get("base", name if name in settings.profiles else "car")
+    if not isinstance(base_name, str):
+        msg = f"{where}: field 'base': {base_name!r} is not a profile name"
+        raise SettingsError(msg)
+    if base_name in tables and base_name != name:
+        base = _build_profile(base_name, tables, built, path, [*chain, name])
+    elif base_name == name and name not in settings.profiles:
+        msg = f"{path}: the base profiles form a cycle ({name} → {name}); let it start from car"
+        raise SettingsError(msg)
+    elif base_name in settings.profiles:
+        base = settings.profiles[base_name]
+    else:
+        msg = f"{where}: base profile {base_name!r} is unknown; use one of {', '.join([*settings.profiles, *tables])}"
+        raise SettingsError(msg)
+    profile = copy.deepcopy(base)
+    for key in ("factor", "cap_kph"):
+        if key in table:
+            profile[key] = {**profile[key], **_check_class_table(table[key], f"{where}: {key}")}
+    if "respect_bans" in table:
+        if not isinstance(table["respect_bans"], bool):
+            msg = f"{where}: field 'respect_bans': {table['respect_bans']!r} must be true or false"
+            raise SettingsError(msg)
+        profile["respect_bans"] = table["respect_bans"]
+    for key in ("description_zh", "description_en"):
+        if key in table:
+            profile[key] = str(table[key])
+    built[name] = profile
+    return profile
 
 
 def _check_class_table(table: Any, where: str) -> dict[str, float]:
@@ -258,8 +318,16 @@ def _check_class_table(table: Any, where: str) -> dict[str, float]:
         if key not in known:
             msg = f"{where}: unknown road class {key!r}; use one of {', '.join(sorted(known))}"
             raise SettingsError(msg)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
             msg = f"{where}.{key}: {value!r} must be a positive number"
+            raise SettingsError(msg)
+        if where.endswith(": factor") and value > settings.max_profile_factor:
+            msg = f"{where}.{key}: {value!r} is implausible; a factor is at most {settings.max_profile_factor:g}"
             raise SettingsError(msg)
         out[key] = float(value)
     return out

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._safe import spreadsheet_safe_frame, spreadsheet_text_cells
 from sanqu_geo.errors import DataSourceError
 
 __all__ = ["bilingual_label", "minutes_table", "write_table"]
@@ -113,11 +114,12 @@ def write_table(table: pd.DataFrame, path: str | Path, *, sheet: str = "table") 
     suffix = table_format(path)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            table.to_csv(tmp, encoding="utf-8-sig")
+            spreadsheet_safe_frame(table).to_csv(tmp, encoding="utf-8-sig")
         elif suffix == ".xlsx":
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 table.to_excel(writer, sheet_name=sheet[:31])
                 _format_sheet(writer.sheets[sheet[:31]], table)
+                spreadsheet_text_cells(writer.sheets[sheet[:31]])
         elif suffix == ".parquet":
             table.to_parquet(tmp)
         else:
@@ -142,18 +144,18 @@ def _format_sheet(ws, table: pd.DataFrame) -> None:
 
 def to_markdown(table: pd.DataFrame) -> str:
     """Render a table as GitHub Markdown without extra dependencies."""
-    header = [str(table.index.name or ""), *map(str, table.columns)]
+    header = [_md_text(table.index.name or ""), *map(_md_text, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for idx, row in table.iterrows():
         cells = [_md_cell(v) for v in row.tolist()]
-        lines.append("| " + " | ".join([str(idx), *cells]) + " |")
+        lines.append("| " + " | ".join([_md_text(idx), *cells]) + " |")
     return "\n".join(lines) + "\n"
 
 
 def _md_cell(value) -> str:
     if isinstance(value, float):
         return "∞" if np.isinf(value) else f"{value:.1f}"
-    return str(value).replace("|", "\\|")
+    return _md_text(value)
 
 
 #: Bilingual headers of the comparison tables, by column name.
@@ -268,7 +270,7 @@ _COMPARISON_TABLES = (
 )
 
 
-def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
+def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Write a corridor comparison: one CSV per table, one XLSX, and a Markdown summary.
 
     The folder is filled atomically: files appear only when all are written.
@@ -278,7 +280,9 @@ def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
     comparison : sanqu_geo.compare.Comparison
         The tables.
     out_dir : path-like
-        Output folder (created; an existing comparison in it is replaced).
+        Output folder (created; an earlier comparison's files in it are replaced, nothing else).
+    force : bool
+        Write into a folder that holds files the toolkit did not write (they are kept).
 
     Returns
     -------
@@ -289,17 +293,20 @@ def write_comparison(comparison, out_dir: str | Path) -> list[Path]:
 
     out_dir = Path(out_dir)
     names = []
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, force=force) as tmp:
         with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as writer:
             for name, sheet in _COMPARISON_TABLES:
                 table = getattr(comparison, name)
                 if table is None or table.empty:
                     continue
                 shown = bilingual_headers(rounded(table))
-                shown.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8-sig")
+                spreadsheet_safe_frame(shown).to_csv(
+                    tmp / f"{name}.csv", index=False, encoding="utf-8-sig"
+                )
                 names.append(f"{name}.csv")
                 shown.to_excel(writer, sheet_name=sheet[:31], index=False)
                 ws = writer.sheets[sheet[:31]]
+                spreadsheet_text_cells(ws)
                 ws.freeze_panes = "A2"
                 for column in ws.columns:
                     ws.column_dimensions[column[0].column_letter].width = 18
@@ -318,16 +325,24 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _md_text(value) -> str:
+    """User text in a Markdown cell: no raw HTML, no table breaks."""
+    import html
+
+    return html.escape(str(value), quote=False).replace("|", "\\|")
+
+
 def comparison_markdown(comparison) -> str:
     """A Markdown summary of a corridor comparison, fit for the meeting notes."""
     s = comparison.summary
     sc = comparison.scenario
     k = comparison.expansion_factor
+    t = _md_text
     lines = [
-        f"# {sc.name_zh}",
+        f"# {t(sc.name_zh)}",
         "",
-        f"*{sc.name_en}* — 路网 network: {comparison.network_source}; 需求 demand: "
-        f"{comparison.demand_source}; 早高峰小时均衡分配 morning peak-hour equilibrium "
+        f"*{t(sc.name_en)}* — 路网 network: {t(comparison.network_source)}; 需求 demand: "
+        f"{t(comparison.demand_source)}; 早高峰小时均衡分配 morning peak-hour equilibrium "
         f"(base relative gap {comparison.base_gap:.1e}, network delay index 延误指数 "
         f"{comparison.base_delay_index:.2f}).",
         "",
@@ -340,19 +355,19 @@ def comparison_markdown(comparison) -> str:
     ]
     for r in s.itertuples():
         cost = (
-            f"{r.cost_yi_yuan:.1f} ({r.cost_source})"
+            f"{r.cost_yi_yuan:.1f} ({t(r.cost_source)})"
             if np.isfinite(r.cost_yi_yuan)
             else "未公布 not published"
         )
         per = f"{r.cost_yuan_per_veh_h:,.0f}" if np.isfinite(r.cost_yuan_per_veh_h) else "—"
         lines.append(
-            f"| {r.rank} | {r.title_zh} {r.title_en} | {r.vht_saved:,.1f} "
+            f"| {r.rank} | {t(r.title_zh)} {t(r.title_en)} | {r.vht_saved:,.1f} "
             f"({r.vht_saved_car:,.1f} / {r.vht_saved_truck:,.1f}) | {r.vht_saved_per_day:,.0f} | "
             f"{r.corridor_max_pcu:,.0f} ({r.corridor_max_vc:.2f}) | {cost} | {per} |"
         )
     lines += ["", "## 说明 What each figure means", ""]
     for r in s.itertuples():
-        lines.append(f"- **{r.title_zh}** {r.note_zh} *{r.note_en}*")
+        lines.append(f"- **{t(r.title_zh)}** {t(r.note_zh)} *{t(r.note_en)}*")
     rail = comparison.rail
     if not rail.empty:
         lines += [
@@ -364,7 +379,7 @@ def comparison_markdown(comparison) -> str:
         ]
         for r in rail.itertuples():
             lines.append(
-                f"| {r.option} | {r.from_zh} → {r.to_zh} | {r.door_to_door_min:.1f} "
+                f"| {t(r.option)} | {t(r.from_zh)} → {t(r.to_zh)} | {r.door_to_door_min:.1f} "
                 f"(walk {r.walk_min:.1f} + board/wait {r.board_wait_min:.1f} + ride "
                 f"{r.in_vehicle_min:.1f}) | {r.car_congested_min:.1f} | {r.car_free_flow_min:.1f} |"
             )
@@ -380,8 +395,16 @@ def comparison_markdown(comparison) -> str:
             )
             base_rank = int(part["baseline_rank"].iloc[0])
             lines.append(
-                f"- {option} (rank {base_rank}): 排名不变 holds in {held}/{runs}"
+                f"- {t(option)} (rank {base_rank}): 排名不变 holds in {held}/{runs}"
                 + (f"; moves to {moved}" if moved else "")
+            )
+    connectors = comparison.splices
+    if not connectors.empty and (connectors["method"] == "connector").any():
+        lines += ["", "## 接入说明 Interchanges joined by a connector", ""]
+        for r in connectors[connectors["method"] == "connector"].itertuples():
+            lines.append(
+                f"- {t(r.option)}: {t(r.corridor)} interchange {r.interchange}, "
+                f"{r.distance_m:.0f} m connector"
             )
     lines += [
         "",

@@ -137,7 +137,7 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, int]]:
         if len(bad):
             r = links.loc[bad[0]]
             msg = (
-                f"{path}: link {r.init_node}->{r.term_node} has {col} {r[col]}; "
+                f"{path}: link {int(r.init_node)}->{int(r.term_node)} has {col} {r[col]:g}; "
                 f"{col} must be a finite number >= 0"
             )
             raise TntpError(msg)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,11 +18,18 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo import access, engine, layers
-from sanqu_geo.errors import LayerError, NetworkError
+from sanqu_geo.errors import LayerError, NetworkError, SettingsError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["find_place", "load_places", "place_isochrones", "place_od", "place_route"]
+__all__ = [
+    "find_place",
+    "load_places",
+    "place_isochrones",
+    "place_od",
+    "place_route",
+    "role_places",
+]
 
 _PLACE_LAYERS = ("facilities", "zones")
 _LABEL_COLUMNS = ("id", "name_zh", "name_en")
@@ -59,9 +67,39 @@ def load_places(which: str | Path) -> gpd.GeoDataFrame:
             gdf[short] = ""
         gdf[short] = gdf[short].fillna("").astype(str)
         gdf.loc[gdf[short].str.strip() == "", short] = gdf[full]
+    if gdf.empty:
+        msg = (
+            f"{which}: no place has a location (every geometry is empty or null); "
+            "import the layer again with locations, or `sanqu-geo layers reset` it"
+        )
+        raise LayerError(msg)
     gdf["id"] = gdf["id"].astype(str)
-    extra = [c for c in ("kind", "zone") if c in gdf.columns]
+    extra = [c for c in ("kind", "zone", "role") if c in gdf.columns]
     return gdf[[*_LABEL_COLUMNS, "short_zh", "short_en", *extra, "geometry"]].reset_index(drop=True)
+
+
+def role_places(places: gpd.GeoDataFrame | None = None) -> dict[str, str]:
+    """Return the place id of every role the main jobs need (:data:`sanqu_geo.layers.PLACE_ROLES`).
+
+    Parameters
+    ----------
+    places : geopandas.GeoDataFrame, optional
+        Located places (default: ``load_places("all")``).
+
+    Returns
+    -------
+    dict
+        Role -> place id.
+
+    Raises
+    ------
+    LayerError
+        When a role has no place, or more than one; the message says how to fix the layer.
+    """
+    found, issues = layers.place_roles(load_places("all") if places is None else places)
+    if issues:
+        raise LayerError("; ".join(str(i) for i in issues))
+    return found
 
 
 def find_place(name: str) -> gpd.GeoDataFrame:
@@ -253,6 +291,39 @@ def place_route(
     return found, float(a["connector_s"].iloc[i]), float(b["connector_s"].iloc[j])
 
 
+def check_minutes(minutes: list[float]) -> list[float]:
+    """Return isochrone thresholds as floats, or say why they cannot be used.
+
+    Parameters
+    ----------
+    minutes : list of float
+        Thresholds in minutes.
+
+    Returns
+    -------
+    list of float
+        The thresholds.
+
+    Raises
+    ------
+    SettingsError
+        For no thresholds, or one that is not a positive finite number of at most a day.
+    """
+    values = list(minutes)
+    if not values:
+        raise SettingsError("isochrone minutes: none given; give numbers such as 15,30,45,60")
+    for value in values:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float | np.floating | np.integer)
+            or not math.isfinite(value)
+            or not 0 < value <= 1440
+        ):
+            msg = f"isochrone minutes: {value!r} is not a number of minutes between 0 and 1440; give numbers such as 15,30,45,60"
+            raise SettingsError(msg)
+    return [float(v) for v in values]
+
+
 def place_isochrones(
     G: nx.MultiDiGraph, place: gpd.GeoDataFrame, minutes: list[float]
 ) -> gpd.GeoDataFrame:
@@ -273,6 +344,7 @@ def place_isochrones(
         As :func:`sanqu_geo.engine.isochrones`, with the place's ``id``, ``name_zh`` and
         ``name_en``; the connector time is subtracted from each threshold.
     """
+    minutes = check_minutes(minutes)
     table = access_table(G, place).sort_values("connector_s")
     node, connector = table["node"].iloc[0], float(table["connector_s"].iloc[0])
     usable = [m - connector / 60 for m in minutes]

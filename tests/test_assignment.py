@@ -257,7 +257,10 @@ def test_select_link_adds_up_to_the_link_volume() -> None:
     # two links: a pair is counted once even when its paths use both
     second = res.volumes["pcu"].drop(busiest).idxmax()
     both = assignment.select_link(res, [busiest, second[:2]])
-    assert both["flow"].sum() <= res.volumes.loc[[busiest, second], ["car", "truck"]].sum().sum()
+    assert (
+        both["flow"].sum()
+        <= res.volumes.loc[[busiest, second], ["car", "truck"]].sum().sum() + 1e-9
+    )
     assert both["flow"].sum() >= sel["flow"].sum() - 1e-9
     with pytest.raises(AssignmentError, match="not an edge"):
         assignment.select_link(res, [("nowhere", "else", 0)])
@@ -320,3 +323,20 @@ def test_conical_delay_matches_its_formula() -> None:
     }
     assert used.all()
     assert max(route_cost.values()) - min(route_cost.values()) < 1e-6
+
+
+def test_add_class_time_bans_edges_missing_from_the_class_graph() -> None:
+    G = _toy()
+    trucks_graph = G.copy()
+    trucks_graph.remove_edge("A", "B", 0)
+    for _, _, data in trucks_graph.edges(data=True):
+        data["travel_time"] *= 1.25
+    H = assignment.add_class_time(G, trucks_graph, "lorry_time")
+    assert "lorry_time" not in G.edges["A", "C", 0]
+    assert H.edges["A", "B", 0]["lorry_time"] == math.inf
+    assert H.edges["A", "C", 0]["lorry_time"] == 500.0
+    res = assignment.assign(
+        H, [assignment.DemandClass("lorry", _od([("A", "B", 50.0)]), time_attr="lorry_time")]
+    )
+    assert res.volumes.loc[("A", "B", 0), "lorry"] == 0.0
+    assert res.volumes["lorry"].sum() > 0

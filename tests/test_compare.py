@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sanqu_geo import assignment, compare, demand, peak, scenarios, tables
+from sanqu_geo import assignment, compare, demand, network, peak, scenarios, tables, travel
 from sanqu_geo.cli import main
 
 
@@ -57,6 +57,30 @@ def test_vht_saving_equals_two_independent_assignments(result: compare.Compariso
     assert row["vht_saved_car"] == pytest.approx(totals[0]["car"] - totals[1]["car"], abs=0.5)
     assert row["vht_saved_truck"] == pytest.approx(totals[0]["truck"] - totals[1]["truck"], abs=0.5)
     assert row["vht_saved_per_day"] == pytest.approx(row["vht_saved"] * d.expansion_factor)
+
+
+def test_free_flow_key_links_equal_a_full_recomputation(result: compare.Comparison) -> None:
+    plan = scenarios.load_scenario()
+    places = travel.load_places("all")
+    short = places.set_index("id")["short_zh"]
+    for option in plan.options:
+        profile = option.profile or plan.profile
+        G = network.load_network("trunk", profile=profile)
+        H = scenarios.apply(G, option, profile=profile)
+        before = travel.place_od(G, places, places) / 60
+        after = travel.place_od(H, places, places) / 60
+        rows = result.key_links_free[result.key_links_free["option"] == option.id]
+        roles = travel.role_places(places)
+        for _, _, _, role_a, role_b in compare.KEY_LINKS:
+            a, b = roles[role_a], roles[role_b]
+            for x, y in ((a, b), (b, a)):
+                row = rows[(rows["from_zh"] == short[x]) & (rows["to_zh"] == short[y])]
+                assert row["before_min"].iloc[0] == pytest.approx(before.loc[x, y], abs=1e-6), (
+                    option.id
+                )
+                assert row["after_min"].iloc[0] == pytest.approx(after.loc[x, y], abs=1e-6), (
+                    option.id
+                )
 
 
 def test_select_link_volumes_add_up_to_the_link(result: compare.Comparison) -> None:
@@ -177,15 +201,20 @@ def test_compare_cli_writes_csv_xlsx_and_markdown(
     assert "排名 Rank" in capsys.readouterr().out
 
 
-def test_rerun_replaces_the_folder(tmp_path: Path, result: compare.Comparison) -> None:
+def test_rerun_replaces_its_own_files_and_keeps_the_rest(
+    tmp_path: Path, result: compare.Comparison
+) -> None:
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "old.txt").write_text("stale", encoding="utf-8")
     tables.write_comparison(result, out)
-    assert not (out / "old.txt").exists()
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not left private like a temp folder
+    (out / "notes.txt").write_text("the planner's notes", encoding="utf-8")
+    (out / "summary.md").write_text("stale", encoding="utf-8")
+    tables.write_comparison(result, out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "the planner's notes"
+    assert (out / "summary.md").read_text(encoding="utf-8").startswith("# 三区一港")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporaries left
 
 
 def test_corridors_list_cli(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from sanqu_geo import report
+from sanqu_geo._atomic import MANIFEST
 from sanqu_geo.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -153,6 +154,7 @@ def test_failed_pack_keeps_the_previous_one(
     out = tmp_path / "pack"
     out.mkdir()
     (out / "index.html").write_text("previous pack", encoding="utf-8")
+    (out / MANIFEST).write_text("index.html\n", encoding="utf-8")  # an earlier pack
     from sanqu_geo.maps import static
 
     def broken(*args, **kwargs):
@@ -163,6 +165,7 @@ def test_failed_pack_keeps_the_previous_one(
         report.meeting_pack(out, paper="A4")
     assert (out / "index.html").read_text(encoding="utf-8") == "previous pack"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "index.html"]
 
 
 @pytest.mark.slow

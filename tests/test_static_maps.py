@@ -38,7 +38,7 @@ CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
 
 @pytest.fixture(scope="module")
 def comparison() -> compare.Comparison:
-    return compare.compare(isochrones=False, sensitivity=False)
+    return compare.compare(sensitivity=False)
 
 
 @pytest.fixture(scope="module")

@@ -161,3 +161,19 @@ def test_bad_files_are_one_clear_error(tmp_path: Path, net: str, trips: str, mes
     folder = _write(tmp_path / "bad", net, trips)
     with pytest.raises(TntpError, match=message):
         tntp.load_problem(folder)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["SiouxFalls", "Anaheim", *(pytest.param(n, marks=pytest.mark.slow) for n in LARGE)],
+)
+def test_gap_measure_on_the_published_solutions(tntp_dir: Path, name: str) -> None:
+    """The best-known flows are at equilibrium by our gap measure, with the published objective."""
+    problem = tntp.load_problem(tntp_dir / name)
+    best = tntp.read_flows(tntp_dir / name / f"{name}_flow.tntp")
+    ev = assignment.evaluate_tntp(problem, best["volume"].to_numpy())
+    assert abs(ev["relative_gap"]) < 1e-12
+    assert _relative(ev["objective"], BEST_OBJECTIVE[name]) < 1e-9
+    # the flow file's own costs are our link costs at its volumes
+    file_cost = best["cost"].to_numpy()
+    assert ev["tstt"] == pytest.approx(float(best["volume"].to_numpy() @ file_cost), rel=1e-9)

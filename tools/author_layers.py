@@ -1126,6 +1126,18 @@ def build_projects(zones: dict[str, BaseGeometry], cbz_gate: Point) -> list[dict
     ]
 
 
+#: The embedded places that carry a role (see sanqu_geo.layers.PLACE_ROLES).
+ROLE_OF_ID = {
+    "airport": "airport",
+    "container_station": "container_centre",
+    "inland_port_hub": "inland_port",
+    "harbin_west": "rail_station",
+    "cbz_phase1": "bonded_zone",
+    "ftz_harbin": "ftz",
+    "new_area_jiangbei": "new_area",
+}
+
+
 def feature(props: dict[str, Any], geom: BaseGeometry | None) -> dict[str, Any]:
     return {"type": "Feature", "properties": props, "geometry": geom}
 
@@ -1183,6 +1195,7 @@ ZONE_KEYS = [
     "accuracy",
     "source",
     "note",
+    "role",
 ]
 FACILITY_KEYS = [
     "id",
@@ -1197,6 +1210,7 @@ FACILITY_KEYS = [
     "accuracy",
     "source",
     "note",
+    "role",
 ]
 SIMPLE_KEYS = ["id", "name_zh", "name_en", "accuracy", "source", "note"]
 PROJECT_KEYS = [
@@ -1593,6 +1607,8 @@ def main() -> int:
     cbz_gate = next(f for f in facilities if f["properties"]["id"] == "cbz_gate")["geometry"]
     add_short_names(zones)
     add_short_names(facilities)
+    for f in (*zones, *facilities):  # the places the main jobs need, by role
+        f["properties"]["role"] = ROLE_OF_ID.get(f["properties"]["id"], "")
     layers = {
         "zones": zones,
         "facilities": facilities,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from sanqu_geo import __version__
@@ -29,6 +30,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 state = {"debug": False}
+
+
+def esc(value: object) -> str:
+    """Text from a user or a file, safe to print: never read as Rich markup."""
+    return escape(str(value))
 
 
 def print_table(table: Table) -> None:
@@ -100,7 +106,7 @@ def load_graph(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool
         _speeds.load_profiles(profiles_file)
     source = network_source(osm_file, place, bbox)
     with console.status(
-        f"loading the road network ({source if source != 'trunk' else 'embedded trunk'})"
+        f"loading the road network ({esc(source) if source != 'trunk' else 'embedded trunk'})"
     ):
         return _network.load_network(source, profile=profile, use_cache=use_cache), source
 
@@ -122,17 +128,17 @@ def rich_table(frame) -> Table:
     import math
 
     table = Table(show_lines=False)
-    table.add_column(str(frame.index.name or ""))
+    table.add_column(esc(frame.index.name or ""))
     for column in frame.columns:
-        table.add_column(str(column), justify="right")
+        table.add_column(esc(column), justify="right")
     for idx, row in frame.iterrows():
         cells = [
             "∞"
             if isinstance(v, float) and math.isinf(v)
-            else (f"{v:.1f}" if isinstance(v, float) else str(v))
+            else (f"{v:.1f}" if isinstance(v, float) else esc(v))
             for v in row
         ]
-        table.add_row(str(idx), *cells)
+        table.add_row(esc(idx), *cells)
     return table
 
 
@@ -157,9 +163,18 @@ def load_travel_graph(osm_file, profile, profiles_file, *, congested: bool = Fal
     source = network_source(osm_file, None, None)
     with console.status("congested peak hour 高峰拥堵 (equilibrium assignment, cached)"):
         G = peak.congested_travel_graph(str(source), profile=profile)
-    console.print(f"[dim]{G.graph['congested']}[/dim]")
+    console.print(f"[dim]{esc(G.graph['congested'])}[/dim]")
     return G
 
+
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write into a folder that holds other files (they are kept; only the toolkit's "
+        "own files are replaced).",
+    ),
+]
 
 ScenarioArg = Annotated[
     Path | None, typer.Argument(help="Scenario TOML file (default: the plan's own options).")

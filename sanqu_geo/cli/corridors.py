@@ -11,12 +11,14 @@ from rich.table import Table
 from sanqu_geo import speeds as _speeds
 from sanqu_geo.cli._common import (
     DaskOpt,
+    ForceOpt,
     ProfilesFileOpt,
     ScenarioArg,
     app,
     console,
     dask_runner,
     err_console,
+    esc,
     print_table,
     progress_bar,
 )
@@ -35,7 +37,7 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
     from sanqu_geo import scenarios
 
     sc = scenarios.load_scenario(scenario)
-    table = Table(title=f"{sc.name_zh} · {sc.name_en}")
+    table = Table(title=esc(f"{sc.name_zh} · {sc.name_en}"))
     for column in (
         "group 组",
         "option 方案",
@@ -48,11 +50,11 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
         table.add_column(column)
     for option in sc.options:
         table.add_row(
-            option.group,
-            option.id,
-            option.title_zh,
-            option.profile or sc.profile,
-            ", ".join(c.id for c in option.corridors),
+            esc(option.group),
+            esc(option.id),
+            esc(option.title_zh),
+            esc(option.profile or sc.profile),
+            esc(", ".join(c.id for c in option.corridors)),
             f"{sum(c.length_m for c in option.corridors) / 1000:.1f}",
             f"{option.cost / 1e8:.1f}" if option.cost is not None else "not published 未公布",
         )
@@ -63,13 +65,28 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
 def corridors_compare(
     scenario: ScenarioArg = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder for CSV, XLSX and Markdown.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Output folder for CSV, XLSX and Markdown (new, empty or earlier)."
+        ),
     ] = Path("corridors"),
     costs: Annotated[
         Path | None,
         typer.Option(
             "--costs", help="CSV of option,cost_yi_yuan[,source]: your costs (亿元) per option."
         ),
+    ] = None,
+    demand: Annotated[
+        Path | None,
+        typer.Option(
+            "--demand",
+            help="OD for this run only: .csv (origin,destination,class,trips) or .omx on the "
+            "zones in use (default: the demand in use, see `sanqu-geo demand show`).",
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", help="Profile of the free-flow key-link table (secondary)."),
     ] = None,
     gap: Annotated[
         float, typer.Option("--gap", help="Relative gap every assignment must reach.")
@@ -79,6 +96,7 @@ def corridors_compare(
         bool,
         typer.Option("--no-sensitivity", help="Skip the demand/capacity/PCE/BPR sensitivity runs."),
     ] = False,
+    force: ForceOpt = False,
     sensitivity_draws: Annotated[
         int | None,
         typer.Option(
@@ -113,10 +131,14 @@ def corridors_compare(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from sanqu_geo import compare, scenarios, tables
+    from sanqu_geo._atomic import check_output_folder
 
+    check_output_folder(out, force=force)  # a bad --out fails before the work
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
     sc = scenarios.load_scenario(scenario)
+    if profile is not None:
+        _speeds.get_profile(profile)
     distributions = None
     if sensitivity_draws is None and (dask, seed, sensitivity_params) != (None, None, None):
         from sanqu_geo.errors import SettingsError
@@ -124,18 +146,27 @@ def corridors_compare(
         msg = "--dask, --seed and --sensitivity-params go with --sensitivity N (the draws)"
         raise SettingsError(msg)
     if sensitivity_draws is not None:
-        from sanqu_geo import sensitivity
+        from sanqu_geo import scaleout, sensitivity
 
         distributions = sensitivity.load_distributions(sensitivity_params)
+        if dask is not None:
+            scaleout.parse_address(dask)  # a malformed address fails before the work
     cost_table = compare.read_costs(costs, sc) if costs is not None else None
+    run_demand = None
+    if demand is not None:
+        from sanqu_geo import demand as _demand
+
+        run_demand = _demand.demand_from_file(demand)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
     ) as bar:
         task = bar.add_task("comparing", total=None)
         result = compare.compare(
             sc,
+            demand_=run_demand,
             costs=cost_table,
             gap=gap,
+            profile=profile,
             sensitivity=not no_sensitivity,
             progress=lambda text: bar.update(task, description=f"comparing: {text}"),
         )
@@ -148,11 +179,12 @@ def corridors_compare(
                 seed=seed,
                 scenario=sc,
                 distributions=distributions,
+                demand_=run_demand,
                 gap=gap,
                 runner=runner,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-    files = tables.write_comparison(result, out)
+    files = tables.write_comparison(result, out, force=force)
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
     if monte_carlo is not None:
         files += [f for f in sensitivity.write_outputs(monte_carlo, out) if f not in files]
@@ -162,5 +194,6 @@ def corridors_compare(
             f"in {monte_carlo.seconds:.1f} s on {monte_carlo.workers} worker(s)[/dim]"
         )
     console.print(
-        f"[green]wrote[/green] {len(files)} files to {out}: " + ", ".join(f.name for f in files)
+        f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
+        + esc(", ".join(f.name for f in files))
     )

@@ -13,8 +13,10 @@ from sanqu_geo.cli._common import (
     app,
     console,
     err_console,
+    esc,
     print_table,
 )
+from sanqu_geo.errors import SanquGeoError
 
 layers_app = typer.Typer(
     help="The layers: zones, facilities, projects, river, districts, truck_bans.\n\nExample: sanqu-geo layers show zones",
@@ -33,7 +35,12 @@ def layers_list() -> None:
         gdf = _layers.load_layer(name)
         located = int((~(gdf.geometry.isna() | gdf.geometry.is_empty)).sum())
         table.add_row(
-            name, spec.title_zh, spec.title_en, str(len(gdf)), str(located), gdf.attrs["origin"]
+            name,
+            spec.title_zh,
+            spec.title_en,
+            str(len(gdf)),
+            str(located),
+            esc(gdf.attrs["origin"]),
         )
     print_table(table)
 
@@ -44,7 +51,7 @@ def layers_show(
 ) -> None:
     """Show the features of one layer."""
     gdf = _layers.load_layer(name)
-    table = Table(title=f"{name} ({gdf.attrs['origin']})")
+    table = Table(title=esc(f"{name} ({gdf.attrs['origin']})"))
     shown = [
         c
         for c in (
@@ -65,7 +72,7 @@ def layers_show(
         table.add_column(column)
     for (_, row), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
         gtext = "unknown location" if geom is None else geom.geom_type
-        table.add_row(*[("" if row[c] is None else str(row[c])) for c in shown], gtext)
+        table.add_row(*[("" if row[c] is None else esc(row[c])) for c in shown], gtext)
     print_table(table)
 
 
@@ -77,15 +84,32 @@ def layers_validate(
 ) -> None:
     """Validate layers against their schemas; exit code 2 when any problem is found."""
     problems = 0
-    for name in names or list(_layers.LAYERS):
+    names = names or list(_layers.LAYERS)
+    for name in names:
         gdf = _layers.load_layer(name)
         issues = _layers.validate_layer(gdf, name)
         problems += len(issues)
         if issues:
             for issue in issues:
-                err_console.print(f"[red]{issue}[/red]")
+                err_console.print(f"[red]{esc(issue)}[/red]")
         else:
-            console.print(f"[green]ok[/green] {name}: {len(gdf)} features ({gdf.attrs['origin']})")
+            console.print(
+                f"[green]ok[/green] {esc(name)}: {len(gdf)} features ({esc(gdf.attrs['origin'])})"
+            )
+    if {"facilities", "zones"} & set(names):
+        # What corridor comparisons and the meeting pack need of the place layers.
+        try:
+            roles = _layers.role_issues()
+        except SanquGeoError as exc:
+            roles = [str(exc)]
+        for issue in roles:
+            err_console.print(f"[red]{esc(issue)}[/red]")
+        problems += len(roles)
+        if not roles:
+            console.print(
+                "[green]ok[/green] the key places of the main jobs: "
+                + ", ".join(_layers.PLACE_ROLES)
+            )
     if problems:
         err_console.print(f"[red]{problems} problem(s) found[/red]")
         raise typer.Exit(code=2)
@@ -117,7 +141,9 @@ def layers_import(
     gdf = _layers.import_layer(
         file, as_, crs=crs, accuracy=accuracy, fix_invalid=make_valid, source_layer=layer
     )
-    console.print(f"[green]imported[/green] {len(gdf)} features from {file} as layer {as_}")
+    console.print(
+        f"[green]imported[/green] {len(gdf)} features from {esc(file)} as layer {esc(as_)}"
+    )
 
 
 @layers_app.command("reset")
@@ -125,7 +151,7 @@ def layers_reset(name: Annotated[str, typer.Argument(help="Layer name.")]) -> No
     """Forget an imported layer and use the embedded one again."""
     removed = _layers.remove_imported_layer(name)
     console.print(
-        f"{name}: {'imported layer removed' if removed else 'already the embedded layer'}"
+        f"{esc(name)}: {'imported layer removed' if removed else 'already the embedded layer'}"
     )
 
 
@@ -146,4 +172,4 @@ def layers_export(
     Example: sanqu-geo layers export zones --format gpkg --out zones.gpkg --crs EPSG:4551
     """
     path = _layers.export_layer(name, out, fmt=fmt, crs=crs)
-    console.print(f"[green]wrote[/green] {path}")
+    console.print(f"[green]wrote[/green] {esc(path)}")

@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 
 from sanqu_geo.cli._common import (
+    ForceOpt,
     app,
     console,
     err_console,
+    esc,
 )
 
 maps_app = typer.Typer(
@@ -48,8 +50,19 @@ def maps_build(
 
     Example: sanqu-geo maps build infrastructure --basemap gaode --out maps-out/
     """
-    from sanqu_geo.maps import interactive
+    from sanqu_geo.errors import DataSourceError, SettingsError
+    from sanqu_geo.maps import basemaps, interactive
 
+    # Every option is checked before the work, which takes a while.
+    if basemap is not None:
+        basemaps.get_basemap(basemap, tiles_folder="tiles" if basemap == "local" else None)
+    if lang is not None and lang not in {"zh", "en", "both"}:
+        raise SettingsError(f"--lang {lang!r}: use zh, en or both")
+    if out.exists() and not out.is_dir():
+        raise DataSourceError(f"{out}: is a file, not a folder; give a folder for --out")
+    for option, folder in (("--tiles", tiles), ("--assets", assets)):
+        if folder is not None and not folder.is_dir():
+            raise DataSourceError(f"{option} {folder}: folder not found; check the path")
     names = recipes or ["infrastructure", "corridors"]
     corridor_data = None
     with_corridors = [r for r in map(interactive.load_recipe, names) if "corridors" in r.layers]
@@ -59,13 +72,12 @@ def maps_build(
         options = with_corridors[0].corridors or {}
         with console.status("computing the corridor options for the map"):
             comparison = compare.compare(
-                scenarios.load_scenario(options.get("scenario") or None),
-                profile=options.get("profile"),
-                isochrones=False,
-                sensitivity=False,
+                scenarios.load_scenario(options.get("scenario") or None), sensitivity=False
             )
             minutes = tuple(float(m) for m in options.get("minutes", compare.ISOCHRONE_MINUTES))
-            corridor_data = compare.map_layers(comparison, minutes=minutes)
+            corridor_data = compare.map_layers(
+                comparison, profile=options.get("profile"), minutes=minutes
+            )
     with console.status("building the maps"):
         pages = interactive.publish(
             names,
@@ -78,7 +90,7 @@ def maps_build(
             corridor_data=corridor_data,
         )
     for page in pages:
-        console.print(f"[green]wrote[/green] {page} ({page.stat().st_size / 1e6:.2f} MB)")
+        console.print(f"[green]wrote[/green] {esc(page)} ({page.stat().st_size / 1e6:.2f} MB)")
 
 
 # ---------------------------------------------------------------------------- meeting pack
@@ -87,7 +99,13 @@ def maps_build(
 @app.command("meeting-pack")
 def meeting_pack_command(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder (replaced when complete).")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder: new, empty or an earlier pack (its files are replaced when "
+            "the new ones are complete).",
+        ),
     ] = Path("pack"),
     scenario: Annotated[
         Path | None, typer.Option("--scenario", help="Scenario TOML (default: the plan's options).")
@@ -104,6 +122,7 @@ def meeting_pack_command(
             help="The meeting day, YYYY-MM-DD (default: today): the register's status as of it.",
         ),
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write the joint-meeting pack: print maps, workbook, offline web maps and an index page.
 
@@ -112,7 +131,10 @@ def meeting_pack_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sanqu_geo import report
+    from sanqu_geo._atomic import check_output_folder
     from sanqu_geo.errors import SettingsError
+
+    check_output_folder(out, force=force)
 
     if paper not in {"A4", "A3"}:
         raise SettingsError(f"--paper {paper!r}: use A4 or A3")
@@ -142,7 +164,16 @@ def meeting_pack_command(
             done["n"] += 1
 
         folder = report.meeting_pack(
-            out, scenario=scenario, paper=paper, lang=lang, font=font, date=day, progress=step
+            out,
+            scenario=scenario,
+            paper=paper,
+            lang=lang,
+            font=font,
+            date=day,
+            progress=step,
+            force=force,
         )
         bar.update(task, completed=len(report.STEPS))
-    console.print(f"[green]meeting pack written[/green] to {folder}: open {folder / 'index.html'}")
+    console.print(
+        f"[green]meeting pack written[/green] to {esc(folder)}: open {esc(folder / 'index.html')}"
+    )

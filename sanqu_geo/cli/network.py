@@ -16,6 +16,7 @@ from sanqu_geo.cli._common import (
     ProfilesFileOpt,
     app,
     console,
+    esc,
     load_graph,
     print_table,
 )
@@ -50,7 +51,7 @@ def network_build(
     with atomic_path(path) as tmp:
         ox.save_graphml(G, tmp)
     console.print(
-        f"[green]built[/green] {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges -> {path}"
+        f"[green]built[/green] {G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges -> {esc(path)}"
     )
 
 
@@ -65,8 +66,8 @@ def network_info(
     """Print nodes, edges, km and capacity by road class, connected components and the source."""
     G, _ = load_graph(osm_file, place, bbox, profile, profiles_file)
     summary = _network.network_summary(G)
-    console.print(f"source 来源: {summary['source']}")
-    console.print(f"profile 方案: {summary['profile']}")
+    console.print(f"source 来源: {esc(summary['source'])}")
+    console.print(f"profile 方案: {esc(summary['profile'])}")
     console.print(f"nodes 节点: {summary['nodes']:,}   edges 路段: {summary['edges']:,}")
     console.print(
         f"weakly connected components 弱连通分量: {summary['weak_components']}   "
@@ -77,7 +78,7 @@ def network_info(
     table.add_column("highway")
     table.add_column("km", justify="right")
     for cls, km in summary["km_by_class"].items():
-        table.add_row(cls, f"{km:,.1f}")
+        table.add_row(esc(cls), f"{km:,.1f}")
     table.add_row("total 合计", f"{summary['km_total']:,.1f}")
     print_table(table)
     cap = summary["capacity"]
@@ -110,7 +111,7 @@ def network_access(
     G, _ = load_graph(osm_file, None, None, profile, None)
     frame = travel.load_places(places)
     table_data = travel.access_table(G, frame).merge(frame[["id", "short_zh", "short_en"]], on="id")
-    table = Table(title=f"access 接入 · {G.graph['source']}")
+    table = Table(title=esc(f"access 接入 · {G.graph['source']}"))
     for column in (
         "id",
         "名称",
@@ -123,9 +124,9 @@ def network_access(
         table.add_column(column)
     for r in table_data.itertuples():
         table.add_row(
-            r.id,
-            r.short_zh,
-            r.short_en,
+            esc(r.id),
+            esc(r.short_zh),
+            esc(r.short_en),
             str(r.node),
             r.method,
             f"{r.distance_m:,.0f}",

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from sanqu_geo import register as _register
-from sanqu_geo.cli._common import app, console, print_table
+from sanqu_geo.cli._common import app, console, esc, print_table
 from sanqu_geo.errors import RegisterError
 
 register_app = typer.Typer(
@@ -53,10 +53,10 @@ def register_tasks() -> None:
     for row in table.itertuples():
         out.add_row(
             str(row.task),
-            row.section,
-            f"{row.title_zh} {row.title_en}",
-            row.deadline_text,
-            row.areas,
+            esc(row.section),
+            esc(f"{row.title_zh} {row.title_en}"),
+            esc(row.deadline_text),
+            esc(row.areas),
             "✓" if row.located else "—",
         )
     print_table(out)
@@ -86,7 +86,7 @@ def register_export(
     Example: sanqu-geo register export --out status.xlsx
     """
     path = _register.export_status(out, as_of=_date(as_of, "--as-of"))
-    console.print(f"[green]wrote[/green] {path}")
+    console.print(f"[green]wrote[/green] {esc(path)}")
 
 
 @register_app.command("import")
@@ -106,7 +106,7 @@ def register_import(
     snap = _register.import_status(file, date=_date(date, "--date"))
     console.print(
         f"[green]kept[/green] {len(snap.rows)} task statuses dated {snap.date.isoformat()} "
-        f"as {snap.id} in {_register.snapshots_folder()}"
+        f"as {esc(snap.id)} in {esc(_register.snapshots_folder())}"
     )
 
 
@@ -121,7 +121,7 @@ def register_show(
     kept = _register.snapshots(as_of=day)
     console.print(
         f"as of {day.isoformat()}: {len(kept)} snapshot(s)"
-        + (f", latest {kept['id'].iloc[-1]}" if len(kept) else " (none imported yet)")
+        + (f", latest {esc(kept['id'].iloc[-1])}" if len(kept) else " (none imported yet)")
     )
     _print_summary()
     table = _register.register_table(day)
@@ -132,9 +132,9 @@ def register_show(
     for row in overdue.itertuples():
         out.add_row(
             str(row.task),
-            f"{row.title_zh} {row.title_en}",
-            row.deadline_text,
-            row.status or "未报告 not reported",
+            esc(f"{row.title_zh} {row.title_en}"),
+            esc(row.deadline_text),
+            esc(row.status or "未报告 not reported"),
             row.status_date.isoformat() if row.status_date else "",
         )
     print_table(out)
@@ -148,9 +148,9 @@ def register_show(
     for row in changed.itertuples():
         out.add_row(
             str(row.task),
-            f"{row.title_zh} {row.title_en}",
-            row.before or "未报告 not reported",
-            row.after,
-            row.note,
+            esc(f"{row.title_zh} {row.title_en}"),
+            esc(row.before or "未报告 not reported"),
+            esc(row.after),
+            esc(row.note),
         )
     print_table(out)

@@ -17,11 +17,24 @@ from sanqu_geo.cli._common import (
     app,
     console,
     dask_runner,
+    esc,
     load_travel_graph,
     print_table,
     progress_bar,
     rich_table,
 )
+
+
+def _vector_out(out: Path | None) -> None:
+    """A bad --out for a map layer fails before the work."""
+    from sanqu_geo.errors import DataSourceError
+
+    if out is not None and out.suffix.lower() not in {".geojson", ".json", ".gpkg"}:
+        raise DataSourceError(
+            f"{out}: unknown format {out.suffix or '(none)'}; use .geojson or .gpkg"
+        )
+    if out is not None and out.is_dir():
+        raise DataSourceError(f"{out}: is a folder; give a file name ending .geojson or .gpkg")
 
 
 @app.command("od")
@@ -90,12 +103,13 @@ def od_command(
         )
     table = tables.minutes_table(seconds, origins, destinations)
     console.print(
-        f"network 路网: {G.graph['source']} · profile 方案: {G.graph['profile']} · minutes 分钟"
+        f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(G.graph['profile'])} · "
+        "minutes 分钟"
     )
     print_table(rich_table(table))
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
-        console.print(f"[green]wrote[/green] {out}")
+        console.print(f"[green]wrote[/green] {esc(out)}")
 
 
 @app.command("route")
@@ -118,17 +132,18 @@ def route_command(
     """
     from sanqu_geo import travel
 
+    _vector_out(out)
     a, b = travel.find_place(from_), travel.find_place(to)
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
     label_a = f"{a['name_zh'].iloc[0]} {a['name_en'].iloc[0]}"
     label_b = f"{b['name_zh'].iloc[0]} {b['name_en'].iloc[0]}"
-    console.print(f"{label_a} → {label_b}")
+    console.print(esc(f"{label_a} → {label_b}"))
     console.print(
         f"  {minutes:.1f} min 分钟 · {found.length / 1000:.1f} km 公里 "
-        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {G.graph['source']} · "
-        f"{G.graph['profile']}"
+        f"(connectors 接驳 {(conn_a + conn_b) / 60:.1f} min) · {esc(G.graph['source'])} · "
+        f"{esc(G.graph['profile'])}"
     )
     names = []
     for u, v, k in found.edges:
@@ -137,7 +152,7 @@ def route_command(
         if name and (not names or names[-1] != name):
             names.append(name)
     if names:
-        console.print("  via 途经: " + " → ".join(names))
+        console.print("  via 途经: " + esc(" → ".join(names)))
     if out is not None:
         import geopandas as gpd
 
@@ -157,9 +172,12 @@ def route_command(
         )
         with atomic_path(out) as tmp:
             frame.to_file(
-                tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
+                tmp,
+                driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
+                engine="pyogrio",
+                layer=out.stem,
             )
-        console.print(f"[green]wrote[/green] {out}")
+        console.print(f"[green]wrote[/green] {esc(out)}")
 
 
 @app.command("isochrones")
@@ -184,20 +202,23 @@ def isochrones_command(
     """
     from sanqu_geo import travel
     from sanqu_geo._atomic import atomic_path
+    from sanqu_geo.errors import SanquGeoError, SettingsError
 
     try:
-        thresholds = [float(m) for m in minutes.split(",") if m.strip()]
-    except ValueError:
-        raise typer.BadParameter(
-            f"--minutes {minutes!r}: give numbers separated by commas, e.g. 15,30,45,60"
+        thresholds = travel.check_minutes([float(m) for m in minutes.split(",") if m.strip()])
+    except (ValueError, SanquGeoError):
+        raise SettingsError(
+            f"--minutes {minutes!r}: give positive numbers of minutes separated by commas, "
+            "e.g. 15,30,45,60"
         ) from None
+    _vector_out(out)
     place = travel.find_place(from_)
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     iso = travel.place_isochrones(G, place, thresholds)
     iso["profile"] = G.graph["profile"]
     iso["network"] = G.graph["source"]
     table = Table(
-        title=f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {G.graph['profile']}"
+        title=esc(f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {G.graph['profile']}")
     )
     table.add_column("minutes 分钟", justify="right")
     table.add_column("area km² 面积", justify="right")
@@ -207,6 +228,9 @@ def isochrones_command(
     if out is not None:
         with atomic_path(out) as tmp:
             iso.to_file(
-                tmp, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio"
+                tmp,
+                driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
+                engine="pyogrio",
+                layer=out.stem,
             )
-        console.print(f"[green]wrote[/green] {out}")
+        console.print(f"[green]wrote[/green] {esc(out)}")

@@ -936,6 +936,7 @@ def publish(
     """
     out_dir = Path(out_dir)
     written = []
+    pages: list[tuple[Path, str]] = []
     for item in recipes:
         recipe = load_recipe(item)
         chosen = basemap
@@ -953,8 +954,12 @@ def publish(
         m = build_map(
             recipe, basemap=chosen, lang=lang, tiles_url=tiles_url, corridor_data=corridor_data
         )
-        page = render_html(m, offline=offline, assets=assets)
-        target = out_dir / f"{recipe.name}.html"
+        pages.append(
+            (out_dir / f"{recipe.name}.html", render_html(m, offline=offline, assets=assets))
+        )
+    # Every page is built before any is written, so a failed or killed run does not leave a
+    # folder with some pages new and some old.
+    for target, page in pages:
         with atomic_path(target) as tmp:
             tmp.write_text(page, encoding="utf-8")
         logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)

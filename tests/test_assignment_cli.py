@@ -1,0 +1,111 @@
+"""``sanqu-geo assign`` run in-process: outputs on a real TNTP problem, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sanqu_geo import tntp
+from sanqu_geo.cli import main
+
+
+@pytest.fixture(scope="module")
+def sioux_falls() -> Path:
+    folder = Path(__file__).resolve().parents[1].parent / "shared/reference/tntp/SiouxFalls"
+    if not folder.is_dir():
+        pytest.skip(f"TNTP reference data not found at {folder}")
+    return folder
+
+
+def test_assign_writes_link_flows_and_summary(
+    sioux_falls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "out").mkdir()
+    (out / "keep.txt").write_text("other work", encoding="utf-8")
+    assert main(["assign", "--tntp", str(sioux_falls), "--gap", "1e-7", "--out", str(out)]) == 0
+    assert "converged" in capsys.readouterr().out
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "other work"
+    flows = pd.read_csv(out / "link_flows.csv")
+    assert list(flows.columns) == ["init_node", "term_node", "volume", "cost"]
+    links, _ = tntp.read_net(sioux_falls / "SiouxFalls_net.tntp")
+    np.testing.assert_array_equal(
+        flows[["init_node", "term_node"]], links[["init_node", "term_node"]]
+    )
+    # costs are the BPR times of the volumes written
+    bpr = links["free_flow_time"] * (1 + 0.15 * (flows["volume"] / links["capacity"]) ** 4)
+    np.testing.assert_allclose(flows["cost"], bpr, rtol=1e-8)
+    best = tntp.read_flows(sioux_falls / "SiouxFalls_flow.tntp")
+    assert np.abs(flows["volume"] - best["volume"]).max() < 2.0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert {"relative_gap", "objective", "tstt", "iterations", "seconds"} <= set(summary)
+    assert 0 < summary["relative_gap"] <= 1e-7
+    assert summary["objective"] == pytest.approx(4_231_335.287107, rel=1e-8)
+    assert summary["tstt"] == pytest.approx(float(flows["volume"] @ flows["cost"]), rel=1e-9)
+    # TSTT is not what equilibrium minimises: flow errors move it to first order
+    assert summary["tstt"] == pytest.approx(7_480_225.344921, rel=1e-5)
+
+
+def _copy(sioux_falls: Path, dest: Path, edit_net=None, edit_trips=None) -> Path:
+    dest.mkdir()
+    for src in sioux_falls.glob("SiouxFalls_*.tntp"):
+        text = src.read_text(encoding="utf-8")
+        if edit_net and src.name.endswith("_net.tntp"):
+            text = edit_net(text)
+        if edit_trips and src.name.endswith("_trips.tntp"):
+            text = edit_trips(text)
+        (dest / src.name).write_text(text, encoding="utf-8")
+    return dest
+
+
+def _set_capacity(value: str):
+    def edit(text: str) -> str:
+        # the first link, 1 -> 2, carries flow at equilibrium
+        return text.replace("\t1\t2\t25900.20064\t", f"\t1\t2\t{value}\t", 1)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit_net", "edit_trips", "gap", "expected"),
+    [
+        (lambda t: t.replace("\tcapacity", "\tcap"), None, "1e-6", "lacks the column(s) capacity"),
+        (_set_capacity("-25900"), None, "1e-6", "link 1->2 has capacity -25900"),
+        (_set_capacity("0"), None, "1e-6", "link (1, 2, 0) carries flow but its capacity"),
+        (None, lambda t: t.replace("Origin \t24", "Origin \t99"), "1e-6", "demand zone 99"),
+        (None, None, "0", "gap must be a positive number"),
+        (None, None, "-1e-6", "gap must be a positive number"),
+    ],
+)
+def test_bad_inputs_are_one_line_and_exit_2(
+    sioux_falls: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    edit_net,
+    edit_trips,
+    gap: str,
+    expected: str,
+) -> None:
+    folder = _copy(sioux_falls, tmp_path / "sf", edit_net, edit_trips)
+    out = tmp_path / "out"
+    assert main(["assign", "--tntp", str(folder), "--gap", gap, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_missing_folder_and_file_as_out(tmp_path: Path, sioux_falls: Path, capsys) -> None:
+    assert main(["assign", "--tntp", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["assign", "--tntp", str(sioux_falls), "--out", str(blocker)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    shutil.rmtree(tmp_path / "o", ignore_errors=True)
