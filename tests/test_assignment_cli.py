@@ -28,9 +28,16 @@ def test_assign_writes_link_flows_and_summary(
     out = tmp_path / "out"
     (tmp_path / "out").mkdir()
     (out / "keep.txt").write_text("other work", encoding="utf-8")
-    assert main(["assign", "--tntp", str(sioux_falls), "--gap", "1e-7", "--out", str(out)]) == 0
+    args = ["assign", "--tntp", str(sioux_falls), "--gap", "1e-7", "--out", str(out)]
+    # a folder holding other files is refused before the work, unless --force
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert not (out / "link_flows.csv").exists()
+    assert main([*args, "--force"]) == 0
     assert "converged" in capsys.readouterr().out
     assert (out / "keep.txt").read_text(encoding="utf-8") == "other work"
+    # a second run into its own folder needs no --force
+    assert main(args) == 0
     flows = pd.read_csv(out / "link_flows.csv")
     assert list(flows.columns) == ["init_node", "term_node", "volume", "cost"]
     links, _ = tntp.read_net(sioux_falls / "SiouxFalls_net.tntp")

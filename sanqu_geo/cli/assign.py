@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sanqu_geo.cli._common import app, console, err_console
-from sanqu_geo.errors import DataSourceError
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        msg = f"--out {out}: is a file; give a folder for link_flows.csv and summary.json"
-        raise DataSourceError(msg)
-    parent = out
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        msg = f"--out {out}: {parent} is not writable; choose another output folder"
-        raise DataSourceError(msg)
+from sanqu_geo.cli._common import ForceOpt, app, console, err_console
 
 
 @app.command("assign")
@@ -39,12 +25,13 @@ def assign_command(
     max_iterations: Annotated[
         int | None, typer.Option("--max-iterations", help="Stop after this many iterations.")
     ] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Multi-class user-equilibrium assignment of a TransportationNetworks test problem.
 
     Writes OUT/link_flows.csv (init_node,term_node,volume,cost: one row per link of the net
     file, in its order) and OUT/summary.json (relative_gap, objective, tstt, iterations,
-    seconds).
+    seconds). OUT must be new, empty or written by sanqu-geo before, unless --force.
 
     Example: sanqu-geo assign --tntp TransportationNetworks/SiouxFalls --gap 1e-6 --out sf/
     """
@@ -52,10 +39,10 @@ def assign_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sanqu_geo import assignment, tntp
-    from sanqu_geo._atomic import atomic_path, write_text
+    from sanqu_geo._atomic import atomic_folder, check_output_folder
 
     assignment.check_gap(gap)
-    _check_out(out)
+    check_output_folder(out, force=force)  # a bad --out fails before the work
     with console.status(f"reading {tntp_dir}"):
         problem = tntp.load_problem(tntp_dir)
     target = math.log10(1.0 / gap)
@@ -97,9 +84,9 @@ def assign_command(
         "iterations": result.iterations,
         "seconds": result.seconds,
     }
-    with atomic_path(out / "link_flows.csv") as tmp:
-        flows.to_csv(tmp, index=False, float_format="%.10g")
-    write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    with atomic_folder(out, force=force) as tmp:
+        flows.to_csv(tmp / "link_flows.csv", index=False, float_format="%.10g")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     state = "[green]converged[/green]" if result.converged else "[yellow]not converged[/yellow]"
     console.print(
         f"{problem.name}: {state} relative gap 相对间隙 {result.relative_gap:.2e} after "
