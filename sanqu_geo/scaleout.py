@@ -181,6 +181,7 @@ class Runner:
         *shared: Any,
         ordered: bool = False,
         window: int | None = None,
+        batch: int = 1,
         name: str = "sanqu-geo",
     ) -> Iterator[tuple[int, Any]]:
         """Yield ``(i, func(*shared, items[i]))`` for every item, each exactly once.
@@ -197,8 +198,11 @@ class Runner:
             Yield in the order of ``items`` (results that finish early wait, at most
             ``window`` of them) rather than as they finish.
         window : int, optional
-            Tasks in flight plus results held back for order, at most (default
-            :data:`tasks_per_worker` per worker).
+            Items in flight plus results held back for order, at most (default
+            :data:`tasks_per_worker` tasks per worker).
+        batch : int
+            Consecutive items per task on a cluster: fewer, longer tasks when each item takes
+            only milliseconds and the scheduler's few milliseconds per task would show.
 
         Yields
         ------
@@ -208,6 +212,15 @@ class Runner:
         if self.client is None:
             for i, item in enumerate(items):
                 yield i, func(*shared, item)
+            return
+        if batch > 1:
+            groups = [(func, tuple(items[i : i + batch])) for i in range(0, len(items), batch)]
+            tasks = None if window is None else max(1, math.ceil(window / batch))
+            for g, results in self.map(
+                _in_batch, groups, *shared, ordered=ordered, window=tasks, name=name
+            ):
+                for j, result in enumerate(results):
+                    yield g * batch + j, result
             return
         from distributed import as_completed
 
@@ -251,6 +264,11 @@ class Runner:
                     break
                 stream.add(more)
             yield from ready
+
+
+def _in_batch(*args: Any) -> list[Any]:
+    *shared, (func, items) = args
+    return [func(*shared, item) for item in items]
 
 
 def _lost_workers_as_errors(stream: Iterable[Any]) -> Iterator[Any]:

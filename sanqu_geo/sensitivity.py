@@ -321,6 +321,7 @@ def run(
     demand_: demand.Demand | None = None,
     gap: float | None = None,
     runner: Runner | None = None,
+    batch: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> MonteCarlo:
     """Run ``n`` draws, each a full comparison: the base and every road option assigned.
@@ -344,6 +345,9 @@ def run(
         the comparison's.
     runner : Runner, optional
         Where the units run (default: here, one after the other).
+    batch : int, optional
+        Units per task on a cluster (default: a whole draw while that leaves at least eight
+        tasks per worker, else one).
     progress : callable, optional
         Called with (units done, units) as they finish.
 
@@ -367,9 +371,15 @@ def run(
     records = params[list(PARAMETERS)].to_dict("records")
     items = [(u, records[i], gap) for i in range(n) for u in range(units)]
     started = time.perf_counter()
+    # On the trunk network an assignment takes tens of milliseconds: whole draws per task
+    # (while there are several tasks per worker) keep the scheduling overhead small.
+    if batch is None:
+        batch = max(1, min(units, len(items) // (8 * runner.workers)))
     shared = runner.share(problem)
     results: dict[int, dict[str, float]] = {}
-    for k, result in runner.map(_solve_unit, items, shared, window=len(items), name="sensitivity"):
+    for k, result in runner.map(
+        _solve_unit, items, shared, window=len(items), batch=batch, name="sensitivity"
+    ):
         results[k] = result
         if progress is not None:
             progress(len(results), len(items))

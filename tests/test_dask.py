@@ -165,13 +165,25 @@ def test_the_ordered_writer_refuses_a_repeated_block(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- on the cluster
 
 
-def test_sensitivity_on_two_workers_equals_the_serial_run(client, serial_mc) -> None:
+@pytest.mark.parametrize("batch", [1, 7])
+def test_sensitivity_on_two_workers_equals_the_serial_run(client, serial_mc, batch) -> None:
     runner = scaleout.Runner(client)
     assert runner.workers == 2
-    mc = sensitivity.run(DRAWS, seed=SEED, runner=runner)
+    mc = sensitivity.run(DRAWS, seed=SEED, runner=runner, batch=batch)
     pd.testing.assert_frame_equal(mc.runs, serial_mc.runs)
     pd.testing.assert_frame_equal(mc.draws, serial_mc.draws)
     pd.testing.assert_frame_equal(mc.summary, serial_mc.summary)
+
+
+def test_batches_give_every_item_once_in_order(client) -> None:
+    import operator
+
+    runner = scaleout.Runner(client)
+    ten = runner.share(10)
+    got = list(runner.map(operator.add, list(range(11)), ten, batch=3, ordered=True, window=4))
+    assert got == [(i, 10 + i) for i in range(11)]
+    unordered = dict(runner.map(operator.add, list(range(11)), ten, batch=4))
+    assert unordered == {i: 10 + i for i in range(11)}
 
 
 def test_od_on_two_workers_equals_the_serial_od(client, graph_and_places, tmp_path) -> None:
@@ -198,7 +210,9 @@ def test_a_worker_killed_mid_sensitivity_loses_and_repeats_nothing(client, seria
         if not killed:
             killed.append(_kill_one_worker(client))
 
-    mc = sensitivity.run(DRAWS, seed=SEED, runner=scaleout.Runner(client), progress=kill_once)
+    mc = sensitivity.run(
+        DRAWS, seed=SEED, runner=scaleout.Runner(client), batch=7, progress=kill_once
+    )
     assert killed
     assert not mc.runs.duplicated(["draw", "option"]).any()
     pd.testing.assert_frame_equal(mc.runs, serial_mc.runs)
