@@ -519,8 +519,10 @@ def compare(
             }
         )  # fmt: skip
     summary = rank(pd.DataFrame(rows))
+    road_table = pd.DataFrame(road_rows)
     summary["note_zh"], summary["note_en"] = zip(
-        *[_note(r, base, runs[r.option]) for r in summary.itertuples()], strict=True
+        *[_note(r, road_table[road_table["option"] == r.option]) for r in summary.itertuples()],
+        strict=True,
     )
     sens = _sensitivity(sc, d, summary, gap, say) if sensitivity else pd.DataFrame()
     say("free-flow key links")
@@ -609,7 +611,7 @@ def rank(summary: pd.DataFrame, *, column: str = "rank") -> pd.DataFrame:
     return out.sort_values([column, "group"], kind="stable").reset_index(drop=True)
 
 
-def _note(row: Any, base: peak.PeakRun, run: peak.PeakRun) -> tuple[str, str]:
+def _note(row: Any, roads: pd.DataFrame) -> tuple[str, str]:
     """One sentence a planner can read: the figure and where it comes from."""
     saved, day = row.vht_saved, row.vht_saved_per_day
     use = row.corridor_max_pcu
@@ -626,6 +628,19 @@ def _note(row: Any, base: peak.PeakRun, run: peak.PeakRun) -> tuple[str, str]:
         en += (
             f"; trucks only: trucks save {row.vht_saved_truck:,.0f}, cars "
             f"{row.vht_saved_car:,.0f} on the roads the trucks leave"
+        )
+    relieved = roads[roads["road"] != "corridor"].assign(
+        drop=lambda f: f["pcu_km_before"] - f["pcu_km_after"]
+    )
+    if len(relieved) and relieved["drop"].max() > 500:  # PCU-km; less is noise
+        r = relieved.loc[relieved["drop"].idxmax()]
+        zh += (
+            f";分流最多的是{r['road_zh']}(−{r['drop']:,.0f} pcu·km,最大饱和度 "
+            f"{r['max_vc_before']:.2f}→{r['max_vc_after']:.2f})"
+        )
+        en += (
+            f"; it relieves the {r['road_en']} most (−{r['drop']:,.0f} PCU-km, largest v/c "
+            f"{r['max_vc_before']:.2f} → {r['max_vc_after']:.2f})"
         )
     if use < 200:
         zh += ";几乎无车流使用,节省小"
