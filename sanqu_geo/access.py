@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 import geopandas as gpd
 import networkx as nx
@@ -26,12 +27,14 @@ __all__ = ["access_nodes", "allowed_nodes"]
 
 
 def _metric_transformer() -> Transformer:
-    return _transformer(settings.default_crs, settings.metric_crs)
+    # Building a Transformer costs ~45 ms (PROJ database look-ups) and a meeting pack asks
+    # for one over a hundred times; settings are read at call time, so the key holds them.
+    # pyproj transformers are not thread-safe: one per thread.
+    return _transformer(str(settings.default_crs), str(settings.metric_crs), threading.get_ident())
 
 
-@functools.lru_cache(maxsize=8)
-def _transformer(source: str, target: str) -> Transformer:
-    # Building a transformer costs about 0.1 s; places are snapped many times per comparison.
+@functools.lru_cache(maxsize=16)
+def _transformer(source: str, target: str, _thread: int) -> Transformer:
     return Transformer.from_crs(source, target, always_xy=True)
 
 

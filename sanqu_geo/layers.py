@@ -331,7 +331,27 @@ def load_layer(
 
 
 def _read_geojson(path: Path) -> gpd.GeoDataFrame:
-    """Read a GeoJSON file keeping null geometries and property types as written."""
+    """Read a GeoJSON file keeping null geometries and property types as written.
+
+    A file read before and unchanged since (same size and modification time) is not parsed
+    again: a meeting pack asks for the same small layers a few hundred times.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    cached = _GEOJSON_CACHE.get(key)
+    if cached is None:
+        cached = _parse_geojson(path)
+        if len(_GEOJSON_CACHE) >= 32:
+            _GEOJSON_CACHE.clear()
+        _GEOJSON_CACHE[key] = cached
+    return cached.copy()
+
+
+#: Parsed GeoJSON files by (path, modification time, size); callers get copies.
+_GEOJSON_CACHE: dict[tuple[str, int, int], gpd.GeoDataFrame] = {}
+
+
+def _parse_geojson(path: Path) -> gpd.GeoDataFrame:
     with path.open(encoding="utf-8") as fh:
         collection = json.load(fh)
     features = collection.get("features", [])

@@ -13,11 +13,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sanqu_geo import compare, layers, network, peak, register, scenarios, settings, tables, travel
+from sanqu_geo import (
+    compare,
+    layers,
+    network,
+    peak,
+    register,
+    scenarios,
+    settings,
+    tables,
+    travel,
+    workbook,
+)
 from sanqu_geo._atomic import atomic_folder
 from sanqu_geo._safe import spreadsheet_text_cells
+from sanqu_geo.maps import style
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +197,7 @@ def meeting_pack(
     pathlib.Path
         The folder.
     """
-    from sanqu_geo.maps import interactive, register_table, static
+    from sanqu_geo.maps import fonts, interactive, register_table, static
 
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
@@ -201,7 +214,7 @@ def meeting_pack(
         calibration = calibration_table(comparison)
         say(STEPS[2])
         (tmp / "maps").mkdir()
-        printed: list[tuple[str, str, str]] = []
+        printed: list[tuple[str, str, str, str]] = []
         tasks = register.register_table(date)
         figures = [
             (
@@ -307,12 +320,14 @@ def meeting_pack(
             figures.append((f"isochrones-{role}", zh, en, fig))
         import matplotlib.pyplot as plt
 
-        for name, zh, en, fig in figures:
-            size = "A3" if name == "congestion" or name.startswith("flows-") else paper
-            for suffix in ("png", "pdf"):
-                static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
-            plt.close(fig)
-            printed.append((name, zh, en, size))
+        family = fonts.find_cjk_font(font) if lang != "en" or font else None
+        with fonts.compact_cjk_font([f for *_, f in figures], family):
+            for name, zh, en, fig in figures:
+                size = "A3" if name == "congestion" or name.startswith("flows-") else paper
+                for suffix in ("png", "pdf"):
+                    static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
+                plt.close(fig)
+                printed.append((name, zh, en, size))
         say(STEPS[3])
         _workbook(
             tmp / "meeting-pack.xlsx",
@@ -347,36 +362,65 @@ def _workbook(
     calibration: pd.DataFrame,
     tasks: pd.DataFrame,
 ) -> None:
-    def sheet(table: pd.DataFrame) -> pd.DataFrame:
-        return tables.bilingual_headers(tables.rounded(table))
+    options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
 
+    def people(table: pd.DataFrame, *drop: str) -> pd.DataFrame:
+        # internal ids are dropped where a labelled column says the same
+        table = table.drop(columns=list(drop), errors="ignore")
+        return tables.bilingual_headers(workbook.for_people(table, options=options))
+
+    project = project_register()
+    project["已定位 Located"] = project["已定位 Located"].map(
+        lambda v: "是 yes" if v else "否 no（位置未公布 not published）"
+    )
+    project["状态 Status"] = project["状态 Status"].map(style.code_label)
+    project["精度 Accuracy"] = project["精度 Accuracy"].map(style.code_label)
+    # (sheet, table, index written, phase column)
     sheets = [
-        (REGISTER_SHEET, tasks, False),
-        ("项目库 Projects", project_register(), False),
-        ("方案排名 Ranking", sheet(comparison.summary), False),
-        ("标定 Calibration", calibration, False),
-        ("关键通道高峰 Key links peak", sheet(comparison.key_links), False),
-        ("通道与相关道路 Roads", sheet(comparison.roads), False),
-        ("新通道使用者 Select link", sheet(comparison.select_link), False),
-        ("轨道门到门 Rail door to door", sheet(comparison.rail), False),
-        ("敏感性 Sensitivity", sheet(comparison.sensitivity), False),
-        ("关键通道畅行 Key links free flow", sheet(comparison.key_links_free), False),
-        ("区域间畅行 Zones car", od_car, True),
-        ("区域间高峰 Zones peak", od_peak, True),
+        (REGISTER_SHEET, tasks, False, None),
+        ("项目库 Projects", project, False, "期限 Term"),
+        ("方案排名 Ranking", people(comparison.summary, "group", "option"), False, None),
+        ("标定 Calibration", calibration, False, None),
+        ("关键通道高峰 Key links peak", people(comparison.key_links, "link"), False, None),
+        ("通道与相关道路 Roads", people(comparison.roads), False, None),
+        ("新通道使用者 Select link", people(comparison.select_link), False, None),
+        ("轨道门到门 Rail door to door", people(comparison.rail), False, None),
+        ("敏感性 Sensitivity", people(comparison.sensitivity, "run"), False, None),
+        (
+            "关键通道畅行 Key links free flow",
+            people(comparison.key_links_free, "link", "option_zh"),
+            False,
+            None,
+        ),
+        ("区域间畅行 Zones car", _od_for_people(od_car), True, None),
+        ("区域间高峰 Zones peak", _od_for_people(od_peak), True, None),
+        ("假设 Assumptions", workbook.assumptions_table(comparison), False, None),
     ]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table, index in sheets:
+        for name, table, index, phase in sheets:
             table.to_excel(writer, sheet_name=name[:31], index=index)
             ws = writer.sheets[name[:31]]
             spreadsheet_text_cells(ws)
-            ws.freeze_panes = "B2" if index else "A2"
-            for column in ws.columns:
-                ws.column_dimensions[column[0].column_letter].width = 16
-            for row in ws.iter_rows(min_row=2):
-                for cell in row:
-                    if isinstance(cell.value, float):
-                        cell.number_format = "0.0"
+            workbook.format_sheet(
+                ws,
+                table,
+                index=index,
+                phase_column=phase,
+                # the zone-to-zone tables hold minutes only
+                decimals=style.MINUTES_DECIMALS if index else None,
+            )
         _mark_overdue(writer.sheets[REGISTER_SHEET], tasks)
+
+
+def _od_for_people(od: pd.DataFrame) -> pd.DataFrame:
+    """Zone-to-zone minutes rounded by the one rule; unreachable pairs blank."""
+    out = od.copy()
+    for column in out.columns:
+        out[column] = [
+            None if not np.isfinite(v) else style.round_half_up(v, style.MINUTES_DECIMALS)
+            for v in out[column].astype(float)
+        ]
+    return out
 
 
 def _mark_overdue(ws: Any, tasks: pd.DataFrame) -> None:

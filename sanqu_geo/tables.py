@@ -57,7 +57,10 @@ def minutes_table(
             for i, a, b in zip(frame["id"], frame[zh], frame[en], strict=True)
         }
 
-    table = (seconds / 60.0).round(decimals)
+    from sanqu_geo.maps.style import round_half_up
+
+    # the one rounding rule of every table and map: half up (0.25 → 0.3)
+    table = (seconds / 60.0).apply(lambda col: col.map(lambda v: round_half_up(v, decimals)))
     table = table.rename(index=labels(origins), columns=labels(destinations))
     table.index.name = "分钟 min: 起点 from \\ 终点 to"
     return table

@@ -116,10 +116,16 @@ def find_place(name: str) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         A one-row frame.
 
+    Notes
+    -----
+    A name that is exactly the name of one facility and of one or more zones (``内陆港``)
+    gives the facility; the frame's ``attrs["resolved"]`` says so and names the zones' ids.
+
     Raises
     ------
     LayerError
-        When nothing or more than one place matches; the message lists close matches.
+        When nothing or more than one place matches; the message lists close matches with
+        their ids.
     """
     places = load_places("all")
     wanted = name.strip().casefold()
@@ -130,6 +136,20 @@ def find_place(name: str) -> gpd.GeoDataFrame:
     exact = [i for i, values in labels.items() if wanted in values]
     if len(exact) == 1:
         return places.iloc[exact]
+    # The rule for a name shared by a zone and a facility (内陆港 is both): the facility, a
+    # point people travel to; the zone stays reachable by its id.
+    facility_ids = set(load_places("facilities")["id"])
+    facilities = [i for i in exact if places.at[i, "id"] in facility_ids]
+    if len(exact) > 1 and len(facilities) == 1:
+        found = places.iloc[facilities]
+        others = ", ".join(str(places.at[i, "id"]) for i in exact if i not in facilities)
+        note = (
+            f"{name!r} names a facility and a zone: using the facility "
+            f"{found['id'].iloc[0]} (the zone: {others})"
+        )
+        logger.info(note)
+        found.attrs["resolved"] = note
+        return found
     partial = [i for i, values in labels.items() if any(wanted in v for v in values)]
     if len(exact) == 0 and len(partial) == 1:
         return places.iloc[partial]

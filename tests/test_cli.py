@@ -110,3 +110,43 @@ def test_more_bad_inputs_are_one_line(
     assert "Traceback" not in captured.err
     if args[0] == "od":
         assert captured.out == ""  # the bad --out is caught before any work is printed
+
+
+def test_a_name_shared_by_a_zone_and_a_facility_takes_the_facility(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sanqu_geo import layers, travel
+
+    # 内陆港 is the short name of the inland-port zone and of its hub facility
+    zones = layers.load_layer("zones")
+    facilities = layers.load_layer("facilities")
+    assert "内陆港" in set(zones["short_zh"]) and "内陆港" in set(facilities["short_zh"])
+    found = travel.find_place("内陆港")
+    assert found["id"].iloc[0] == "inland_port_hub"
+    assert "inland_port" in found.attrs["resolved"]
+    assert travel.find_place("inland_port")["id"].iloc[0] == "inland_port"  # the zone by id
+    assert main(["route", "--from", "内陆港", "--to", "airport"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "using the facility inland_port_hub" in out
+    assert "min" in out
+
+
+def test_od_table_fits_a_terminal_and_flags_show_no_type(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rich.console import Console
+
+    from sanqu_geo.cli import _common, travel
+
+    terminal = Console(width=100, force_terminal=True, color_system=None)
+    monkeypatch.setattr(_common, "console", terminal)
+    monkeypatch.setattr(travel, "console", terminal)
+    assert main(["od", "--from", "zones", "--to", "facilities"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert max(len(line) for line in lines) <= 100
+    assert "太平机场 Taiping Airport" in out  # the key names the numbered columns
+    main(["maps", "build", "--help"])
+    help_text = capsys.readouterr().out
+    offline = next(line for line in help_text.splitlines() if "--offline" in line)
+    assert "<bool>" not in offline

@@ -76,6 +76,7 @@ def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
         "关键通道畅行 Key links free flow",
         "区域间畅行 Zones car",
         "区域间高峰 Zones peak",
+        "假设 Assumptions",
     ]
     calibration = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="标定 Calibration")
     assert 1.4 <= float(calibration["model"].iloc[0]) <= 1.9
@@ -95,13 +96,11 @@ def test_workbook_equals_the_corridors_command(pack: Path, tmp_path: Path) -> No
     assert main(["corridors", "compare", "--out", str(tmp_path / "c")]) == 0
     expected = pd.read_csv(tmp_path / "c" / "summary.csv", encoding="utf-8-sig")
     sheet = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="方案排名 Ranking")
-    assert list(sheet["方案 Option"]) == list(expected["方案 Option"])
+    assert list(sheet["方案名称 Name (zh)"]) == list(expected["方案名称 Name (zh)"])
     assert list(sheet["排名 Rank"]) == list(expected["排名 Rank"])
-    np.testing.assert_allclose(
-        sheet["高峰小时节省车小时 Peak-hour veh-h saved"],
-        expected["高峰小时节省车小时 Peak-hour veh-h saved"],
-        atol=0.01,
-    )
+    # the workbook rounds once, half up, like the maps
+    column = "高峰小时节省车小时 Peak-hour veh-h saved"
+    np.testing.assert_allclose(sheet[column], expected[column], atol=0.05 + 1e-9)
     register = pd.read_excel(pack / "meeting-pack.xlsx", sheet_name="项目库 Projects")
     tasks = register.set_index("项目名称")["任务编号 Task"]
     assert set(range(35, 41)) | set(range(6, 11)) <= set(tasks)

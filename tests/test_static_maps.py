@@ -15,6 +15,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+import shapely
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -25,7 +26,7 @@ from pyproj import Geod, Transformer
 
 from sanqu_geo import compare, layers, network, scenarios, settings, travel
 from sanqu_geo.errors import DataSourceError, SettingsError
-from sanqu_geo.maps import static
+from sanqu_geo.maps import fonts, static, style
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "maps"
@@ -112,7 +113,8 @@ def test_projects_map_at_a3(cjk_family: str, tmp_path: Path) -> None:
 def test_corridors_map(comparison: compare.Comparison, tmp_path: Path) -> None:
     fig = static.corridors_map(comparison, lang="en")
     best = comparison.summary.sort_values("rank").iloc[0]
-    label = f"1  {best['title_en']} ({best['key_links_mean_saved_min']:.1f} min saved)"
+    saved = style.format_minutes(best["key_links_mean_saved_min"])
+    label = f"1  {best['title_en']} ({saved} min saved)"
     assert label in _texts(fig)
     ax = _map_axes(fig)
     lines = {a.get_gid() for a in ax.collections if (a.get_gid() or "").startswith("option-")}
@@ -199,16 +201,18 @@ def test_without_cjk_font_english_labels_and_one_warning(
     comparison: compare.Comparison,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(static, "find_cjk_font", lambda font=None: None)
+    monkeypatch.setattr(fonts, "find_cjk_font", lambda font=None: None)
+    monkeypatch.setattr(fonts, "_WARNED", set())
     with caplog.at_level(logging.WARNING), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = static.corridors_map(comparison, lang="zh")
         fig.canvas.draw()  # missing glyphs would warn while drawing
+        static.zones_map(lang="zh")  # a second map of the same run does not warn again
     assert len(caught) == 1, [str(w.message) for w in caught]
     assert issubclass(caught[0].category, static.MissingCJKFontWarning)
     assert "no CJK font found" in str(caught[0].message)
     assert "English labels" in str(caught[0].message)
-    assert len([r for r in caplog.records if r.name == static.__name__]) == 1
+    assert [r for r in caplog.records if r.name.startswith("sanqu_geo.maps")] == []
     texts = _texts(fig)
     assert [t for t in texts if CJK.search(t)] == []
     assert fig_title(fig) == "Corridor options for the three areas and inland port"
@@ -217,9 +221,12 @@ def test_without_cjk_font_english_labels_and_one_warning(
     static.save_map(fig, ARTIFACTS / "corridors_A4_no_cjk_font.png")
 
 
-def test_a_font_without_chinese_glyphs_falls_back_to_english() -> None:
+def test_a_font_without_chinese_glyphs_falls_back_to_english(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     assert static.find_cjk_font(str(dejavu)) is None
+    monkeypatch.setattr(fonts, "_WARNED", set())
     with pytest.warns(static.MissingCJKFontWarning, match="has no Chinese glyphs"):
         fig = static.zones_map(font="DejaVu Sans", lang="zh")
     assert "Taiping Airport" in _texts(fig)
@@ -267,7 +274,15 @@ def test_extent_fits_the_zones_and_labels_stay_on_the_map_apart(zones_zh: Figure
     renderer = zones_zh.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     boxes = [a.get_window_extent(renderer) for a in ax.texts if isinstance(a, Annotation)]
-    assert len(boxes) >= len(layers.load_layer("facilities", located_only=True))
+    inset = next(a for a in zones_zh.axes if a.get_gid() == "map-inset")
+    inset_labels = [a for a in inset.texts if isinstance(a, Annotation)]
+    facilities = layers.load_layer("facilities", located_only=True)
+    # every facility is named once: on the map, or in the inset when it lies in the cluster
+    assert len(boxes) + len(inset_labels) >= len(facilities)
+    assert {"内陆港", "集装箱中心站", "综保区卡口"} <= {a.get_text() for a in inset_labels}
+    inset_box = inset.get_window_extent(renderer)
+    for box in boxes:
+        assert not box.overlaps(inset_box)
     for box in boxes:
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1
         assert frame.y0 <= box.y0 and box.y1 <= frame.y1
@@ -297,3 +312,39 @@ def test_bad_options_are_clear_errors(zones_zh: Figure, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"use a \.png, \.pdf or \.svg"):
         static.save_map(zones_zh, tmp_path / "map.jpg")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_projects_inset_carries_the_small_sites_tags(cjk_family: str) -> None:
+    fig = static.projects_map(paper="A3", lang="zh")
+    renderer = fig.canvas.get_renderer()
+    ax = _map_axes(fig)
+    inset = next(a for a in fig.axes if a.get_gid() == "map-inset")
+    main_tags = [a for a in ax.texts if isinstance(a, Annotation)]
+    inset_tags = [a for a in inset.texts if isinstance(a, Annotation)]
+    # the projects inside the cluster (the inland-port last mile, the intermodal centre) are
+    # tagged in the inset, where their shapes are large enough, not over the small shapes
+    zones = layers.load_layer("zones", located_only=True).to_crs(settings.metric_crs)
+    x0, y0, x1, y1 = zones[zones["id"].isin(static.INSET_CLUSTER)].total_bounds
+    projects = layers.load_layer("projects", located_only=True).to_crs(settings.metric_crs)
+    inside = projects[projects.geometry.within(shapely.box(x0 - 700, y0 - 700, x1 + 700, y1 + 700))]
+    assert {"inland_port_last_mile", "intermodal_centre"} <= set(inside["id"])
+    in_inset = [a.get_text() for a in inset_tags]
+    assert all(str(int(i)) in in_inset for i in inside["item"])
+    in_main = [a.get_text() for a in main_tags]
+    outside = projects[~projects["id"].isin(inside["id"])]
+    # a tag shared with a project outside the cluster may stay on the map; the others do not
+    for task in set(inside["item"]) - set(outside["item"]):
+        assert str(int(task)) not in in_main
+    # the dashed box on the map shows what the inset enlarges
+    assert any(p.get_gid() == "inset-extent" for p in ax.patches)
+    # measured: no two tags overlap, on the map or in the inset, nor a map tag the inset
+    inset_box = inset.get_window_extent(renderer)
+    for tags in (main_tags, inset_tags):
+        # the tags' own boxes (an Annotation's extent also spans its leader line)
+        boxes = [Text.get_window_extent(t, renderer) for t in tags]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b)
+    for t in main_tags:
+        assert not Text.get_window_extent(t, renderer).overlaps(inset_box)
+    static.save_map(fig, ARTIFACTS / "projects_A3_zh_inset.png")

@@ -208,9 +208,9 @@ def test_offline_infrastructure_map_in_chromium(browser, tmp_path: Path) -> None
         overlays = p.js(
             "document.querySelectorAll('.leaflet-control-layers-overlays label').length"
         )
-        # zones, river, districts, roads, the project terms present (近期, 中期, 中远期, not a
-        # plan task), facilities
-        assert overlays == 9
+        # the base, zones, river, districts, roads, the project terms present (近期, 中期,
+        # 中远期, not a plan task), facilities
+        assert overlays == 10
         assert p.js("document.querySelector('#sq-legend') !== null")
         spot = p.page.evaluate(_FIND, "freight_expressway_new")
         assert spot is not None
@@ -274,6 +274,14 @@ def test_both_maps_from_the_cli_open_offline(browser, tmp_path: Path) -> None:
                 p.js("document.querySelectorAll('.leaflet-control-layers-overlays label').length")
                 >= 5
             )
+            if name == "corridors":
+                # the isochrone layers are listed but off: they would paint the city over
+                iso = p.js(
+                    "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays "
+                    "label')).filter(l => l.innerText.includes('等时圈'))"
+                    ".map(l => l.querySelector('input').checked)"
+                )
+                assert iso and not any(iso)
             p.shot(f"{name}-cli.png")
         finally:
             p.close()
@@ -289,3 +297,177 @@ def test_corridor_recipe_minutes_are_used(tmp_path: Path) -> None:
     assert main(["maps", "build", str(recipe), "--offline", "--out", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "iso20.html").read_text(encoding="utf-8")
     assert " 20 min" in text and " 30 min" not in text and " 60 min" not in text
+
+
+_MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
+
+_VISIBLE_LABELS = """() => Array.from(document.querySelectorAll('.sq-label'))
+  .filter(el => el.style.visibility === 'visible')
+  .map(el => { const b = el.getBoundingClientRect();
+               return {text: el.innerText, x0: b.left, y0: b.top, x1: b.right, y1: b.bottom}; })"""
+
+_BASE_PATHS = """() => {
+  const pane = document.querySelector('.leaflet-sq-base-pane');
+  const box = document.querySelector('.leaflet-container').getBoundingClientRect();
+  return Array.from(pane.querySelectorAll('path')).filter(p => {
+    const b = p.getBoundingClientRect();
+    return b.right > box.left && b.left < box.right && b.bottom > box.top && b.top < box.bottom;
+  }).length;
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_zoom_13_over_the_inland_port_shows_base_roads_and_labels(browser, tmp_path: Path) -> None:
+    page_path = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
+    hub = layers.load_layer("facilities").set_index("id").loc["inland_port_hub", "geometry"]
+    p = _Page(browser, page_path)
+    try:
+        p.js(f"{_MAP}.setView([{hub.y}, {hub.x}], 13, {{animate: false}})")
+        p.page.wait_for_timeout(600)
+        assert p.js(f"{_MAP}.getZoom()") == 13
+        # streets of the base, not just the handful of trunk roads, are drawn in view
+        assert p.page.evaluate(_BASE_PATHS) >= 20
+        labels = p.page.evaluate(_VISIBLE_LABELS)
+        texts = " ".join(label["text"] for label in labels)
+        for name in ("内陆港", "集装箱中心站", "综保区卡口"):
+            assert name in texts
+        # labels shown never overlap one another
+        for i, a in enumerate(labels):
+            for b in labels[i + 1 :]:
+                assert (
+                    a["x1"] <= b["x0"]
+                    or b["x1"] <= a["x0"]
+                    or a["y1"] <= b["y0"]
+                    or (b["y1"] <= a["y0"])
+                ), (a["text"], b["text"])
+        # at zoom 10 the small-site labels are hidden, the big zones are named
+        p.js(f"{_MAP}.setZoom(10, {{animate: false}})")
+        p.page.wait_for_timeout(400)
+        texts10 = " ".join(label["text"] for label in p.page.evaluate(_VISIBLE_LABELS))
+        assert "综保区卡口" not in texts10
+        assert "Airport" in texts10 or "机场" in texts10
+        p.js(f"{_MAP}.setView([{hub.y}, {hub.x}], 13, {{animate: false}})")
+        p.page.wait_for_timeout(400)
+        assert p.errors == [] and p.requests == []
+        p.shot("infrastructure-inland-port-z13.png")
+    finally:
+        p.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_legend_collapses_and_follows_the_layer_control(browser, tmp_path: Path) -> None:
+    page_path = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
+    p = _Page(browser, page_path)
+    try:
+        body = "document.getElementById('sq-legend-body')"
+        assert p.js(f"{body}.offsetHeight") > 100
+        # lines are drawn as lines, areas as boxes
+        assert p.js("document.querySelectorAll('#sq-legend svg line').length") >= 5
+        assert p.js("document.querySelectorAll('#sq-legend svg rect').length") >= 5
+        p.page.click("#sq-legend-toggle")
+        assert p.js(f"{body}.offsetHeight") == 0
+        assert p.js("document.getElementById('sq-legend').offsetHeight") < 40
+        p.page.click("#sq-legend-toggle")
+        assert p.js(f"{body}.offsetHeight") > 100
+
+        # the term that holds the part under construction
+        term = (
+            layers.load_layer("projects").set_index("id").at["airport_second_passage_ph1", "phase"]
+        )
+        near = f"项目 {term}"
+        rows = f"""Array.from(document.querySelectorAll('.sq-legend-row'))
+          .filter(r => r.innerText.includes('{near}') && r.offsetHeight > 0).length"""
+        assert p.js(rows) == 1
+        p.page.hover(".leaflet-control-layers")
+        label = p.page.locator(".leaflet-control-layers-overlays label", has_text=near)
+        label.locator("input").click()
+        p.page.wait_for_timeout(200)
+        assert p.js(rows) == 0  # the entry follows the layer switched off
+        hidden = p.js(
+            "Array.from(document.querySelectorAll('.sq-legend-row')).filter(r => "
+            "r.offsetHeight === 0).length"
+        )
+        assert hidden >= 2  # the phase and its part under construction
+        label.locator("input").click()
+        p.page.wait_for_timeout(200)
+        assert p.js(rows) == 1
+        assert p.errors == []
+        p.shot("legend-follows-layers.png")
+    finally:
+        p.close()
+
+
+_LINE_SPOT = """(id) => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  let found = null;
+  map.eachLayer(l => { if (l.feature && l.feature.properties.id === id && l.getLatLngs) found = l; });
+  if (!found) return null;
+  map.fitBounds(found.getBounds(), {animate: false, padding: [200, 200]});
+  const pts = found.getLatLngs().flat(3);
+  const a = map.latLngToContainerPoint(pts[Math.floor(pts.length / 2) - 1]);
+  const b = map.latLngToContainerPoint(pts[Math.floor(pts.length / 2)]);
+  const box = map.getContainer().getBoundingClientRect();
+  return {x: (a.x + b.x) / 2 + box.left, y: (a.y + b.y) / 2 + box.top,
+          pane: found.options.pane};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_phase_1_passage_opens_its_own_popup_on_a_click(browser, tmp_path: Path) -> None:
+    page_path = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
+    p = _Page(browser, page_path)
+    try:
+        spot = p.page.evaluate(_LINE_SPOT, "airport_second_passage_ph1")
+        assert spot is not None and spot["pane"] == "sq-top"
+        p.page.wait_for_timeout(300)
+        # what a person's click hits at that spot is the phase-1 line
+        hit = p.js(
+            f"(() => {{ const el = document.elementFromPoint({spot['x']}, {spot['y']});"
+            " return el && el.closest('.leaflet-sq-top-pane') !== null; })()"
+        )
+        assert hit
+        p.page.mouse.click(spot["x"], spot["y"])
+        p.page.wait_for_selector(".leaflet-popup-content", timeout=5000)
+        popup = p.js("document.querySelector('.leaflet-popup-content').innerText")
+        assert "机场第二通道(一期)" in popup and "phase 1" in popup
+        assert "全线" not in popup
+        assert "在建" in popup  # the status as words, not the code
+        assert "under_construction" not in popup
+        p.shot("phase-1-popup.png")
+    finally:
+        p.close()
+
+
+def test_mbtiles_file_becomes_a_tile_folder_beside_the_page(tmp_path: Path) -> None:
+    import io
+    import sqlite3
+
+    from PIL import Image
+
+    mbtiles = tmp_path / "harbin.mbtiles"
+    with sqlite3.connect(mbtiles) as db:
+        db.execute("CREATE TABLE metadata (name text, value text)")
+        db.execute(
+            "CREATE TABLE tiles (zoom_level int, tile_column int, tile_row int, tile_data blob)"
+        )
+        db.execute("INSERT INTO metadata VALUES ('format', 'png')")
+        buf = io.BytesIO()
+        Image.new("RGB", (256, 256), (200, 10, 10)).save(buf, format="PNG")
+        # zoom 10, the tile of central Harbin: x 872, XYZ y 364, TMS row 1023 - 364 = 659
+        db.execute("INSERT INTO tiles VALUES (10, 872, 659, ?)", (buf.getvalue(),))
+    out = tmp_path / "out"
+    page = interactive.publish(["infrastructure"], out, offline=True, tiles=mbtiles)[0]
+    tile = out / "tiles" / "10" / "872" / "364.png"
+    assert tile.is_file()
+    with Image.open(tile) as im:
+        assert im.getpixel((5, 5)) == (200, 10, 10)
+    html = page.read_text(encoding="utf-8")
+    assert '"tiles/{z}/{x}/{y}.png"' in html
+    assert str(tmp_path) not in html  # no local path in the page
+    bad = tmp_path / "not.mbtiles"
+    bad.write_text("hello", encoding="utf-8")
+    with pytest.raises(DataSourceError, match="not an MBTiles file"):
+        interactive.publish(["infrastructure"], tmp_path / "x", offline=True, tiles=bad)

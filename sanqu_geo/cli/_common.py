@@ -42,6 +42,40 @@ def print_table(table: Table) -> None:
     (console if console.is_terminal else Console(width=220)).print(table)
 
 
+def print_wide_table(frame) -> None:
+    """A table of many number columns, split into blocks of columns that fit the terminal.
+
+    Columns are numbered; the key under each block names them, so each column is only as
+    wide as its numbers.
+    """
+    import math
+
+    width = console.width if console.is_terminal else 220
+    label_width = max((len(str(i)) for i in frame.index), default=8)
+    label_width = min(max(label_width, 8), 28)
+    # a number column takes 7 characters with its padding and border
+    per_block = max(1, (width - label_width - 4) // 7)
+    columns = list(frame.columns)
+    out = console if console.is_terminal else Console(width=width)
+    for start in range(0, len(columns), per_block):
+        block = columns[start : start + per_block]
+        table = Table(show_lines=False, pad_edge=False, padding=(0, 1))
+        table.add_column(esc(frame.index.name or ""), max_width=label_width, overflow="fold")
+        for n, _ in enumerate(block, start=start + 1):
+            table.add_column(str(n), justify="right", no_wrap=True)
+        for idx, row in frame[block].iterrows():
+            cells = [
+                "∞"
+                if isinstance(v, float) and math.isinf(v)
+                else (f"{v:.1f}" if isinstance(v, float) else esc(v))
+                for v in row
+            ]
+            table.add_row(esc(idx), *cells)
+        out.print(table)
+        key = "  ".join(f"{n} {esc(c)}" for n, c in enumerate(block, start=start + 1))
+        out.print(f"[dim]{key}[/dim]")
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"sanqu-geo {__version__}")
@@ -50,13 +84,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of errors.", metavar="")
+    ] = False,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log output.")
+        int, typer.Option("--verbose", "-v", count=True, help="More log output.", metavar="")
     ] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.", metavar="")] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version.", metavar=""
+        ),
     ] = False,
 ) -> None:
     state["debug"] = debug

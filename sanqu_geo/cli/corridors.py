@@ -94,7 +94,11 @@ def corridors_compare(
     profiles_file: ProfilesFileOpt = None,
     no_sensitivity: Annotated[
         bool,
-        typer.Option("--no-sensitivity", help="Skip the demand/capacity/PCE/BPR sensitivity runs."),
+        typer.Option(
+            "--no-sensitivity",
+            help="Skip the demand/capacity/PCE/BPR sensitivity runs.",
+            metavar="",
+        ),
     ] = False,
     force: ForceOpt = False,
     sensitivity_draws: Annotated[

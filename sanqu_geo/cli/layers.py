@@ -130,7 +130,7 @@ def layers_import(
         str, typer.Option(help="Accuracy of features that have none.")
     ] = "official",
     make_valid: Annotated[
-        bool, typer.Option("--make-valid", help="Repair invalid geometries.")
+        bool, typer.Option("--make-valid", help="Repair invalid geometries.", metavar="")
     ] = False,
     layer: Annotated[str | None, typer.Option(help="Layer inside a multi-layer file.")] = None,
 ) -> None:

@@ -36,10 +36,11 @@ def maps_build(
     ] = None,
     lang: Annotated[str | None, typer.Option("--lang", help="zh, en or both.")] = None,
     offline: Annotated[
-        bool, typer.Option("--offline", help="Pages that need no internet at all.")
+        bool, typer.Option("--offline", help="Pages that need no internet at all.", metavar="")
     ] = False,
     tiles: Annotated[
-        Path | None, typer.Option("--tiles", help="Local tile folder {z}/{x}/{y}.png.")
+        Path | None,
+        typer.Option("--tiles", help="Local tile folder {z}/{x}/{y}.png, or an .mbtiles file."),
     ] = None,
     assets: Annotated[
         Path | None,

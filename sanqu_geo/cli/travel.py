@@ -20,8 +20,8 @@ from sanqu_geo.cli._common import (
     esc,
     load_travel_graph,
     print_table,
+    print_wide_table,
     progress_bar,
-    rich_table,
 )
 
 
@@ -106,7 +106,7 @@ def od_command(
         f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(G.graph['profile'])} · "
         "minutes 分钟"
     )
-    print_table(rich_table(table))
+    print_wide_table(table)
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
         console.print(f"[green]wrote[/green] {esc(out)}")
@@ -134,6 +134,9 @@ def route_command(
 
     _vector_out(out)
     a, b = travel.find_place(from_), travel.find_place(to)
+    for place in (a, b):
+        if "resolved" in place.attrs:
+            console.print(f"[dim]{place.attrs['resolved']}[/dim]")
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
@@ -213,6 +216,8 @@ def isochrones_command(
         ) from None
     _vector_out(out)
     place = travel.find_place(from_)
+    if "resolved" in place.attrs:
+        console.print(f"[dim]{place.attrs['resolved']}[/dim]")
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     iso = travel.place_isochrones(G, place, thresholds)
     iso["profile"] = G.graph["profile"]

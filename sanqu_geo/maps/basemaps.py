@@ -100,7 +100,9 @@ BASEMAPS: dict[str, Basemap | None] = {
 }
 
 
-def get_basemap(name: str, *, tiles_folder: str | None = None) -> Basemap | None:
+def get_basemap(
+    name: str, *, tiles_folder: str | None = None, tiles_ext: str = "png"
+) -> Basemap | None:
     """Return a basemap by name, with its key filled in where one is needed.
 
     Parameters
@@ -128,7 +130,7 @@ def get_basemap(name: str, *, tiles_folder: str | None = None) -> Basemap | None
         return Basemap(
             "local",
             "本地瓦片 Local tiles",
-            (tiles_folder.rstrip("/") + "/{z}/{x}/{y}.png",),
+            (tiles_folder.rstrip("/") + "/{z}/{x}/{y}." + tiles_ext,),
             "",
             subdomains="",
         )
@@ -151,3 +153,62 @@ def get_basemap(name: str, *, tiles_folder: str | None = None) -> Basemap | None
 def relative_url(folder: str | os.PathLike[str], page_dir: str | os.PathLike[str]) -> str:
     """URL of a local folder relative to the page, so no absolute path ends up in the page."""
     return Path(os.path.relpath(Path(folder).resolve(), Path(page_dir).resolve())).as_posix()
+
+
+def unpack_mbtiles(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> str:
+    """Write the tiles of an MBTiles file as a ``{z}/{x}/{y}.<ext>`` folder a page can use.
+
+    MBTiles (an SQLite file, the usual container of offline tiles) keeps rows in TMS order
+    (y counted from the south); the folder uses the XYZ order web maps ask for. The folder is
+    replaced whole, only when every tile is written.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.mbtiles`` file (raster tiles, PNG or JPEG).
+    folder : path-like
+        The tile folder to write.
+
+    Returns
+    -------
+    str
+        The tiles' file extension (``png`` or ``jpg``).
+
+    Raises
+    ------
+    DataSourceError
+        When the file is missing, not an MBTiles file, or holds vector tiles.
+    """
+    import sqlite3
+
+    from sanqu_geo._atomic import atomic_folder
+    from sanqu_geo.errors import DataSourceError
+
+    source = Path(path)
+    if not source.is_file():
+        msg = f"tiles file {str(source)!r} not found: pass an .mbtiles file or a tile folder"
+        raise DataSourceError(msg)
+    try:
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as db:
+            meta = dict(db.execute("SELECT name, value FROM metadata").fetchall())
+            fmt = str(meta.get("format", "png")).casefold()
+            if fmt in ("pbf", "mvt"):
+                msg = (
+                    f"{source.name} holds vector tiles ({fmt}): the offline page needs raster "
+                    "tiles (PNG or JPEG); render them first, e.g. with a tile server"
+                )
+                raise DataSourceError(msg)
+            ext = "jpg" if fmt in ("jpg", "jpeg") else "png"
+            rows = db.execute(
+                "SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles"
+            ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        msg = f"{source.name} is not an MBTiles file ({exc}); pass an .mbtiles file or a folder"
+        raise DataSourceError(msg) from exc
+    with atomic_folder(folder) as tmp:
+        for z, x, tms_y, data in rows:
+            y = (1 << int(z)) - 1 - int(tms_y)
+            tile = tmp / str(z) / str(x) / f"{y}.{ext}"
+            tile.parent.mkdir(parents=True, exist_ok=True)
+            tile.write_bytes(data)
+    return ext

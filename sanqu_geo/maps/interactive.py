@@ -22,52 +22,22 @@ import folium
 import folium.plugins
 import geopandas as gpd
 import pandas as pd
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import Element
 
 from sanqu_geo import crs as _crs
 from sanqu_geo import layers
 from sanqu_geo._atomic import atomic_path
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import DataSourceError, SettingsError
+from sanqu_geo.maps import style, web_base
 from sanqu_geo.maps.basemaps import get_basemap
+from sanqu_geo.maps.web_legend import Legend, LegendItem
 from sanqu_geo.resources import data_file, recipes_folder
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Recipe", "build_map", "load_recipe", "publish", "render_html"]
 
-#: Colours of the zone groups.
-ZONE_COLOURS = {
-    "ftz": "#d7301f",
-    "new_area": "#fc8d59",
-    "cbz": "#6a51a3",
-    "airport_zone": "#2171b5",
-    "inland_port": "#238b45",
-}
-#: Colours of the plan phases.
-PHASE_COLOURS = {
-    "近期": "#e41a1c",
-    "中期": "#ff7f00",
-    "远期": "#377eb8",
-    "中远期": "#984ea3",
-    "长远期": "#1b7837",
-    "非方案任务": "#7f7f7f",
-}
-PHASE_EN = {
-    "近期": "near term",
-    "中期": "medium term",
-    "远期": "long term",
-    "中远期": "medium to long term",
-    "长远期": "long range",
-    "非方案任务": "not a plan task",
-}
-ROAD_STYLE = {
-    "motorway": ("#b2182b", 4),
-    "trunk": ("#ef8a62", 3),
-    "primary": ("#777777", 2),
-    "secondary": ("#aaaaaa", 1.5),
-}
 #: Simplification tolerance (degrees, about 5 m) for drawn lines and polygons: the web map is
 #: read at city zoom levels (10–15), where 5 m is below one pixel.
 SIMPLIFY_DEG = 0.00005
@@ -197,6 +167,7 @@ def _rows(pairs: Iterable[tuple[str, str, Any]], lang: str) -> str:
 class _Context:
     lang: str
     shift: bool
+    layers: tuple[str, ...] = ()
 
 
 def _prepare(gdf: gpd.GeoDataFrame, ctx: _Context) -> gpd.GeoDataFrame:
@@ -227,10 +198,12 @@ def _add_geojson(
     properties: list[dict[str, Any]],
     *,
     point_radius: float | None = None,
+    pane: str | None = None,
+    interactive: bool = True,
 ) -> None:
     data = _geojson(gdf, properties)
 
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
+    def paint(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
         return {
             "color": p.get("stroke", "#333333"),
@@ -244,29 +217,36 @@ def _add_geojson(
     marker = None
     if point_radius is not None:
         marker = folium.CircleMarker(radius=point_radius, fill=True, fill_opacity=0.9, weight=1.5)
+    options: dict[str, Any] = {"pane": pane} if pane else {}
+    if not interactive:
+        folium.GeoJson(
+            data, style_function=paint, marker=marker, interactive=False, **options
+        ).add_to(group)
+        return
     folium.GeoJson(
         data,
-        style_function=style,
+        style_function=paint,
         marker=marker,
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
         embed=True,
+        **options,
     ).add_to(group)
 
 
-def _zones_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
+def _zones_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("zones"), ctx)
-    areas = _crs.area_km2(layers.load_layer("zones", located_only=True)).round(2)
-    area_by_id = dict(zip(layers.load_layer("zones", located_only=True)["id"], areas, strict=True))
+    located = layers.load_layer("zones", located_only=True)
+    area_by_id = dict(zip(located["id"], _crs.area_km2(located).round(2), strict=True))
     props = []
     for row in gdf.itertuples():
-        colour = ZONE_COLOURS.get(str(row.group), "#555555")
+        colour = style.zone_colour(row.group)
         props.append(
             {
                 "id": _e(row.id),
                 "stroke": colour,
                 "fill": colour,
-                "fill_opacity": 0.18,
+                "fill_opacity": 0.16,
                 "weight": 2,
                 "tooltip": _label(row.name_zh, row.name_en, ctx.lang),
                 "popup": f"<b>{_label(row.name_zh, row.name_en, ctx.lang)}</b>"
@@ -274,7 +254,7 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
                     [
                         ("面积(km²)", "Area km²", area_by_id.get(row.id)),
                         ("公布面积(km²)", "Published km²", row.area_km2_published),
-                        ("精度", "Accuracy", row.accuracy),
+                        ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
                         ("来源", "Source", row.source),
                         ("说明", "Note", row.note),
                     ],
@@ -284,9 +264,26 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
         )
     group = folium.FeatureGroup(name=_plain("三区一港区域", "Zones", ctx.lang), show=True)
     _add_geojson(group, gdf, props)
+    # a zone named like a facility in it (内陆港, 集装箱中心站) is named once, by the facility
+    facilities = layers.load_layer("facilities")
+    taken = set(facilities["short_zh"].dropna()) if "facilities" in ctx.layers else set()
+    ordered = gdf.assign(_a=[area_by_id.get(i, 0.0) for i in gdf["id"]]).sort_values("_a")
+    ordered = ordered[~ordered["short_zh"].isin(taken)]
+    points = [p.representative_point() for p in ordered.geometry]
+    web_base.add_labels(
+        group,
+        [(p.y, p.x) for p in points],
+        [
+            _label(_first(r.short_zh, r.name_zh), _first(r.short_en, r.name_en), ctx.lang)
+            for r in ordered.itertuples()
+        ],
+        [web_base.zone_minzoom(a) for a in ordered["_a"]],
+        kind="zone",
+        colours=[_darker(style.zone_colour(g)) for g in ordered["group"]],
+    )
     group.add_to(m)
     return [
-        (ZONE_COLOURS[g], _plain(zh, en, ctx.lang))
+        LegendItem(style.zone_colour(g), _plain(zh, en, ctx.lang), "area", group=group)
         for g, zh, en in (
             ("ftz", "自贸区哈尔滨片区", "FTZ Harbin area"),
             ("new_area", "哈尔滨新区", "Harbin New Area"),
@@ -297,21 +294,36 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
     ]
 
 
+def _first(*values: Any) -> str:
+    return next((str(v) for v in values if v is not None and not pd.isna(v) and str(v)), "")
+
+
+def _darker(colour: str, factor: float = 0.7) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{int(c * factor):02x}" for c in (r, g, b))
+
+
 def _plain(zh: str, en: str, lang: str) -> str:
     """A plain (escaped) bilingual string for layer names and legends."""
     zh, en = _e(zh), _e(en)
     return zh if lang == "zh" else en if lang == "en" else f"{zh} {en}"
 
 
-def _facilities_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
+def _code(value: Any, lang: str) -> str:
+    """A code shown as its words, escaped."""
+    return _e(style.code_label(value, lang))
+
+
+def _facilities_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("facilities"), ctx)
+    ink = style.FACILITY_OTHER[2]
     props = []
     for row in gdf.itertuples():
         props.append(
             {
                 "id": _e(row.id),
-                "stroke": "#08306b",
-                "fill": "#ffffff" if row.status != "existing" else "#2b8cbe",
+                "stroke": ink,
+                "fill": ink if row.status == "existing" else style.FACILITY_PLANNED_FACE,
                 "weight": 2,
                 "fill_opacity": 0.95,
                 "tooltip": _label(row.name_zh, row.name_en, ctx.lang),
@@ -319,9 +331,9 @@ def _facilities_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
                 + _rows(
                     [
                         ("类型", "Kind", row.kind),
-                        ("状态", "Status", row.status),
+                        ("状态", "Status", _code(row.status, ctx.lang)),
                         ("所在区域", "Zone", row.zone),
-                        ("精度", "Accuracy", row.accuracy),
+                        ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
                         ("来源", "Source", row.source),
                         ("说明", "Note", row.note),
                     ],
@@ -330,22 +342,45 @@ def _facilities_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
             }
         )
     group = folium.FeatureGroup(name=_plain("主要设施", "Facilities", ctx.lang), show=True)
-    _add_geojson(group, gdf, props, point_radius=6)
+    _add_geojson(group, gdf, props, point_radius=5)
+    web_base.add_labels(
+        group,
+        [(p.y, p.x) for p in gdf.geometry],
+        [
+            _label(_first(r.short_zh, r.name_zh), _first(r.short_en, r.name_en), ctx.lang)
+            for r in gdf.itertuples()
+        ],
+        [web_base.facility_minzoom(k) for k in gdf["kind"]],
+        kind="facility",
+    )
     group.add_to(m)
-    return [("#2b8cbe", _plain("设施", "Facility", ctx.lang))]
+    return [
+        LegendItem(
+            ink, _plain("设施(已建)", "Facility (existing)", ctx.lang), "point", group=group
+        ),
+        LegendItem(
+            ink,
+            _plain("设施(规划)", "Facility (planned)", ctx.lang),
+            "point",
+            fill=style.FACILITY_PLANNED_FACE,
+            group=group,
+        ),
+    ]
 
 
-def _roads_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
+def _roads_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     roads = gpd.read_file(data_file("roads/trunk.geojson"))
     gdf = _prepare(roads, ctx)
     props = []
     for row in gdf.itertuples():
-        colour, weight = ROAD_STYLE.get(str(row.highway), ("#bbbbbb", 1))
+        _, colour, _, weight = style.ROAD_STYLES.get(
+            str(row.highway), style.ROAD_STYLES["tertiary"]
+        )
         props.append(
             {
                 "stroke": colour,
-                "weight": weight,
-                "opacity": 0.85,
+                "weight": weight + 1,
+                "opacity": 0.9,
                 "tooltip": _label(row.name_zh, row.name_en, ctx.lang),
                 "popup": f"<b>{_label(row.name_zh, row.name_en, ctx.lang)}</b>"
                 + _rows(
@@ -353,7 +388,7 @@ def _roads_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
                         ("编号", "Ref", row.ref),
                         ("等级", "Class", row.highway),
                         ("限速", "Max speed km/h", row.maxspeed),
-                        ("精度", "Accuracy", row.accuracy),
+                        ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
                         ("来源", "Source", row.source),
                     ],
                     ctx.lang,
@@ -364,27 +399,37 @@ def _roads_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
     _add_geojson(group, gdf, props)
     group.add_to(m)
     return [
-        (ROAD_STYLE["motorway"][0], _plain("高速公路", "Expressway", ctx.lang)),
-        (ROAD_STYLE["trunk"][0], _plain("快速路", "Urban expressway", ctx.lang)),
-        (ROAD_STYLE["primary"][0], _plain("主干路", "Arterial", ctx.lang)),
+        LegendItem(
+            style.ROAD_STYLES[c][1],
+            _plain(zh, en, ctx.lang),
+            "line",
+            weight=style.ROAD_STYLES[c][3] + 1,
+            group=group,
+        )
+        for c, zh, en in (
+            ("motorway", "高速公路", "Expressway"),
+            ("trunk", "快速路", "Urban expressway"),
+            ("primary", "主干路", "Arterial"),
+        )
     ]
 
 
-def _projects_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
+def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     projects = layers.load_layer("projects")
     unlocated = projects[projects.geometry.isna()]
     gdf = _prepare(projects, ctx)
     # A feature without a phase is not a task of the plan (e.g. the airport's second runway).
     gdf["phase"] = gdf["phase"].fillna("非方案任务").replace("", "非方案任务")
     legend = []
-    for phase, colour in PHASE_COLOURS.items():
+    for phase, colour in style.PHASE_COLOURS.items():
         part = gdf[gdf["phase"] == phase]
         if part.empty:
             continue
         year = layers.PHASES.get(phase)
         when = f" {year}" if year else ""
-        name = _plain(f"项目 {phase}{when}", f"Projects, {PHASE_EN[phase]}{when}", ctx.lang)
-        legend.append((colour, name))
+        name = _plain(
+            f"项目 {phase}{when}", f"Projects, {style.PHASE_EN.get(phase, phase)}{when}", ctx.lang
+        )
         props = []
         for row in part.itertuples():
             title = _label(row.title_zh, row.title_en, ctx.lang)
@@ -394,22 +439,26 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
                     "stroke": colour,
                     "fill": colour,
                     "weight": 5,
-                    "fill_opacity": 0.35,
+                    "fill_opacity": 0.2,  # a project area must not hide the zone under it
                     "tooltip": f"{_e(_item_text(row.item, ctx.lang))} {title}",
                     "popup": f"<b>{_e(_item_text(row.item, ctx.lang))}</b><br><b>{title}</b>"
                     + _rows(
                         [
                             ("章节", "Section", row.subsection),
-                            ("期限", "Term", f"{row.phase} ({PHASE_EN.get(row.phase, '')})"),
+                            (
+                                "期限",
+                                "Term",
+                                f"{row.phase} ({style.PHASE_EN.get(row.phase, '')})",
+                            ),
                             ("目标年份", "Target year", _year(row.target_year)),
                             (
                                 "牵头单位",
                                 "Lead unit",
                                 row.lead_unit or ("未明确" if ctx.lang == "zh" else "not named"),
                             ),
-                            ("状态", "Status", row.status),
+                            ("状态", "Status", _code(row.status, ctx.lang)),
                             ("设计速度", "Design speed km/h", row.design_speed_kph),
-                            ("精度", "Accuracy", row.accuracy),
+                            ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
                             ("来源", "Source", row.source),
                             ("说明", "Note", row.note),
                         ],
@@ -418,15 +467,44 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
                 }
             )
         group = folium.FeatureGroup(name=name, show=True)
-        _add_geojson(group, part, props, point_radius=7)
+        building = (part["status"] == style.UNDER_CONSTRUCTION).to_numpy()
+        others = [p for p, b in zip(props, building, strict=True) if not b]
+        if len(others):
+            _add_geojson(group, part[~building], others, point_radius=7)
+        if building.any():
+            # the part under construction lies on top of the lines it belongs to: its own
+            # pane, above the other overlays, with a white casing so it reads as one line
+            top = part[building]
+            casing = [{"stroke": "#ffffff", "weight": 9, "opacity": 1.0} for _ in range(len(top))]
+            _add_geojson(group, top, casing, pane="sq-top", interactive=False)
+            _add_geojson(
+                group, top, [p for p, b in zip(props, building, strict=True) if b], pane="sq-top"
+            )
         group.add_to(m)
+        legend.append(LegendItem(colour, name, "line", weight=5, group=group))
+        if building.any():
+            legend.append(
+                LegendItem(
+                    colour,
+                    _plain("在建(置于上层)", "Under construction (drawn on top)", ctx.lang),
+                    "line",
+                    weight=5,
+                    group=group,
+                )
+            )
     if not unlocated.empty:
         items = ", ".join(
             f"{_e(_item_text(r.item, ctx.lang))} {_e(r.title_zh if ctx.lang != 'en' else r.title_en)}"
             for r in unlocated.itertuples()
         )
         legend.append(
-            ("#ffffff", _plain("位置未公布", "Location not published", ctx.lang) + ": " + items)
+            LegendItem(
+                "#9a9a9a",
+                _plain("位置未公布", "Location not published", ctx.lang) + ": " + items,
+                "area",
+                dash="3 2",
+                fill="#ffffff",
+            )
         )
     return legend
 
@@ -455,26 +533,37 @@ def _year(value: Any) -> Any:
     return "" if value is None or pd.isna(value) else int(value)
 
 
-def _river_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
+def _river_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("river"), ctx)
     props = [
         {
-            "stroke": "#4292c6",
+            "stroke": style.RIVER_COLOUR,
             "weight": 6,
             "opacity": 0.6,
             "tooltip": _label(r.name_zh, r.name_en, ctx.lang),
             "popup": f"<b>{_label(r.name_zh, r.name_en, ctx.lang)}</b>"
-            + _rows([("精度", "Accuracy", r.accuracy), ("说明", "Note", r.note)], ctx.lang),
+            + _rows(
+                [("精度", "Accuracy", _code(r.accuracy, ctx.lang)), ("说明", "Note", r.note)],
+                ctx.lang,
+            ),
         }
         for r in gdf.itertuples()
     ]
     group = folium.FeatureGroup(name=_plain("松花江", "Songhua River", ctx.lang), show=True)
     _add_geojson(group, gdf, props)
     group.add_to(m)
-    return [("#4292c6", _plain("松花江", "Songhua River", ctx.lang))]
+    return [
+        LegendItem(
+            style.RIVER_COLOUR,
+            _plain("松花江", "Songhua River", ctx.lang),
+            "line",
+            weight=5,
+            group=group,
+        )
+    ]
 
 
-def _districts_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
+def _districts_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("districts"), ctx)
     group = folium.FeatureGroup(name=_plain("行政区", "Districts", ctx.lang), show=True)
     for row in gdf.itertuples():
@@ -484,224 +573,13 @@ def _districts_layer(m: folium.Map, ctx: _Context) -> list[tuple[str, str]]:
             [point.y, point.x],
             icon=folium.DivIcon(
                 html=f"<div class='sq-district'>{text}</div>",
-                icon_size=(120, 30),
-                icon_anchor=(60, 15),
+                icon_size=(140, 30),
+                icon_anchor=(70, 15),
             ),
+            interactive=False,
         ).add_to(group)
     group.add_to(m)
     return []
-
-
-def _corridor_layers(
-    m: folium.Map, ctx: _Context, data: dict[str, gpd.GeoDataFrame]
-) -> list[tuple[str, str]]:
-    legend = []
-    options = data["options"]
-    routes = data["routes"]
-    palette = [
-        "#1a9850",
-        "#66bd63",
-        "#a6d96a",
-        "#fdae61",
-        "#f46d43",
-        "#d73027",
-        "#a50026",
-        "#762a83",
-    ]
-    base_routes = routes[routes["option"].astype(str).str.startswith("base")]
-    if not base_routes.empty:
-        gdf = _prepare(base_routes, ctx)
-        props = [
-            {
-                "stroke": "#636363",
-                "weight": 3,
-                "dash": "6 6",
-                "tooltip": _label(r.link_zh, r.link_en, ctx.lang),
-                "popup": f"<b>{_label(r.link_zh, r.link_en, ctx.lang)}</b>"
-                + _rows(
-                    [
-                        ("出行方案", "Profile", str(r.option).split(":")[-1]),
-                        ("现状时间(分钟)", "Today, minutes", f"{r.minutes:.1f}"),
-                    ],
-                    ctx.lang,
-                ),
-            }
-            for r in gdf.itertuples()
-        ]
-        group = folium.FeatureGroup(
-            name=_plain("现状关键通道路线", "Key-link routes today", ctx.lang), show=True
-        )
-        _add_geojson(group, gdf, props)
-        group.add_to(m)
-        legend.append(("#636363", _plain("现状关键通道", "Key links today", ctx.lang)))
-    for i, (option_id, part) in enumerate(options.groupby("option", sort=False)):
-        colour = palette[i % len(palette)]
-        first = part.iloc[0]
-        gdf = _prepare(part, ctx)
-        changed = routes[routes["option"] == option_id]
-        summary = (
-            "".join(
-                f"<tr><td>{_label(r.link_zh, r.link_en, ctx.lang)}</td><td>{r.minutes:.1f}</td><td>−{r.saved_min:.1f}</td></tr>"
-                for r in changed.itertuples()
-            )
-            or f"<tr><td colspan='3'>{_plain('关键通道无变化', 'No key link changes', ctx.lang)}</td></tr>"
-        )
-        popup = (
-            f"<b>{_label(first.title_zh, first.title_en, ctx.lang)}</b>"
-            + _rows(
-                [
-                    ("排名", "Rank", int(first["rank"])),
-                    ("出行方案", "Profile", first.profile),
-                    (
-                        "关键通道平均节省(分钟)",
-                        "Key links mean saved, min",
-                        f"{first.key_links_mean_saved_min:.2f}",
-                    ),
-                    (
-                        "高峰小时节省车·小时",
-                        "Peak-hour vehicle-hours saved",
-                        f"{first.get('vht_saved', float('nan')):,.0f}",
-                    ),
-                    (
-                        "投资(亿元)",
-                        "Cost, 100 M yuan",
-                        f"{first.cost_yi_yuan:.1f}"
-                        if first.cost_yi_yuan == first.cost_yi_yuan
-                        else _plain("未公布", "not published", ctx.lang),
-                    ),
-                ],
-                ctx.lang,
-            )
-            + f"<table class='sq-popup'><tr><th>{_plain('通道', 'Link', ctx.lang)}</th><th>min</th><th>Δ</th></tr>{summary}</table>"
-        )
-        props = [
-            {
-                "id": _e(option_id),
-                "stroke": colour,
-                "weight": 6,
-                "tooltip": _label(first.title_zh, first.title_en, ctx.lang),
-                "popup": popup,
-            }
-            for _ in gdf.itertuples()
-        ]
-        name = _plain(f"方案 {first.title_zh}", f"Option: {first.title_en}", ctx.lang)
-        group = folium.FeatureGroup(name=name, show=bool(first["rank"] <= 3))
-        _add_geojson(group, gdf, props)
-        stops = _prepare(data["interchanges"][data["interchanges"]["option"] == option_id], ctx)
-        _add_geojson(
-            group,
-            stops,
-            [
-                {
-                    "stroke": colour,
-                    "fill": "#ffffff",
-                    "weight": 2,
-                    "fill_opacity": 1,
-                    "tooltip": _plain("互通/站点", "Interchange / stop", ctx.lang),
-                    "popup": popup,
-                }
-                for _ in stops.itertuples()
-            ],
-            point_radius=4,
-        )
-        if not changed.empty:
-            after = _prepare(changed, ctx)
-            _add_geojson(
-                group,
-                after,
-                [
-                    {
-                        "stroke": colour,
-                        "weight": 3,
-                        "opacity": 0.7,
-                        "tooltip": _label(r.link_zh, r.link_en, ctx.lang),
-                        "popup": popup,
-                    }
-                    for r in after.itertuples()
-                ],
-            )
-        group.add_to(m)
-        legend.append((colour, name))
-    iso = data["isochrones"]
-    for label, part in iso.groupby("option", sort=False):
-        gdf = _prepare(part.sort_values("minutes", ascending=False), ctx)
-        base = label == "base"
-        props = [
-            {
-                "stroke": "#3182bd" if base else "#e6550d",
-                "fill": "#3182bd" if base else "#e6550d",
-                "fill_opacity": 0.08 if base else 0.0,
-                "weight": 1.5,
-                "dash": None if base else "4 4",
-                "tooltip": f"{_label(r.place_zh, r.place_en, ctx.lang)} {r.minutes:g} min",
-                "popup": f"<b>{_label(r.place_zh, r.place_en, ctx.lang)}</b>"
-                + _rows(
-                    [
-                        ("时间(分钟)", "Minutes", f"{r.minutes:g}"),
-                        ("面积(km²)", "Area km²", f"{r.area_km2:.0f}"),
-                        ("方案", "Network", "现状 today" if base else label),
-                    ],
-                    ctx.lang,
-                ),
-            }
-            for r in gdf.itertuples()
-        ]
-        name = (
-            _plain("等时圈(现状)", "Isochrones today", ctx.lang)
-            if base
-            else _plain(f"等时圈({label})", f"Isochrones with {label}", ctx.lang)
-        )
-        group = folium.FeatureGroup(name=name, show=base)
-        _add_geojson(group, gdf, props)
-        group.add_to(m)
-        legend.append(("#3182bd" if base else "#e6550d", name))
-    return legend
-
-
-_LEGEND = Template(
-    """
-{% macro html(this, kwargs) %}
-<div class="sq-legend leaflet-control" id="sq-legend">
-  <div class="sq-legend-title">{{ this.title }}</div>
-  {% for colour, label in this.items %}
-  <div class="sq-legend-row"><span class="sq-swatch" style="background:{{ colour }}"></span>{{ label }}</div>
-  {% endfor %}
-  <div class="sq-legend-note">{{ this.note }}</div>
-</div>
-<div class="sq-title" id="sq-title">{{ this.heading }}</div>
-<style>
-  .sq-legend { position: absolute; bottom: 24px; right: 10px; z-index: 1000; background: rgba(255,255,255,0.93);
-    padding: 8px 10px; border-radius: 4px; font: 12px/1.4 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
-    box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 320px; max-height: 60vh; overflow: auto; }
-  .sq-legend-title { font-weight: bold; margin-bottom: 4px; }
-  .sq-swatch { display: inline-block; width: 14px; height: 10px; margin-right: 6px; border: 1px solid #555; }
-  .sq-legend-note { color: #666; margin-top: 6px; font-size: 11px; }
-  .sq-title { position: absolute; top: 10px; left: 60px; z-index: 1000; background: rgba(255,255,255,0.93);
-    padding: 6px 12px; border-radius: 4px; font: bold 15px/1.3 "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;
-    box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
-  .sq-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; vertical-align: top; }
-  .sq-popup td { vertical-align: top; }
-  .sq-district { font: 12px/1.2 "Noto Sans CJK SC", sans-serif; color: #666; text-align: center; white-space: nowrap;
-    text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
-  .en { color: #555; }
-</style>
-{% endmacro %}
-"""
-)
-
-
-class _Legend(MacroElement):
-    """The legend and the title box (all texts escaped before they get here)."""
-
-    _template = _LEGEND
-
-    def __init__(self, heading: str, title: str, items: list[tuple[str, str]], note: str) -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.heading = heading
-        self.title = title
-        self.items = items
-        self.note = note
 
 
 def build_map(
@@ -710,6 +588,7 @@ def build_map(
     basemap: str | None = None,
     lang: str | None = None,
     tiles_url: str | None = None,
+    tiles_ext: str = "png",
     corridor_data: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> folium.Map:
     """Build the folium map a recipe describes.
@@ -725,6 +604,8 @@ def build_map(
         Overrides the recipe's language.
     tiles_url : str, optional
         For ``local``: the tile folder's URL relative to the page.
+    tiles_ext : str
+        For ``local``: the tiles' file extension (``png`` or ``jpg``).
     corridor_data : dict, optional
         For recipes with a ``corridors`` layer: what :func:`sanqu_geo.compare.map_layers`
         returns.
@@ -736,8 +617,8 @@ def build_map(
     """
     lang = lang or recipe.lang
     _check_lang(lang)
-    base = get_basemap(basemap or recipe.basemap, tiles_folder=tiles_url)
-    ctx = _Context(lang=lang, shift=base is not None and base.crs == "gcj02")
+    base = get_basemap(basemap or recipe.basemap, tiles_folder=tiles_url, tiles_ext=tiles_ext)
+    ctx = _Context(lang=lang, shift=base is not None and base.crs == "gcj02", layers=recipe.layers)
     center = recipe.center or (45.72, 126.52)
     if ctx.shift:
         lon, lat = _crs.wgs84_to_gcj02(center[1], center[0])
@@ -752,6 +633,13 @@ def build_map(
     # Only Leaflet is needed: popups, tooltips, layers and the legend use no jQuery/Bootstrap.
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
+    web_base.base_panes(m)
+    if base is None:
+        base_group = web_base.add_base(
+            m, lambda g: _prepare(g, ctx), lang=lang, districts="districts" not in recipe.layers
+        )
+    else:
+        base_group = None
     if base is not None:
         for i, url in enumerate(base.tiles):
             folium.TileLayer(
@@ -763,7 +651,7 @@ def build_map(
                 overlay=i > 0,
                 control=False,
             ).add_to(m)
-    legend: list[tuple[str, str]] = []
+    legend: list[LegendItem] = []
     builders = {
         "zones": _zones_layer,
         "facilities": _facilities_layer,
@@ -777,11 +665,13 @@ def build_map(
             if corridor_data is None:
                 msg = f"recipe {recipe.name!r} shows corridors: compute them first (sanqu_geo.compare.map_layers)"
                 raise SettingsError(msg)
-            legend += _corridor_layers(m, ctx, corridor_data)
+            from sanqu_geo.maps.web_corridors import corridor_layers
+
+            legend += corridor_layers(m, ctx, corridor_data)
         else:
             legend += builders[name](m, ctx)
-    overlays = sum(isinstance(c, folium.FeatureGroup) for c in m._children.values())
-    folium.LayerControl(collapsed=overlays > 10).add_to(m)
+    # collapsed to a button: expanded, the list covers a third of the map
+    folium.LayerControl(collapsed=True).add_to(m)
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.plugins.MeasureControl(
         position="topleft", primary_length_unit="kilometers", primary_area_unit="hectares"
@@ -799,15 +689,37 @@ def build_map(
         )
     if base is not None and base.name == "osm":
         note += " " + _e("Basemap © OpenStreetMap contributors (ODbL).")
+    if base_group is not None:
+        note += " " + _plain(
+            "底图:sanqu-geo 数据;市区街道 © OpenStreetMap contributors, ODbL。",
+            "Base: sanqu-geo data; central streets © OpenStreetMap contributors, ODbL.",
+            lang,
+        )
+        legend.append(
+            LegendItem(
+                style.ROAD_STYLES["secondary"][1],
+                _plain("底图街道(OSM)", "Base streets (OSM)", lang),
+                "line",
+                weight=2,
+                group=base_group,
+            )
+        )
     heading = (
         _label(recipe.title_zh, recipe.title_en, lang)
         if lang != "both"
         else f"{_e(recipe.title_zh)} · <span class='en'>{_e(recipe.title_en)}</span>"
     )
-    _Legend(heading, _plain("图例", "Legend", lang), legend, note).add_to(m)
+    Legend(
+        heading,
+        _plain("图例", "Legend", lang),
+        legend,
+        note,
+        _plain("展开/收起图例", "Show or hide the legend", lang),
+    ).add_to(m)
+    web_base.LabelPlacer().add_to(m)
     if recipe.center is None or recipe.fit:
         # The layer control and the legend sit on the right: keep the data clear of them.
-        m.fit_bounds(_bounds(ctx), padding_top_left=(20, 20), padding_bottom_right=(340, 20))
+        m.fit_bounds(_bounds(ctx), padding_top_left=(20, 20), padding_bottom_right=(280, 20))
     m.get_root().header.add_child(Element('<meta name="generator" content="sanqu-geo">'))
     return m
 
@@ -923,7 +835,8 @@ def publish(
     offline : bool
         Pages that need no network at all.
     tiles : path-like, optional
-        A local tile folder (``{z}/{x}/{y}.png``): the basemap becomes ``local``.
+        A local tile folder (``{z}/{x}/{y}.png``) or an MBTiles file (unpacked into
+        ``out_dir/tiles``): the basemap becomes ``local``.
     assets : path-like, optional
         Folder with local copies of scripts and stylesheets.
     corridor_data : dict, optional
@@ -936,6 +849,13 @@ def publish(
     """
     out_dir = Path(out_dir)
     written = []
+    tiles_folder, tiles_ext = tiles, "png"
+    if tiles is not None and str(tiles).casefold().endswith(".mbtiles"):
+        from sanqu_geo.maps.basemaps import unpack_mbtiles
+
+        # a page cannot read SQLite: the tiles go into a folder beside the pages
+        tiles_folder = out_dir / "tiles"
+        tiles_ext = unpack_mbtiles(tiles, tiles_folder)
     pages: list[tuple[Path, str]] = []
     for item in recipes:
         recipe = load_recipe(item)
@@ -944,7 +864,7 @@ def publish(
         if tiles is not None:
             from sanqu_geo.maps.basemaps import relative_url
 
-            chosen, tiles_url = "local", relative_url(tiles, out_dir)
+            chosen, tiles_url = "local", relative_url(tiles_folder, out_dir)
         elif offline and chosen is None:
             chosen = "none"
         elif offline and chosen != "none":
@@ -952,7 +872,12 @@ def publish(
                 "offline page with the %s basemap: its tiles still need the network", chosen
             )
         m = build_map(
-            recipe, basemap=chosen, lang=lang, tiles_url=tiles_url, corridor_data=corridor_data
+            recipe,
+            basemap=chosen,
+            lang=lang,
+            tiles_url=tiles_url,
+            tiles_ext=tiles_ext,
+            corridor_data=corridor_data,
         )
         pages.append(
             (out_dir / f"{recipe.name}.html", render_html(m, offline=offline, assets=assets))

@@ -1,0 +1,343 @@
+"""The meeting workbook for people: labels in place of codes, numbers rounded by the one rule of
+:mod:`sanqu_geo.maps.style`, bold frozen headers, fitting widths, wrapped notes, filters, phase
+colours, and a sheet of the assumptions every figure depends on. Formats only.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from sanqu_geo import access, compare, scenarios, settings
+from sanqu_geo.maps import style
+
+__all__ = ["assumptions_table", "for_people", "format_sheet"]
+
+#: Columns holding minutes, hours and other decimals: (decimals, column name endings).
+_MINUTES = ("_min", "minutes")
+_HOURS = ("_h", "_hours", "vehicle_hours_saved_per_day")
+#: Columns that are long texts: wrapped, at most this wide (characters).
+_WRAPPED = ("note", "说明", "source", "来源", "title", "名称", "Project", "参数", "Parameter")
+_MAX_WIDTH = 48
+_YES_NO = ("是 yes", "否 no")
+
+
+def _decimals(column: str) -> int:
+    name = column.casefold()
+    if name.endswith(_MINUTES):
+        return style.MINUTES_DECIMALS
+    if name.endswith(_HOURS):
+        return style.HOURS_DECIMALS
+    return 1 if name.endswith(("_km", "_yuan", "_km2", "_m")) else 2
+
+
+def for_people(
+    table: pd.DataFrame,
+    *,
+    options: Mapping[str, str] | None = None,
+    blank_infinite: bool = True,
+) -> pd.DataFrame:
+    """A copy of a result table with codes replaced by labels and numbers rounded once.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table of :mod:`sanqu_geo.compare` or :mod:`sanqu_geo.report` with its internal
+        column names.
+    options : mapping, optional
+        Option id -> its label (``机场第二通道一期 Second passage, phase 1``), for the
+        ``option`` column.
+    blank_infinite : bool
+        Infinite values (no saving to divide by, an unreachable pair) become blank cells.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Minutes and hours rounded half up as on the maps (:func:`style.round_half_up`);
+        ``status``/``accuracy`` as words; booleans as 是 yes / 否 no; profiles by their
+        description.
+    """
+    out = table.copy()
+    for column in out.columns:
+        series = out[column]
+        name = str(column)
+        if name == "option" and options:
+            out[column] = series.map(lambda v: options.get(str(v), v))
+        elif name in ("status", "accuracy"):
+            out[column] = series.map(style.code_label)
+        elif name == "profile":
+            out[column] = series.map(_profile_label)
+        elif series.dtype == bool:
+            out[column] = series.map(lambda v: _YES_NO[0] if v else _YES_NO[1])
+        elif series.dtype.kind == "f":
+            digits = _decimals(name)
+            out[column] = [
+                None
+                if (blank_infinite and not math.isfinite(v))
+                else style.round_half_up(v, digits)
+                for v in series.astype(float)
+            ]
+    return out
+
+
+def _profile_label(value: Any) -> str:
+    spec = settings.profiles.get(str(value))
+    if not spec:
+        return str(value)
+    return f"{spec['description_zh']} {spec['description_en']}"
+
+
+def _display_width(value: Any) -> int:
+    text = "" if value is None else str(value)
+    longest = max(text.split("\n"), key=len) if text else ""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in longest)
+
+
+def format_sheet(
+    ws: Any,
+    table: pd.DataFrame,
+    *,
+    index: bool = False,
+    phase_column: str | None = None,
+    decimals: int | None = None,
+) -> None:
+    """Make a written sheet readable: bold wrapped header frozen with a filter, widths that
+    fit, wrapped long texts, one number format per rounded column, phases in their colour.
+
+    Parameters
+    ----------
+    ws : openpyxl.worksheet.worksheet.Worksheet
+        The sheet pandas wrote ``table`` to (header in row 1).
+    table : pandas.DataFrame
+        What was written (for the number formats by column).
+    index : bool
+        Whether the index was written as the first column.
+    phase_column : str, optional
+        Header of a column of plan phases, filled with :data:`style.PHASE_COLOURS`.
+    decimals : int, optional
+        Decimals of every number column (default: by column name, minutes and hours with
+        :data:`style.MINUTES_DECIMALS`).
+    """
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "B2" if index else "A2"
+    if ws.max_row >= 1 and ws.max_column >= 1:
+        ws.auto_filter.ref = ws.dimensions
+    header_font = Font(bold=True)
+    for cell in ws[1]:
+        cell.font = header_font
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    columns = ([str(table.index.name or "")] if index else []) + [str(c) for c in table.columns]
+    formats = ([None] if index else []) + [
+        style.excel_format(decimals)
+        if decimals is not None
+        else style.excel_format(_decimals(_internal(c)))
+        if table[c].dtype.kind == "f" or _holds_floats(table[c])
+        else None
+        for c in table.columns
+    ]
+    for position, (header, fmt) in enumerate(zip(columns, formats, strict=True), start=1):
+        letter = get_column_letter(position)
+        cells = [row[0] for row in ws.iter_rows(min_col=position, max_col=position)]
+        wrapped = any(key in header for key in _WRAPPED)
+        widths = [_display_width(c.value) for c in cells[1:]]
+        head = max((_display_width(w) for w in header.split()), default=4)
+        body = max(widths, default=0)
+        width = min(max(head, body, 6) + 2, _MAX_WIDTH if wrapped else 60)
+        ws.column_dimensions[letter].width = width
+        for cell in cells[1:]:
+            if fmt and isinstance(cell.value, float):
+                cell.number_format = fmt
+            if wrapped:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if phase_column is not None and header == phase_column:
+            for cell in cells[1:]:
+                colour = style.PHASE_COLOURS.get(str(cell.value))
+                if colour:
+                    cell.fill = PatternFill("solid", fgColor="FF" + colour.lstrip("#").upper())
+                    cell.font = Font(bold=True, color="FFFFFFFF")
+
+
+def _holds_floats(column: pd.Series) -> bool:
+    """An object column of numbers with blanks (rounded values, ``None`` for infinite ones)."""
+    values = [v for v in column if v is not None]
+    return bool(values) and all(isinstance(v, float) for v in values)
+
+
+def _internal(header: str) -> str:
+    """The internal column name behind a bilingual header (for the rounding rule)."""
+    from sanqu_geo import tables
+
+    for name, label in tables.HEADERS.items():
+        if label == header:
+            return name
+    return header
+
+
+def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFrame:
+    """Every parameter the pack's figures depend on, with its value and where it comes from.
+
+    Parameters
+    ----------
+    comparison : sanqu_geo.compare.Comparison, optional
+        Adds the network, the options' design speeds and costs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns 参数 Parameter, 取值 Value, 单位 Unit, 来源 Source.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+
+    def add(parameter: str, value: Any, unit: str, source: str) -> None:
+        rows.append((parameter, str(value), unit, source))
+
+    standards = "JTG B01-2014 / CJJ 37 design speeds (sanqu_geo.settings.default_speeds_kph)"
+    for road_class, kph in settings.default_speeds_kph.items():
+        add(f"畅行车速 {road_class} Free-flow speed", f"{kph:g}", "km/h", standards)
+    add(
+        "无等级道路车速 Speed of other classes",
+        f"{settings.fallback_speed_kph:g}",
+        "km/h",
+        "sanqu_geo.settings.fallback_speed_kph",
+    )
+    add(
+        "OSM 限速 maxspeed",
+        "OSM maxspeed wins where present (OSM networks only)",
+        "",
+        "sanqu_geo.speeds",
+    )
+    for spec in settings.profiles.values():
+        factors = ", ".join(f"{k} ×{v:g}" for k, v in spec.get("factor", {}).items())
+        caps = ", ".join(f"{k} ≤{v:g}" for k, v in spec.get("cap_kph", {}).items())
+        value = "; ".join(p for p in (factors, caps and f"caps {caps}") if p)
+        if spec.get("respect_bans"):
+            value += "; truck bans respected"
+        add(
+            f"出行方案 {spec['description_zh']} Profile {spec['description_en']}",
+            value,
+            "factor / km/h",
+            "indicative: typical urban congestion ratios, harbin-facts §11 truck caps "
+            "(sanqu_geo.settings.profiles)",
+        )
+    add(
+        "接入连接线车速 Access connector speed",
+        f"{settings.connector_speed_kph:g}",
+        "km/h",
+        "sanqu_geo.settings.connector_speed_kph (places to their road node)",
+    )
+    add(
+        "最大接入距离 Largest access distance",
+        f"{settings.snap_max_distance_m:g}",
+        "m",
+        "sanqu_geo.settings.snap_max_distance_m",
+    )
+    add(
+        "接入道路等级 Road classes places join",
+        ", ".join(settings.snap_classes),
+        "",
+        "sanqu_geo.settings.snap_classes; zones join at their gates or boundary ("
+        + access.__name__
+        + ")",
+    )
+    add(
+        "互通并入节点距离 Interchange joins a node within",
+        f"{scenarios.node_tolerance_m:g}",
+        "m",
+        "sanqu_geo.scenarios.node_tolerance_m",
+    )
+    add(
+        "互通拆分道路距离 Interchange splits a road within",
+        f"{scenarios.edge_tolerance_m:g}",
+        "m",
+        "sanqu_geo.scenarios.edge_tolerance_m",
+    )
+    add(
+        "互通连接线 Interchange connector",
+        f"≤ {scenarios.max_connector_m:g} m at {scenarios.connector_speed_kph:g} km/h",
+        "m, km/h",
+        "sanqu_geo.scenarios.max_connector_m, connector_speed_kph",
+    )
+    add(
+        "造价 Costs",
+        "only published costs (or a user's cost file); otherwise 未公布 not published, "
+        "never estimated per km",
+        "亿元",
+        "harbin-facts §7 (second passage phase 1, 35.7 亿); corridors compare --costs",
+    )
+    links = "; ".join(f"{zh} {en}" for _, zh, en, _, _ in compare.KEY_LINKS)
+    add(
+        "关键联系 Key links (both directions)",
+        links,
+        "",
+        "the plan's section 五 （十一） (sanqu_geo.compare.KEY_LINKS)",
+    )
+    add("排名依据 Ranking", compare.RANK_CRITERION, "", "sanqu_geo.compare.RANK_CRITERION")
+    add(
+        "等时圈 Isochrones",
+        ", ".join(f"{m:g}" for m in compare.ISOCHRONE_MINUTES)
+        + " min around "
+        + ", ".join(compare.ISOCHRONE_PLACES),
+        "min",
+        "sanqu_geo.compare.ISOCHRONE_MINUTES / ISOCHRONE_PLACES; roads buffered 200 m",
+    )
+    for _run, zh, en, variant in compare.SENSITIVITY_RUNS:
+        add(
+            f"敏感性 {zh} Sensitivity {en}",
+            str(variant),
+            "",
+            "sanqu_geo.compare.SENSITIVITY_RUNS",
+        )
+    add(
+        "取整 Rounding",
+        f"minutes and hours to {style.MINUTES_DECIMALS} decimal, half up (0.25 → 0.3), "
+        "the same on maps, web pages and this workbook",
+        "",
+        "sanqu_geo.maps.style.round_half_up",
+    )
+    add(
+        "空白单元格 Blank cells",
+        "no value: an unreachable pair, or no minute saved to divide a cost by",
+        "",
+        "sanqu_geo.workbook.for_people",
+    )
+    add(
+        "数据精度 Data accuracy",
+        "zones, facilities, projects and the trunk network are indicative, authored from "
+        "published facts; official boundary annexes are not public",
+        "",
+        "data/README.md",
+    )
+    if comparison is not None:
+        add("路网 Network", comparison.network_source, "", "sanqu_geo.network")
+        sc = comparison.scenario
+        add(
+            "方案默认出行方案 Default profile of the options",
+            _profile_label(sc.profile),
+            "",
+            "data/projects/scenarios.toml",
+        )
+        seen: set[str] = set()
+        for option in sc.options:
+            for corridor in option.corridors:
+                if corridor.id in seen:
+                    continue
+                seen.add(corridor.id)
+                cost = corridor.cost
+                add(
+                    f"{corridor.title_zh} {corridor.title_en}",
+                    f"{corridor.design_speed_kph:g} km/h; "
+                    + (
+                        f"{cost / 1e8:.1f} 亿元 (published)"
+                        if cost is not None
+                        else "cost 未公布 not published"
+                    ),
+                    "km/h, 亿元",
+                    "data/projects/scenarios.toml (design speed indicative where not published)",
+                )
+    return pd.DataFrame(rows, columns=["参数 Parameter", "取值 Value", "单位 Unit", "来源 Source"])

@@ -1,0 +1,166 @@
+"""One style table feeds the web maps, the print maps and the workbook: the same colour for the
+same phase everywhere, one rounding rule for minutes, and colours that do not collide.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from matplotlib.colors import to_hex, to_rgb
+
+from sanqu_geo import compare, layers, report
+from sanqu_geo.maps import interactive, static, style
+
+PHASE_1 = "airport_second_passage_ph1"  # the part under construction
+
+
+@pytest.fixture(scope="module")
+def comparison() -> compare.Comparison:
+    return compare.compare(sensitivity=False)
+
+
+@pytest.fixture(scope="module")
+def book(comparison: compare.Comparison, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("book") / "pack.xlsx"
+    report._workbook(
+        path,
+        comparison,
+        report._zone_od("car"),
+        report._zone_od("car_peak"),
+        report.calibration_table(comparison),
+        report.register_sheet(),
+    )
+    return path
+
+
+def _features(page: str) -> list[dict]:
+    """Every GeoJSON feature embedded in a folium page."""
+    out = []
+    for blob in re.findall(r'\{"features": \[.*?\], "type": "FeatureCollection"\}', page):
+        out.extend(json.loads(blob)["features"])
+    return out
+
+
+def _web_colour(page: str, feature_id: str) -> str:
+    strokes = {
+        f["properties"]["stroke"]
+        for f in _features(page)
+        if f["properties"].get("id") == feature_id
+    }
+    assert len(strokes) == 1, strokes
+    return strokes.pop()
+
+
+def test_round_half_up_is_the_rule_python_does_not_follow() -> None:
+    # Python's own formatting rounds the binary value (0.25 -> "0.2"); people and Excel say 0.3
+    assert f"{0.25:.1f}" == "0.2"
+    assert style.round_half_up(0.25, 1) == 0.3
+    assert style.format_minutes(0.25) == "0.3"
+    assert style.format_minutes(0.247) == "0.2"
+    assert style.format_minutes(2.675) == "2.7"
+    assert style.format_minutes(-0.05) == "-0.1"
+    assert style.format_minutes(float("inf")) == ""
+    assert style.format_hours(12345.65) == "12,345.7"
+    assert style.excel_format(style.MINUTES_DECIMALS) == "0.0"
+
+
+def test_one_phase_colour_in_web_print_and_workbook(tmp_path: Path, book: Path) -> None:
+    phases = layers.load_layer("projects").set_index("id")["phase"]
+    lines = [PHASE_1, "freight_expressway_g1001", "inland_port_last_mile"]
+    assert len({phases[i] for i in lines}) >= 2  # more than one term is checked
+    # web
+    page = interactive.publish(["infrastructure"], tmp_path, offline=True)[0]
+    html = page.read_text(encoding="utf-8")
+    for project in lines:
+        assert _web_colour(html, project) == style.PHASE_COLOURS[phases[project]], project
+    # print
+    fig = static.projects_map(paper="A4", lang="en")
+    drawn = {a.get_gid(): a for a in fig.findobj() if str(a.get_gid()).startswith("project-")}
+    for project in lines:
+        colour = drawn[f"project-{project}"].get_color()
+        colour = colour[0] if len(colour) and not isinstance(colour, str) else colour
+        assert to_hex(colour) == style.PHASE_COLOURS[phases[project]], project
+    # workbook: the phase cells are filled with the same colour
+    sheet = openpyxl.load_workbook(book)["项目库 Projects"]
+    header = [c.value for c in sheet[1]]
+    phase_col = header.index("期限 Term") + 1
+    fills = {}
+    for row in sheet.iter_rows(min_row=2):
+        cell = row[phase_col - 1]
+        fills.setdefault(cell.value, set()).add(cell.fill.fgColor.rgb)
+    for phase, colour in style.PHASE_COLOURS.items():
+        if phase in fills:
+            assert fills[phase] == {"FF" + colour.lstrip("#").upper()}, phase
+
+
+def test_a_saving_is_written_the_same_way_everywhere(
+    comparison: compare.Comparison, book: Path, tmp_path: Path
+) -> None:
+    summary = comparison.summary.set_index("option")
+    option = summary["key_links_mean_saved_min"].idxmax()
+    raw = float(summary.at[option, "key_links_mean_saved_min"])
+    shown = style.format_minutes(raw)
+    assert shown == f"{style.round_half_up(raw, 1):.1f}"
+    # web: the option's popup
+    data = compare.map_layers(comparison)
+    page = interactive.publish(["corridors"], tmp_path, offline=True, corridor_data=data)[0]
+    popups = [
+        f["properties"]["popup"]
+        for f in _features(page.read_text(encoding="utf-8"))
+        if f["properties"].get("id") == option
+    ]
+    assert popups and all(f"<td>{shown}</td>" in p for p in popups)
+    # print: the option's label and legend entry
+    fig = static.corridors_map(comparison, lang="en")
+    # legend entries are wrapped to the sidebar: compare with the line breaks undone
+    texts = [" ".join(t.get_text().split()) for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    assert any(f"({shown} min saved)" in t for t in texts)
+    assert any(f" · {shown} min · " in t for t in texts)
+    # workbook: the stored value is the rounded one, shown with one decimal
+    sheet = openpyxl.load_workbook(book)["方案排名 Ranking"]
+    header = [c.value for c in sheet[1]]
+    col = header.index("关键通道平均节省(分钟) Key links mean saved min")
+    name_col = header.index("方案名称 Name (zh)")
+    title = str(summary.at[option, "title_zh"])
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[name_col].value == title)
+    assert row[col].number_format == "0.0"
+    assert f"{row[col].value:.1f}" == shown
+    assert row[col].value == style.round_half_up(raw, 1)
+
+
+def _distance(a: str, b: str) -> float:
+    ra, rb = to_rgb(a), to_rgb(b)
+    return sum((x - y) ** 2 for x, y in zip(ra, rb, strict=True)) ** 0.5
+
+
+def test_the_colours_of_different_things_do_not_collide() -> None:
+    named = {
+        **{f"zone {k}": v for k, v in style.ZONE_COLOURS.items()},
+        **{f"phase {k}": v for k, v in style.PHASE_COLOURS.items()},
+        "river": style.RIVER_COLOUR,
+    }
+    items = list(named.items())
+    for i, (a, ca) in enumerate(items):
+        for b, cb in items[i + 1 :]:
+            assert _distance(ca, cb) > 0.25, (a, b)
+    # roads are grey, so no road can be taken for a zone, a phase or the river
+    for _, colour, _, _ in style.ROAD_STYLES.values():
+        r, g, b = to_rgb(colour)
+        assert max(r, g, b) - min(r, g, b) < 0.02
+    # the river is the only blue
+    for name, colour in named.items():
+        r, g, b = to_rgb(colour)
+        if name != "river":
+            assert not (b > r + 0.15 and b > g + 0.1), name
+
+
+def test_options_sharing_a_rank_are_told_apart() -> None:
+    looks = style.option_styles({"a": 1, "b": 2, "c": 2, "d": 2, "e": 3})
+    assert len(set(looks.values())) == 5
+    assert looks["b"][0] == looks["c"][0] == looks["d"][0]  # same rank, same colour
+    assert len({looks[o][1] for o in "bcd"}) == 3  # different dashes
+    assert looks["a"][0] != looks["b"][0] != looks["e"][0]
