@@ -278,6 +278,19 @@ def test_a_bare_dask_means_a_local_cluster() -> None:
     [
         (["od", "--out", "{tmp}/od.parquet", "--dask", "tcp://127.0.0.1:9"], "no Dask scheduler"),
         (["od", "--out", "{tmp}/od.parquet", "--dask", "zones.csv"], "give `local`, `local:N`"),
+        (
+            [
+                "corridors",
+                "compare",
+                "--out",
+                "{tmp}/cmp",
+                "--sensitivity",
+                "2",
+                "--dask",
+                "tcp://127.0.0.1:9",
+            ],
+            "no Dask scheduler",
+        ),
     ],
 )
 def test_a_bad_scheduler_is_one_line_and_exit_2(
@@ -288,7 +301,7 @@ def test_a_bad_scheduler_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert expected in err
     assert len(err.splitlines()) == 1, err
-    assert not (tmp_path / "od.parquet").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written, and before any work
 
 
 def test_od_dask_needs_a_parquet_output(tmp_path: Path, capsys) -> None:

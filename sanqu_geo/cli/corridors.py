@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -161,33 +162,36 @@ def corridors_compare(
         from sanqu_geo import demand as _demand
 
         run_demand = _demand.demand_from_file(demand)
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
-    ) as bar:
-        task = bar.add_task("comparing", total=None)
-        result = compare.compare(
-            sc,
-            demand_=run_demand,
-            costs=cost_table,
-            gap=gap,
-            profile=profile,
-            sensitivity=not no_sensitivity,
-            progress=lambda text: bar.update(task, description=f"comparing: {text}"),
-        )
-    monte_carlo = None
-    if sensitivity_draws is not None:
-        with dask_runner(dask) as runner, progress_bar("Monte-Carlo 蒙特卡洛") as bar:
-            task = bar.add_task("draws", total=None)
-            monte_carlo = sensitivity.run(
-                sensitivity_draws,
-                seed=seed,
-                scenario=sc,
-                distributions=distributions,
+    with contextlib.ExitStack() as stack:
+        # The cluster is reached first: a bad --dask address fails before the work.
+        runner = stack.enter_context(dask_runner(dask)) if sensitivity_draws is not None else None
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+        ) as bar:
+            task = bar.add_task("comparing", total=None)
+            result = compare.compare(
+                sc,
                 demand_=run_demand,
+                costs=cost_table,
                 gap=gap,
-                runner=runner,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                profile=profile,
+                sensitivity=not no_sensitivity,
+                progress=lambda text: bar.update(task, description=f"comparing: {text}"),
             )
+        monte_carlo = None
+        if runner is not None:
+            with progress_bar("Monte-Carlo 蒙特卡洛") as bar:
+                task = bar.add_task("draws", total=None)
+                monte_carlo = sensitivity.run(
+                    sensitivity_draws,
+                    seed=seed,
+                    scenario=sc,
+                    distributions=distributions,
+                    demand_=run_demand,
+                    gap=gap,
+                    runner=runner,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
     files = tables.write_comparison(result, out, force=force)
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
     if monte_carlo is not None:
