@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from sanqu_geo import __version__
 from sanqu_geo import network as _network
 from sanqu_geo import speeds as _speeds
 
+
+class SanquGroup(TyperGroup):
+    """A command group whose flags (``--help`` included) show no ``<bool>`` type in help."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain_flags([*self.params, option])
+        return option
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not hasattr(command, "commands"):  # a command, not a group
+            _plain_flags([*command.params, command.get_help_option(ctx)])
+        return command
+
+
+def _plain_flags(params: list[Any]) -> None:
+    """On/off flags take no value: their help shows none (Typer vendors its own click)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            param.metavar = ""
+
+
 app = typer.Typer(
+    cls=SanquGroup,
     name="sanqu-geo",
     help=(
         "Planning toolkit for Harbin's 三区一港: layers, road network, travel times, maps.\n\n"

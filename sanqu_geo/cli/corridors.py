@@ -14,6 +14,7 @@ from sanqu_geo.cli._common import (
     DaskOpt,
     ForceOpt,
     ProfilesFileOpt,
+    SanquGroup,
     ScenarioArg,
     app,
     console,
@@ -25,6 +26,7 @@ from sanqu_geo.cli._common import (
 )
 
 corridors_app = typer.Typer(
+    cls=SanquGroup,
     help="Corridor options: list them and compare them with the base network.\n\n"
     "Example: sanqu-geo corridors compare --out results/",
     no_args_is_help=True,
