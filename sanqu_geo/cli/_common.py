@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,8 +74,6 @@ def print_wide_table(frame) -> None:
     Columns are numbered; the key under each block names them, so each column is only as
     wide as its numbers.
     """
-    import math
-
     width = console.width if console.is_terminal else 220
     label_width = max((len(str(i)) for i in frame.index), default=8)
     label_width = min(max(label_width, 8), 28)
@@ -89,16 +88,19 @@ def print_wide_table(frame) -> None:
         for n, _ in enumerate(block, start=start + 1):
             table.add_column(str(n), justify="right", no_wrap=True)
         for idx, row in frame[block].iterrows():
-            cells = [
-                "∞"
-                if isinstance(v, float) and math.isinf(v)
-                else (f"{v:.1f}" if isinstance(v, float) else esc(v))
-                for v in row
-            ]
-            table.add_row(esc(idx), *cells)
+            table.add_row(esc(idx), *(_minutes_cell(v) for v in row))
         out.print(table)
         key = "  ".join(f"{n} {esc(c)}" for n, c in enumerate(block, start=start + 1))
         out.print(f"[dim]{key}[/dim]")
+
+
+def _minutes_cell(value: Any) -> str:
+    """Minutes by the one rounding rule of maps and workbook; ∞ for an unreachable pair."""
+    from sanqu_geo.maps import style
+
+    if isinstance(value, float):
+        return "∞" if math.isinf(value) else style.format_minutes(value)
+    return esc(value)
 
 
 def _version(value: bool) -> None:
@@ -186,24 +188,6 @@ def progress_bar(description: str):
         console=err_console,
         transient=True,
     )
-
-
-def rich_table(frame) -> Table:
-    import math
-
-    table = Table(show_lines=False)
-    table.add_column(esc(frame.index.name or ""))
-    for column in frame.columns:
-        table.add_column(esc(column), justify="right")
-    for idx, row in frame.iterrows():
-        cells = [
-            "∞"
-            if isinstance(v, float) and math.isinf(v)
-            else (f"{v:.1f}" if isinstance(v, float) else esc(v))
-            for v in row
-        ]
-        table.add_row(esc(idx), *cells)
-    return table
 
 
 CongestedOpt = Annotated[
