@@ -46,6 +46,7 @@ __all__ = [
     "od_to_parquet",
     "reach",
     "route",
+    "write_od_blocks",
 ]
 
 #: Memory for one chunk of distance rows, in bytes (rows x all nodes x 8).
@@ -405,35 +406,92 @@ def od_to_parquet(
     pathlib.Path
         The written file.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    origins, destinations = list(origins), list(destinations)
     compiled = compile_graph(G, weight=weight)
     o = compiled.positions(origins, what="origin")
     d = compiled.positions(destinations, what="destination")
-    origin_ids = np.asarray(list(origins))
-    dest_ids = np.asarray(list(destinations))
+    blocks = (
+        (s, compiled.exact(block)) for s, block in distance_rows(compiled, o, d, progress=progress)
+    )
+    return write_od_blocks(blocks, origins, destinations, path, column=weight)
+
+
+def _id_array(ids: Sequence[Any]) -> np.ndarray:
+    ids = list(ids)
+    arr = np.asarray(ids)
+    if arr.ndim != 1:  # tuple ids (e.g. (x, y) nodes) stay one id each
+        arr = np.fromiter(ids, dtype=object, count=len(ids))
+    return arr
+
+
+def write_od_blocks(
+    blocks: Iterator[tuple[slice, np.ndarray]],
+    origin_ids: Sequence[Any],
+    destination_ids: Sequence[Any],
+    path: str | Path,
+    *,
+    column: str = "travel_time",
+) -> Path:
+    """Write blocks of OD rows to Parquet in long form as they come (origin, destination, cost).
+
+    The streaming writer behind :func:`od_to_parquet`, also fed by the workers of a Dask
+    cluster (:mod:`sanqu_geo.scaleout`). Memory stays bounded by one block; the file appears
+    only when every block is written.
+
+    Parameters
+    ----------
+    blocks : iterator of (slice, numpy.ndarray)
+        Consecutive slices of ``origin_ids`` in order, each with its rows of costs (one column
+        per destination).
+    origin_ids, destination_ids : sequence
+        Ids written in the ``origin`` and ``destination`` columns.
+    path : path-like
+        Output ``.parquet`` file.
+    column : str
+        Name of the cost column.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    ValueError
+        If the blocks skip or repeat rows (the file is then not written).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    origin_ids, dest_ids = _id_array(origin_ids), _id_array(destination_ids)
     unreachable = 0
+    written = 0
     with atomic_path(path) as tmp:
         writer = None
         try:
-            for s, block in distance_rows(compiled, o, d, progress=progress):
-                compiled.exact(block)
+            for s, block in blocks:
+                if s.start != written or block.shape != (s.stop - s.start, len(dest_ids)):
+                    msg = f"OD block {s.start}:{s.stop} does not follow row {written}"
+                    raise ValueError(msg)
+                written = s.stop
                 unreachable += int(np.isinf(block).sum())
                 table = pa.table(
                     {
-                        "origin": np.repeat(origin_ids[s], len(d)),
+                        "origin": np.repeat(origin_ids[s], len(dest_ids)),
                         "destination": np.tile(dest_ids, s.stop - s.start),
-                        weight: block.ravel(),
+                        column: block.ravel(),
                     }
                 )
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table)
+            if written != len(origin_ids):
+                msg = f"OD blocks ended at row {written} of {len(origin_ids)}"
+                raise ValueError(msg)
         finally:
             if writer is not None:
                 writer.close()
-    _warn_unreachable(unreachable, len(o) * len(d))
+    _warn_unreachable(unreachable, len(origin_ids) * len(dest_ids))
     return Path(path)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AssignmentError",
     "CRSError",
+    "ClusterError",
     "DataSourceError",
     "DemandError",
     "LayerError",
@@ -59,6 +60,10 @@ class AssignmentError(SanquGeoError, ValueError):
 
 class TntpError(SanquGeoError, ValueError):
     """A TransportationNetworks (TNTP) file is malformed: missing columns, bad values."""
+
+
+class ClusterError(SanquGeoError, OSError):
+    """A Dask cluster cannot be reached, or lost a task's workers again and again."""
 
 
 class RegisterError(SanquGeoError, ValueError):

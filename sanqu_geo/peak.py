@@ -36,6 +36,7 @@ __all__ = [
     "delay_index",
     "solve",
     "total_vehicle_hours",
+    "with_variant",
 ]
 
 #: Equilibrium target (relative gap) of every run.
@@ -168,14 +169,32 @@ def assignment_graph(
     if key not in _GRAPHS:
         _GRAPHS[key] = _build_graph(source, option, zones)
     built, centroids = _GRAPHS[key]
-    H = built.copy()
+    return with_variant(built, variant), dict(centroids)
+
+
+def with_variant(H: nx.MultiDiGraph, variant: Variant) -> nx.MultiDiGraph:
+    """A copy of an assignment graph with a variant's capacity scale and BPR parameters.
+
+    Parameters
+    ----------
+    H : networkx.MultiDiGraph
+        An assignment graph (see :func:`assignment_graph`); not changed.
+    variant : Variant
+        The changes.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The copy.
+    """
+    H = H.copy()
     for _, _, data in H.edges(data=True):
         data["capacity"] = float(data["capacity"]) * variant.capacity_scale
         if variant.bpr_alpha is not None:
             data["bpr_alpha"] = variant.bpr_alpha
         if variant.bpr_beta is not None:
             data["bpr_beta"] = variant.bpr_beta
-    return H, dict(centroids)
+    return H
 
 
 _GRAPHS: dict[tuple, tuple[nx.MultiDiGraph, dict[str, Any]]] = {}

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import typer
 from shapely.geometry import Point, mapping
 
 from sanqu_geo.cli import main
@@ -150,3 +151,20 @@ def test_od_table_fits_a_terminal_and_flags_show_no_type(
     help_text = capsys.readouterr().out
     offline = next(line for line in help_text.splitlines() if "--offline" in line)
     assert "<bool>" not in offline
+
+
+def test_no_command_shows_bool_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    from sanqu_geo.cli import app
+
+    group = typer.main.get_command(app)
+    commands = [[]]
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):  # a group
+            commands += [[name, sub] for sub in command.commands]
+        commands.append([name])
+    assert len(commands) > 20
+    for args in commands:
+        assert main([*args, "--help"]) == 0
+        help_text = capsys.readouterr().out
+        assert "Usage" in help_text, args
+        assert "<bool>" not in help_text, args

@@ -29,7 +29,7 @@ from sanqu_geo.cli import (  # noqa: F401  (registration)
     register,
     travel,
 )
-from sanqu_geo.cli._common import app, err_console, state
+from sanqu_geo.cli._common import app, err_console, expand_bare_options, state
 from sanqu_geo.errors import SanquGeoError
 
 __all__ = ["app", "main", "run"]
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         0 on success, 2 on a usage error or an expected error, 1 on an unexpected one.
     """
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = expand_bare_options(list(sys.argv[1:] if argv is None else argv))
     if "--debug" in args[1:] and "--" not in args[: args.index("--debug")]:
         # --debug is a global option; it is also accepted after the subcommand.
         args.remove("--debug")

@@ -3,20 +3,46 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from sanqu_geo import __version__
 from sanqu_geo import network as _network
 from sanqu_geo import speeds as _speeds
 
+
+class SanquGroup(TyperGroup):
+    """A command group whose flags (``--help`` included) show no ``<bool>`` type in help."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain_flags([*self.params, option])
+        return option
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not hasattr(command, "commands"):  # a command, not a group
+            _plain_flags([*command.params, command.get_help_option(ctx)])
+        return command
+
+
+def _plain_flags(params: list[Any]) -> None:
+    """On/off flags take no value: their help shows none (Typer vendors its own click)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            param.metavar = ""
+
+
 app = typer.Typer(
+    cls=SanquGroup,
     name="sanqu-geo",
     help=(
         "Planning toolkit for Harbin's 三区一港: layers, road network, travel times, maps.\n\n"
@@ -48,8 +74,6 @@ def print_wide_table(frame) -> None:
     Columns are numbered; the key under each block names them, so each column is only as
     wide as its numbers.
     """
-    import math
-
     width = console.width if console.is_terminal else 220
     label_width = max((len(str(i)) for i in frame.index), default=8)
     label_width = min(max(label_width, 8), 28)
@@ -64,16 +88,19 @@ def print_wide_table(frame) -> None:
         for n, _ in enumerate(block, start=start + 1):
             table.add_column(str(n), justify="right", no_wrap=True)
         for idx, row in frame[block].iterrows():
-            cells = [
-                "∞"
-                if isinstance(v, float) and math.isinf(v)
-                else (f"{v:.1f}" if isinstance(v, float) else esc(v))
-                for v in row
-            ]
-            table.add_row(esc(idx), *cells)
+            table.add_row(esc(idx), *(_minutes_cell(v) for v in row))
         out.print(table)
         key = "  ".join(f"{n} {esc(c)}" for n, c in enumerate(block, start=start + 1))
         out.print(f"[dim]{key}[/dim]")
+
+
+def _minutes_cell(value: Any) -> str:
+    """Minutes by the one rounding rule of maps and workbook; ∞ for an unreachable pair."""
+    from sanqu_geo.maps import style
+
+    if isinstance(value, float):
+        return "∞" if math.isinf(value) else style.format_minutes(value)
+    return esc(value)
 
 
 def _version(value: bool) -> None:
@@ -163,24 +190,6 @@ def progress_bar(description: str):
     )
 
 
-def rich_table(frame) -> Table:
-    import math
-
-    table = Table(show_lines=False)
-    table.add_column(esc(frame.index.name or ""))
-    for column in frame.columns:
-        table.add_column(esc(column), justify="right")
-    for idx, row in frame.iterrows():
-        cells = [
-            "∞"
-            if isinstance(v, float) and math.isinf(v)
-            else (f"{v:.1f}" if isinstance(v, float) else esc(v))
-            for v in row
-        ]
-        table.add_row(esc(idx), *cells)
-    return table
-
-
 CongestedOpt = Annotated[
     bool,
     typer.Option(
@@ -218,3 +227,57 @@ ForceOpt = Annotated[
 ScenarioArg = Annotated[
     Path | None, typer.Argument(help="Scenario TOML file (default: the plan's own options).")
 ]
+
+
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        metavar="[local|local:N|tcp://HOST:8786]",
+        help="Run the independent tasks on Dask: a bare --dask (put it last) or `local` starts "
+        "one worker process per core, `local:N` N of them; an address uses that cluster.",
+    ),
+]
+
+
+#: Options that may be given bare, and the value they then take. Click (and Typer) have no
+#: optional option values, so :func:`expand_bare_options` fills them in before parsing: a
+#: bare option is one that ends the command line or is followed by another option.
+BARE_OPTION_VALUES: dict[str, str] = {"--dask": "local"}
+
+
+def expand_bare_options(args: list[str]) -> list[str]:
+    """Give a bare ``--dask`` its default value (``local``); other arguments are unchanged."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg == "--":
+            return out + args[i + 1 :]
+        if arg in BARE_OPTION_VALUES and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append(BARE_OPTION_VALUES[arg])
+    return out
+
+
+def dask_runner(dask: str | None):
+    """A context giving the :class:`~sanqu_geo.scaleout.Runner` for ``--dask`` (or none)."""
+    import contextlib
+
+    from sanqu_geo import scaleout
+
+    if dask is None:
+        return contextlib.nullcontext(scaleout.Runner())
+
+    @contextlib.contextmanager
+    def opened():
+        scaleout.parse_address(dask)  # a malformed value fails before a cluster starts
+        with contextlib.ExitStack() as stack:
+            with err_console.status(f"connecting to Dask ({dask})"):
+                client = stack.enter_context(scaleout.connect(dask))
+            runner = scaleout.Runner(client)
+            err_console.print(
+                f"[dim]Dask: {runner.workers} workers, scheduler {client.scheduler.address}[/dim]",
+                highlight=False,
+            )
+            yield runner
+
+    return opened()

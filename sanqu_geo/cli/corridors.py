@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -10,17 +11,22 @@ from rich.table import Table
 
 from sanqu_geo import speeds as _speeds
 from sanqu_geo.cli._common import (
+    DaskOpt,
     ForceOpt,
     ProfilesFileOpt,
+    SanquGroup,
     ScenarioArg,
     app,
     console,
+    dask_runner,
     err_console,
     esc,
     print_table,
+    progress_bar,
 )
 
 corridors_app = typer.Typer(
+    cls=SanquGroup,
     help="Corridor options: list them and compare them with the base network.\n\n"
     "Example: sanqu-geo corridors compare --out results/",
     no_args_is_help=True,
@@ -98,12 +104,36 @@ def corridors_compare(
         ),
     ] = False,
     force: ForceOpt = False,
+    sensitivity_draws: Annotated[
+        int | None,
+        typer.Option(
+            "--sensitivity",
+            min=1,
+            help="Monte-Carlo draws of demand, capacity, truck PCE and BPR α/β; each draw "
+            "solves the base and every road option at the peak (monte_carlo.csv, sheets, notes).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of the draws (default: a new one, reported)."),
+    ] = None,
+    sensitivity_params: Annotated[
+        Path | None,
+        typer.Option(
+            "--sensitivity-params",
+            help="TOML of the parameter distributions (default: data/projects/sensitivity.toml).",
+        ),
+    ] = None,
+    dask: DaskOpt = None,
 ) -> None:
     """Compare every corridor option on the morning peak-hour assignment and rank them.
 
     Ranks by peak-hour vehicle-hours saved, with the demand in use (`sanqu-geo demand show`).
 
     Example: sanqu-geo corridors compare --out results/ --costs costs.csv
+
+    Monte-Carlo on a local Dask cluster: sanqu-geo corridors compare --sensitivity 200
+    --seed 1 --dask
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -116,27 +146,63 @@ def corridors_compare(
     sc = scenarios.load_scenario(scenario)
     if profile is not None:
         _speeds.get_profile(profile)
+    distributions = None
+    if sensitivity_draws is None and (dask, seed, sensitivity_params) != (None, None, None):
+        from sanqu_geo.errors import SettingsError
+
+        msg = "--dask, --seed and --sensitivity-params go with --sensitivity N (the draws)"
+        raise SettingsError(msg)
+    if sensitivity_draws is not None:
+        from sanqu_geo import scaleout, sensitivity
+
+        distributions = sensitivity.load_distributions(sensitivity_params)
+        if dask is not None:
+            scaleout.parse_address(dask)  # a malformed address fails before the work
     cost_table = compare.read_costs(costs, sc) if costs is not None else None
     run_demand = None
     if demand is not None:
         from sanqu_geo import demand as _demand
 
         run_demand = _demand.demand_from_file(demand)
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
-    ) as bar:
-        task = bar.add_task("comparing", total=None)
-        result = compare.compare(
-            sc,
-            demand_=run_demand,
-            costs=cost_table,
-            gap=gap,
-            profile=profile,
-            sensitivity=not no_sensitivity,
-            progress=lambda text: bar.update(task, description=f"comparing: {text}"),
-        )
+    with contextlib.ExitStack() as stack:
+        # The cluster is reached first: a bad --dask address fails before the work.
+        runner = stack.enter_context(dask_runner(dask)) if sensitivity_draws is not None else None
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
+        ) as bar:
+            task = bar.add_task("comparing", total=None)
+            result = compare.compare(
+                sc,
+                demand_=run_demand,
+                costs=cost_table,
+                gap=gap,
+                profile=profile,
+                sensitivity=not no_sensitivity,
+                progress=lambda text: bar.update(task, description=f"comparing: {text}"),
+            )
+        monte_carlo = None
+        if runner is not None:
+            with progress_bar("Monte-Carlo 蒙特卡洛") as bar:
+                task = bar.add_task("draws", total=None)
+                monte_carlo = sensitivity.run(
+                    sensitivity_draws,
+                    seed=seed,
+                    scenario=sc,
+                    distributions=distributions,
+                    demand_=run_demand,
+                    gap=gap,
+                    runner=runner,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
     files = tables.write_comparison(result, out, force=force)
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
+    if monte_carlo is not None:
+        files += [f for f in sensitivity.write_outputs(monte_carlo, out) if f not in files]
+        typer.echo(sensitivity.markdown(monte_carlo))
+        console.print(
+            f"[dim]{monte_carlo.n} draws × {len(monte_carlo.runs) // monte_carlo.n} assignments "
+            f"in {monte_carlo.seconds:.1f} s on {monte_carlo.workers} worker(s)[/dim]"
+        )
     console.print(
         f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
         + esc(", ".join(f.name for f in files))

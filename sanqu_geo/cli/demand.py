@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo.cli._common import app, console, print_table
+from sanqu_geo.cli._common import SanquGroup, app, console, print_table
 
 demand_app = typer.Typer(
+    cls=SanquGroup,
     help="Zones and peak-hour OD matrices (car, truck): the indicative default or your own.\n\n"
     "Example: sanqu-geo demand import --od od.omx --zones zones.gpkg",
     no_args_is_help=True,

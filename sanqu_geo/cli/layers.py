@@ -10,6 +10,7 @@ from rich.table import Table
 
 from sanqu_geo import layers as _layers
 from sanqu_geo.cli._common import (
+    SanquGroup,
     app,
     console,
     err_console,
@@ -19,6 +20,7 @@ from sanqu_geo.cli._common import (
 from sanqu_geo.errors import SanquGeoError
 
 layers_app = typer.Typer(
+    cls=SanquGroup,
     help="The layers: zones, facilities, projects, river, districts, truck_bans.\n\nExample: sanqu-geo layers show zones",
     no_args_is_help=True,
 )

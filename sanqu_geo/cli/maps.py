@@ -9,6 +9,7 @@ import typer
 
 from sanqu_geo.cli._common import (
     ForceOpt,
+    SanquGroup,
     app,
     console,
     err_console,
@@ -16,6 +17,7 @@ from sanqu_geo.cli._common import (
 )
 
 maps_app = typer.Typer(
+    cls=SanquGroup,
     help="Maps: publish the interactive map pages.\n\nExample: sanqu-geo maps build --offline --out maps-out/",
     no_args_is_help=True,
 )

@@ -14,6 +14,7 @@ from sanqu_geo.cli._common import (
     PlaceOpt,
     ProfileOpt,
     ProfilesFileOpt,
+    SanquGroup,
     app,
     console,
     esc,
@@ -22,6 +23,7 @@ from sanqu_geo.cli._common import (
 )
 
 network_app = typer.Typer(
+    cls=SanquGroup,
     help="The road network: build it from the embedded trunk roads or OpenStreetMap, and describe it.\n\n"
     "Example: sanqu-geo network info --osm-file harbin.osm.pbf",
     no_args_is_help=True,

@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 
 from sanqu_geo import register as _register
-from sanqu_geo.cli._common import app, console, esc, print_table
+from sanqu_geo.cli._common import SanquGroup, app, console, esc, print_table
 from sanqu_geo.errors import RegisterError
 
 register_app = typer.Typer(
+    cls=SanquGroup,
     help=(
         "The register of the plan's 40 tasks and their status for the joint meeting.\n\n"
         "Example: sanqu-geo register export --out status.xlsx; edit it; "

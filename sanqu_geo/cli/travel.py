@@ -10,11 +10,13 @@ from rich.table import Table
 
 from sanqu_geo.cli._common import (
     CongestedOpt,
+    DaskOpt,
     OsmFileOpt,
     ProfileOpt,
     ProfilesFileOpt,
     app,
     console,
+    dask_runner,
     esc,
     load_travel_graph,
     print_table,
@@ -51,17 +53,46 @@ def od_command(
         Path | None,
         typer.Option("--out", "-o", help="Write minutes to .csv, .xlsx, .parquet or .md."),
     ] = None,
+    dask: DaskOpt = None,
 ) -> None:
     """Travel times in minutes between places (zones, facilities or your own points).
 
     Example: sanqu-geo od --from zones --to facilities --profile car_peak --out od.xlsx
+
+    Large matrices on Dask, streamed to Parquet (origin, destination, minutes):
+    sanqu-geo od --from towns.csv --to towns.csv --out od.parquet --dask tcp://HOST:8786
     """
     from sanqu_geo import tables, travel
 
     if out is not None:
         tables.table_format(out)  # a bad --out fails before the work, not after
+    if dask is not None and (out is None or out.suffix.lower() != ".parquet"):
+        raise typer.BadParameter(
+            "--dask streams the matrix in row blocks to Parquet: give --out FILE.parquet"
+        )
+    if dask is not None:
+        from sanqu_geo import scaleout
+
+        scaleout.parse_address(dask)  # a malformed address fails before the work
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     origins, destinations = travel.load_places(from_), travel.load_places(to)
+    if dask is not None:
+        with dask_runner(dask) as runner, progress_bar("OD 出行时间 (Dask)") as bar:
+            task = bar.add_task("od", total=len(origins))
+            scaleout.place_od_to_parquet(
+                G,
+                origins,
+                destinations,
+                out,
+                runner=runner,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        console.print(
+            f"network 路网: {G.graph['source']} · profile 方案: {G.graph['profile']} · "
+            f"{len(origins):,} × {len(destinations):,} pairs, minutes 分钟"
+        )
+        console.print(f"[green]wrote[/green] {out} (long form: origin, destination, minutes)")
+        return
     with progress_bar("OD 出行时间") as bar:
         task = bar.add_task("od", total=None)
         seconds = travel.place_od(
