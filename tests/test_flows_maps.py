@@ -74,6 +74,8 @@ def test_web_page_escapes_names_and_needs_no_network(links) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     # every script and stylesheet is inlined: no element loads anything from the network
     assert not re.search(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', page)
+    # the toolkit's own base is drawn under the traffic, as on the other offline pages
+    assert "Base (indicative)" in page and '"pane": "sq-base"' in page
 
 
 def test_empty_input_is_one_clear_error() -> None:

@@ -29,7 +29,8 @@ from sanqu_geo.errors import DataSourceError
 from sanqu_geo.maps import furniture as _f
 from sanqu_geo.maps import print_layers as _pl
 from sanqu_geo.maps import style as _st
-from sanqu_geo.maps.interactive import render_html
+from sanqu_geo.maps import web_base
+from sanqu_geo.maps.interactive import SIMPLIFY_DEG, render_html
 from sanqu_geo.maps.labels import _block_points, _halo, _place_label, _ring
 from sanqu_geo.maps.style import (
     FLOW_GAIN_COLOUR as GAIN,
@@ -285,6 +286,12 @@ def flow_difference_map(
     return _f._finish(page)
 
 
+def _web_prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
+    gdf["geometry"] = gdf.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
+    return gdf
+
+
 def _signed_volume(value: float) -> str:
     sign = "+" if value > 0 else "−" if value < 0 else ""
     return sign + _st.format_volume(abs(value))
@@ -524,6 +531,10 @@ def flows_web_map(
     west, south, east, north = congestion.to_crs(settings.default_crs).total_bounds
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
+    # the toolkit's own light base (roads, the Songhua, district names) under the traffic, as
+    # on the other offline pages; WGS-84 like the traffic layers
+    web_base.base_panes(m)
+    web_base.add_base(m, _web_prepare, lang="both")
     m.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     top = max(float(congestion["pcu"].max()), 1.0)
 
