@@ -422,9 +422,14 @@ def _workbook(
         ("方案排名 Ranking", people(comparison.summary, "group", "option"), False, None),
         ("标定 Calibration", calibration, False, None),
         ("关键通道高峰 Key links peak", people(comparison.key_links, "link"), False, None),
-        ("通道与相关道路 Roads", people(comparison.roads), False, None),
-        ("新通道使用者 Select link", people(comparison.select_link), False, None),
-        ("轨道门到门 Rail door to door", people(comparison.rail), False, None),
+        ("通道与相关道路 Roads", people(comparison.roads, "road"), False, None),
+        ("新通道使用者 Select link", people(_zone_names(comparison.select_link)), False, None),
+        (
+            "轨道门到门 Rail door to door",
+            people(comparison.rail, "corridor", "from", "to"),
+            False,
+            None,
+        ),
         ("敏感性 Sensitivity", people(comparison.sensitivity, "run"), False, None),
         (
             "关键通道畅行 Key links free flow",
@@ -450,6 +455,19 @@ def _workbook(
                 decimals=style.MINUTES_DECIMALS if index else None,
             )
         _mark_overdue(writer.sheets[REGISTER_SHEET], tasks)
+
+
+def _zone_names(table: pd.DataFrame) -> pd.DataFrame:
+    """Origin and destination zone ids replaced by the zones' names (of the demand in use)."""
+    from sanqu_geo import demand
+
+    zones = demand.load_demand().zones
+    names = {str(z.id): f"{z.name_zh} {z.name_en}" for z in zones.itertuples()}
+    out = table.copy()
+    for column in ("origin", "destination"):
+        if column in out:
+            out[column] = out[column].map(lambda v: names.get(str(v), v))
+    return out
 
 
 def _od_for_people(od: pd.DataFrame) -> pd.DataFrame:

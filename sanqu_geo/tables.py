@@ -382,9 +382,10 @@ def comparison_markdown(comparison) -> str:
             "| 方案 Option | 起终点 Pair | 门到门 Door to door | 小汽车高峰 Car peak | 小汽车畅行 Car free |",
             "|---|---|---:|---:|---:|",
         ]
+        titles = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
         for r in rail.itertuples():
             lines.append(
-                f"| {t(r.option)} | {t(r.from_zh)} → {t(r.to_zh)} | {r.door_to_door_min:.1f} "
+                f"| {t(titles.get(r.option, r.option))} | {t(r.from_zh)} → {t(r.to_zh)} | {r.door_to_door_min:.1f} "
                 f"(walk {r.walk_min:.1f} + board/wait {r.board_wait_min:.1f} + ride "
                 f"{r.in_vehicle_min:.1f}) | {r.car_congested_min:.1f} | {r.car_free_flow_min:.1f} |"
             )

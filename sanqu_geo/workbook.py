@@ -35,6 +35,7 @@ _WRAPPED = (
 )
 _MAX_WIDTH = 48
 _YES_NO = ("是 yes", "否 no")
+_CLASSES = {"car": "小汽车 car", "truck": "货车 truck"}
 
 
 def _decimals(column: str) -> int:
@@ -84,6 +85,8 @@ def for_people(
             out[column] = series.map(style.code_label)
         elif name == "profile":
             out[column] = series.map(_profile_label)
+        elif name == "class":
+            out[column] = series.map(lambda v: _CLASSES.get(str(v), v))
         elif series.dtype == bool:
             out[column] = series.map(lambda v: _YES_NO[0] if v else _YES_NO[1])
         elif series.dtype.kind == "f":

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from matplotlib.colors import to_hex, to_rgb
 
@@ -185,3 +186,18 @@ def test_options_sharing_a_rank_are_told_apart() -> None:
     assert looks["b"][0] == looks["c"][0] == looks["d"][0]  # same rank, same colour
     assert len({looks[o][1] for o in "bcd"}) == 3  # different dashes
     assert looks["a"][0] != looks["b"][0] != looks["e"][0]
+
+
+def test_workbook_names_zones_and_classes_not_codes(book: Path) -> None:
+    from sanqu_geo import demand
+
+    ids = set(demand.load_demand().zones["id"].astype(str))
+    sheets = pd.read_excel(book, sheet_name=None)
+    select = sheets["新通道使用者 Select link"]
+    assert len(select) > 0
+    for column in ("起点小区 Origin zone", "终点小区 Destination zone"):
+        assert not ids & set(select[column].astype(str))
+    assert set(select["车型 Class"]) <= {"小汽车 car", "货车 truck"}
+    rail = sheets["轨道门到门 Rail door to door"]
+    assert not {"通道 Corridor", "起点 From", "终点 To"} & set(rail.columns)
+    assert "道路 Road" not in sheets["通道与相关道路 Roads"].columns
