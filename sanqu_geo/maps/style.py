@@ -322,6 +322,16 @@ def round_half_up(value: Any, decimals: int) -> float:
     return float(exact) + 0.0
 
 
+def _format(value: Any, decimals: int, *, unit: str = "", thousands: bool = True) -> str:
+    """``value`` rounded half up to ``decimals``; empty for ``nan``/``inf``; ``unit`` after a space."""
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    comma = "," if thousands else ""
+    text = f"{round_half_up(number, decimals):{comma}.{decimals}f}"
+    return f"{text} {unit}" if unit else text
+
+
 def format_minutes(value: Any, *, unit: str = "") -> str:
     """Minutes as people read them everywhere: one decimal, rounded half up.
 
@@ -336,20 +346,12 @@ def format_minutes(value: Any, *, unit: str = "") -> str:
     -------
     str
     """
-    number = float(value)
-    if not math.isfinite(number):
-        return ""
-    text = f"{round_half_up(number, MINUTES_DECIMALS):.{MINUTES_DECIMALS}f}"
-    return f"{text} {unit}" if unit else text
+    return _format(value, MINUTES_DECIMALS, unit=unit, thousands=False)
 
 
 def format_hours(value: Any, *, unit: str = "") -> str:
     """Hours (vehicle-hours) with thousands separators and one decimal, rounded half up."""
-    number = float(value)
-    if not math.isfinite(number):
-        return ""
-    text = f"{round_half_up(number, HOURS_DECIMALS):,.{HOURS_DECIMALS}f}"
-    return f"{text} {unit}" if unit else text
+    return _format(value, HOURS_DECIMALS, unit=unit)
 
 
 def format_vehicle_hours(value: Any, *, unit: str = "") -> str:
@@ -366,11 +368,7 @@ def format_vehicle_hours(value: Any, *, unit: str = "") -> str:
     -------
     str
     """
-    number = float(value)
-    if not math.isfinite(number):
-        return ""
-    text = f"{round_half_up(number, VEHICLE_HOURS_DECIMALS):,.{VEHICLE_HOURS_DECIMALS}f}"
-    return f"{text} {unit}" if unit else text
+    return _format(value, VEHICLE_HOURS_DECIMALS, unit=unit)
 
 
 #: Decimals of a volume/capacity ratio or a delay index.
@@ -379,19 +377,12 @@ RATIO_DECIMALS = 2
 
 def format_volume(value: Any, *, unit: str = "") -> str:
     """A traffic volume (PCU/h, vehicles/h) as a whole number with thousands separators."""
-    number = float(value)
-    if not math.isfinite(number):
-        return ""
-    text = f"{round_half_up(number, 0):,.0f}"
-    return f"{text} {unit}" if unit else text
+    return _format(value, 0, unit=unit)
 
 
 def format_ratio(value: Any) -> str:
     """A v/c ratio or a delay index with :data:`RATIO_DECIMALS` decimals, rounded half up."""
-    number = float(value)
-    if not math.isfinite(number):
-        return ""
-    return f"{round_half_up(number, RATIO_DECIMALS):.{RATIO_DECIMALS}f}"
+    return _format(value, RATIO_DECIMALS, thousands=False)
 
 
 def excel_format(decimals: int) -> str:
