@@ -607,23 +607,16 @@ def corridors_map(
                 f"{title_en} ({value} veh-h saved)",
                 alt=f"{_humanise(option.id)} ({value} veh-h saved)",
             )
-            geom = max((c.geometry for c in option.corridors), key=lambda g: g.length)
-            line = (
-                gpd.GeoSeries([geom], crs=settings.default_crs).to_crs(settings.metric_crs).iloc[0]
-            )
-            _place_label(
+            _label_option(
                 page,
-                _line_anchors(line, (0.5, 0.3, 0.7, 0.15, 0.85)),
+                style,
+                option,
                 label,
-                offsets=_ring(9.0, (1, 2, 3, 4, 5)),
+                fractions=(0.5, 0.3, 0.7, 0.15, 0.85),
                 leader_colour=colour,
-                leader_from=8.0,
                 fontsize=style.pt(6.8),
                 color=_darker(colour, 0.85),
                 fontweight="bold",
-                linespacing=1.1,
-                path_effects=_halo(style, 2.6),
-                zorder=26,
             )
             profile = str(row.get("profile", "") or "")
             spec = settings.profiles.get(profile, {})
@@ -644,22 +637,15 @@ def corridors_map(
                 f"{title_en} (rail: compared door to door, not ranked)",
                 alt=f"{_humanise(option.id)} (rail: door to door, not ranked)",
             )
-            geom = max((c.geometry for c in option.corridors), key=lambda g: g.length)
-            line = (
-                gpd.GeoSeries([geom], crs=settings.default_crs).to_crs(settings.metric_crs).iloc[0]
-            )
-            _place_label(
+            _label_option(
                 page,
-                _line_anchors(line, (0.5, 0.35, 0.65, 0.2, 0.8)),
+                style,
+                option,
                 label,
-                offsets=_ring(9.0, (1, 2, 3, 4, 5)),
+                fractions=(0.5, 0.35, 0.65, 0.2, 0.8),
                 leader_colour=RAIL_OPTION_COLOUR,
-                leader_from=8.0,
                 fontsize=style.pt(6.4),
                 color=RAIL_OPTION_COLOUR,
-                linespacing=1.1,
-                path_effects=_halo(style, 2.6),
-                zorder=26,
             )
             text = style.pick(
                 f"{title_zh} · 轨道 · 门到门 {door[0]} 分钟,高峰小汽车 {door[1]} 分钟 · 不排序",
@@ -691,6 +677,33 @@ def corridors_map(
 
         _fill_sidebar(page, sidebar)
     return _finish(page)
+
+
+def _label_option(
+    page: _Page,
+    style: _Style,
+    option: Any,
+    label: str,
+    *,
+    fractions: tuple[float, ...],
+    leader_colour: str,
+    **text_kw: Any,
+) -> None:
+    """Write ``label`` beside the option's longest corridor, at the first free spot along it."""
+    geom = max((c.geometry for c in option.corridors), key=lambda g: g.length)
+    line = gpd.GeoSeries([geom], crs=settings.default_crs).to_crs(settings.metric_crs).iloc[0]
+    _place_label(
+        page,
+        _line_anchors(line, fractions),
+        label,
+        offsets=_ring(9.0, (1, 2, 3, 4, 5)),
+        leader_colour=leader_colour,
+        leader_from=8.0,
+        linespacing=1.1,
+        path_effects=_halo(style, 2.6),
+        zorder=26,
+        **text_kw,
+    )
 
 
 def _rail_minutes(comparison: Any, option: str) -> tuple[str, str]:
