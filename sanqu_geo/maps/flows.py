@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import folium
 import geopandas as gpd
@@ -84,6 +84,30 @@ def _page(style, links_m, title: str, subtitle: str, note: str):
     return page, groups
 
 
+def _source_note(style: _f._Style, network_source: str, demand_source: str) -> str:
+    """The source note of a map drawn from an assignment: network, demand, indicative."""
+    return style.pick(
+        f"路网 {network_source};需求 {demand_source}(示意)",
+        f"Network: {network_source}; demand: {demand_source} (indicative)",
+    )
+
+
+def _width_labels(top: float) -> list[str]:
+    """The volumes of the two band-width keys: a quarter of the largest, and the largest."""
+    return [_st.format_volume(top / 4, unit="pcu/h"), _st.format_volume(top, unit="pcu/h")]
+
+
+def _close(page: _f._Page, groups: Sequence[str], legends: Callable[[], None]) -> Figure:
+    """Fill the sidebar with ``legends`` and then the context layers' key; finish the page."""
+
+    def sidebar() -> None:
+        legends()
+        _pl._context_legend(page, groups, [])
+
+    _f._fill_sidebar(page, sidebar)
+    return _f._finish(page)
+
+
 def congestion_map(
     links: gpd.GeoDataFrame,
     *,
@@ -123,10 +147,7 @@ def congestion_map(
         if delay_index is not None:
             sub_zh += f" · 路网延误指数 {_st.format_ratio(delay_index)}"
             sub_en += f" · network delay index {_st.format_ratio(delay_index)}"
-        note = style.pick(
-            f"路网 {network_source};需求 {demand_source}(示意)",
-            f"Network: {network_source}; demand: {demand_source} (indicative)",
-        )
+        note = _source_note(style, network_source, demand_source)
         page, groups = _page(
             style,
             links_m,
@@ -152,10 +173,7 @@ def congestion_map(
         labels = [style.pick(zh, en, sep=" ") for _, _, zh, en in VC_CLASSES]
         widths_h = [Line2D([], [], color=_st.MUTED, linewidth=(0.8 + 4.2 * np.sqrt(v / top)) * s)
                     for v in (top / 4, top)]  # fmt: skip
-        width_labels = [
-            _st.format_volume(top / 4, unit="pcu/h"),
-            _st.format_volume(top, unit="pcu/h"),
-        ]
+        width_labels = _width_labels(top)
 
         def sidebar() -> None:
             _f._side_legend(page, handles, labels, style.pick("饱和度 v/c", "v/c", sep=" "))
@@ -175,10 +193,8 @@ def congestion_map(
                     "delay index.",
                 ),
             )
-            _pl._context_legend(page, groups, [])
 
-        _f._fill_sidebar(page, sidebar)
-    return _f._finish(page)
+        return _close(page, groups, sidebar)
 
 
 def flow_difference_map(
@@ -267,10 +283,7 @@ def flow_difference_map(
         widths_h = [
             Line2D([], [], color=_st.MUTED, linewidth=(0.6 + 9.0 * f) * s) for f in (0.25, 1.0)
         ]
-        width_labels = [
-            _st.format_volume(top / 4, unit="pcu/h"),
-            _st.format_volume(top, unit="pcu/h"),
-        ]
+        width_labels = _width_labels(top)
 
         def sidebar() -> None:
             _f._side_legend(page, handles, labels, style.pick("流量变化", "Volume change", sep=" "))
@@ -280,10 +293,8 @@ def flow_difference_map(
                 width_labels,
                 style.pick("带宽 ∝ |Δ流量|", "Width ∝ |Δ volume|", sep=" "),
             )
-            _pl._context_legend(page, groups, [])
 
-        _f._fill_sidebar(page, sidebar)
-    return _f._finish(page)
+        return _close(page, groups, sidebar)
 
 
 def _web_prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -385,10 +396,7 @@ def select_link_map(
             shown = _st.format_volume(corridor_vehicles)
             sub_zh += f" · 新通道共 {shown} 辆/小时"
             sub_en += f" · {shown} vehicles/h on the corridor"
-        note = style.pick(
-            f"路网 {network_source};需求 {demand_source}(示意)",
-            f"Network: {network_source}; demand: {demand_source} (indicative)",
-        )
+        note = _source_note(style, network_source, demand_source)
         page, groups = _page(
             style,
             zones_m
@@ -494,10 +502,8 @@ def select_link_map(
                     "demand.",
                 ),
             )
-            _pl._context_legend(page, groups, [])
 
-        _f._fill_sidebar(page, sidebar)
-    return _f._finish(page)
+        return _close(page, groups, sidebar)
 
 
 def flows_web_map(
