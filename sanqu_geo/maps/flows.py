@@ -55,16 +55,6 @@ __all__ = [
 _vc_colour = vc_colour
 
 
-def _bounds(*frames: gpd.GeoDataFrame) -> np.ndarray:
-    boxes = [np.asarray(f.total_bounds, dtype=float) for f in frames if len(f)]
-    boxes = [b for b in boxes if np.isfinite(b).all()]
-    if not boxes:
-        msg = "nothing to draw: every layer of the map is empty"
-        raise DataSourceError(msg)
-    stack = np.vstack(boxes)
-    return np.array([stack[:, 0].min(), stack[:, 1].min(), stack[:, 2].max(), stack[:, 3].max()])
-
-
 def _check(links: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:
     if links is None or len(links) == 0 or any(c not in links.columns for c in columns):
         msg = f"{what} needs road links with {', '.join(columns)} (from sanqu_geo.compare)"
@@ -76,7 +66,7 @@ def _page(style, links_m, title: str, subtitle: str, note: str):
     river = layers.load_layer("river", located_only=True)
     footer = _f._footer_items(style, {"zones": zones, "river": river}, None, [note])
     page = _f._new_page(style, title, subtitle, footer)
-    _f._fit_extent(page, _bounds(links_m), margin=0.03)
+    _f._fit_extent(page, _f._bounds(links_m), margin=0.03)
     _f._scale_bar(page)
     _f._north_arrow(page)
     groups = _pl._draw_zones(page, _pl._metric(zones, "zones"), light=True)

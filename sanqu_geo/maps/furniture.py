@@ -34,7 +34,7 @@ from pyproj import CRS
 
 from sanqu_geo import settings
 from sanqu_geo._atomic import atomic_path
-from sanqu_geo.errors import SettingsError
+from sanqu_geo.errors import DataSourceError, SettingsError
 from sanqu_geo.maps import fonts
 from sanqu_geo.maps.fonts import (
     _CJK_CHARS,
@@ -514,6 +514,17 @@ def _finish(page: _Page) -> Figure:
             ax.set_xlabel("")
             ax.set_ylabel("")
     return page.fig
+
+
+def _bounds(*frames: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    """The box (metres) around every non-empty frame; an error when all are empty."""
+    boxes = [np.asarray(f.total_bounds, dtype=float) for f in frames if len(f)]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        msg = "nothing to draw: every layer of the map is empty"
+        raise DataSourceError(msg)
+    stack = np.vstack(boxes)
+    return np.array([stack[:, 0].min(), stack[:, 1].min(), stack[:, 2].max(), stack[:, 3].max()])
 
 
 def _fit_extent(page: _Page, bounds: Sequence[float], *, margin: float = 0.06) -> None:

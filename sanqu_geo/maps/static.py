@@ -30,6 +30,7 @@ from sanqu_geo.maps.furniture import (
     _WORDS,
     DPI,
     PAPER_MM,
+    _bounds,
     _fill_sidebar,
     _finish,
     _fit_extent,
@@ -117,16 +118,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- maps
-
-
-def _bounds(*frames: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
-    boxes = [np.asarray(f.total_bounds, dtype=float) for f in frames if len(f)]
-    boxes = [b for b in boxes if np.isfinite(b).all()]
-    if not boxes:
-        msg = "nothing to draw: every layer of the map is empty"
-        raise DataSourceError(msg)
-    stack = np.vstack(boxes)
-    return np.array([stack[:, 0].min(), stack[:, 1].min(), stack[:, 2].max(), stack[:, 3].max()])
 
 
 def _subtitle(style: _Style, subject_key: str | None, subject: str | None = None) -> str:
