@@ -425,45 +425,25 @@ def _new_page(style: _Style, title: str, subtitle: str, footer: Sequence[str]) -
     def fy(mm: float) -> float:
         return mm / h_mm
 
+    def heading(y: float, text: str, **text_kw: Any) -> float:
+        """Write ``text`` hanging from ``y`` at the left margin; return where it ends below."""
+        artist = fig.text(fx(margin), y, text, ha="left", va="top", **text_kw)
+        return artist.get_window_extent(renderer).transformed(to_fig).y0
+
     first, _, rest = title.partition("\n")
-    head = fig.text(
-        fx(margin),
-        1 - fy(margin),
-        first,
-        ha="left",
-        va="top",
-        fontsize=style.pt(16),
-        fontweight="bold",
-        color=INK,
-        gid="map-title",
-    )
-    top = head.get_window_extent(renderer).transformed(to_fig)
+    bold = {"fontweight": "bold", "color": INK}
+    y = heading(1 - fy(margin), first, fontsize=style.pt(16), **bold, gid="map-title")
     if rest:  # the English line of a bilingual title, a size smaller
-        second = fig.text(
-            fx(margin),
-            top.y0 - fy(1.5 * s),
-            rest,
-            ha="left",
-            va="top",
-            fontsize=style.pt(12.5),
-            fontweight="bold",
-            color=INK,
-            gid="map-title-en",
-        )
-        top = second.get_window_extent(renderer).transformed(to_fig)
-    sub = fig.text(
-        fx(margin),
-        top.y0 - fy(2.0 * s),
+        y = heading(y - fy(1.5 * s), rest, fontsize=style.pt(12.5), **bold, gid="map-title-en")
+    y = heading(
+        y - fy(2.0 * s),
         subtitle,
-        ha="left",
-        va="top",
         fontsize=style.pt(8.5),
         color=MUTED,
         gid="map-subtitle",
         linespacing=1.3,
     )
-    sub_box = sub.get_window_extent(renderer).transformed(to_fig)
-    rule_y = sub_box.y0 - fy(2.5 * s)
+    rule_y = y - fy(2.5 * s)
     fig.add_artist(
         Line2D(
             [fx(margin), 1 - fx(margin)],
