@@ -567,17 +567,8 @@ def _districts_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("districts"), ctx)
     group = folium.FeatureGroup(name=_plain("行政区", "Districts", ctx.lang), show=True)
     for row in gdf.itertuples():
-        point = row.geometry.representative_point()
         text = _label(row.name_zh, row.name_en, ctx.lang)
-        folium.Marker(
-            [point.y, point.x],
-            icon=folium.DivIcon(
-                html=f"<div class='sq-district'>{text}</div>",
-                icon_size=(140, 30),
-                icon_anchor=(70, 15),
-            ),
-            interactive=False,
-        ).add_to(group)
+        web_base.district_marker(row.geometry, text).add_to(group)
     group.add_to(m)
     return []
 

@@ -22,7 +22,7 @@ from sanqu_geo import layers
 from sanqu_geo.maps import style
 from sanqu_geo.resources import data_file
 
-__all__ = ["BASE_ATTRIBUTION", "add_base", "add_labels", "base_panes"]
+__all__ = ["BASE_ATTRIBUTION", "add_base", "add_labels", "base_panes", "district_marker"]
 
 #: Credit of the street base (derived from OpenStreetMap by ``tools/derive_base_streets.py``).
 BASE_ATTRIBUTION = "Streets © OpenStreetMap contributors, ODbL"
@@ -134,19 +134,39 @@ def add_base(
         ).add_to(group)
     if districts:
         for row in prepare(layers.load_layer("districts", located_only=True)).itertuples():
-            point = row.geometry.representative_point()
-            folium.Marker(
-                [point.y, point.x],
-                icon=folium.DivIcon(
-                    html=f"<div class='sq-district'>{_text(row.name_zh, row.name_en, lang)}</div>",
-                    icon_size=(140, 30),
-                    icon_anchor=(70, 15),
-                ),
-                interactive=False,
-                pane="sq-base",
-            ).add_to(group)
+            text = _text(row.name_zh, row.name_en, lang)
+            district_marker(row.geometry, text, pane="sq-base").add_to(group)
     group.add_to(m)
     return group
+
+
+def district_marker(geometry: Any, text: str, **marker_kw: Any) -> folium.Marker:
+    """A district's name (escaped HTML ``text``) at a point inside it; not clickable.
+
+    Parameters
+    ----------
+    geometry : shapely geometry
+        The district, in the map's WGS-84 coordinates.
+    text : str
+        The label, already escaped.
+    **marker_kw
+        Passed to :class:`folium.Marker` (``pane``).
+
+    Returns
+    -------
+    folium.Marker
+    """
+    point = geometry.representative_point()
+    return folium.Marker(
+        [point.y, point.x],
+        icon=folium.DivIcon(
+            html=f"<div class='sq-district'>{text}</div>",
+            icon_size=(140, 30),
+            icon_anchor=(70, 15),
+        ),
+        interactive=False,
+        **marker_kw,
+    )
 
 
 def _text(zh: Any, en: Any, lang: str) -> str:
