@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import geopandas as gpd
@@ -33,7 +34,8 @@ def test_congestion_map_colours_follow_vc(links) -> None:
     )
     drawn = _collection(fig, "links-vc")
     order = links.sort_values("vc")
-    expected = [flows._vc_colour(v) for v in order["vc"]]
+    # the class of each v/c from the legend's stated bounds 0.6 / 0.8 / 1.0 / 1.2 (lower bound in)
+    expected = [flows.VC_CLASSES[sum(v >= b for b in (0.6, 0.8, 1.0, 1.2))][1] for v in order["vc"]]
     from matplotlib.colors import to_hex
 
     assert [to_hex(c) for c in drawn.get_colors()] == expected
@@ -150,7 +152,12 @@ def test_select_link_zones_add_up_to_the_corridor_and_shade_the_map(comparison) 
     breaks = flows.select_link_breaks(zones["vehicles"].max())
     shaded = _collection(fig, "select-link-zones")
     polygons = zones[zones.geom_type.isin(["Polygon", "MultiPolygon"]) & (zones["vehicles"] > 0)]
-    expected = [flows._select_colour(v, breaks) for v in polygons["vehicles"]]
+    # five equal classes of width breaks[0], upper bound included: class ⌈v / step⌉ − 1
+    step = breaks[0]
+    assert breaks == pytest.approx([step * k for k in range(1, 6)])
+    expected = [
+        style.SELECT_LINK_COLOURS[min(math.ceil(v / step) - 1, 4)] for v in polygons["vehicles"]
+    ]
     assert [to_hex(c) for c in shaded.get_facecolor()] == expected
     assert set(expected) <= set(style.SELECT_LINK_COLOURS)
     texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
