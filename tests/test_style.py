@@ -69,6 +69,20 @@ def test_round_half_up_is_the_rule_python_does_not_follow() -> None:
     assert style.excel_format(style.MINUTES_DECIMALS) == "0.0"
 
 
+def test_each_formatter_rounds_half_up_with_its_own_decimals_and_separators() -> None:
+    # hand-computed: minutes and ratios carry no thousands separator; volumes, hours and
+    # vehicle-hours do; a unit follows after one space; nan gives an empty cell
+    assert style.format_minutes(12345.25) == "12345.3"
+    assert style.format_hours(0.05, unit="h") == "0.1 h"
+    assert style.format_vehicle_hours(-2.5) == "-3"
+    assert style.format_volume(1234.5) == "1,235"
+    assert style.format_volume(999.5, unit="pcu/h") == "1,000 pcu/h"
+    assert style.format_ratio(0.125) == "0.13"
+    assert style.format_ratio(1.005) == "1.01"
+    assert style.format_ratio(float("nan")) == ""
+    assert style.format_volume(float("nan"), unit="pcu/h") == ""
+
+
 def test_one_phase_colour_in_web_print_and_workbook(tmp_path: Path, book: Path) -> None:
     phases = layers.load_layer("projects").set_index("id")["phase"]
     lines = [PHASE_1, "freight_expressway_g1001", "inland_port_last_mile"]
