@@ -209,6 +209,31 @@ def check_gap(gap: float) -> None:
         raise AssignmentError(msg)
 
 
+def _origin_groups(prob: _Problem) -> tuple[np.ndarray, ...]:
+    """The OD pairs sorted by (class, origin, destination), and their (class, origin) groups.
+
+    Returns ``od_class, od_origin, od_dest, od_demand`` (sorted) and ``grp_start`` (one more
+    than the groups: group ``g`` is ``grp_start[g]:grp_start[g + 1]``), ``grp_class``,
+    ``grp_origin``.
+    """
+    n_od = prob.od_class.size
+    order = np.lexsort((prob.od_dest, prob.od_origin, prob.od_class))
+    od_class = prob.od_class[order].astype(np.int64)
+    od_origin = prob.od_origin[order].astype(np.int64)
+    od_dest = prob.od_dest[order].astype(np.int64)
+    od_demand = prob.od_demand[order].astype(float)
+    if not n_od:
+        empty = np.zeros(0, np.int64)
+        return od_class, od_origin, od_dest, od_demand, np.zeros(2, np.int64), empty, empty
+    key = od_class * len(prob.nodes) + od_origin
+    change = np.flatnonzero(np.diff(key)) + 1
+    grp_start = np.concatenate([[0], change, [n_od]]).astype(np.int64)
+    return (
+        od_class, od_origin, od_dest, od_demand, grp_start,
+        od_class[grp_start[:-1]], od_origin[grp_start[:-1]],
+    )  # fmt: skip
+
+
 def _solve(
     prob: _Problem,
     *,
@@ -222,17 +247,7 @@ def _solve(
     n_od = prob.od_class.size
     n_cls = prob.c0.shape[0]
     fs_start, fs_link = _forward_star(n_nodes, prob.tail)
-    # origin groups: ODs sorted by (class, origin)
-    order = np.lexsort((prob.od_dest, prob.od_origin, prob.od_class))
-    od_class = prob.od_class[order].astype(np.int64)
-    od_origin = prob.od_origin[order].astype(np.int64)
-    od_dest = prob.od_dest[order].astype(np.int64)
-    od_demand = prob.od_demand[order].astype(float)
-    key = od_class * n_nodes + od_origin
-    change = np.flatnonzero(np.diff(key)) + 1 if n_od else np.zeros(0, np.int64)
-    grp_start = np.concatenate([[0], change, [n_od]]).astype(np.int64)
-    grp_class = od_class[grp_start[:-1]] if n_od else np.zeros(0, np.int64)
-    grp_origin = od_origin[grp_start[:-1]] if n_od else np.zeros(0, np.int64)
+    od_class, od_origin, od_dest, od_demand, grp_start, grp_class, grp_origin = _origin_groups(prob)
 
     rng = np.random.default_rng(20260101)
     link_rand = rng.random(n_links) + 0.5
@@ -642,13 +657,7 @@ def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
     n_nodes = len(prob.nodes)
     n_od = prob.od_class.size
     fs_start, fs_link = _forward_star(n_nodes, prob.tail)
-    order = np.lexsort((prob.od_dest, prob.od_origin, prob.od_class))
-    od_class = prob.od_class[order].astype(np.int64)
-    od_origin = prob.od_origin[order].astype(np.int64)
-    od_dest = prob.od_dest[order].astype(np.int64)
-    od_demand = prob.od_demand[order].astype(float)
-    key = od_class * n_nodes + od_origin
-    grp_start = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1, [n_od]]).astype(np.int64)
+    od_class, _, od_dest, od_demand, grp_start, grp_class, grp_origin = _origin_groups(prob)
     pce = prob.pce.astype(float)
     vol = pce @ x
     d = np.zeros(vol.size)
@@ -659,8 +668,8 @@ def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
     e_f = np.zeros(1)
     e_i = np.zeros(1, np.int64)
     sp_total, bad, *_ = _k.column_generation(
-        fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, od_class[grp_start[:-1]],
-        od_origin[grp_start[:-1]], grp_start, od_dest, od_demand, pce, np.zeros(vol.size),
+        fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, grp_class, grp_origin,
+        grp_start, od_dest, od_demand, pce, np.zeros(vol.size),
         np.full(n_od, -1, np.int64), e_f, e_i, e_i, e_f, e_i, e_i, np.zeros(1, np.int32), 0, 0,
         False,
     )  # fmt: skip

@@ -313,10 +313,6 @@ def select_link_zones(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=zones.crs)
 
 
-def _vht(run: peak.PeakRun) -> tuple[dict[str, float], dict[str, float]]:
-    return run.vehicle_hours(), run.vehicle_km()
-
-
 def flow_difference(base: peak.PeakRun, run: peak.PeakRun) -> gpd.GeoDataFrame:
     """Change of PCU volume on every road, both directions added, option minus base.
 
@@ -475,7 +471,7 @@ def compare(
     gap = peak.default_gap if gap is None else gap
     say("base peak hour")
     base = peak.solve(None, source=sc.network, demand_=d, gap=gap)
-    base_vht, base_vkt = _vht(base)
+    base_vht, base_vkt = base.vehicle_hours(), base.vehicle_km()
     places = travel.load_places("all")
     roles = travel.role_places(places)  # a layer without the key places fails here
     key_ids = sorted({roles[r] for link in KEY_LINKS for r in link[3:]})
@@ -493,7 +489,7 @@ def compare(
         say(f"{option.id}: equilibrium")
         run = peak.solve(option, source=sc.network, demand_=d, gap=gap)
         runs[option.id] = run
-        vht, vkt = _vht(run)
+        vht, vkt = run.vehicle_hours(), run.vehicle_km()
         after = _key_minutes(run, key_places)
         saved_min = []
         for link_id, zh, en, role_a, role_b in KEY_LINKS:

@@ -454,12 +454,13 @@ def generate(
     }
 
 
-def _long(ids: list[str], matrices: dict[str, np.ndarray]) -> pd.DataFrame:
+def _long(ids: list[str], matrices: dict[str, Any]) -> pd.DataFrame:
+    """Non-zero cells of the class matrices, in the dict's order (other keys left out)."""
     frames = []
-    for cls in CLASSES:
-        if cls not in matrices:
+    for cls, matrix in matrices.items():
+        if cls not in CLASSES:
             continue
-        m = np.asarray(matrices[cls], dtype=float)
+        m = np.asarray(matrix, dtype=float)
         i, j = np.nonzero(m)
         frames.append(
             pd.DataFrame(
@@ -666,20 +667,7 @@ def _read_omx(path: Path, zone_ids: list[str]) -> pd.DataFrame:
     finally:
         handle.close()
     # Negative cells are kept here so the check names them.
-    frames = []
-    for name, m in matrices.items():
-        i, j = np.nonzero(m)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "origin": np.asarray(ids, dtype=object)[i],
-                    "destination": np.asarray(ids, dtype=object)[j],
-                    "class": name,
-                    "trips": m[i, j],
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    return _long(ids, matrices)
 
 
 def write_od(demand: Demand, path: str | Path) -> Path:

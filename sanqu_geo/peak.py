@@ -312,19 +312,26 @@ def solve(
     if key in _RUNS:
         return _RUNS[key]
     H, centroids = assignment_graph(source, option, zones=d.zones, variant=variant)
+    run = _solve_graph(H, centroids, d, variant, gap)
+    if not run.result.converged:
+        logger.warning(
+            "the %s assignment stopped at relative gap %.2g (target %.0e)",
+            run.option,
+            run.result.relative_gap,
+            gap,
+        )
+    _RUNS[key] = run
+    return run
+
+
+def _solve_graph(
+    H: nx.MultiDiGraph, centroids: dict[str, Any], d: demand.Demand, variant: Variant, gap: float
+) -> PeakRun:
+    """Assign the demand (scaled as the variant says) on an assignment graph."""
     result = assignment.assign(
         H, _classes(d, centroids, variant), gap=gap, centroids=list(centroids.values())
     )
-    if not result.converged:
-        logger.warning(
-            "the %s assignment stopped at relative gap %.2g (target %.0e)",
-            H.graph["option"],
-            result.relative_gap,
-            gap,
-        )
-    run = PeakRun(result, H, centroids, H.graph["option"])
-    _RUNS[key] = run
-    return run
+    return PeakRun(result, H, centroids, H.graph["option"])
 
 
 def delay_index(run: PeakRun) -> float:

@@ -21,7 +21,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sanqu_geo import assignment, demand, peak, resources, scenarios
+from sanqu_geo import demand, peak, resources, scenarios
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError, SettingsError
 from sanqu_geo.scaleout import Runner
@@ -228,20 +228,16 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
     unit, values, gap = item
     variant = _variant(values)
     H = peak.with_variant(problem.graphs[unit], variant)  # a copy: the shared graph stays
-    centroids = problem.centroids[unit]
-    classes = peak._classes(problem.demand, centroids, variant)
-    result = assignment.assign(H, classes, gap=gap, centroids=list(centroids.values()))
-    hours = assignment.vehicle_hours(result)
+    run = peak._solve_graph(H, problem.centroids[unit], problem.demand, variant, gap)
+    hours = run.vehicle_hours()
     base = problem.options[unit] == "base"
     return {
         "car_vh": float(hours.get("car", 0.0)),
         "truck_vh": float(hours.get("truck", 0.0)),
-        "relative_gap": float(result.relative_gap),
-        "converged": bool(result.converged),
+        "relative_gap": float(run.result.relative_gap),
+        "converged": bool(run.result.converged),
         # How congested the draw's city is, to hold against the published delay index.
-        "delay_index": peak.delay_index(peak.PeakRun(result, H, centroids, "base"))
-        if base
-        else math.nan,
+        "delay_index": peak.delay_index(run) if base else math.nan,
     }
 
 

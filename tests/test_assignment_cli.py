@@ -108,6 +108,19 @@ def test_bad_inputs_are_one_line_and_exit_2(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_max_iterations_below_one_is_refused(
+    sioux_falls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    out = tmp_path / "out"
+    args = ["assign", "--tntp", str(sioux_falls), "--max-iterations", value, "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--max-iterations" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
 def test_missing_folder_and_file_as_out(tmp_path: Path, sioux_falls: Path, capsys) -> None:
     assert main(["assign", "--tntp", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
     assert "not a folder" in capsys.readouterr().err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import pytest
 
@@ -19,7 +21,7 @@ def test_parse_lanes(value, expected) -> None:
 def test_capacities_follow_osm_lanes_on_a_real_file(reference) -> None:
     G = network.load_network(reference / "osm" / "aguascalientes.osm.bz2", use_cache=False)
     tagged = 0
-    by_lanes: dict[tuple[str, float], set[float]] = {}
+    by_lanes: dict[tuple[str, bool], dict[float, set[float]]] = {}
     for _, _, data in G.edges(data=True):
         raw = data.get("lanes")
         highway = data["highway"]
@@ -36,11 +38,15 @@ def test_capacities_follow_osm_lanes_on_a_real_file(reference) -> None:
         )
         assert data["capacity"] == pytest.approx(expected)
         assert data["capacity_source"] == "osm lanes"
-        by_lanes.setdefault((highway, oneway), set()).add(per_dir)
+        by_lanes.setdefault((highway, oneway), {}).setdefault(per_dir, set()).add(data["capacity"])
     assert tagged > 50
     # the same class with more lanes carries more
     spread = [lanes for lanes in by_lanes.values() if len(lanes) > 1]
     assert spread, "the file should hold roads of one class with different lane counts"
+    for lanes in spread:
+        ordered = [lanes[n] for n in sorted(lanes)]
+        for fewer, more in itertools.pairwise(ordered):
+            assert max(fewer) < min(more)
     for _, _, data in G.edges(data=True):
         assert data["capacity"] > 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import numpy as np
 import openmatrix as omx
 import pandas as pd
@@ -114,6 +115,26 @@ def test_csv_round_trip_replaces_the_default(tmp_path, default) -> None:
     pd.testing.assert_frame_equal(back, want, check_dtype=False)
     assert main(["demand", "reset"]) == 0
     assert demand.load_demand().source.startswith("indicative")
+
+
+@pytest.mark.parametrize("name", ["zones.gpkg", "zones.geojson"])
+def test_export_writes_the_od_and_the_zones(tmp_path, default, name) -> None:
+    od, zones_out = tmp_path / "od.csv", tmp_path / name
+    assert main(["demand", "export", "--out", str(od), "--zones-out", str(zones_out)]) == 0
+    back = gpd.read_file(zones_out)
+    assert list(back["id"]) == list(default.zones["id"])
+    assert back.geometry.geom_equals_exact(default.zones.geometry.to_crs(back.crs), 1e-9).all()
+    assert pd.read_csv(od)["trips"].sum() == pytest.approx(default.od["trips"].sum())
+
+
+def test_export_refuses_a_zones_format_it_cannot_write(tmp_path, capsys) -> None:
+    od = tmp_path / "od.csv"
+    args = ["demand", "export", "--out", str(od), "--zones-out", str(tmp_path / "z.shp")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "z.shp: write the zones as .gpkg or .geojson" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not od.exists()
 
 
 def test_omx_round_trip_replaces_the_default(tmp_path, default) -> None:

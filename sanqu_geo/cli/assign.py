@@ -23,7 +23,8 @@ def assign_command(
     ],
     gap: Annotated[float, typer.Option("--gap", help="Target relative gap (> 0).")] = 1e-6,
     max_iterations: Annotated[
-        int | None, typer.Option("--max-iterations", help="Stop after this many iterations.")
+        int | None,
+        typer.Option("--max-iterations", min=1, help="Stop after this many iterations (≥ 1)."),
     ] = None,
     force: ForceOpt = False,
 ) -> None:

@@ -106,14 +106,21 @@ def demand_export(
     """
     from sanqu_geo import demand as _demand
     from sanqu_geo._atomic import atomic_path
+    from sanqu_geo.errors import DemandError
 
+    drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+    if zones_out is not None and zones_out.suffix.lower() not in drivers:
+        msg = f"{zones_out}: write the zones as .gpkg or .geojson"
+        raise DemandError(msg)
     d = _demand.load_demand()
     _demand.write_od(d, out)
     console.print(f"[green]wrote[/green] {out}")
     if zones_out is not None:
-        driver = "GPKG" if zones_out.suffix.lower() == ".gpkg" else "GeoJSON"
+        driver = drivers[zones_out.suffix.lower()]
+        # the layer is named, not taken from the temporary file's name
+        layer = {"layer": "zones"} if driver == "GPKG" else {}
         with atomic_path(zones_out) as tmp:
-            d.zones.to_file(tmp, driver=driver, engine="pyogrio")
+            d.zones.to_file(tmp, driver=driver, engine="pyogrio", **layer)
         console.print(f"[green]wrote[/green] {zones_out}")
 
 
