@@ -24,8 +24,6 @@ register_app = typer.Typer(
 )
 app.add_typer(register_app, name="register")
 
-DateOpt = Annotated[str | None, typer.Option(help="A day as YYYY-MM-DD (default: today).")]
-
 
 def _date(value: str | None, option: str) -> _dt.date | None:
     if value is None:
@@ -139,10 +137,10 @@ def register_show(
             row.status_date.isoformat() if row.status_date else "",
         )
     print_table(out)
-    changed = _register.changed_since_previous(day)
     if len(kept) < 2:
         console.print("changed since the previous snapshot: no previous snapshot")
         return
+    changed = _register.changed_since_previous(day)
     out = Table(title=f"较上次变化 Changed since the previous snapshot: {len(changed)} task(s)")
     for column in ("编号 Task", "任务 Title", "之前 Before", "现在 Now", "进展 Note"):
         out.add_column(column)
