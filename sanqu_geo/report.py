@@ -137,7 +137,7 @@ def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
 
 def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
     if congested:
-        G = peak.congested_travel_graph("trunk", profile="car")
+        G = peak.congested_travel_graph("trunk", profile=profile)
     else:
         G = network.load_network("trunk", profile=profile)
     zones = travel.load_places("zones")
