@@ -137,7 +137,7 @@ def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
 
 def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
     if congested:
-        G = peak.congested_travel_graph("trunk", profile="car")
+        G = peak.congested_travel_graph("trunk", profile=profile)
     else:
         G = network.load_network("trunk", profile=profile)
     zones = travel.load_places("zones")
@@ -263,61 +263,62 @@ def meeting_pack(
             diff = compare.flow_difference(comparison.base_run, comparison.option_runs[r.option])
             differences[r.option] = ((r.title_zh, r.title_en), diff)
         # Print the best option of each of the two headline groups; the web page has them all.
-        for group in ("airport_second_passage", "freight_expressway"):
-            best = summary[summary["group"] == group].sort_values("rank").head(1)
-            for r in best.itertuples():
-                figures.append(
-                    (
-                        f"flows-{r.option}",
-                        f"流量变化:{r.title_zh}",
-                        f"Flow difference: {r.title_en}",
-                        flows.flow_difference_map(
-                            differences[r.option][1],
-                            option_title=(r.title_zh, r.title_en),
-                            vht_saved=r.vht_saved,
-                            network_source=comparison.network_source,
-                            paper="A3",
-                            lang=lang,
-                            font=font,
-                            date=date,
-                        ),
-                    )
+        headline = [
+            r
+            for group in ("airport_second_passage", "freight_expressway")
+            for r in summary[summary["group"] == group].sort_values("rank").head(1).itertuples()
+        ]
+        for r in headline:
+            figures.append(
+                (
+                    f"flows-{r.option}",
+                    f"流量变化:{r.title_zh}",
+                    f"Flow difference: {r.title_en}",
+                    flows.flow_difference_map(
+                        differences[r.option][1],
+                        option_title=(r.title_zh, r.title_en),
+                        vht_saved=r.vht_saved,
+                        network_source=comparison.network_source,
+                        paper="A3",
+                        lang=lang,
+                        font=font,
+                        date=date,
+                    ),
                 )
+            )
         # Who uses the new corridor: the same best option of each headline group.
         from sanqu_geo import demand as _demand
 
         demand_zones = _demand.load_demand().zones
         select_zones = {}
-        for group in ("airport_second_passage", "freight_expressway"):
-            best = summary[summary["group"] == group].sort_values("rank").head(1)
-            for r in best.itertuples():
-                frame = compare.select_link_zones(comparison, r.option, demand_zones)
-                select_zones[r.option] = ((r.title_zh, r.title_en), frame)
-                option = next(o for o in sc.options if o.id == r.option)
-                corridor = gpd.GeoDataFrame(
-                    geometry=[c.geometry for c in option.corridors], crs=settings.default_crs
+        for r in headline:
+            frame = compare.select_link_zones(comparison, r.option, demand_zones)
+            select_zones[r.option] = ((r.title_zh, r.title_en), frame)
+            option = next(o for o in sc.options if o.id == r.option)
+            corridor = gpd.GeoDataFrame(
+                geometry=[c.geometry for c in option.corridors], crs=settings.default_crs
+            )
+            part = comparison.select_link
+            part = part[part["option"] == r.option] if len(part) else part
+            figures.append(
+                (
+                    f"select-link-{r.option}",
+                    f"新通道使用者:{r.title_zh}",
+                    f"Who uses the new corridor: {r.title_en}",
+                    flows.select_link_map(
+                        frame,
+                        corridor,
+                        option_title=(r.title_zh, r.title_en),
+                        corridor_vehicles=float(part["flow"].sum()) if len(part) else 0.0,
+                        network_source=comparison.network_source,
+                        demand_source=comparison.demand_source,
+                        paper="A3",
+                        lang=lang,
+                        font=font,
+                        date=date,
+                    ),
                 )
-                part = comparison.select_link
-                part = part[part["option"] == r.option] if len(part) else part
-                figures.append(
-                    (
-                        f"select-link-{r.option}",
-                        f"新通道使用者:{r.title_zh}",
-                        f"Who uses the new corridor: {r.title_en}",
-                        flows.select_link_map(
-                            frame,
-                            corridor,
-                            option_title=(r.title_zh, r.title_en),
-                            corridor_vehicles=float(part["flow"].sum()) if len(part) else 0.0,
-                            network_source=comparison.network_source,
-                            demand_source=comparison.demand_source,
-                            paper="A3",
-                            lang=lang,
-                            font=font,
-                            date=date,
-                        ),
-                    )
-                )
+            )
         figures.append(
             (
                 "register",

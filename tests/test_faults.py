@@ -1071,6 +1071,11 @@ def _campaign_files(ws: Path) -> dict[str, Path]:
 def _campaign_cases(f: dict[str, Path], ws: Path) -> list[tuple[str, list, str]]:
     """(what, arguments, text the error line must contain to name the input)."""
     zones = str(f["zones.gpkg"])
+
+    def _import(what: str, name: str, layer: str) -> tuple[str, list, str]:
+        """``layers import`` of a prepared bad file: the error line must name the file."""
+        return (what, ["layers", "import", f[name], "--as", layer], name)
+
     cases: list[tuple[str, list, str]] = [
         ("unknown layer", ["layers", "show", "zonez"], "zonez"),
         ("validate unknown layer", ["layers", "validate", "nope"], "nope"),
@@ -1079,62 +1084,18 @@ def _campaign_cases(f: dict[str, Path], ws: Path) -> list[tuple[str, list, str]]
             ["layers", "import", ws / "missing.gpkg", "--as", "zones"],
             "missing.gpkg",
         ),
-        (
-            "import empty file",
-            ["layers", "import", f["empty.geojson"], "--as", "zones"],
-            "empty.geojson",
-        ),
-        (
-            "import garbage",
-            ["layers", "import", f["garbage.gpkg"], "--as", "zones"],
-            "garbage.gpkg",
-        ),
-        (
-            "csv without coordinates",
-            ["layers", "import", f["nocoords.csv"], "--as", "facilities"],
-            "nocoords.csv",
-        ),
-        (
-            "csv text longitude",
-            ["layers", "import", f["textlon.csv"], "--as", "facilities"],
-            "textlon.csv",
-        ),
-        (
-            "csv one blank coordinate",
-            ["layers", "import", f["blanklon.csv"], "--as", "facilities"],
-            "blanklon.csv",
-        ),
-        (
-            "csv infinite coordinate",
-            ["layers", "import", f["inflon.csv"], "--as", "facilities"],
-            "inflon.csv",
-        ),
-        (
-            "csv lat/lon swapped",
-            ["layers", "import", f["swapped.csv"], "--as", "facilities"],
-            "swapped.csv",
-        ),
-        (
-            "csv metres as degrees",
-            ["layers", "import", f["metres.csv"], "--as", "facilities"],
-            "metres.csv",
-        ),
-        ("csv NUL in a name", ["layers", "import", f["nul.csv"], "--as", "facilities"], "nul.csv"),
-        (
-            "csv duplicate ids",
-            ["layers", "import", f["dupids.csv"], "--as", "facilities"],
-            "dupids.csv",
-        ),
-        (
-            "geojson NaN coordinate",
-            ["layers", "import", f["nan.geojson"], "--as", "facilities"],
-            "nan.geojson",
-        ),
-        (
-            "json that is not GeoJSON",
-            ["layers", "import", f["notgeo.json"], "--as", "zones"],
-            "notgeo.json",
-        ),
+        _import("import empty file", "empty.geojson", "zones"),
+        _import("import garbage", "garbage.gpkg", "zones"),
+        _import("csv without coordinates", "nocoords.csv", "facilities"),
+        _import("csv text longitude", "textlon.csv", "facilities"),
+        _import("csv one blank coordinate", "blanklon.csv", "facilities"),
+        _import("csv infinite coordinate", "inflon.csv", "facilities"),
+        _import("csv lat/lon swapped", "swapped.csv", "facilities"),
+        _import("csv metres as degrees", "metres.csv", "facilities"),
+        _import("csv NUL in a name", "nul.csv", "facilities"),
+        _import("csv duplicate ids", "dupids.csv", "facilities"),
+        _import("geojson NaN coordinate", "nan.geojson", "facilities"),
+        _import("json that is not GeoJSON", "notgeo.json", "zones"),
         ("import a folder", ["layers", "import", ws / "notes", "--as", "zones"], "notes"),
         ("import as unknown layer", ["layers", "import", zones, "--as", "nope"], "nope"),
         (

@@ -120,24 +120,31 @@ def test_multi_term_tasks_and_sections_as_the_plan_gives_them(reference: Path) -
 def test_features_carry_the_plans_task_numbers(reference: Path) -> None:
     plan = parse_plan((reference / PLAN).read_text(encoding="utf-8"))
     projects = layers.load_layer("projects").set_index("id")
-    expected = {
-        "bonded_logistics_centre_b": 6,
-        "cbz_phase2_site": 7,
-        "aircraft_recycling_base": 7,
-        "cbz_phase1_support": 8,
-        "airport_express_cluster": 9,
-        "airport_demonstration_zone": 10,
-        "intermodal_centre": 35,
-        "inland_port_last_mile": 35,
-        "airport_second_passage_ph1": 36,
-        "airport_second_passage": 36,
-        "airport_second_passage_linkong": 36,
-        "airport_art_harbin_west": 37,
-        "hashuang_north_extension": 38,
-        "freight_expressway_g1001": 39,
-        "freight_expressway_new": 39,
-        "digital_sanqu_5g": 40,
+    # each feature's task is found in the plan's text by the words the task uses for it,
+    # not copied from the authoring script's table
+    wording = {
+        "bonded_logistics_centre_b": "保税物流中心（B型）",
+        "cbz_phase2_site": "综保区二期置换入临空经济区",
+        "aircraft_recycling_base": "飞机循环再制造",
+        "cbz_phase1_support": "综保区一期配套",
+        "airport_express_cluster": "临空快递产业集聚区",
+        "airport_demonstration_zone": "国家批复临空经济示范区",
+        "intermodal_centre": "哈尔滨国际物流内陆港建设",
+        "inland_port_last_mile": "最后一公里",
+        "airport_second_passage_ph1": "机场第二通道",
+        "airport_second_passage": "机场第二通道",
+        "airport_second_passage_linkong": "机场第二通道",
+        "airport_art_harbin_west": "机场轻轨",
+        "hashuang_north_extension": "哈双北路延长线",
+        "freight_expressway_g1001": "货运专用高速通道",
+        "freight_expressway_new": "货运专用高速通道",
+        "digital_sanqu_5g": "5G网络全覆盖",
     }
+    expected = {}
+    for pid, words in wording.items():
+        found = [n for n, task in plan.items() if words in str(task["line"])]
+        assert len(found) == 1, (pid, words, found)
+        expected[pid] = found[0]
     assert {pid: int(projects.at[pid, "item"]) for pid in expected} == expected
     for pid, n in expected.items():
         row = projects.loc[pid]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
 from pathlib import Path
@@ -175,6 +176,19 @@ def load_graph(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool
         f"loading the road network ({esc(source) if source != 'trunk' else 'embedded trunk'})"
     ):
         return _network.load_network(source, profile=profile, use_cache=use_cache), source
+
+
+def parse_day(value: str | None, option: str) -> _dt.date | None:
+    """The day an option gives as YYYY-MM-DD (None when not given); one clear line if not."""
+    if value is None:
+        return None
+    try:
+        return _dt.date.fromisoformat(value.strip())
+    except ValueError:
+        from sanqu_geo.errors import SettingsError
+
+        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
+        raise SettingsError(msg) from None
 
 
 def progress_bar(description: str):

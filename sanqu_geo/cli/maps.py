@@ -14,6 +14,7 @@ from sanqu_geo.cli._common import (
     console,
     err_console,
     esc,
+    parse_day,
 )
 
 maps_app = typer.Typer(
@@ -143,14 +144,7 @@ def meeting_pack_command(
         raise SettingsError(f"--paper {paper!r}: use A4 or A3")
     if lang not in {"zh", "en", "both"}:
         raise SettingsError(f"--lang {lang!r}: use zh, en or both")
-    day = None
-    if date is not None:
-        import datetime as _dt
-
-        try:
-            day = _dt.date.fromisoformat(date.strip())
-        except ValueError:
-            raise SettingsError(f"--date {date!r}: write it as YYYY-MM-DD") from None
+    day = parse_day(date, "--date")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -48,7 +48,7 @@ def network_build(
     from sanqu_geo._atomic import atomic_path
 
     G, source = load_graph(osm_file, place, bbox, profile, profiles_file)
-    path = _network.cache_path(source) if source != "trunk" else _network.cache_path("trunk")
+    path = _network.cache_path(source)
     path = path.with_name(path.stem + f"-{profile}.graphml")
     with atomic_path(path) as tmp:
         ox.save_graphml(G, tmp)
@@ -91,7 +91,7 @@ def network_info(
     for column in ("highway", "edges 路段", "min", "median 中位数", "max"):
         table.add_column(column, justify="right" if column != "highway" else "left")
     for cls, (n, low, mid, high) in cap["by_class"].items():
-        table.add_row(cls, f"{n:,}", f"{low:,.0f}", f"{mid:,.0f}", f"{high:,.0f}")
+        table.add_row(esc(cls), f"{n:,}", f"{low:,.0f}", f"{mid:,.0f}", f"{high:,.0f}")
     print_table(table)
     console.print(
         "capacity from 通行能力来源: "

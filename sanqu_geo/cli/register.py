@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from sanqu_geo import register as _register
-from sanqu_geo.cli._common import SanquGroup, app, console, esc, print_table
-from sanqu_geo.errors import RegisterError
+from sanqu_geo.cli._common import SanquGroup, app, console, esc, parse_day, print_table
 
 register_app = typer.Typer(
     cls=SanquGroup,
@@ -23,18 +22,6 @@ register_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(register_app, name="register")
-
-DateOpt = Annotated[str | None, typer.Option(help="A day as YYYY-MM-DD (default: today).")]
-
-
-def _date(value: str | None, option: str) -> _dt.date | None:
-    if value is None:
-        return None
-    try:
-        return _dt.date.fromisoformat(value.strip())
-    except ValueError:
-        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
-        raise RegisterError(msg) from None
 
 
 @register_app.command("tasks")
@@ -86,7 +73,7 @@ def register_export(
 
     Example: sanqu-geo register export --out status.xlsx
     """
-    path = _register.export_status(out, as_of=_date(as_of, "--as-of"))
+    path = _register.export_status(out, as_of=parse_day(as_of, "--as-of"))
     console.print(f"[green]wrote[/green] {esc(path)}")
 
 
@@ -104,7 +91,7 @@ def register_import(
 
     Example: sanqu-geo register import status.xlsx --date 2026-11-20
     """
-    snap = _register.import_status(file, date=_date(date, "--date"))
+    snap = _register.import_status(file, date=parse_day(date, "--date"))
     console.print(
         f"[green]kept[/green] {len(snap.rows)} task statuses dated {snap.date.isoformat()} "
         f"as {esc(snap.id)} in {esc(_register.snapshots_folder())}"
@@ -118,7 +105,7 @@ def register_show(
     ] = None,
 ) -> None:
     """Show the overdue tasks and what changed since the previous snapshot."""
-    day = _date(as_of, "--as-of") or _dt.date.today()
+    day = parse_day(as_of, "--as-of") or _dt.date.today()
     kept = _register.snapshots(as_of=day)
     console.print(
         f"as of {day.isoformat()}: {len(kept)} snapshot(s)"
@@ -139,10 +126,10 @@ def register_show(
             row.status_date.isoformat() if row.status_date else "",
         )
     print_table(out)
-    changed = _register.changed_since_previous(day)
     if len(kept) < 2:
         console.print("changed since the previous snapshot: no previous snapshot")
         return
+    changed = _register.changed_since_previous(day)
     out = Table(title=f"较上次变化 Changed since the previous snapshot: {len(changed)} task(s)")
     for column in ("编号 Task", "任务 Title", "之前 Before", "现在 Now", "进展 Note"):
         out.add_column(column)

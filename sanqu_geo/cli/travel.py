@@ -37,6 +37,26 @@ def _vector_out(out: Path | None) -> None:
         raise DataSourceError(f"{out}: is a folder; give a file name ending .geojson or .gpkg")
 
 
+def _write_vector(frame, out: Path) -> None:
+    """Write a route or isochrone layer atomically to the .gpkg or .geojson --out."""
+    from sanqu_geo._atomic import atomic_path
+
+    with atomic_path(out) as tmp:
+        frame.to_file(
+            tmp,
+            driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
+            engine="pyogrio",
+            layer=out.stem,
+        )
+    console.print(f"[green]wrote[/green] {esc(out)}")
+
+
+def _say_resolved(place) -> None:
+    """Say which place a name shared by a zone and a facility was taken to mean."""
+    if "resolved" in place.attrs:
+        console.print(f"[dim]{esc(place.attrs['resolved'])}[/dim]")
+
+
 @app.command("od")
 def od_command(
     from_: Annotated[
@@ -135,8 +155,7 @@ def route_command(
     _vector_out(out)
     a, b = travel.find_place(from_), travel.find_place(to)
     for place in (a, b):
-        if "resolved" in place.attrs:
-            console.print(f"[dim]{place.attrs['resolved']}[/dim]")
+        _say_resolved(place)
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     found, conn_a, conn_b = travel.place_route(G, a, b)
     minutes = (found.travel_time + conn_a + conn_b) / 60
@@ -159,8 +178,6 @@ def route_command(
     if out is not None:
         import geopandas as gpd
 
-        from sanqu_geo._atomic import atomic_path
-
         frame = gpd.GeoDataFrame(
             {
                 "from_id": [a["id"].iloc[0]],
@@ -173,14 +190,7 @@ def route_command(
             geometry=[found.geometry],
             crs="EPSG:4326",
         )
-        with atomic_path(out) as tmp:
-            frame.to_file(
-                tmp,
-                driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
-                engine="pyogrio",
-                layer=out.stem,
-            )
-        console.print(f"[green]wrote[/green] {esc(out)}")
+        _write_vector(frame, out)
 
 
 @app.command("isochrones")
@@ -204,7 +214,6 @@ def isochrones_command(
     Example: sanqu-geo isochrones --from airport --minutes 15,30,45,60 --out airport.geojson
     """
     from sanqu_geo import travel
-    from sanqu_geo._atomic import atomic_path
     from sanqu_geo.errors import SanquGeoError, SettingsError
 
     try:
@@ -216,8 +225,7 @@ def isochrones_command(
         ) from None
     _vector_out(out)
     place = travel.find_place(from_)
-    if "resolved" in place.attrs:
-        console.print(f"[dim]{place.attrs['resolved']}[/dim]")
+    _say_resolved(place)
     G = load_travel_graph(osm_file, profile, profiles_file, congested=congested)
     iso = travel.place_isochrones(G, place, thresholds)
     iso["profile"] = G.graph["profile"]
@@ -231,11 +239,4 @@ def isochrones_command(
         table.add_row(f"{row.minutes:g}", f"{row.area_km2:,.1f}")
     print_table(table)
     if out is not None:
-        with atomic_path(out) as tmp:
-            iso.to_file(
-                tmp,
-                driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON",
-                engine="pyogrio",
-                layer=out.stem,
-            )
-        console.print(f"[green]wrote[/green] {esc(out)}")
+        _write_vector(iso, out)
