@@ -223,12 +223,11 @@ def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
                 "geometry": geom,
             }
         )
-    places = travel.load_places("all").set_index("id")
+    located = travel.load_places("all")
+    places = located.set_index("id")
     for g in params["zones"]["generator"]:
-        if g["id"] not in places.index:
-            msg = f"generator {g['id']!r} is not a located facility or zone"
-            raise DemandError(msg)
-        place = places.loc[g["id"]]
+        place_id = _generator_place(g, located)
+        place = places.loc[place_id]
         rows.append(
             {
                 "id": g["id"],
@@ -240,6 +239,27 @@ def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
             }
         )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.default_crs)
+
+
+def _generator_place(generator: dict[str, Any], located: gpd.GeoDataFrame) -> str:
+    """The place a generator stands on: its id, else (an office's own layer with other ids)
+    the place with its role, else the one place with the embedded place's Chinese name."""
+    gid = str(generator["id"])
+    if gid in set(located["id"]):
+        return gid
+    if gid in layers.PLACE_ROLES:
+        return travel.role_places(located)[gid]
+    embedded = layers.load_layer(str(generator.get("layer", "facilities")), embedded=True)
+    names = embedded.loc[embedded["id"] == gid, "name_zh"]
+    same = located.loc[located["name_zh"].isin(names), "id"] if len(names) else []
+    if len(same) == 1:
+        return str(same.iloc[0])
+    msg = (
+        f"generator {gid!r} is not a located facility or zone: give that place the id "
+        f"{gid!r}, its role in the layer's `role` column (airport, container_centre, ...), "
+        "or its embedded Chinese name"
+    )
+    raise DemandError(msg)
 
 
 def read_zones(
@@ -803,7 +823,11 @@ def load_demand(*, compute_default: bool = True) -> Demand:
             float(params["daily"]["expansion_factor"]),
             _pce(params),
         )
-    key = json.dumps(params, sort_keys=True, default=str)
+    # the default depends on the layers in use too (an imported facilities layer moves the
+    # generators), so the key holds the zones it is built on
+    zones = default_zones(params)
+    built_on = b"".join(zones.geometry.to_wkb()) + "|".join(zones["id"]).encode()
+    key = json.dumps(params, sort_keys=True, default=str) + hashlib.sha1(built_on).hexdigest()
     if key not in _DEFAULT_CACHE:
         _DEFAULT_CACHE[key] = default_demand(parameters=params)
     return _DEFAULT_CACHE[key]
