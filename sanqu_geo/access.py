@@ -1,7 +1,10 @@
 """Access nodes: where each facility and zone joins the road graph, and at what connector time.
 
 A facility joins at the nearest node of a road of an allowed class; a zone at its gates when
-it has any, else at the nodes nearest to points spread along its boundary. Never routes.
+it has any, else at the nodes nearest to points spread along its boundary. A zone of the model's
+zone system (``kind`` ``urban`` or ``outer``, see :data:`settings.model_zone_kinds`) loads at
+several nodes spread over its own local and collector roads, never on an expressway; an
+external zone at the road end it stands on. Never routes.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sanqu_geo.errors import NetworkError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["access_nodes", "allowed_nodes"]
+__all__ = ["access_nodes", "allowed_nodes", "loading_nodes"]
 
 
 def _metric_transformer() -> Transformer:
@@ -124,6 +127,15 @@ def access_nodes(
     tree = cKDTree(np.column_stack([nx_, ny_]))
     cordon_index: tuple[np.ndarray, cKDTree] | None = None
     rows: list[dict] = []
+    kinds = features["kind"].astype(str) if "kind" in features.columns else None
+    model = kinds.isin(settings.model_zone_kinds) if kinds is not None else None
+    if model is not None and model.any():
+        rows.extend(
+            loading_nodes(G, features[model.to_numpy()], connector_speed_kph=speed).to_dict(
+                "records"
+            )
+        )
+        features = features[~model.to_numpy()]
     for _, feature in features.iterrows():
         fid = str(feature["id"])
         geom = feature.geometry
@@ -196,3 +208,149 @@ def _boundary_probes(geom, count: int) -> list:
         geom = max(geom.geoms, key=lambda g: g.area)
     ring = geom.exterior
     return [ring.interpolate(i / count, normalized=True) for i in range(count)]
+
+
+def _metric_nodes(G: nx.MultiDiGraph, nodes: np.ndarray) -> np.ndarray:
+    to_metric = _metric_transformer()
+    x, y = to_metric.transform(
+        np.array([G.nodes[n]["x"] for n in nodes]), np.array([G.nodes[n]["y"] for n in nodes])
+    )
+    return np.column_stack([x, y])
+
+
+def _spread(points: np.ndarray, start: int, count: int) -> list[int]:
+    """Indices of ``count`` points spread apart: farthest-point sampling from ``start``."""
+    chosen = [start]
+    nearest = np.hypot(*(points - points[start]).T)
+    while len(chosen) < min(count, len(points)):
+        nxt = int(np.argmax(nearest))
+        if nearest[nxt] <= 0:
+            break
+        chosen.append(nxt)
+        nearest = np.minimum(nearest, np.hypot(*(points - points[nxt]).T))
+    return chosen
+
+
+def loading_nodes(
+    G: nx.MultiDiGraph,
+    zones: gpd.GeoDataFrame,
+    *,
+    connector_speed_kph: float | None = None,
+) -> pd.DataFrame:
+    """Loading nodes of model zones: spread over their local and collector roads.
+
+    A zone of kind ``urban`` or ``outer`` loads at :func:`connector_count` junctions inside it
+    on collector roads (:data:`settings.zone_collector_classes`), else on any road of
+    :data:`settings.zone_loading_classes`, else also of
+    :data:`settings.zone_loading_fallback_classes`; never at a node of an expressway or a ramp
+    (:data:`settings.zone_barred_classes`). They are picked by
+    farthest-point sampling from the node nearest its centre, so they lie apart; when fewer lie
+    inside, the nearest such nodes outside make up the number (at least two), as far as the
+    snapping limit plus the zone's equivalent diameter (without limit for an ``outer`` zone,
+    whose own rural roads the network does not hold). An ``external``
+    zone loads at the nodes of any class inside it (the road end it stands on), else the
+    nearest one. The connector time is the straight distance from the zone's centre at
+    ``connector_speed_kph``.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph in WGS-84.
+    zones : geopandas.GeoDataFrame
+        ``id``, ``kind`` and polygon geometry.
+    connector_speed_kph : float, optional
+        Default :data:`settings.connector_speed_kph`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`access_nodes`, ``method`` ``loading`` (or ``cordon`` for external zones).
+
+    Raises
+    ------
+    NetworkError
+        When the graph has no road a zone may load on within the snapping limit.
+    """
+    speed = settings.connector_speed_kph if connector_speed_kph is None else connector_speed_kph
+    limit = settings.snap_max_distance_m
+    metric = zones.to_crs(settings.metric_crs)
+    pools = {}
+    # never on an expressway or a ramp: a node touching one is no loading node
+    barred = set(allowed_nodes(G, settings.zone_barred_classes).tolist())
+    for name, classes in (
+        ("collector", settings.zone_collector_classes),
+        ("local", settings.zone_loading_classes),
+        ("fallback", settings.zone_loading_classes + settings.zone_loading_fallback_classes),
+        ("any", tuple({str(h) for _, _, h in G.edges(data="highway")})),
+    ):
+        nodes = allowed_nodes(G, classes)
+        if name != "any":
+            nodes = np.array([n for n in nodes if n not in barred], dtype=nodes.dtype)
+        if name in ("collector", "local"):
+            # junctions spread a zone's trips in several directions; a dead end or a bend
+            # would funnel them into one street
+            nodes = np.array(
+                [n for n in nodes if int(G.nodes[n].get("street_count", 3)) >= 3],
+                dtype=nodes.dtype,
+            )
+        xy = _metric_nodes(G, nodes) if len(nodes) else np.empty((0, 2))
+        pools[name] = (nodes, xy, cKDTree(xy) if len(nodes) else None)
+    rows: list[dict] = []
+    for zone, geom in zip(zones.itertuples(), metric.geometry, strict=True):
+        fid = str(zone.id)
+        centre = geom.centroid if geom.geom_type != "Point" else geom
+        external = str(zone.kind) == "external"
+        order = ("any",) if external else ("collector", "local", "fallback")
+        count = 1 if external else connector_count(geom.area / 1e6)
+        # a large zone may lie beyond the sparse trunk roads: it reaches as far as its size; an
+        # outer (rural) zone as far as the nearest modelled road, its own roads not modelled
+        reach = limit + 2.0 * float(np.sqrt(geom.area / np.pi))
+        if str(zone.kind) == "outer":
+            reach = np.inf
+        picked: list[tuple[int, float]] = []
+        for pool in order:
+            nodes, xy, tree = pools[pool]
+            if tree is None:
+                continue
+            inside = np.flatnonzero(shapely.contains_xy(geom, xy[:, 0], xy[:, 1]))
+            if len(inside) >= (1 if external else 2):
+                local = xy[inside]
+                d0 = np.hypot(*(local - [centre.x, centre.y]).T)
+                chosen = _spread(local, int(np.argmin(d0)), count)
+                picked = [(int(nodes[inside[i]]), float(d0[i])) for i in chosen]
+                break
+        if len(picked) < (1 if external else 2):
+            nodes, xy, tree = pools[order[-1]]
+            want = max(count, 1 if external else 2)
+            dist, idx = tree.query([centre.x, centre.y], k=want + len(picked))
+            have = {n for n, _ in picked}
+            for d, i in zip(np.atleast_1d(dist), np.atleast_1d(idx), strict=True):
+                if len(picked) >= want:
+                    break
+                if int(nodes[i]) not in have and d <= reach:
+                    picked.append((int(nodes[i]), float(d)))
+        if not picked:
+            name = getattr(zone, "name_zh", "") or ""
+            msg = (
+                f"zone {fid} {name}: no road it may load on within {reach:.0f} m; use a network "
+                "that reaches it or change the zone"
+            )
+            raise NetworkError(msg)
+        for node, d in picked:
+            rows.append(
+                {
+                    "id": fid,
+                    "node": node,
+                    "distance_m": d,
+                    "connector_s": d / (speed / 3.6),
+                    "method": "cordon" if external else "loading",
+                }
+            )
+    return pd.DataFrame(rows, columns=["id", "node", "distance_m", "connector_s", "method"])
+
+
+def connector_count(area_km2: float) -> int:
+    """Loading nodes of a model zone of ``area_km2``: two, and one more per
+    :data:`settings.zone_km2_per_connector`, at most :data:`settings.zone_max_connectors`."""
+    extra = int(area_km2 // float(settings.zone_km2_per_connector))
+    return int(min(settings.zone_max_connectors, 2 + extra))

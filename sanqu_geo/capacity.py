@@ -78,7 +78,9 @@ def edge_capacity(data: dict[str, Any]) -> tuple[float, float, str]:
 
     A published capacity of the named road wins; else lanes come from OSM ``lanes`` (halved
     on a two-way road), a published lane count or the class default, and the capacity is
-    lanes × :data:`settings.capacity_per_lane_pcu` × the green share of signalised classes.
+    lanes × :data:`settings.capacity_per_lane_pcu` × the green share of signalised classes
+    (only on an edge that ends at a signal where the junction delay is known, see
+    :mod:`sanqu_geo.junctions`).
 
     Parameters
     ----------
@@ -96,7 +98,10 @@ def edge_capacity(data: dict[str, Any]) -> tuple[float, float, str]:
     per_lane = float(
         settings.capacity_per_lane_pcu.get(highway, settings.fallback_capacity_per_lane_pcu)
     )
-    green = float(settings.signal_green_share.get(highway, 1.0))
+    # The signal takes its share of the hour at the stop line: an edge known to end elsewhere
+    # (junction delay computed and zero) keeps its full lane capacity.
+    ends_at_signal = data.get("junction_delay_s") is None or float(data["junction_delay_s"]) > 0
+    green = float(settings.signal_green_share.get(highway, 1.0)) if ends_at_signal else 1.0
     names = _names(data)
     lanes_total = parse_lanes(data.get("lanes"))
     if lanes_total is not None:

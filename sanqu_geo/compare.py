@@ -105,10 +105,8 @@ SENSITIVITY_RUNS: tuple[tuple[str, str, str, peak.Variant], ...] = (
     ("capacity_+20%", "通行能力+20%", "capacities +20 %", peak.Variant(capacity_scale=1.2)),
     ("truck_pce_1.5", "货车折算系数1.5", "truck PCE 1.5", peak.Variant(truck_pce=1.5)),
     ("truck_pce_4.0", "货车折算系数4.0", "truck PCE 4.0", peak.Variant(truck_pce=4.0)),
-    ("bpr_alpha_0.10", "BPR α=0.10", "BPR α 0.10", peak.Variant(bpr_alpha=0.10)),
-    ("bpr_alpha_0.30", "BPR α=0.30", "BPR α 0.30", peak.Variant(bpr_alpha=0.30)),
-    ("bpr_beta_3", "BPR β=3", "BPR β 3", peak.Variant(bpr_beta=3.0)),
-    ("bpr_beta_5", "BPR β=5", "BPR β 5", peak.Variant(bpr_beta=5.0)),
+    ("conical_alpha_3", "锥形延误函数α=3", "conical α 3", peak.Variant(conical_alpha=3.0)),
+    ("conical_alpha_6", "锥形延误函数α=6", "conical α 6", peak.Variant(conical_alpha=6.0)),
 )
 
 

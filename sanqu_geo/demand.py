@@ -180,13 +180,22 @@ def load_parameters(path: str | Path | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- zones
 
 
-def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
-    """The default zone system: the nine districts and the generators of the 三区一港.
+def default_zones(
+    parameters: dict[str, Any] | None = None, *, network: str | None = None
+) -> gpd.GeoDataFrame:
+    """The default zone system of a network: street-level zones, or the sketch's districts.
+
+    On the city network (``harbin``, the default) and OSM files: the zones of the
+    ``zones_model`` layer (census population by residential land use, jobs weights, external
+    zones at the road exits; see :func:`model_zones`) and the generators of the 三区一港. On the
+    ``trunk`` sketch: the nine districts as circles and the same generators.
 
     Parameters
     ----------
     parameters : dict, optional
         From :func:`load_parameters`.
+    network : str, optional
+        Network name or source (default :data:`settings.default_network`).
 
     Returns
     -------
@@ -198,6 +207,8 @@ def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
         facility point.
     """
     params = parameters or load_parameters()
+    if network_name(network) != "trunk":
+        return pd.concat([model_zones(), _generator_zones(params)], ignore_index=True)
     radius = float(params["zones"]["district_radius_m"])
     labels = layers.load_layer("districts", located_only=True).set_index("id")
     rows = []
@@ -223,6 +234,81 @@ def default_zones(parameters: dict[str, Any] | None = None) -> gpd.GeoDataFrame:
                 "geometry": geom,
             }
         )
+    districts = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.default_crs)
+    return pd.concat([districts, _generator_zones(params)], ignore_index=True)
+
+
+def parameters_for(params: dict[str, Any], network: str | None = None) -> dict[str, Any]:
+    """The parameters of one network: ``[networks.<name>]`` tables override the general ones.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`load_parameters`.
+    network : str, optional
+        Network name (default :data:`settings.default_network`).
+
+    Returns
+    -------
+    dict
+        A copy with the network's overrides merged in (one level of tables deep).
+    """
+    import copy
+
+    out = copy.deepcopy(params)
+    for section, values in params.get("networks", {}).get(network_name(network), {}).items():
+        if isinstance(values, dict):
+            out.setdefault(section, {}).update(values)
+    return out
+
+
+def network_name(network: Any = None) -> str:
+    """The name a network source goes by in the demand (``harbin``, ``trunk`` or the source)."""
+    return str(network if network is not None else settings.default_network)
+
+
+#: Columns of the model zones kept in the demand's zone table.
+_MODEL_COLUMNS = ("district", "jobs_share", "road")
+
+
+def model_zones() -> gpd.GeoDataFrame:
+    """The street-level zones of the ``zones_model`` layer, as demand zones.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``name_zh``, ``name_en``, ``kind`` (``urban``, ``outer`` or ``external``),
+        ``population``, ``district``, ``jobs_share``, ``road`` (external zones), geometry.
+
+    Raises
+    ------
+    DemandError
+        When the layer has no zone with a population.
+    """
+    layer = layers.load_layer("zones_model", located_only=True)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": layer["id"].astype(str).to_numpy(),
+            "name_zh": layer["name_zh"].astype(str).to_numpy(),
+            "name_en": layer.get("name_en", layer["id"]).astype(str).to_numpy(),
+            "kind": layer.get("kind", pd.Series("urban", index=layer.index)).astype(str).to_numpy(),
+            "population": pd.to_numeric(layer.get("population"), errors="coerce").to_numpy(),
+        },
+        geometry=layer.geometry.to_numpy(),
+        crs=settings.default_crs,
+    )
+    for column in _MODEL_COLUMNS:
+        values = layer[column] if column in layer.columns else pd.Series([None] * len(layer))
+        frame[column] = values.to_numpy()
+    frame["jobs_share"] = pd.to_numeric(frame["jobs_share"], errors="coerce")
+    if not (frame["population"].fillna(0) > 0).any():
+        msg = "the zones_model layer has no zone with a population; give a population column"
+        raise DemandError(msg)
+    return frame
+
+
+def _generator_zones(params: dict[str, Any]) -> gpd.GeoDataFrame:
+    rows = []
     located = travel.load_places("all")
     places = located.set_index("id")
     for g in params["zones"]["generator"]:
@@ -419,6 +505,8 @@ def generate(
     ids = list(zones["id"])
     n = len(ids)
     gen = {g["id"]: g for g in params["zones"]["generator"]}
+    kinds = np.asarray(zones["kind"], dtype=str) if "kind" in zones else np.full(n, "")
+    gen.update(_external_rates(zones, params))
     pop = np.nan_to_num(np.asarray(zones["population"], dtype=float))
     rate = float(params["generation"]["car_trips_per_resident"])
     P = pop * rate
@@ -440,13 +528,28 @@ def generate(
             "car_trips_per_resident or lower the generators' car_attracted"
         )
         raise DemandError(msg)
-    A = A_fixed + (pop / pop.sum() * rest if pop.sum() > 0 else 0.0)
+    # Attractions: the jobs weights of the model zones where given, else population.
+    jobs = (
+        np.nan_to_num(np.asarray(zones["jobs_share"], dtype=float))
+        if "jobs_share" in zones
+        else np.zeros(n)
+    )
+    weight = jobs if jobs.sum() > 0 else pop
+    if jobs.sum() > 0 and "district" in zones and _district_balance(params):
+        weight = _balanced_by_district(
+            np.asarray(zones["district"].fillna(""), dtype=str), pop, jobs
+        )
+    A = A_fixed + (weight / weight.sum() * rest if weight.sum() > 0 else 0.0)
     t = np.array(minutes, dtype=float)
     dist = params["distribution"]
-    # A district keeps the trips that stay inside it (they never reach the trunk network) at
-    # its intrazonal time; a generator has none.
-    district = np.asarray(zones["kind"] == "district") if "kind" in zones else pop > 0
-    inside = np.where(district, float(dist.get("intrazonal_minutes", 0.0)), np.inf)
+    # A district or model zone keeps the trips that stay inside it (they never load the
+    # network) at its intrazonal time; a generator or external zone has none.
+    inside = np.full(n, np.inf)
+    inside[kinds == "district"] = float(dist.get("intrazonal_minutes", 0.0))
+    model = np.isin(kinds, ["urban", "outer"])
+    inside[model] = float(params.get("zones_model", {}).get("intrazonal_minutes", 0.0))
+    if "kind" not in zones:
+        inside[pop > 0] = float(dist.get("intrazonal_minutes", 0.0))
     np.fill_diagonal(t, inside)
 
     def deterrence(beta: float) -> np.ndarray:
@@ -472,6 +575,33 @@ def generate(
         "truck_produced": truck_out,
         "truck_attracted": truck_in,
     }
+
+
+def _district_balance(params: dict[str, Any]) -> bool:
+    return str(params.get("zones_model", {}).get("attraction_totals", "")) == "district population"
+
+
+def _balanced_by_district(district: np.ndarray, pop: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    """Attraction weights whose district totals follow population, spread by jobs inside it."""
+    out = np.zeros_like(jobs)
+    for name in np.unique(district[district != ""]):
+        mine = district == name
+        if jobs[mine].sum() > 0:
+            out[mine] = jobs[mine] / jobs[mine].sum() * pop[mine].sum()
+    return out
+
+
+def _external_rates(zones: pd.DataFrame, params: dict[str, Any]) -> dict[str, dict]:
+    """Peak-hour trips in and out of each external zone, by the kind of road it stands on."""
+    rates = params.get("zones_model", {}).get("external", {})
+    if "kind" not in zones or not rates:
+        return {}
+    out = {}
+    for row in zones[zones["kind"] == "external"].itertuples():
+        road = str(getattr(row, "road", "") or "")
+        kind = "expressway" if ("高速" in road or road[:1] == "G") else "highway"
+        out[str(row.id)] = rates.get(kind, {})
+    return out
 
 
 def _long(ids: list[str], matrices: dict[str, Any]) -> pd.DataFrame:
@@ -502,43 +632,63 @@ def _pce(params: dict[str, Any]) -> dict[str, float]:
 
 
 def default_demand(
-    G: nx.MultiDiGraph | None = None, *, parameters: dict[str, Any] | None = None
+    G: nx.MultiDiGraph | None = None,
+    *,
+    parameters: dict[str, Any] | None = None,
+    network: str | None = None,
 ) -> Demand:
-    """The indicative default peak-hour demand on a road graph (default: the trunk network).
+    """The indicative default peak-hour demand of a network.
 
     Parameters
     ----------
     G : networkx.MultiDiGraph, optional
-        Road graph with free-flow car ``travel_time``, for the gravity model's times.
+        Road graph with free-flow car ``travel_time``, for the gravity model's times (default:
+        ``network`` loaded with the car profile).
     parameters : dict, optional
         From :func:`load_parameters`.
+    network : str, optional
+        Network name or source (default :data:`settings.default_network`): picks the zone
+        system (see :func:`default_zones`).
 
     Returns
     -------
     Demand
         Zones and OD (vehicles per hour by class).
     """
-    params = parameters or load_parameters()
-    zones = default_zones(params)
+    name = network_name(network)
+    params = parameters_for(parameters or load_parameters(), name)
+    zones = default_zones(params, network=name)
+    if G is None:
+        from sanqu_geo import network as _network
+
+        G = _network.load_network(name, profile="car")
     result = generate(zones, zone_minutes(zones, G), params)
+    if name == "trunk":
+        source = "indicative default (2020 census population, generators, gravity model)"
+    else:
+        source = (
+            f"indicative default on {name}: {int((zones['kind'] != 'generator').sum())} zones "
+            "(2020 census population by residential land use, jobs weights, external zones), "
+            "generators, gravity model"
+        )
     return Demand(
         zones=zones,
         od=_long(list(zones["id"]), result),
-        source="indicative default (2020 census population, generators, gravity model)",
+        source=source,
         expansion_factor=float(params["daily"]["expansion_factor"]),
         pce=_pce(params),
     )
 
 
 def zone_minutes(zones: gpd.GeoDataFrame, G: nx.MultiDiGraph | None = None) -> np.ndarray:
-    """Free-flow car minutes between zones, through their access nodes (default: trunk).
+    """Free-flow car minutes between zones, through their access nodes.
 
     Parameters
     ----------
     zones : geopandas.GeoDataFrame
         Zones with ``id``.
     G : networkx.MultiDiGraph, optional
-        Road graph with car ``travel_time`` (default: the embedded trunk network).
+        Road graph with car ``travel_time`` (default: the default network).
 
     Returns
     -------
@@ -548,13 +698,14 @@ def zone_minutes(zones: gpd.GeoDataFrame, G: nx.MultiDiGraph | None = None) -> n
     if G is None:
         from sanqu_geo import network
 
-        G = network.load_network("trunk", profile="car")
+        G = network.load_network(profile="car")
     seconds = travel.place_od(G, _as_places(zones), _as_places(zones))
     return seconds.to_numpy() / 60.0
 
 
 def _as_places(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    places = zones[["id", "name_zh", "name_en", "geometry"]].copy()
+    keep = ["id", "name_zh", "name_en", "geometry"] + (["kind"] if "kind" in zones else [])
+    places = zones[keep].copy()
     places["short_zh"] = places["name_zh"]
     places["short_en"] = places["name_en"]
     return places
@@ -793,14 +944,17 @@ def remove_imported_demand() -> bool:
 _DEFAULT_CACHE: dict[str, Demand] = {}
 
 
-def load_demand(*, compute_default: bool = True) -> Demand:
-    """The demand in use: the user's imported one, else the indicative default.
+def load_demand(*, compute_default: bool = True, network: str | None = None) -> Demand:
+    """The demand in use: the user's imported one, else the indicative default of the network.
 
     Parameters
     ----------
     compute_default : bool
         When False and no user demand is stored, return the default zones with an empty OD
         (no network needed).
+    network : str, optional
+        Network name or source the default is built on (default
+        :data:`settings.default_network`); an imported demand serves every network.
 
     Returns
     -------
@@ -815,22 +969,38 @@ def load_demand(*, compute_default: bool = True) -> Demand:
         od = pd.read_csv(store / "od.csv", dtype={"origin": str, "destination": str})
         return Demand(zones, od, meta["source"], float(meta["expansion_factor"]), meta["pce"])
     params = load_parameters()
+    name = network_name(network)
     if not compute_default:
         return Demand(
-            default_zones(params),
+            default_zones(params, network=name),
             pd.DataFrame(columns=list(_OD_COLUMNS)),
             "indicative default",
             float(params["daily"]["expansion_factor"]),
             _pce(params),
         )
     # the default depends on the layers in use too (an imported facilities layer moves the
-    # generators), so the key holds the zones it is built on
-    zones = default_zones(params)
+    # generators), the network and the settings its free-flow times come from, so the key
+    # holds them all
+    zones = default_zones(params, network=name)
     built_on = b"".join(zones.geometry.to_wkb()) + "|".join(zones["id"]).encode()
-    key = json.dumps(params, sort_keys=True, default=str) + hashlib.sha1(built_on).hexdigest()
+    key = (
+        json.dumps([params, name, _time_settings()], sort_keys=True, default=str)
+        + hashlib.sha1(built_on).hexdigest()
+    )
     if key not in _DEFAULT_CACHE:
-        _DEFAULT_CACHE[key] = default_demand(parameters=params)
+        _DEFAULT_CACHE[key] = default_demand(parameters=params, network=name)
     return _DEFAULT_CACHE[key]
+
+
+def _time_settings() -> list:
+    """The settings free-flow car times and zone access depend on."""
+    return [
+        settings.default_speeds_kph, settings.profiles.get("car"), settings.signal_cycle_s,
+        settings.signal_green_share, settings.signal_junction_classes,
+        settings.junction_internal_max_m, settings.zone_loading_classes, settings.zone_barred_classes,
+        settings.zone_collector_classes,
+        settings.connector_speed_kph, settings.snap_classes,
+    ]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- network

@@ -192,6 +192,22 @@ LAYERS: dict[str, LayerSpec] = {
             ("id", "name_zh", "accuracy", "source"),
             dict(_COMMON_OPTIONAL),
         ),
+        LayerSpec(
+            "zones_model",
+            "boundaries/zones_model.geojson",
+            "交通小区",
+            "Traffic analysis zones of the model",
+            _POINT | _POLYGONAL,
+            ("id", "name_zh", "accuracy", "source"),
+            {
+                **_COMMON_OPTIONAL,
+                "district": "",
+                "kind": "",
+                "population": None,
+                "jobs_weight": None,
+                "jobs_share": None,
+            },
+        ),
     )
 }
 

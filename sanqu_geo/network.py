@@ -22,7 +22,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString
 
-from sanqu_geo import _osm, capacity, settings, speeds
+from sanqu_geo import _osm, capacity, citynet, junctions, settings, speeds
 from sanqu_geo._atomic import atomic_path
 from sanqu_geo.errors import DataSourceError, NetworkError
 from sanqu_geo.resources import data_file
@@ -40,6 +40,10 @@ __all__ = [
 
 _GEOD = Geod(ellps="WGS84")
 TRUNK_FILE = "roads/trunk.geojson"
+CITY_FOLDER = "roads/harbin"
+
+#: Names of the embedded networks: the city's (OSM core + trunk) and the trunk sketch.
+EMBEDDED_NETWORKS: tuple[str, ...] = ("harbin", "trunk")
 
 
 def _line_length_m(line: LineString) -> float:
@@ -61,7 +65,38 @@ def trunk_graph() -> nx.MultiDiGraph:
     """
     with data_file(TRUNK_FILE).open(encoding="utf-8") as fh:
         features = json.load(fh)["features"]
-    return graph_from_lines(features, source="embedded trunk network (indicative)")
+    G = graph_from_lines(features, source="embedded trunk network (indicative)")
+    # osmnx expects an integer ``osmid``; authored roads get negative ones, by road id order
+    ids = {
+        r: -(i + 1) for i, r in enumerate(sorted({d["road_id"] for *_, d in G.edges(data=True)}))
+    }
+    for _, _, d in G.edges(data=True):
+        d["osmid"] = ids[d["road_id"]]
+    G.graph["network"] = "trunk"
+    return G
+
+
+_CITY: list[nx.MultiDiGraph] = []
+
+
+def city_graph() -> nx.MultiDiGraph:
+    """The embedded city network ``harbin`` (no speeds yet), read once per process.
+
+    OpenStreetMap's drivable streets of the urban core (© OpenStreetMap contributors, ODbL)
+    joined to the indicative trunk network outside it; derived by
+    ``tools/build_city_network.py`` into ``data/roads/harbin/``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A fresh copy: nodes with ``x``, ``y``, ``street_count``; edges with ``osmid``,
+        ``highway``, ``name``, ``ref``, ``lanes``, ``maxspeed``, ``oneway``, ``length``,
+        ``geometry`` and ``source`` (``osm``, ``trunk`` or ``stitch``).
+    """
+    if not _CITY:
+        nodes = data_file(f"{CITY_FOLDER}/{citynet.NODES_FILE}")
+        _CITY.append(citynet.read_graph(nodes.parent))
+    return _CITY[0].copy()
 
 
 def graph_from_lines(
@@ -184,8 +219,8 @@ def _source_key(source: str | Path | tuple, network_type: str | None) -> tuple[s
         text = "bbox:" + ",".join(f"{v:.6f}" for v in bbox)
         return "bbox", hashlib.sha1(f"{text}|{network_type}".encode()).hexdigest()[:16]
     text = str(source)
-    if text == "trunk":
-        return "trunk", "trunk"
+    if text in EMBEDDED_NETWORKS:
+        return text, text
     path = Path(text)
     lowered = path.name.lower()
     if path.exists() or lowered.endswith(_osm.XML_SUFFIXES + _osm.PBF_SUFFIXES):
@@ -222,7 +257,7 @@ def cache_path(source: str | Path | tuple, *, network_type: str | None = "drive"
 
 
 def load_network(
-    source: str | Path | tuple[float, float, float, float] = "trunk",
+    source: str | Path | tuple[float, float, float, float] | None = None,
     *,
     profile: str = "car",
     network_type: str | None = "drive",
@@ -233,8 +268,10 @@ def load_network(
 
     Parameters
     ----------
-    source : str, path or tuple
-        ``"trunk"`` (the embedded network, offline); a path to an OSM file (``.osm``,
+    source : str, path or tuple, optional
+        ``"harbin"`` (the default, :data:`settings.default_network`: the embedded city network,
+        OSM core + trunk roads, offline), ``"trunk"`` (the embedded trunk sketch, for quick
+        runs); a path to an OSM file (``.osm``,
         ``.osm.xml``, ``.osm.bz2``, ``.osm.pbf``); a place name for Overpass (e.g.
         ``"Harbin, China"``); or a bbox ``(west, south, east, north)`` / ``"w,s,e,n"`` for
         Overpass. Overpass results are cached, so a second run is offline.
@@ -263,14 +300,20 @@ def load_network(
         On a bad source, an empty network or an unknown profile.
     """
     speeds.get_profile(profile)  # fail fast on an unknown profile
+    if source is None:
+        source = settings.default_network
     kind, _ = _source_key(source, network_type)
     if kind == "trunk":
         G = trunk_graph()
+    elif kind == "harbin":
+        G = city_graph()
     else:
         G = _cached_osm_graph(source, kind, network_type=network_type, use_cache=use_cache)
     if len(G) == 0 or G.number_of_edges() == 0:
         msg = f"the network from {G.graph.get('source', source)} is empty"
         raise NetworkError(msg)
+    add_street_count(G)
+    junctions.add_junction_delay(G)
     speeds.add_speeds(G, profile=profile)
     capacity.add_capacities(G)
     if speeds.get_profile(profile).get("respect_bans"):
@@ -281,6 +324,27 @@ def load_network(
         if len(truck_bans):
             G = apply_truck_bans(G, truck_bans)
             G.graph["truck_bans"] = len(truck_bans)
+    return G
+
+
+def add_street_count(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Set osmnx's ``street_count`` on every node that lacks it (streets meeting there).
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph; modified in place.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The same graph.
+    """
+    if all("street_count" in d for _, d in G.nodes(data=True)):
+        return G
+    import osmnx as ox
+
+    nx.set_node_attributes(G, ox.stats.count_streets_per_node(G), name="street_count")
     return G
 
 
@@ -387,9 +451,17 @@ def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
     dict
         ``source``, ``profile``, ``nodes``, ``edges``, ``km_by_class``, ``km_total``,
         ``weak_components``, ``strong_components``, ``largest_strong_share``, and
-        ``capacity`` (see :func:`sanqu_geo.capacity.capacity_summary`).
+        ``capacity`` (see :func:`sanqu_geo.capacity.capacity_summary`), ``lanes_osm_share``
+        (share of edges whose lanes come from an OSM ``lanes`` tag), ``signalised_junctions``
+        and ``km_by_source`` (``osm``, ``trunk``, ``stitch`` on the city network).
     """
     km = speeds.km_by_class(G)
+    lanes_osm = sum(1 for *_, d in G.edges(data=True) if capacity.parse_lanes(d.get("lanes")))
+    by_source: dict[str, float] = {}
+    for *_, d in G.edges(data=True):
+        key = str(d.get("source", ""))
+        if key:
+            by_source[key] = by_source.get(key, 0.0) + float(d.get("length", 0.0)) / 1000
     strong = list(nx.strongly_connected_components(G)) if len(G) else []
     return {
         "source": G.graph.get("source", "unknown"),
@@ -402,4 +474,7 @@ def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
         "strong_components": len(strong),
         "largest_strong_share": (max(len(c) for c in strong) / len(G)) if strong else 0.0,
         "capacity": capacity.capacity_summary(G),
+        "lanes_osm_share": lanes_osm / G.number_of_edges() if G.number_of_edges() else 0.0,
+        "signalised_junctions": int(G.graph.get("signalised_junctions", 0)),
+        "km_by_source": by_source,
     }

@@ -58,13 +58,17 @@ class Variant:
         Multiplies every road capacity.
     truck_pce : float or None
         Truck passenger-car equivalent (None: the demand's).
+    conical_alpha : float or None
+        Conical steepness α on every edge (None: :data:`settings.conical_alpha`).
     bpr_alpha, bpr_beta : float or None
-        BPR parameters on every edge (None: :data:`settings.bpr_alpha` / ``bpr_beta``).
+        BPR parameters on every edge (None: :data:`settings.bpr_alpha` / ``bpr_beta``); used
+        when :data:`settings.peak_vdf` is ``bpr``.
     """
 
     demand_scale: float = 1.0
     capacity_scale: float = 1.0
     truck_pce: float | None = None
+    conical_alpha: float | None = None
     bpr_alpha: float | None = None
     bpr_beta: float | None = None
 
@@ -127,11 +131,11 @@ def _truck_time(data: dict[str, Any], profile: dict[str, Any]) -> float:
         cap = speeds.profile_value(profile["cap_kph"], highway)
         speed = min(float(speed), cap) if cap is not None else float(speed)
         speed *= speeds.profile_value(profile["factor"], highway) or 1.0
-    return float(data["length"]) / (speed / 3.6)
+    return float(data["length"]) / (speed / 3.6) + float(data.get("junction_delay_s", 0.0))
 
 
 def assignment_graph(
-    source: str = "trunk",
+    source: str | None = None,
     option: scenarios.Option | None = None,
     *,
     zones=None,
@@ -160,8 +164,9 @@ def assignment_graph(
     (networkx.MultiDiGraph, dict)
         The graph and the centroid node of every zone.
     """
+    source = demand.network_name(source)
     if zones is None:
-        zones = demand.load_demand().zones
+        zones = demand.load_demand(network=source).zones
     zones_key = hashlib.sha1(
         "|".join(zones["id"].astype(str)).encode() + b"".join(g.wkb for g in zones.geometry)
     ).hexdigest()
@@ -194,6 +199,8 @@ def with_variant(H: nx.MultiDiGraph, variant: Variant) -> nx.MultiDiGraph:
             data["bpr_alpha"] = variant.bpr_alpha
         if variant.bpr_beta is not None:
             data["bpr_beta"] = variant.bpr_beta
+        if variant.conical_alpha is not None:
+            data["conical_alpha"] = variant.conical_alpha
     return H
 
 
@@ -201,7 +208,10 @@ _GRAPHS: dict[tuple, tuple[nx.MultiDiGraph, dict[str, Any]]] = {}
 
 
 def _profiles_key() -> str:
-    return json.dumps([settings.profiles.get("car"), settings.profiles.get("truck")], default=str)
+    return json.dumps(
+        [settings.profiles.get("car"), settings.profiles.get("truck"), demand._time_settings(),
+         settings.capacity_per_lane_pcu, settings.default_lanes_per_direction]
+    , default=str)  # fmt: skip
 
 
 def _build_graph(source, option, zones) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
@@ -272,7 +282,7 @@ def run_key(
     """A key naming one run: network, demand, option, variant and gap."""
     text = json.dumps(
         [str(source), d.key(), _option_key(option), dataclasses.asdict(variant), gap,
-         settings.bpr_alpha, settings.bpr_beta],
+         settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta],
         default=str,
     )  # fmt: skip
     return hashlib.sha1(text.encode()).hexdigest()[:20]
@@ -281,7 +291,7 @@ def run_key(
 def solve(
     option: scenarios.Option | None = None,
     *,
-    source: str = "trunk",
+    source: str | None = None,
     demand_: demand.Demand | None = None,
     variant: Variant = Variant(),
     gap: float | None = None,
@@ -307,7 +317,8 @@ def solve(
         The solved hour.
     """
     gap = default_gap if gap is None else gap
-    d = demand_ if demand_ is not None else demand.load_demand()
+    source = demand.network_name(source)
+    d = demand_ if demand_ is not None else demand.load_demand(network=source)
     key = run_key(source, d, option, variant, gap)
     if key in _RUNS:
         return _RUNS[key]
@@ -329,7 +340,11 @@ def _solve_graph(
 ) -> PeakRun:
     """Assign the demand (scaled as the variant says) on an assignment graph."""
     result = assignment.assign(
-        H, _classes(d, centroids, variant), gap=gap, centroids=list(centroids.values())
+        H,
+        _classes(d, centroids, variant),
+        gap=gap,
+        centroids=list(centroids.values()),
+        vdf=settings.peak_vdf,
     )
     return PeakRun(result, H, centroids, H.graph["option"])
 
@@ -369,7 +384,7 @@ def _cache_file(key: str) -> Path:
 
 
 def congested_travel_graph(
-    source: str = "trunk", *, profile: str = "car", demand_: demand.Demand | None = None
+    source: str | None = None, *, profile: str = "car", demand_: demand.Demand | None = None
 ) -> nx.MultiDiGraph:
     """The road graph whose ``travel_time`` is the congested time of the base peak hour.
 
@@ -395,7 +410,8 @@ def congested_travel_graph(
     if profile not in ("car", "truck"):
         msg = f"congested times exist for the car and truck classes, not profile {profile!r}"
         raise NetworkError(msg)
-    d = demand_ if demand_ is not None else demand.load_demand()
+    source = demand.network_name(source)
+    d = demand_ if demand_ is not None else demand.load_demand(network=source)
     key = run_key(source, d, None, Variant(), default_gap)
     path = _cache_file(key)
     H, centroids = assignment_graph(source, None, zones=d.zones)
@@ -449,7 +465,7 @@ def congested_travel_graph(
 def calibrate(
     *,
     target: float | None = None,
-    source: str = "trunk",
+    source: str | None = None,
     parameters: dict[str, Any] | None = None,
     tolerance: float = 0.01,
     max_steps: int = 30,
@@ -480,10 +496,11 @@ def calibrate(
     """
     import copy
 
-    params = copy.deepcopy(parameters or demand.load_parameters())
+    source = demand.network_name(source)
+    params = demand.parameters_for(copy.deepcopy(parameters or demand.load_parameters()), source)
     cal = params["calibration"]
     target = target or (cal["delay_index_low"] + cal["delay_index_high"]) / 2
-    zones = demand.default_zones(params)
+    zones = demand.default_zones(params, network=source)
     minutes = demand.zone_minutes(zones, network.load_network(source, profile="car"))
     low, high = math.log(0.001), math.log(0.2)
     rows = []
@@ -518,7 +535,7 @@ def calibrate(
 def total_vehicle_hours(
     option: scenarios.Option | None = None,
     *,
-    source: str = "trunk",
+    source: str | None = None,
     demand_: demand.Demand | None = None,
     variant: Variant = Variant(),
     gap: float | None = None,
@@ -536,7 +553,8 @@ def total_vehicle_hours(
         ``car``, ``truck`` vehicle-hours in the peak hour, and ``relative_gap``.
     """
     gap = default_gap if gap is None else gap
-    d = demand_ if demand_ is not None else demand.load_demand()
+    source = demand.network_name(source)
+    d = demand_ if demand_ is not None else demand.load_demand(network=source)
     key = run_key(source, d, option, variant, gap)
     path = settings.get_home_folder() / "cache" / "assignments" / "vehicle-hours.json"
     cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

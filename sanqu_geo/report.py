@@ -137,11 +137,21 @@ def register_sheet(as_of: _dt.date | None = None) -> pd.DataFrame:
 
 def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
     if congested:
-        G = peak.congested_travel_graph("trunk", profile=profile)
+        G = peak.congested_travel_graph(profile=profile)
     else:
-        G = network.load_network("trunk", profile=profile)
+        G = network.load_network(profile=profile)
     zones = travel.load_places("zones")
     return tables.minutes_table(travel.place_od(G, zones, zones), zones, zones)
+
+
+def _model_check(network_name: str) -> pd.DataFrame:
+    """The checks of the base peak hour (``sanqu-geo model check``) as one sheet."""
+    from sanqu_geo import demand, layers, modelcheck
+
+    d = demand.load_demand(network=network_name)
+    base = peak.solve(None, source=network_name, demand_=d)  # the comparison's, cached
+    river = layers.load_layer("river", located_only=True)
+    return modelcheck.check_model(base, d, river).table()
 
 
 def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
@@ -213,6 +223,7 @@ def meeting_pack(
         od_car = _zone_od("car")
         od_peak = _zone_od("car", congested=True)
         calibration = calibration_table(comparison)
+        checks = _model_check(sc.network)
         say(STEPS[2])
         (tmp / "maps").mkdir()
         printed: list[tuple[str, str, str, str]] = []
@@ -377,6 +388,7 @@ def meeting_pack(
             od_peak,
             calibration,
             register_sheet(date),
+            checks,
         )
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
@@ -402,6 +414,7 @@ def _workbook(
     od_peak: pd.DataFrame,
     calibration: pd.DataFrame,
     tasks: pd.DataFrame,
+    checks: pd.DataFrame,
 ) -> None:
     options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
 
@@ -422,6 +435,7 @@ def _workbook(
         ("项目库 Projects", project, False, "期限 Term"),
         ("方案排名 Ranking", people(comparison.summary, "group", "option"), False, None),
         ("标定 Calibration", calibration, False, None),
+        ("模型检查 Model check", checks, False, None),
         ("关键通道高峰 Key links peak", people(comparison.key_links, "link"), False, None),
         ("通道与相关道路 Roads", people(comparison.roads, "road"), False, None),
         ("新通道使用者 Select link", people(_zone_names(comparison.select_link)), False, None),

@@ -307,7 +307,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return Scenario(
         str(head.get("name_zh", path.stem)),
         str(head.get("name_en", path.stem)),
-        str(head.get("network", "trunk")),
+        str(head.get("network") or settings.default_network),
         profile,
         tuple(options),
         str(path),
@@ -641,10 +641,17 @@ def _join(G, plan, tree, node_ids, to_metric, point, corridor, number, split_don
             g = _edge_geometry(G, a, b, k)
             first = shapely.ops.substring(g, 0, f, normalized=True)
             second = shapely.ops.substring(g, f, 1, normalized=True)
-            for x, y, part, share in ((a, p, first, f), (p, b, second, 1 - f)):
+            # the junction delay stays with the part that ends at the junction
+            delay = float(data.get("junction_delay_s", 0.0))
+            running = float(data["travel_time"]) - delay
+            for x, y, part, share, end_delay in (
+                (a, p, first, f, 0.0),
+                (p, b, second, 1 - f, delay),
+            ):
                 attrs = {k2: v2 for k2, v2 in data.items() if k2 != "geometry"}
                 attrs["length"] = float(data["length"]) * share
-                attrs["travel_time"] = float(data["travel_time"]) * share
+                attrs["travel_time"] = running * share + end_delay
+                attrs["junction_delay_s"] = end_delay
                 attrs["geometry"] = part
                 plan.new_edges.append((x, y, attrs))
             plan.split_edges.append((a, b, k, p))

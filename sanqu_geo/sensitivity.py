@@ -1,4 +1,5 @@
-"""Monte-Carlo sensitivity of the congested comparison: draws of demand, capacity, PCE and BPR.
+"""Monte-Carlo sensitivity of the congested comparison: draws of demand, capacity, PCE and the
+conical volume-delay steepness.
 
 Owns the parameter distributions (a TOML file, shipped with defaults), the draws (one
 ``numpy`` generator per draw, spawned from the seed, so a draw's values never depend on where
@@ -40,15 +41,14 @@ __all__ = [
 ]
 
 #: The drawn parameters, in the order each draw's generator is used.
-PARAMETERS: tuple[str, ...] = ("demand_growth", "capacity", "truck_pce", "bpr_alpha", "bpr_beta")
+PARAMETERS: tuple[str, ...] = ("demand_growth", "capacity", "truck_pce", "conical_alpha")
 
 #: What each parameter changes, as :class:`sanqu_geo.peak.Variant` field names.
 _VARIANT_FIELD = {
     "demand_growth": "demand_scale",
     "capacity": "capacity_scale",
     "truck_pce": "truck_pce",
-    "bpr_alpha": "bpr_alpha",
-    "bpr_beta": "bpr_beta",
+    "conical_alpha": "conical_alpha",
 }
 
 _FIELDS: dict[str, tuple[str, ...]] = {
@@ -130,9 +130,9 @@ def _distribution(name: str, table: Any, where: str) -> Distribution:
     if kind == "normal" and not (values["sd"] > 0 and low <= values["mean"] <= high):
         msg = f"{where}: a normal distribution needs sd > 0 and low <= mean <= high"
         raise SettingsError(msg)
-    positive = name != "bpr_alpha"
-    if low < 0 or (positive and low <= 0):
-        msg = f"{where}: {name} must stay {'above' if positive else 'at or above'} 0"
+    floor = 1.0 if name == "conical_alpha" else 0.0  # the conical function needs α > 1
+    if low <= floor:
+        msg = f"{where}: {name} must stay above {floor:g}"
         raise SettingsError(msg)
     return Distribution(kind, values, str(table.get("source", "assumption")))
 
@@ -467,8 +467,7 @@ HEADERS: dict[str, str] = {
     "demand_growth": "需求倍数 Demand ×",
     "capacity": "通行能力倍数 Capacity ×",
     "truck_pce": "货车折算系数 Truck PCE",
-    "bpr_alpha": "BPR α",
-    "bpr_beta": "BPR β",
+    "conical_alpha": "锥形延误函数α Conical α",
     "base_vehicle_hours": "现状高峰车小时 Base peak veh·h",
     "base_delay_index": "现状路网延误指数 Base delay index",
 }

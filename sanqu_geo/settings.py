@@ -24,6 +24,11 @@ cgcs2000_crs: str = "EPSG:4490"
 #: points fall outside it are reported as "far from Harbin".
 harbin_bbox: tuple[float, float, float, float] = (125.0, 44.8, 128.0, 46.6)
 
+#: The road network every command uses unless told otherwise: ``harbin``, the embedded city
+#: network (OpenStreetMap core + trunk roads); ``trunk`` is the embedded trunk sketch. The
+#: ``SANQU_GEO_NETWORK`` environment variable sets it for a whole session.
+default_network: str = os.environ.get("SANQU_GEO_NETWORK", "harbin")
+
 #: Folder where imported user layers, the network cache and other state are kept.
 #: Overridden by the ``SANQU_GEO_HOME`` environment variable.
 home_folder: Path = Path(
@@ -150,37 +155,87 @@ snap_max_distance_m: float = 3000.0
 #: Speed (km/h) on the connector from a facility or zone to its access node.
 connector_speed_kph: float = 20.0
 
+#: Model check (``sanqu-geo model check``): no link of the base peak hour above this v/c unless
+#: it is a named, known bottleneck (:data:`known_bottlenecks`), and no link holding more than
+#: this share of the network's delay. Thresholds of the city model's acceptance, not standards.
+check_vc_limit: float = 1.5
+check_delay_share_max: float = 0.05
+
+#: Named roads known to run above capacity in the morning peak, with the source that says so:
+#: the Amap top-10 congested roads of the weekday morning peak (Amap 2020 Q1 report,
+#: harbin-demand-facts §3, M). A link of these may exceed :data:`check_vc_limit` in the check.
+known_bottlenecks: dict[str, str] = {
+    name: "Amap 2020 Q1 top-10 congested roads, weekday AM peak (harbin-demand-facts §3)"
+    for name in ("和平路", "中山路", "文昌街", "跃兴街", "学府四道街", "西大直街", "新阳路",
+                 "301国道", "海洋大街", "东大直街")
+}  # fmt: skip
+
+#: Zone kinds of the model's zone system (layer ``zones_model``) that load on their own local
+#: roads (:func:`sanqu_geo.access.loading_nodes`); ``external`` zones load at their road end.
+model_zone_kinds: tuple[str, ...] = ("urban", "outer", "external")
+
+#: Road classes a model zone loads on first: collectors (次干路 and the larger 支路), which carry
+#: a zone's trips away in more than one lane where local streets have one.
+zone_collector_classes: tuple[str, ...] = ("secondary", "tertiary")
+
+#: Road classes a model zone loads on: collector (次干路, tertiary) and local streets (支路).
+zone_loading_classes: tuple[str, ...] = (
+    "secondary",
+    "tertiary",
+    "unclassified",
+    "residential",
+    "living_street",
+)
+#: Added where a zone holds fewer than two nodes of :data:`zone_loading_classes` (outer zones on
+#: the trunk roads): arterials, never an expressway.
+zone_loading_fallback_classes: tuple[str, ...] = ("primary",)
+#: Classes whose nodes are never loading nodes: expressways and every ramp.
+zone_barred_classes: tuple[str, ...] = (
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
+)
+#: One more loading node per this many km² of zone, from two up to :data:`zone_max_connectors`.
+zone_km2_per_connector: float = 2.0
+zone_max_connectors: int = 6
+
 
 # --------------------------------------------------------------------------- capacities
 
-#: Base capacity of one lane (PCU/h) by OSM road class, before any signal reduction.
-#: Urban roads: CJJ 37-2012 (2016 ed.) 《城市道路工程设计规范》 table 4.2.2 (快速路 basic
-#: segment, 基本通行能力 2200 / 2100 / 1800 pcu/h at 100 / 80 / 60 km/h) and table 4.3.2
-#: (other urban roads, 基本通行能力 1800 / 1700 / 1650 / 1600 pcu/h at 60 / 50 / 40 / 30 km/h).
-#: Highways: JTG B01-2014 《公路工程技术标准》 §3.4 (高速公路 基准通行能力 2200 / 2100 /
-#: 2000 pcu/h/ln at 120 / 100 / 80 km/h). Each class takes the value at the design speed
-#: matching :data:`default_speeds_kph` (motorway 100, trunk 80, primary 50, secondary 40,
-#: local 30); links take the 60 km/h urban-expressway value (ramps).
+#: Design capacity (设计通行能力) of one lane (PCU/h) by OSM road class, before any signal
+#: reduction. Urban roads: CJJ 37-2012 (2016 ed.) 《城市道路工程设计规范》 table 4.2.2 (快速路 basic
+#: segment: 设计通行能力 2000 / 1750 / 1400 pcu/h at 100 / 80 / 60 km/h; 基本通行能力 2200 /
+#: 2100 / 1800) and table 4.3.2 (other urban roads: 设计通行能力 1400 / 1350 / 1300 / 1300 pcu/h
+#: at 60 / 50 / 40 / 30 km/h; 基本通行能力 1800 / 1700 / 1650 / 1600). Each class takes the value
+#: at the design speed matching :data:`default_speeds_kph` (trunk 80, primary 50, secondary 40,
+#: local 30); ramps the 60 km/h 快速路 value. Motorways (高速公路, 100 km/h): the design
+#: service volumes of JTG B01-2014 are not in the sources, so the CJJ 37 快速路 design capacity at
+#: the same design speed (2000) is used, an **assumption**. Design capacity is the "practical
+#: capacity" the BPR function was fitted to (Traffic Assignment Manual, 1964).
 capacity_per_lane_pcu: dict[str, float] = {
-    "motorway": 2100.0,
-    "motorway_link": 1800.0,
-    "trunk": 2100.0,
-    "trunk_link": 1800.0,
-    "primary": 1700.0,
-    "primary_link": 1650.0,
-    "secondary": 1650.0,
-    "secondary_link": 1600.0,
-    "tertiary": 1600.0,
-    "tertiary_link": 1600.0,
-    "unclassified": 1600.0,
-    "residential": 1600.0,
-    "living_street": 1400.0,
-    "road": 1600.0,
-    "service": 1400.0,
+    "motorway": 2000.0,
+    "motorway_link": 1400.0,
+    "trunk": 1750.0,
+    "trunk_link": 1400.0,
+    "primary": 1350.0,
+    "primary_link": 1300.0,
+    "secondary": 1300.0,
+    "secondary_link": 1300.0,
+    "tertiary": 1300.0,
+    "tertiary_link": 1300.0,
+    "unclassified": 1300.0,
+    "residential": 1300.0,
+    "living_street": 1300.0,
+    "road": 1300.0,
+    "service": 1300.0,
 }
 
 #: Capacity (PCU/h per lane) for a road class not in :data:`capacity_per_lane_pcu`.
-fallback_capacity_per_lane_pcu: float = 1600.0
+fallback_capacity_per_lane_pcu: float = 1300.0
 
 #: Road classes with signalised junctions and the share of the hour their through lanes get a
 #: green light (g/C). A signalised road carries its lane capacity times g/C (the HCM / CJJ 37
@@ -199,6 +254,29 @@ signal_green_share: dict[str, float] = {
     "living_street": 0.45,
     "road": 0.45,
 }
+
+#: Road classes whose at-grade meetings from three or more directions are treated as signalised
+#: junctions where OSM has no ``highway=traffic_signals`` tag (主干路 and 次干路 meeting each
+#: other; GB 50647-2011 puts signal control at such junctions). A rule of
+#: thumb: an assumption wherever OSM is untagged (the Harbin extract tags 5 signals).
+signal_junction_classes: tuple[str, ...] = ("primary", "secondary")
+
+#: An edge shorter than this (m) between two signalised nodes lies inside one junction of a
+#: divided road (OSM draws each carriageway): it gets no delay of its own, so a driver pays one
+#: signal per junction. **Assumption** (junction depth of Harbin's wide arterials).
+junction_internal_max_m: float = 60.0
+
+#: Grade-separated road classes: no junction delay (uninterrupted flow).
+grade_separated_classes: tuple[str, ...] = ("motorway", "motorway_link", "trunk", "trunk_link")
+
+#: Signal cycle (s) of the free-flow junction delay ``C (1 − g/C)² / 2`` (Webster 1958; HCM 2010
+#: uniform delay at low flow). **Assumption**: 120 s, a common cycle of large Chinese cities'
+#: arterial junctions; no Harbin signal timings are published.
+signal_cycle_s: float = 120.0
+
+#: Green share (g/C) of an approach whose class is not in :data:`signal_green_share`
+#: (residential streets and service roads entering a signalised junction). **Assumption**.
+signal_green_share_minor: float = 0.35
 
 #: Lanes per direction by class where neither OSM ``lanes`` nor a published count exists.
 #: **Assumption** (typical Harbin cross-sections: G1001 and the airport expressway two lanes
@@ -239,6 +317,13 @@ ramp_lanes: float = 1.0
 #: ``bpr_beta``: the US Bureau of Public Roads values (Traffic Assignment Manual, 1964).
 bpr_alpha: float = 0.15
 bpr_beta: float = 4.0
+
+#: Volume-delay function of the peak-hour assignment (:mod:`sanqu_geo.peak`): ``conical``
+#: (Spiess 1990) on every road. Unlike BPR, whose delay grows slowly beyond capacity, so that
+#: a short ramp or a local street next to a zone takes twice its capacity for a few seconds of
+#: delay, the conical function rises with a slope that tends to ``α`` per unit of v/c above
+#: capacity; it equals BPR's t0 at zero flow and 2·t0 at capacity. ``bpr`` keeps BPR.
+peak_vdf: str = "conical"
 
 #: Conical volume-delay default steepness α (Spiess 1990, "Conical volume-delay functions",
 #: Transportation Science 24(2)); β = (2α − 1)/(2α − 2). Per edge: ``conical_alpha``.

@@ -188,7 +188,9 @@ def add_speeds(G: nx.MultiDiGraph, *, profile: str = "car") -> nx.MultiDiGraph:
             speed = min(speed, cap)
         speed *= profile_value(prof["factor"], highway) or 1.0
         data["speed_kph"] = round(speed, 3)
-        data["travel_time"] = float(data["length"]) / (speed / 3.6)
+        data["travel_time"] = float(data["length"]) / (speed / 3.6) + float(
+            data.get("junction_delay_s", 0.0)
+        )
     if junk:
         examples = ", ".join(repr(k) for k in sorted(junk)[:5])
         logger.warning(

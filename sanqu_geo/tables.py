@@ -393,7 +393,7 @@ def comparison_markdown(comparison) -> str:
     if not sens.empty:
         runs = sens["run"].nunique()
         lines += ["", f"## 敏感性 Sensitivity ({runs} runs: demand ±20 %, capacity ±20 %, "
-                  "truck PCE 1.5 / 4.0, BPR α 0.10 / 0.30, β 3 / 5)", ""]  # fmt: skip
+                  "truck PCE 1.5 / 4.0, conical α 3 / 6)", ""]  # fmt: skip
         for option, part in sens.groupby("option", sort=False):
             held = int(part["rank_holds"].sum())
             moved = ", ".join(

@@ -396,6 +396,8 @@ def _variant_words(variant: Any) -> str:
         parts.append(f"BPR α = {variant.bpr_alpha:g}")
     if variant.bpr_beta is not None:
         parts.append(f"BPR β = {variant.bpr_beta:g}")
+    if variant.conical_alpha is not None:
+        parts.append(f"锥形延误函数 conical α = {variant.conical_alpha:g}")
     return "; ".join(parts) or "无变化 no change"
 
 
@@ -403,11 +405,18 @@ def _assignment_rows(add: Callable[[str, Any, str, str], None]) -> None:
     from sanqu_geo import peak
 
     bpr = "US Bureau of Public Roads, Traffic Assignment Manual (1964) (sanqu_geo.settings)"
-    add("BPR α (延误函数 volume-delay)", f"{settings.bpr_alpha:g}", "", bpr)
-    add("BPR β (延误函数 volume-delay)", f"{settings.bpr_beta:g}", "", bpr)
     add(
-        "锥形延误函数(可选) Conical volume-delay option α",
-        f"{settings.conical_alpha:g} (β = (2α − 1)/(2α − 2)); used with assign --vdf conical",
+        "高峰延误函数 Peak volume-delay function",
+        settings.peak_vdf,
+        "",
+        "conical (Spiess 1990) on every road: delay rises steeply beyond capacity, where BPR "
+        "lets short links take twice their capacity (sanqu_geo.settings.peak_vdf)",
+    )
+    add("BPR α (延误函数 volume-delay)", f"{settings.bpr_alpha:g}", "", bpr + "; assign --vdf bpr")
+    add("BPR β (延误函数 volume-delay)", f"{settings.bpr_beta:g}", "", bpr + "; assign --vdf bpr")
+    add(
+        "锥形延误函数 Conical volume-delay α",
+        f"{settings.conical_alpha:g} (β = (2α − 1)/(2α − 2)); the peak hour's, and assign --vdf conical",
         "",
         "Spiess 1990, Transportation Science 24(2) (sanqu_geo.settings.conical_alpha)",
     )

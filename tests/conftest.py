@@ -20,6 +20,29 @@ def _isolated_home(
     return home
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the mechanics on the trunk sketch (seconds per assignment), in this process and in
+    the commands and workers it starts; tests marked ``city`` run on the default city network,
+    as a user's commands do."""
+    import os
+
+    os.environ["SANQU_GEO_NETWORK"] = "trunk"
+    from sanqu_geo import settings
+
+    settings.default_network = "trunk"
+
+
+@pytest.fixture(autouse=True)
+def _city_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The default city network for tests marked ``city`` (the trunk sketch for the others)."""
+    from sanqu_geo import settings
+
+    if request.node.get_closest_marker("city") is not None:
+        monkeypatch.setattr(settings, "default_network", "harbin")
+        monkeypatch.delenv("SANQU_GEO_NETWORK", raising=False)
+    return settings.default_network
+
+
 @pytest.fixture
 def reference() -> Path:
     """The folder of real reference data beside the project (``../shared/reference``)."""

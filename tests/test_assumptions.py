@@ -52,9 +52,13 @@ def test_every_demand_parameter_is_listed_with_its_source(sheet) -> None:
     assert checked > 60
     # the calibrated trip rate names the calibration, a friction parameter its assumption
     rate = sheet[sheet["参数 Parameter"] == "需求 demand generation.car_trips_per_resident"]
-    assert "calibrated" in rate["来源 Source"].iloc[0]
+    assert "not yet calibrated on the city network" in rate["来源 Source"].iloc[0]
+    trunk = sheet[
+        sheet["参数 Parameter"] == "需求 demand networks.trunk.generation.car_trips_per_resident"
+    ]
+    assert "calibrated on the trunk sketch" in trunk["来源 Source"].iloc[0]
     beta = sheet[sheet["参数 Parameter"] == "需求 demand distribution.beta_car_per_min"]
-    assert "exp(-0.10 t)" in beta["来源 Source"].iloc[0]
+    assert "9.1 km" in beta["来源 Source"].iloc[0]
 
 
 def test_every_capacity_class_and_assignment_parameter_is_listed(sheet) -> None:
@@ -81,7 +85,7 @@ def test_sensitivity_variants_read_as_words(sheet) -> None:
     values = list(part["取值 Value"])
     assert not any("Variant(" in v for v in values)
     assert "需求 demand × 0.8" in values
-    assert "BPR β = 5" in values
+    assert "锥形延误函数 conical α = 6" in values
 
 
 def test_the_rail_wait_is_listed_with_a_comparison() -> None:

@@ -11,7 +11,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sanqu_geo import assignment, compare, demand, network, peak, scenarios, tables, travel
+from sanqu_geo import (
+    assignment,
+    compare,
+    demand,
+    network,
+    peak,
+    scenarios,
+    settings,
+    tables,
+    travel,
+)
 from sanqu_geo.cli import main
 
 
@@ -51,7 +61,9 @@ def test_vht_saving_equals_two_independent_assignments(result: compare.Compariso
                 }
             )
             classes.append(assignment.DemandClass(cls, frame, pce=d.pce[cls], time_attr=attr))
-        res = assignment.assign(H, classes, gap=1e-8, centroids=list(centroids.values()))
+        res = assignment.assign(
+            H, classes, gap=1e-8, centroids=list(centroids.values()), vdf=settings.peak_vdf
+        )
         totals.append(assignment.vehicle_hours(res))
     row = result.summary.set_index("option").loc["freight_g1001"]
     assert row["vht_saved_car"] == pytest.approx(totals[0]["car"] - totals[1]["car"], abs=0.5)

@@ -69,8 +69,8 @@ def test_the_shipped_distributions_are_what_the_draws_follow() -> None:
     assert draws["truck_pce"].between(1.5, 4.0).all()
     assert draws["truck_pce"].mean() == pytest.approx(8 / 3, abs=0.03)  # triangular(1.5, 2.5, 4)
     assert draws["capacity"].mean() == pytest.approx(1.0, abs=0.01)  # symmetric triangular
-    assert draws["bpr_beta"].mean() == pytest.approx((3 + 4 + 5) / 3, abs=0.03)
-    assert draws["bpr_alpha"].between(0.10, 0.30).all()
+    assert draws["conical_alpha"].mean() == pytest.approx((3 + 4 + 6) / 3, abs=0.03)
+    assert draws["conical_alpha"].between(3.0, 6.0).all()
 
 
 def test_a_user_file_overrides_one_parameter(tmp_path: Path) -> None:
@@ -115,8 +115,7 @@ def test_each_unit_is_the_peak_assignment_of_its_draw(serial_mc) -> None:
         demand_scale=row["demand_growth"],
         capacity_scale=row["capacity"],
         truck_pce=row["truck_pce"],
-        bpr_alpha=row["bpr_alpha"],
-        bpr_beta=row["bpr_beta"],
+        conical_alpha=row["conical_alpha"],
     )
     base_run = peak.solve(None, variant=variant)
     base = sum(base_run.vehicle_hours().values())
@@ -319,8 +318,7 @@ def test_compare_with_fixed_parameters_gives_the_central_saving(tmp_path: Path, 
                 ("demand_growth", 1.0),
                 ("capacity", 1.0),
                 ("truck_pce", 2.5),
-                ("bpr_alpha", 0.15),
-                ("bpr_beta", 4.0),
+                ("conical_alpha", 4.0),
             )
         ),
         encoding="utf-8",

@@ -36,7 +36,7 @@ def test_furness_meets_row_and_column_totals_on_a_hand_example() -> None:
 
 
 def test_generator_reproduces_its_control_totals(default: demand.Demand) -> None:
-    params = demand.load_parameters()
+    params = demand.parameters_for(demand.load_parameters(), "trunk")
     zones = default.zones
     rate = params["generation"]["car_trips_per_resident"]
     gens = {g["id"]: g for g in params["zones"]["generator"]}
@@ -48,7 +48,8 @@ def test_generator_reproduces_its_control_totals(default: demand.Demand) -> None
         ]
     )
     car = default.matrix("car").to_numpy()
-    assert car.sum(axis=1) == pytest.approx(expected_p, rel=1e-8)
+    # Furness stops when every total is met within its tolerance (1e-9 of the total)
+    assert car.sum(axis=1) == pytest.approx(expected_p, rel=1e-7)
     assert car.sum() == pytest.approx(
         6_976_136 * rate + sum(g.get("car_produced", 0.0) for g in gens.values()), rel=1e-8
     )

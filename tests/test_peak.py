@@ -23,8 +23,10 @@ def test_base_is_at_equilibrium_and_in_the_amap_range(base) -> None:
     assert params["delay_index_low"] <= index <= params["delay_index_high"]
 
 
-def test_delay_index_recomputed_from_bpr(base) -> None:
-    """Congested ÷ free-flow vehicle-hours, from the volumes and the BPR formula by hand."""
+def test_delay_index_recomputed_from_the_conical_function(base) -> None:
+    """Congested ÷ free-flow vehicle-hours, from the volumes and the conical formula by hand."""
+    a = settings.conical_alpha
+    b = (2 * a - 1) / (2 * a - 2)
     G, res = base.graph, base.result
     congested = free = 0.0
     pce = {"car": 1.0, "truck": demand.load_demand().pce["truck"]}
@@ -33,7 +35,9 @@ def test_delay_index_recomputed_from_bpr(base) -> None:
         if data["highway"] == "centroid_connector":
             continue
         pcu = sum(pce[c] * res.volumes[c].iloc[i] for c in pce)
-        delay = data["travel_time"] * settings.bpr_alpha * (pcu / data["capacity"]) ** 4
+        x = pcu / data["capacity"]
+        f = 2 + math.sqrt(a**2 * (1 - x) ** 2 + b**2) - a * (1 - x) - b  # Spiess 1990
+        delay = data["travel_time"] * (f - 1)
         for cls, attr in (("car", "time_car"), ("truck", "time_truck")):
             x = res.volumes[cls].iloc[i]
             if x > 0:
@@ -86,7 +90,7 @@ def test_truck_times_respect_the_truck_caps(base) -> None:
 
 def test_shipped_trip_rate_is_the_calibrated_one() -> None:
     steps = peak.calibrate()
-    params = demand.load_parameters()
+    params = demand.parameters_for(demand.load_parameters(), "trunk")
     cal = params["calibration"]
     target = (cal["delay_index_low"] + cal["delay_index_high"]) / 2
     assert steps["delay_index"].iloc[-1] == pytest.approx(target, abs=0.01)

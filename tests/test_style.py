@@ -34,6 +34,7 @@ def book(comparison: compare.Comparison, tmp_path_factory: pytest.TempPathFactor
         report._zone_od("car_peak"),
         report.calibration_table(comparison),
         report.register_sheet(),
+        report._model_check(comparison.scenario.network),
     )
     return path
 

@@ -25,6 +25,7 @@ from sanqu_geo.cli import (  # noqa: F401  (registration)
     demand,
     layers,
     maps,
+    model,
     network,
     register,
     travel,

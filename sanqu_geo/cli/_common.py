@@ -119,6 +119,14 @@ def _main(
         int, typer.Option("--verbose", "-v", count=True, help="More log output.", metavar="")
     ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.", metavar="")] = False,
+    network: Annotated[
+        str | None,
+        typer.Option(
+            "--network",
+            help="Embedded road network of every command: harbin (the city network: "
+            "OpenStreetMap core + trunk roads; default) or trunk (the sketch, for quick runs).",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -127,6 +135,15 @@ def _main(
     ] = False,
 ) -> None:
     state["debug"] = debug
+    from sanqu_geo import settings as _settings
+
+    if network is not None and network not in _network.EMBEDDED_NETWORKS:
+        raise typer.BadParameter(
+            f"--network {network!r}: use one of {', '.join(_network.EMBEDDED_NETWORKS)} "
+            "(an OpenStreetMap file goes with --osm-file)"
+        )
+    if network is not None:
+        _settings.default_network = network
     level = (
         logging.ERROR
         if quiet
@@ -165,16 +182,18 @@ def network_source(osm_file: Path | None, place: str | None, bbox: str | None) -
         return str(osm_file)
     if bbox is not None:
         return _network.parse_bbox(bbox)
-    return place if place is not None else "trunk"
+    if place is not None:
+        return place
+    from sanqu_geo import settings
+
+    return settings.default_network
 
 
 def load_graph(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool = True):
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
     source = network_source(osm_file, place, bbox)
-    with console.status(
-        f"loading the road network ({esc(source) if source != 'trunk' else 'embedded trunk'})"
-    ):
+    with console.status(f"loading the road network 路网 ({esc(source)})"):
         return _network.load_network(source, profile=profile, use_cache=use_cache), source
 
 

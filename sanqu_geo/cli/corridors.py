@@ -99,7 +99,7 @@ def corridors_compare(
         bool,
         typer.Option(
             "--no-sensitivity",
-            help="Skip the demand/capacity/PCE/BPR sensitivity runs.",
+            help="Skip the demand/capacity/PCE/volume-delay sensitivity runs.",
             metavar="",
         ),
     ] = False,
@@ -109,7 +109,7 @@ def corridors_compare(
         typer.Option(
             "--sensitivity",
             min=1,
-            help="Monte-Carlo draws of demand, capacity, truck PCE and BPR α/β; each draw "
+            help="Monte-Carlo draws of demand, capacity, truck PCE and conical α; each draw "
             "solves the base and every road option at the peak (monte_carlo.csv, sheets, notes).",
         ),
     ] = None,

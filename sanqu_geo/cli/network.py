@@ -72,6 +72,15 @@ def network_info(
     console.print(f"profile 方案: {esc(summary['profile'])}")
     console.print(f"nodes 节点: {summary['nodes']:,}   edges 路段: {summary['edges']:,}")
     console.print(
+        f"lanes from OpenStreetMap 车道数取自OSM: {summary['lanes_osm_share']:.1%} of edges   "
+        f"signalised junctions 信号交叉口: {summary['signalised_junctions']:,}"
+    )
+    if summary["km_by_source"]:
+        console.print(
+            "km by origin 里程来源: "
+            + ", ".join(f"{esc(k)} {v:,.0f}" for k, v in sorted(summary["km_by_source"].items()))
+        )
+    console.print(
         f"weakly connected components 弱连通分量: {summary['weak_components']}   "
         f"strongly connected 强连通分量: {summary['strong_components']} "
         f"(largest holds {summary['largest_strong_share']:.1%} of nodes)"

@@ -176,11 +176,10 @@ def congestion_map(
             _f._side_text(
                 page,
                 style.pick(
-                    "通行能力:CJJ 37-2012 / JTG B01-2014 每车道通行能力 × 车道数,信号控制道路 × 绿信比;"
-                    "延误:BPR 函数。需求为示意值,按高德延误指数标定。",
-                    "Capacity: CJJ 37-2012 / JTG B01-2014 per-lane values × lanes, signalised "
-                    "roads × green share; delay: BPR. Indicative demand calibrated to the Amap "
-                    "delay index.",
+                    "通行能力:CJJ 37-2012 设计通行能力 × 车道数,信号交叉口进口 × 绿信比;"
+                    "延误:锥形函数(Spiess 1990)。需求为示意值。",
+                    "Capacity: CJJ 37-2012 design capacity per lane × lanes, signal approaches "
+                    "× green share; delay: conical (Spiess 1990). Indicative demand.",
                 ),
             )
 

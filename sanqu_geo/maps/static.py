@@ -130,7 +130,7 @@ def _subtitle(style: _Style, subject_key: str | None, subject: str | None = None
 
 
 def _context(roads: nx.MultiDiGraph | None) -> nx.MultiDiGraph:
-    return roads if roads is not None else network.load_network("trunk")
+    return roads if roads is not None else network.load_network()
 
 
 def zones_map(
