@@ -49,6 +49,25 @@ def _is_bridge(value: Any) -> bool:
     return value is True or str(value).lower() in {"yes", "true", "viaduct", "1"}
 
 
+#: Both ends of a screenline link lie at least this far (m) from the river centreline.
+SCREENLINE_MARGIN_M = 150.0
+
+
+def _spans(geom, line) -> bool:
+    """True when the link's two ends lie on opposite sides of the river, away from it."""
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    ends = [shapely.Point(geom.coords[0]), shapely.Point(geom.coords[-1])]
+    sides = []
+    for p in ends:
+        near = line.interpolate(line.project(p))
+        if geod.inv(p.x, p.y, near.x, near.y)[2] < SCREENLINE_MARGIN_M:
+            return False
+        sides.append(p.y > near.y)
+    return sides[0] != sides[1]
+
+
 def _road_frame(run) -> pd.DataFrame:
     """Road links of a run: PCU and vehicle volumes, capacity, v/c, times, class, name."""
     res, G = run.result, run.graph
@@ -164,7 +183,12 @@ def district_intrazonal_shares(demand_) -> pd.DataFrame:
 
 
 def bridge_screenline(run, river) -> pd.DataFrame:
-    """The Songhua screenline: every road link crossing the river, grouped by bridge.
+    """The Songhua screenline: every road link across the river, grouped by bridge.
+
+    A link counts when it is a bridge (OSM ``bridge``, or the trunk network's ``bridge``) that
+    crosses the centreline with both ends at least
+    :data:`SCREENLINE_MARGIN_M` from it, on opposite banks (north or south of the nearest
+    point of the line).
 
     Parameters
     ----------
@@ -182,9 +206,11 @@ def bridge_screenline(run, river) -> pd.DataFrame:
     frame = _road_frame(run)
     line = shapely.union_all(river.to_crs(settings.default_crs).geometry.to_numpy())
     geoms = np.array(frame["geometry"], dtype=object)
-    # a bridge, not a bank road that the indicative centreline happens to cross
+    # a bridge across the river: both ends well away from the (indicative) centreline, on
+    # opposite sides; a bank road or viaduct that the centreline happens to touch is not one
     bridge = np.array([_is_bridge(v) for v in frame["bridge"]], dtype=bool)
     hit = shapely.intersects(geoms, line) & bridge
+    hit[hit] = [_spans(g, line) for g in geoms[hit]]
     rows = []
     for i in np.flatnonzero(hit):
         row = frame.iloc[i]
@@ -275,7 +301,7 @@ class ModelCheck:
              f"≤ {settings.check_delay_share_max:.0%}",
              self.largest_delay_share <= settings.check_delay_share_max),
             ("network mean peak speed km/h 路网高峰平均车速", float(speed_all.iloc[0]) if len(speed_all) else float("nan"),
-             "Amap 22.6–29.6 (issue of calibration)", None),
+             "Amap 22.6–29.6 (harbin-demand-facts §3); not calibrated yet", None),
         ]  # fmt: skip
         return pd.DataFrame(rows, columns=["check", "value", "limit", "ok"])
 

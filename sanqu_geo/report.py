@@ -144,6 +144,21 @@ def _zone_od(profile: str, *, congested: bool = False) -> pd.DataFrame:
     return tables.minutes_table(travel.place_od(G, zones, zones), zones, zones)
 
 
+def _sensitivity_sheet(comparison: compare.Comparison, people: Callable) -> pd.DataFrame:
+    """The sensitivity runs, or one line saying they were not run and how to add them."""
+    if len(comparison.sensitivity):
+        return people(comparison.sensitivity, "run")
+    return pd.DataFrame(
+        {
+            "说明 Note": [
+                "本会议包未计算敏感性方案;加 --sensitivity 重新生成(约多 8 组分配)。",
+                "The sensitivity runs were not solved for this pack; write it again with "
+                "--sensitivity (eight more assignments of the base and every road option).",
+            ]
+        }
+    )
+
+
 def _model_check(network_name: str) -> pd.DataFrame:
     """The checks of the base peak hour (``sanqu-geo model check``) as one sheet."""
     from sanqu_geo import demand, layers, modelcheck
@@ -180,6 +195,7 @@ def meeting_pack(
     date: _dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     force: bool = False,
+    sensitivity: bool = False,
 ) -> Path:
     """Write the meeting pack into a folder, moving the files in only when all are written.
 
@@ -199,6 +215,10 @@ def meeting_pack(
         Date printed on the maps and the index (default: today).
     progress : callable, optional
         Called with each step's name (see :data:`STEPS`).
+    sensitivity : bool
+        Also solve the one-at-a-time sensitivity runs (:data:`sanqu_geo.compare.SENSITIVITY_RUNS`;
+        eight more assignments of the base and every road option). Without them the
+        Sensitivity sheet says how to add them.
     force : bool
         Write into a folder that holds files the toolkit did not write (they are kept; see
         :func:`sanqu_geo._atomic.atomic_folder`).
@@ -217,7 +237,7 @@ def meeting_pack(
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
         say(STEPS[0])
-        comparison = compare.compare(sc)
+        comparison = compare.compare(sc, sensitivity=sensitivity)
         map_data = compare.map_layers(comparison)
         say(STEPS[1])
         od_car = _zone_od("car")
@@ -445,7 +465,7 @@ def _workbook(
             False,
             None,
         ),
-        ("敏感性 Sensitivity", people(comparison.sensitivity, "run"), False, None),
+        ("敏感性 Sensitivity", _sensitivity_sheet(comparison, people), False, None),
         (
             "关键通道畅行 Key links free flow",
             people(comparison.key_links_free, "link", "option_zh"),

@@ -126,6 +126,15 @@ def meeting_pack_command(
             help="The meeting day, YYYY-MM-DD (default: today): the register's status as of it.",
         ),
     ] = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="Add the one-at-a-time sensitivity runs (demand, capacity, truck PCE, "
+            "volume-delay α): 8 more assignments of the base and every road option, about ten "
+            "minutes on the city network.",
+        ),
+    ] = False,
     force: ForceOpt = False,
 ) -> None:
     """Write the joint-meeting pack: print maps, workbook, offline web maps and an index page.
@@ -169,6 +178,7 @@ def meeting_pack_command(
             date=day,
             progress=step,
             force=force,
+            sensitivity=sensitivity,
         )
         bar.update(task, completed=len(report.STEPS))
     console.print(

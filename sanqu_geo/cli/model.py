@@ -38,7 +38,11 @@ def model_check(
     console.print(f"network 路网: {esc(check.network)}")
     console.print(f"demand 需求: {esc(check.demand)}")
     console.print(f"relative gap 相对间隙: {check.relative_gap:.1e}")
-    print_table(_frame_table("checks 检查", check.verdicts(), {"value": "{:,.3g}"}))
+    verdicts = check.verdicts()
+    verdicts["ok"] = verdicts["ok"].map(
+        lambda ok: "—" if ok is None else ("通过 pass" if ok else "未通过 fail")
+    )
+    print_table(_frame_table("checks 检查", verdicts, {"value": "{:,.3g}"}))
     shown = check.delay.head(top).copy()
     shown["share"] = shown["share"].map(lambda v: f"{v:.1%}")
     print_table(
