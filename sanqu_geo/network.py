@@ -30,8 +30,12 @@ from sanqu_geo.resources import data_file
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "EMBEDDED_NETWORKS",
+    "add_street_count",
     "apply_truck_bans",
     "cache_path",
+    "city_graph",
+    "fingerprint",
     "load_network",
     "network_summary",
     "parse_bbox",
@@ -235,6 +239,41 @@ def _source_key(source: str | Path | tuple, network_type: str | None) -> tuple[s
         return _source_key(bbox, network_type)
     ident = f"place:{text.strip().lower()}|{network_type}"
     return "place", hashlib.sha1(ident.encode()).hexdigest()[:16]
+
+
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def fingerprint(source: str | Path | tuple | None = None) -> str:
+    """A short hash of what a network is built from, for run caches keyed by content.
+
+    Parameters
+    ----------
+    source : str, path or tuple, optional
+        As for :func:`load_network` (default :data:`settings.default_network`).
+
+    Returns
+    -------
+    str
+        For the embedded networks, a hash of their data files (so a new release of the data
+        never serves an old cached run); for other sources, their cache key.
+    """
+    if source is None:
+        source = settings.default_network
+    kind, key = _source_key(source, "drive")
+    if kind not in EMBEDDED_NETWORKS:
+        return f"{kind}-{key}"
+    if kind not in _FINGERPRINTS:
+        if kind == "harbin":
+            folder = data_file(f"{CITY_FOLDER}/{citynet.NODES_FILE}").parent
+            files = [folder / citynet.NODES_FILE, folder / citynet.EDGES_FILE]
+        else:
+            files = [data_file(TRUNK_FILE)]
+        digest = hashlib.sha1()
+        for file in files:
+            digest.update(file.read_bytes())
+        _FINGERPRINTS[kind] = f"{kind}-{digest.hexdigest()[:16]}"
+    return _FINGERPRINTS[kind]
 
 
 def cache_path(source: str | Path | tuple, *, network_type: str | None = "drive") -> Path:

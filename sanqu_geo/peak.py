@@ -281,7 +281,7 @@ def run_key(
 ) -> str:
     """A key naming one run: network, demand, option, variant and gap."""
     text = json.dumps(
-        [str(source), d.key(), _option_key(option), dataclasses.asdict(variant), gap,
+        [network.fingerprint(source), d.key(), _option_key(option), dataclasses.asdict(variant), gap,
          settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta],
         default=str,
     )  # fmt: skip

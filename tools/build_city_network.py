@@ -147,6 +147,18 @@ def trunk_outside(clip: shapely.Polygon) -> tuple[nx.MultiDiGraph, list[tuple], 
     return T, crossings, kept
 
 
+def core_name(name: str) -> str:
+    """A road name without the city, brackets and generic endings, for matching the sketch's
+    names to OSM's (哈尔滨机场高速公路 → 机场高速, 机场路(老机场路) → 机场路)."""
+    name = name.split("(")[0].split("(")[0].split(" - ")[0].strip()
+    if name.startswith("哈尔滨") and len(name) > 5:
+        name = name[3:]
+    for ending in ("公路", "高速公路"):
+        if name.endswith(ending) and len(name) > len(ending) + 1:
+            name = name[: -len(ending)] + ("高速" if ending == "高速公路" else "")
+    return name
+
+
 def _names(value) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -172,7 +184,7 @@ def stitch(G: nx.MultiDiGraph, T: nx.MultiDiGraph, crossings: list[tuple]) -> li
     for lon, lat, props in crossings:
         tnode = node_at[(lon, lat)]
         cls = str(props.get("highway"))
-        name = str(props.get("name_zh") or "").split("(")[0]
+        name = core_name(str(props.get("name_zh") or ""))
         ref = str(props.get("ref") or "")
         px, py = _TO_M.transform(lon, lat)
         best = None
@@ -182,7 +194,15 @@ def stitch(G: nx.MultiDiGraph, T: nx.MultiDiGraph, crossings: list[tuple]) -> li
                 dist = float(np.hypot(x - px, y - py))
                 if dist > STITCH_MAX_M:
                     continue
-                named = any((name and name[:3] in w) or (ref and ref == w) for w in words)
+                named = any(
+                    (
+                        name
+                        and (name in core_name(w) or core_name(w) in name)
+                        and len(core_name(w)) >= 2
+                    )
+                    or (ref and ref == w)
+                    for w in words
+                )
                 score = dist * (0.35 if named else 1.0) * (1.0 + 0.5 * rank)
                 if best is None or score < best[0]:
                     best = (score, n, dist, osm_cls, named)
