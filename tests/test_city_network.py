@@ -178,3 +178,23 @@ def test_osmnx_functions_run(which: str, tmp_path: Path, harbin: nx.MultiDiGraph
     assert sum(float(d["length"]) for *_, d in back.edges(data=True)) == pytest.approx(
         sum(d["length"] for *_, d in G.edges(data=True))
     )
+
+
+@pytest.mark.slow
+def test_the_tool_rebuilds_the_same_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    osm = REFERENCE / "osm" / "harbin-core.osm.pbf"
+    if not osm.is_file():
+        pytest.skip(f"{osm} is not here (../shared/reference beside the project)")
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, str(repo / "tools" / "build_city_network.py"), "--osm", str(osm),
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("nodes.parquet", "edges.parquet", "graph.json"):
+        shipped = repo / "data" / "roads" / "harbin" / name
+        assert (tmp_path / name).read_bytes() == shipped.read_bytes(), name

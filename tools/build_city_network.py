@@ -58,6 +58,12 @@ LANES_BY_REF = {
     "G1": (8, "8 lanes: widening 4→8 announced 2018 (harbin-demand-facts §4), assumed built")
 }
 
+#: Road classes by importance: a merged edge's first class is its most important.
+CLASS_ORDER = {c: i for i, c in enumerate((
+    "motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+    "primary_link", "secondary_link", "tertiary_link", "unclassified", "residential",
+    "living_street", "road", "service"))}  # fmt: skip
+
 SOURCE = (
     "Harbin city network: OpenStreetMap streets of the urban core (© OpenStreetMap "
     "contributors, ODbL) joined to the indicative trunk network outside it"
@@ -97,6 +103,14 @@ def osm_core(path: Path) -> nx.MultiDiGraph:
             tagged += 1
     print(f"traffic signals tagged in OSM: {len(signals)}, of them graph nodes: {tagged}")
     for u, v, _, d in G.edges(keys=True, data=True):
+        # osmnx joins the values of merged ways into lists in no fixed order: sort them, the
+        # most important road class first, so the file is the same at every run
+        for key, value in list(d.items()):
+            if isinstance(value, list):
+                if key == "highway":
+                    d[key] = sorted(set(value), key=lambda h: (CLASS_ORDER.get(h, 99), h))
+                else:
+                    d[key] = sorted(set(value), key=str)
         if "geometry" not in d:
             d["geometry"] = LineString(
                 [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
