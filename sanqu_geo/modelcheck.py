@@ -257,9 +257,13 @@ class ModelCheck:
     Attributes
     ----------
     over_limit : pandas.DataFrame
-        Links above :data:`settings.check_vc_limit` that are not known bottlenecks.
+        Road sections above :data:`settings.check_vc_limit` that are not known bottlenecks.
     known : pandas.DataFrame
         Links above the limit that are on :data:`settings.known_bottlenecks`.
+    junction : pandas.DataFrame
+        Links shorter than :data:`settings.junction_internal_max_m` above the limit: pieces of
+        a junction (a ramp's end, the gap between a divided road's carriageways), whose v/c is
+        the junction's rather than a road section's; listed apart, never dropped.
     delay : pandas.DataFrame
         :func:`delay_shares`.
     intrazonal : pandas.DataFrame
@@ -278,6 +282,7 @@ class ModelCheck:
 
     over_limit: pd.DataFrame
     known: pd.DataFrame
+    junction: pd.DataFrame
     delay: pd.DataFrame
     intrazonal: pd.DataFrame
     screenline: pd.DataFrame
@@ -295,8 +300,11 @@ class ModelCheck:
         """One row per check: ``check``, ``value``, ``limit``, ``ok``."""
         speed_all = self.speeds.loc[self.speeds["highway"] == "all", "speed_kph"]
         rows = [
-            ("links above v/c limit (not known bottlenecks) 超限路段", len(self.over_limit),
-             f"0 above v/c {settings.check_vc_limit:g}", len(self.over_limit) == 0),
+            ("road sections above the v/c limit (not known bottlenecks) 超限路段",
+             len(self.over_limit), f"0 above v/c {settings.check_vc_limit:g}",
+             len(self.over_limit) == 0),
+            (f"junction pieces (< {settings.junction_internal_max_m:g} m) above it, listed apart "
+             "交叉口内短路段", len(self.junction), "reported", None),
             ("largest share of network delay on one link 单一路段延误占比", self.largest_delay_share,
              f"≤ {settings.check_delay_share_max:.0%}",
              self.largest_delay_share <= settings.check_delay_share_max),
@@ -337,6 +345,12 @@ class ModelCheck:
         for label, frame, verdict in (
             ("超限路段 Links above the v/c limit", self.over_limit, "未通过 fail"),
             ("已知瓶颈 Known bottlenecks above the limit", self.known, "已知 known"),
+            (
+                f"交叉口内短路段 Junction pieces (< {settings.junction_internal_max_m:g} m) above "
+                "the limit",
+                self.junction,
+                "交叉口 junction",
+            ),
         ):
             for row in frame.itertuples(index=False):
                 rows.append((label, f"{row.name or '(unnamed 无名)'} · {row.highway} · "
@@ -385,9 +399,11 @@ def check_model(run, demand_, river) -> ModelCheck:
     is_known = np.array(
         [any(k in str(n).split("/") for k in known_names) for n in high["name"]], dtype=bool
     )
+    short = (high["length_m"] < settings.junction_internal_max_m).to_numpy()
     return ModelCheck(
-        over_limit=high[~is_known].reset_index(drop=True),
+        over_limit=high[~is_known & ~short].reset_index(drop=True),
         known=high[is_known].reset_index(drop=True),
+        junction=high[~is_known & short].reset_index(drop=True),
         delay=delay,
         intrazonal=district_intrazonal_shares(demand_),
         screenline=bridge_screenline(run, river),

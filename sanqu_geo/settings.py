@@ -155,9 +155,11 @@ snap_max_distance_m: float = 3000.0
 #: Speed (km/h) on the connector from a facility or zone to its access node.
 connector_speed_kph: float = 20.0
 
-#: Model check (``sanqu-geo model check``): no link of the base peak hour above this v/c unless
-#: it is a named, known bottleneck (:data:`known_bottlenecks`), and no link holding more than
-#: this share of the network's delay. Thresholds of the city model's acceptance, not standards.
+#: Model check (``sanqu-geo model check``): no road section of the base peak hour above this
+#: v/c unless it is a named, known bottleneck (:data:`known_bottlenecks`), and no link holding
+#: more than this share of the network's delay. Links shorter than
+#: :data:`junction_internal_max_m` above the limit are pieces of a junction, listed apart.
+#: Thresholds of the city model's acceptance, not standards.
 check_vc_limit: float = 1.5
 check_delay_share_max: float = 0.05
 

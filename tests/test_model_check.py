@@ -68,6 +68,10 @@ def test_no_false_bottleneck(model) -> None:
     assert run.result.relative_gap <= 1e-6
     assert check.over_limit.empty, check.over_limit[["name", "highway", "vc"]]
     assert check.largest_delay_share <= settings.check_delay_share_max
+    # junction pieces above the limit are listed apart, never dropped
+    high = check.delay[check.delay["vc"] > settings.check_vc_limit]
+    assert len(high) == len(check.over_limit) + len(check.known) + len(check.junction)
+    assert (check.junction["length_m"] < settings.junction_internal_max_m).all()
 
 
 def test_delay_shares_recomputed_by_hand(model) -> None:

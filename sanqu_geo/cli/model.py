@@ -63,6 +63,14 @@ def model_check(
             f"{len(check.known)} link(s) above v/c {settings.check_vc_limit:g} on known "
             "bottlenecks 已知瓶颈: " + esc(", ".join(sorted(set(check.known["name"])))[:200])
         )
+    if len(check.junction):
+        console.print(
+            f"{len(check.junction)} junction piece(s) shorter than "
+            f"{settings.junction_internal_max_m:g} m above v/c {settings.check_vc_limit:g} "
+            "交叉口内短路段 (the junction's v/c, not a road section's): "
+            + esc(", ".join(f"{r.name or '(unnamed)'} {r.length_m:.0f} m v/c {r.vc:.2f}"
+                            for r in check.junction.itertuples())[:300])
+        )  # fmt: skip
     if len(check.over_limit):
         console.print(
             f"[red]{len(check.over_limit)} link(s) above v/c {settings.check_vc_limit:g}[/red] "
