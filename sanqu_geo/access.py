@@ -247,7 +247,8 @@ def loading_nodes(
     farthest-point sampling from the node nearest its centre, so they lie apart; when fewer lie
     inside, the nearest such nodes outside make up the number (at least two), as far as the
     snapping limit plus the zone's equivalent diameter (without limit for an ``outer`` zone,
-    whose own rural roads the network does not hold). An ``external``
+    whose own rural roads the network does not hold; on the city network an outer zone loads
+    only on the trunk roads outside the OpenStreetMap core, ``source == "trunk"``). An ``external``
     zone loads at the nodes of any class inside it (the road end it stands on), else the
     nearest one. The connector time is the straight distance from the zone's centre at
     ``connector_speed_kph``.
@@ -295,9 +296,16 @@ def loading_nodes(
             )
         xy = _metric_nodes(G, nodes) if len(nodes) else np.empty((0, 2))
         pools[name] = (nodes, xy, cKDTree(xy) if len(nodes) else None)
+    # On the city network an outer zone (outside the OSM core) loads on the trunk roads that
+    # serve it, never at the core's clipped edge across the fields.
+    authored = {n for u, v, s in G.edges(data="source") if s == "trunk" for n in (u, v)}
+    outer_pools = {
+        name: _subset(nodes, xy, authored) for name, (nodes, xy, _) in pools.items()
+    } if authored else pools  # fmt: skip
     rows: list[dict] = []
     for zone, geom in zip(zones.itertuples(), metric.geometry, strict=True):
         fid = str(zone.id)
+        here = outer_pools if str(zone.kind) == "outer" else pools
         centre = geom.centroid if geom.geom_type != "Point" else geom
         external = str(zone.kind) == "external"
         order = ("any",) if external else ("collector", "local", "fallback")
@@ -309,7 +317,7 @@ def loading_nodes(
             reach = np.inf
         picked: list[tuple[int, float]] = []
         for pool in order:
-            nodes, xy, tree = pools[pool]
+            nodes, xy, tree = here[pool]
             if tree is None:
                 continue
             inside = np.flatnonzero(shapely.contains_xy(geom, xy[:, 0], xy[:, 1]))
@@ -320,7 +328,7 @@ def loading_nodes(
                 picked = [(int(nodes[inside[i]]), float(d0[i])) for i in chosen]
                 break
         if len(picked) < (1 if external else 2):
-            nodes, xy, tree = pools[order[-1]]
+            nodes, xy, tree = here[order[-1]]
             want = max(count, 1 if external else 2)
             dist, idx = tree.query([centre.x, centre.y], k=want + len(picked))
             have = {n for n, _ in picked}
@@ -347,6 +355,13 @@ def loading_nodes(
                 }
             )
     return pd.DataFrame(rows, columns=["id", "node", "distance_m", "connector_s", "method"])
+
+
+def _subset(nodes: np.ndarray, xy: np.ndarray, keep: set) -> tuple:
+    mask = np.array([n in keep for n in nodes], dtype=bool)
+    if not mask.any():
+        return nodes, xy, cKDTree(xy) if len(nodes) else None
+    return nodes[mask], xy[mask], cKDTree(xy[mask])
 
 
 def connector_count(area_km2: float) -> int:

@@ -73,6 +73,12 @@ def _names(data: dict[str, Any]) -> list[str]:
     return [str(name)] if name else []
 
 
+def _is_bridge(data: dict[str, Any]) -> bool:
+    value = data.get("bridge")
+    values = value if isinstance(value, list | tuple) else [value]
+    return any(v is True or str(v).lower() in {"yes", "true", "viaduct"} for v in values)
+
+
 def edge_capacity(data: dict[str, Any]) -> tuple[float, float, str]:
     """Lanes in the edge's direction, its capacity and where the figure comes from.
 
@@ -100,7 +106,10 @@ def edge_capacity(data: dict[str, Any]) -> tuple[float, float, str]:
     )
     # The signal takes its share of the hour at the stop line: an edge known to end elsewhere
     # (junction delay computed and zero) keeps its full lane capacity.
-    ends_at_signal = data.get("junction_delay_s") is None or float(data["junction_delay_s"]) > 0
+    # Where the junction delay is not known (a corridor edge), the class decides, a trunk road
+    # being an expressway.
+    delay = data.get("junction_delay_s")
+    ends_at_signal = float(delay) > 0 if delay is not None else highway != "trunk"
     green = float(settings.signal_green_share.get(highway, 1.0)) if ends_at_signal else 1.0
     names = _names(data)
     lanes_total = parse_lanes(data.get("lanes"))
@@ -115,11 +124,17 @@ def edge_capacity(data: dict[str, Any]) -> tuple[float, float, str]:
             lanes_dir = float(settings.default_lanes_per_direction.get(highway, 1.0))
             source = "class default"
     capacity = lanes_dir * per_lane * green
+    if _is_bridge(data):
+        # OpenStreetMap names some bridges after the avenue they carry (松浦大道 on 松浦大桥)
+        names = names + [settings.published_bridge_names[n] for n in names
+                         if n in settings.published_bridge_names]  # fmt: skip
     fixed = [
         settings.published_capacity_pcu[n] for n in names if n in settings.published_capacity_pcu
     ]
     if fixed:
-        capacity, source = float(fixed[0]) / (1.0 if oneway else 2.0), "published"
+        # a published figure is for both directions together: half for each direction, on a
+        # two-way edge or on one carriageway of a divided bridge alike
+        capacity, source = float(fixed[0]) / 2.0, "published"
     return lanes_dir, capacity, source
 
 

@@ -551,6 +551,10 @@ def generate(
     if "kind" not in zones:
         inside[pop > 0] = float(dist.get("intrazonal_minutes", 0.0))
     np.fill_diagonal(t, inside)
+    # No through traffic between exits: no count of it is published (the exits' trips all
+    # start or end inside the modelled area).
+    exits = kinds == "external"
+    t[np.ix_(exits, exits)] = np.inf
 
     def deterrence(beta: float) -> np.ndarray:
         finite = np.isfinite(t)

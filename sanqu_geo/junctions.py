@@ -1,8 +1,11 @@
 """Junction control and the free-flow delay a driver meets at junctions.
 
 A node is a **signalised junction** where OpenStreetMap tags ``highway=traffic_signals``, or,
-where untagged, where at-grade roads of the signal classes (:data:`settings.signal_junction_classes`,
-主干路 and 次干路) meet from at least three directions: the rule of
+where untagged, where at-grade roads of the signal classes (:data:`settings.signal_junction_classes`:
+主干路 and 次干路, and OpenStreetMap's ``trunk``, which in Harbin also tags signalised arterials
+such as 学府路 or 文昌街) meet from at least three directions, of at least two streets (a split
+or merge of one street is no junction), one of them not a trunk road (two trunk roads meet
+grade-separated), outside roundabouts and tunnels: the rule of
 GB 50647-2011 《城市道路交叉口规划规范》 that junctions between arterial and collector roads are
 signal-controlled, applied as a rule of thumb (an assumption wherever OSM is untagged).
 Expressways (motorway, trunk and their ramps) are grade-separated and have none.
@@ -72,14 +75,52 @@ def signalised_nodes(G: nx.MultiDiGraph) -> set:
     """
     wanted = set(settings.signal_junction_classes)
     neighbours: dict[Any, set] = defaultdict(set)
+    streets: dict[Any, set] = defaultdict(set)
+    minor: set = set()  # nodes that an arterial (not a trunk road) reaches
+    barred: set = set()  # roundabouts and tunnels: no signal
     for u, v, data in G.edges(data=True):
-        if data.get("added_by") or _first_class(data.get("highway")) not in wanted:
+        highway = _first_class(data.get("highway"))
+        if data.get("added_by") or highway not in wanted:
             continue
-        neighbours[u].add(v)
-        neighbours[v].add(u)
-    found = {n for n, near in neighbours.items() if len(near) >= 3}
+        if highway == "trunk" and _authored(data):
+            continue  # the authored trunk roads are grade-separated expressways
+        if str(data.get("junction", "")) in ("roundabout", "circular") or _truthy(
+            data.get("tunnel")
+        ):
+            barred.update((u, v))
+        street = _street(data)
+        for a, b in ((u, v), (v, u)):
+            neighbours[a].add(b)
+            streets[a].add(street)
+            if highway != "trunk":
+                minor.add(a)
+    found = {
+        n
+        for n, near in neighbours.items()
+        if len(near) >= 3 and len(streets[n]) >= 2 and n in minor and n not in barred
+    }
     found |= {n for n, d in G.nodes(data=True) if d.get("highway") == "traffic_signals"}
     return found
+
+
+def _authored(data: dict) -> bool:
+    """An edge of the authored trunk network (not OpenStreetMap)."""
+    return "road_id" in data or data.get("source") in ("trunk", "stitch")
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_truthy(v) for v in value)
+    return value is True or str(value).lower() in {"yes", "true", "1", "building_passage"}
+
+
+def _street(data: dict) -> str:
+    """The street an edge belongs to: its first name, else its class (a split or merge of one
+    street is no junction)."""
+    name = data.get("name")
+    if isinstance(name, list | tuple):
+        name = sorted(str(n) for n in name)[0] if name else ""
+    return str(name) if name else f"({_first_class(data.get('highway'))})"
 
 
 def add_junction_delay(G: nx.MultiDiGraph) -> nx.MultiDiGraph:

@@ -497,7 +497,12 @@ def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
     km = speeds.km_by_class(G)
     lanes_osm = sum(1 for *_, d in G.edges(data=True) if capacity.parse_lanes(d.get("lanes")))
     by_source: dict[str, float] = {}
-    for *_, d in G.edges(data=True):
+    seen: set[tuple] = set()
+    for u, v, k, d in G.edges(keys=True, data=True):
+        # each two-way road once, as for the kilometres by class
+        if (v, u, k) in seen and not d.get("oneway", False):
+            continue
+        seen.add((u, v, k))
         key = str(d.get("source", ""))
         if key:
             by_source[key] = by_source.get(key, 0.0) + float(d.get("length", 0.0)) / 1000

@@ -241,10 +241,12 @@ fallback_capacity_per_lane_pcu: float = 1300.0
 
 #: Road classes with signalised junctions and the share of the hour their through lanes get a
 #: green light (g/C). A signalised road carries its lane capacity times g/C (the HCM / CJJ 37
-#: §4.3 reduction for intersection-controlled segments). **Assumption**: g/C = 0.5 for
-#: arterials, 0.45 for secondary and local roads; no signal data are published for Harbin.
-#: Expressways (motorway, trunk) are uninterrupted flow and not listed.
+#: §4.3 reduction for intersection-controlled segments), on an edge that ends at a signalised
+#: junction (:mod:`sanqu_geo.junctions`). **Assumption**: g/C = 0.5 for arterials (and
+#: OpenStreetMap's trunk roads where they meet one at grade), 0.45 for secondary and local
+#: roads; no signal data are published for Harbin. Motorways are uninterrupted flow.
 signal_green_share: dict[str, float] = {
+    "trunk": 0.5,
     "primary": 0.5,
     "primary_link": 0.5,
     "secondary": 0.45,
@@ -261,15 +263,17 @@ signal_green_share: dict[str, float] = {
 #: junctions where OSM has no ``highway=traffic_signals`` tag (主干路 and 次干路 meeting each
 #: other; GB 50647-2011 puts signal control at such junctions). A rule of
 #: thumb: an assumption wherever OSM is untagged (the Harbin extract tags 5 signals).
-signal_junction_classes: tuple[str, ...] = ("primary", "secondary")
+signal_junction_classes: tuple[str, ...] = ("trunk", "primary", "secondary")
 
 #: An edge shorter than this (m) between two signalised nodes lies inside one junction of a
 #: divided road (OSM draws each carriageway): it gets no delay of its own, so a driver pays one
 #: signal per junction. **Assumption** (junction depth of Harbin's wide arterials).
 junction_internal_max_m: float = 60.0
 
-#: Grade-separated road classes: no junction delay (uninterrupted flow).
-grade_separated_classes: tuple[str, ...] = ("motorway", "motorway_link", "trunk", "trunk_link")
+#: Grade-separated road classes: no junction delay (uninterrupted flow). OpenStreetMap's
+#: ``trunk`` is not among them: in Harbin it also tags signalised arterials, and a trunk road
+#: meets a signal only where the junction rule finds an at-grade junction.
+grade_separated_classes: tuple[str, ...] = ("motorway", "motorway_link", "trunk_link")
 
 #: Signal cycle (s) of the free-flow junction delay ``C (1 − g/C)² / 2`` (Webster 1958; HCM 2010
 #: uniform delay at low flow). **Assumption**: 120 s, a common cycle of large Chinese cities'
@@ -311,6 +315,10 @@ published_lanes: dict[str, int] = {"阳明滩大桥": 8, "松浦大桥": 8}
 #: peak-hour capacity 9,800 veh/h (Xinhua 2008-08-09); harbin-demand-facts §4. Split evenly
 #: between the two directions.
 published_capacity_pcu: dict[str, float] = {"阳明滩大桥": 9800.0, "松浦大桥": 9800.0}
+
+#: Names OpenStreetMap gives the bridge ways of a road with a published capacity: on an edge
+#: tagged ``bridge``, the name stands for the bridge (松浦大道 runs over 松浦大桥).
+published_bridge_names: dict[str, str] = {"松浦大道": "松浦大桥"}
 
 #: Capacity (PCU/h) of an interchange ramp that joins a corridor to the network: one lane of
 #: :data:`capacity_per_lane_pcu` ``motorway_link`` (assumption: single-lane ramps).

@@ -84,6 +84,28 @@ def test_far_places_reach_the_core_through_the_stitches(harbin: nx.MultiDiGraph)
     assert 25 <= minutes <= 60
 
 
+def test_every_stitched_road_is_as_far_out_as_back(harbin: nx.MultiDiGraph) -> None:
+    # a trunk road joined to only one carriageway of a divided OSM road would be reached by a
+    # detour one way (a U-turn over the stitch): out and back must take about the same time
+    ends: dict[str, int] = {}
+    for u, v, d in harbin.edges(data=True):
+        if d["source"] == "stitch":
+            ends[d["name"]] = u if u < 0 else v
+    assert len(ends) >= 10
+    station = min(
+        harbin.nodes,
+        key=lambda n: (
+            (harbin.nodes[n]["x"] - 126.6268) ** 2 + (harbin.nodes[n]["y"] - 45.7597) ** 2
+        ),
+    )
+    out = nx.single_source_dijkstra_path_length(harbin, station, weight="travel_time")
+    back = nx.single_source_dijkstra_path_length(
+        harbin.reverse(copy=False), station, weight="travel_time"
+    )
+    for name, node in ends.items():
+        assert 0.8 <= out[node] / back[node] <= 1.25, (name, out[node] / 60, back[node] / 60)
+
+
 def test_lanes_come_from_osm_where_tagged(harbin: nx.MultiDiGraph) -> None:
     tagged = [d for *_, d in harbin.edges(data=True) if d["source"] == "osm" and d.get("lanes")]
     assert len(tagged) > 1000
@@ -198,3 +220,45 @@ def test_the_tool_rebuilds_the_same_files(tmp_path: Path) -> None:
     for name in ("nodes.parquet", "edges.parquet", "graph.json"):
         shipped = repo / "data" / "roads" / "harbin" / name
         assert (tmp_path / name).read_bytes() == shipped.read_bytes(), name
+
+
+def _star(center_edges: list[tuple[str, str]]) -> nx.MultiDiGraph:
+    """A node 0 with one two-way arm per (class, name)."""
+    G = nx.MultiDiGraph()
+    G.add_node(0, x=0.0, y=0.0)
+    for i, (cls, name) in enumerate(center_edges, start=1):
+        G.add_node(i, x=float(i), y=1.0)
+        for a, b in ((i, 0), (0, i)):
+            G.add_edge(a, b, highway=cls, name=name, length=300.0)
+    return G
+
+
+def test_a_split_of_one_street_is_no_junction() -> None:
+    # one street splitting into two carriageways: three neighbours, one street
+    G = _star([("primary", "学府路"), ("primary", "学府路"), ("primary", "学府路")])
+    assert junctions.signalised_nodes(G) == set()
+    # an OSM trunk arterial crossing a primary road at grade: a signal
+    G = _star([("trunk", "学府路"), ("trunk", "学府路"), ("primary", "和兴路")])
+    assert junctions.signalised_nodes(G) == {0}
+    # two trunk roads meeting: grade-separated, no signal
+    G = _star([("trunk", "学府路"), ("trunk", "学府路"), ("trunk", "南直路")])
+    assert junctions.signalised_nodes(G) == set()
+    # a roundabout: no signal
+    G = _star([("primary", "a"), ("primary", "b"), ("primary", "c")])
+    for *_, d in G.edges(data=True):
+        d["junction"] = "roundabout"
+    assert junctions.signalised_nodes(G) == set()
+
+
+def test_a_published_bridge_capacity_is_for_both_directions() -> None:
+    from sanqu_geo import capacity
+
+    two_way = {"highway": "trunk", "name": "阳明滩大桥", "oneway": False}
+    carriageway = {"highway": "trunk", "name": "阳明滩大桥", "oneway": True, "lanes": "4"}
+    assert capacity.edge_capacity(two_way)[1] == pytest.approx(9800 / 2)
+    assert capacity.edge_capacity(carriageway)[1] == pytest.approx(9800 / 2)
+    # OSM names the bridge ways of 松浦大桥 after the avenue
+    bridge = {"highway": "primary", "name": "松浦大道", "oneway": True, "bridge": "yes"}
+    street = {"highway": "primary", "name": "松浦大道", "oneway": True, "lanes": "3"}
+    assert capacity.edge_capacity(bridge)[1:] == (pytest.approx(4900.0), "published")
+    assert capacity.edge_capacity(street)[2] == "osm lanes"

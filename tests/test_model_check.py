@@ -63,6 +63,25 @@ def test_loading_nodes_are_spread_over_the_zone() -> None:
             assert min(np.hypot(*(a - b)) for i, a in enumerate(xy) for b in xy[i + 1 :]) > 1e-4
 
 
+def test_no_through_trips_between_exits(model) -> None:
+    d, _, _ = model
+    exits = set(d.zones.loc[d.zones["kind"] == "external", "id"])
+    between = d.od[d.od["origin"].isin(exits) & d.od["destination"].isin(exits)]
+    assert between["trips"].sum() == 0
+    # and every exit sends and receives its stated trips
+    assert d.od[d.od["origin"].isin(exits)]["trips"].sum() > 0
+
+
+def test_outer_zones_load_on_the_trunk_roads(model) -> None:
+    d, run, _ = model
+    G = run.graph
+    outer = set(d.zones.loc[d.zones["kind"] == "outer", "id"])
+    for zone in outer:
+        for _, node in G.out_edges(run.centroids[zone]):
+            sources = {s for *_, s in G.edges(node, data="source")}
+            assert "trunk" in sources, (zone, node, sources)
+
+
 def test_no_false_bottleneck(model) -> None:
     _, run, check = model
     assert run.result.relative_gap <= 1e-6

@@ -10,8 +10,10 @@ facts) outside that box:
    as osmnx does; nodes tagged ``highway=traffic_signals`` keep the tag;
 2. the trunk roads are cut at the box: what lies inside is taken from OSM, what lies outside
    is kept, with the published G1 widening (harbin-demand-facts §4) as its lane count;
-3. each trunk road is stitched where it crosses the box edge to the nearest OSM node of a
-   road of its kind within 3 km (same name or ref preferred), by a straight link of its class;
+3. each trunk road is stitched where it crosses the box edge to OSM within 3 km, each
+   direction on its own (the way in where an OSM road of its kind starts or passes, the way
+   out where one ends or passes: the two carriageways of a divided road), the same road
+   preferred, by a straight one-way link of its class;
 4. the largest strongly connected part is kept (every node reaches every other), and osmnx's
    ``street_count`` is set on every node.
 
@@ -183,17 +185,36 @@ def _first(value) -> str:
     return str(value[0]) if isinstance(value, list) else str(value or "")
 
 
+def _named(name: str, ref: str, words: set[str]) -> bool:
+    return any(
+        (name and (name in core_name(w) or core_name(w) in name) and len(core_name(w)) >= 2)
+        or (ref and ref == w)
+        for w in words
+    )
+
+
 def stitch(G: nx.MultiDiGraph, T: nx.MultiDiGraph, crossings: list[tuple]) -> list[dict]:
-    """Join each trunk road end on the box edge to the best OSM node; returns what was done."""
+    """Join each trunk road end on the box edge to OSM, each direction on its own.
+
+    A road that OSM draws as two one-way carriageways is clipped at the box into an inbound
+    carriageway that starts there and an outbound one that ends there. The way in (trunk end →
+    OSM) joins the nearest node where an OSM road of the trunk road's kind starts or passes
+    (an edge leaves it), the way out (OSM → trunk end) the nearest node where one ends or passes
+    (an edge enters it); a node where the carriageway of that direction begins or ends at the
+    clip (no edge of the kind on the other side) is preferred, and so is the same road (same ref,
+    or the same name once the city and generic endings are dropped).
+    """
     node_at = {(round(d["x"], 7), round(d["y"], 7)): n for n, d in T.nodes(data=True)}
-    by_class: dict[str, dict[int, set[str]]] = {}
+    tails: dict[str, dict[int, set[str]]] = {}
+    heads: dict[str, dict[int, set[str]]] = {}
     for u, v, d in G.edges(data=True):
         if d.get("source") != "osm":
             continue
         cls = _first(d.get("highway"))
         words = set(_names(d.get("name"))) | set(_names(d.get("ref")))
-        for n in (u, v):
-            by_class.setdefault(cls, {}).setdefault(n, set()).update(words)
+        tails.setdefault(cls, {}).setdefault(u, set()).update(words)
+        heads.setdefault(cls, {}).setdefault(v, set()).update(words)
+    xy = {n: _TO_M.transform(d["x"], d["y"]) for n, d in G.nodes(data=True) if n > 0}
     done = []
     for lon, lat, props in crossings:
         tnode = node_at[(lon, lat)]
@@ -201,51 +222,41 @@ def stitch(G: nx.MultiDiGraph, T: nx.MultiDiGraph, crossings: list[tuple]) -> li
         name = core_name(str(props.get("name_zh") or ""))
         ref = str(props.get("ref") or "")
         px, py = _TO_M.transform(lon, lat)
-        best = None
-        for rank, osm_cls in enumerate(STITCH_CLASSES.get(cls, (cls,))):
-            for n, words in by_class.get(osm_cls, {}).items():
-                x, y = _TO_M.transform(G.nodes[n]["x"], G.nodes[n]["y"])
-                dist = float(np.hypot(x - px, y - py))
-                if dist > STITCH_MAX_M:
-                    continue
-                named = any(
-                    (
-                        name
-                        and (name in core_name(w) or core_name(w) in name)
-                        and len(core_name(w)) >= 2
-                    )
-                    or (ref and ref == w)
-                    for w in words
-                )
-                score = dist * (0.35 if named else 1.0) * (1.0 + 0.5 * rank)
-                if best is None or score < best[0]:
-                    best = (score, n, dist, osm_cls, named)
-        if best is None:
-            print(
-                f"  ! {props.get('id')} {props.get('name_zh')}: no OSM road within 3 km; not stitched"
-            )
-            continue
-        _, onode, dist, osm_cls, named = best
-        line = LineString([(lon, lat), (G.nodes[onode]["x"], G.nodes[onode]["y"])])
-        attrs = {
-            "osmid": props["osmid"],
-            "highway": cls,
-            "name": props.get("name_zh", ""),
-            "ref": ref,
-            "lanes": props.get("lanes"),
-            "maxspeed": props.get("maxspeed"),
-            "source": "stitch",
-            "accuracy": "indicative",
-            "length": max(float(_GEOD.geometry_length(line)), 1.0),
-        }
         oneway = bool(props.get("oneway", False))
-        G.add_edge(tnode, onode, **attrs, oneway=oneway, reversed=False, geometry=line)
-        if not oneway:
-            G.add_edge(onode, tnode, **attrs, oneway=False, reversed=True, geometry=line.reverse())
-        done.append(
-            {"road": props.get("id"), "name": props.get("name_zh"), "to_class": osm_cls,
-             "named": named, "m": round(dist)}
-        )  # fmt: skip
+        directions = [("in", tails, heads)] + ([] if oneway else [("out", heads, tails)])
+        for direction, usable, other in directions:
+            best = None
+            for rank, osm_cls in enumerate(STITCH_CLASSES.get(cls, (cls,))):
+                for n, words in usable.get(osm_cls, {}).items():
+                    x, y = xy[n]
+                    dist = float(np.hypot(x - px, y - py))
+                    if dist > STITCH_MAX_M:
+                        continue
+                    named = _named(name, ref, words)
+                    clipped = n not in other.get(osm_cls, {})
+                    score = (dist * (0.35 if named else 1.0) * (0.6 if clipped else 1.0)
+                             * (1.0 + 0.5 * rank))  # fmt: skip
+                    if best is None or score < best[0]:
+                        best = (score, n, dist, osm_cls, named)
+            if best is None:
+                print(f"  ! {props.get('id')} {props.get('name_zh')} ({direction}): no OSM road "
+                      "within 3 km; not stitched")  # fmt: skip
+                continue
+            _, onode, dist, osm_cls, named = best
+            a, b = (tnode, onode) if direction == "in" else (onode, tnode)
+            line = LineString(
+                [(G.nodes[a]["x"], G.nodes[a]["y"]), (G.nodes[b]["x"], G.nodes[b]["y"])]
+            )
+            G.add_edge(
+                a, b, osmid=props["osmid"], highway=cls, name=props.get("name_zh", ""), ref=ref,
+                lanes=props.get("lanes"), maxspeed=props.get("maxspeed"), source="stitch",
+                accuracy="indicative", length=max(float(_GEOD.geometry_length(line)), 1.0),
+                oneway=True, reversed=False, geometry=line,
+            )  # fmt: skip
+            done.append(
+                {"road": props.get("id"), "name": props.get("name_zh"), "dir": direction,
+                 "to_class": osm_cls, "named": named, "m": round(dist)}
+            )  # fmt: skip
     return done
 
 
@@ -258,8 +269,9 @@ def build(osm_path: Path) -> nx.MultiDiGraph:
           f"{len(crossings)} crossings of the box edge")  # fmt: skip
     G = nx.compose(G, T)
     for row in stitch(G, T, crossings):
-        print(f"  stitched {row['road']:<24} {row['name']:<14} → OSM {row['to_class']:<9} "
-              f"{'same name' if row['named'] else 'nearest':<9} {row['m']:>5} m")  # fmt: skip
+        print(f"  stitched {row['road']:<24} {row['name']:<14} {row['dir']:<3} OSM "
+              f"{row['to_class']:<9} {'same road' if row['named'] else 'nearest':<9} "
+              f"{row['m']:>5} m")  # fmt: skip
     strong = max(nx.strongly_connected_components(G), key=len)
     dropped = len(G) - len(strong)
     G = G.subgraph(strong).copy()
