@@ -121,10 +121,7 @@ def access_nodes(
         msg = "the road graph has no roads of the classes features may join"
         raise NetworkError(msg)
     to_metric = _metric_transformer()
-    nx_, ny_ = to_metric.transform(
-        np.array([G.nodes[n]["x"] for n in nodes]), np.array([G.nodes[n]["y"] for n in nodes])
-    )
-    tree = cKDTree(np.column_stack([nx_, ny_]))
+    tree = cKDTree(_metric_nodes(G, nodes))
     cordon_index: tuple[np.ndarray, cKDTree] | None = None
     rows: list[dict] = []
     kinds = features["kind"].astype(str) if "kind" in features.columns else None
@@ -162,11 +159,7 @@ def access_nodes(
             # network, so it may join any road node.
             if cordon_index is None:
                 every = allowed_nodes(G, tuple({str(h) for _, _, h in G.edges(data="highway")}))
-                ex, ey = to_metric.transform(
-                    np.array([G.nodes[n]["x"] for n in every]),
-                    np.array([G.nodes[n]["y"] for n in every]),
-                )
-                cordon_index = (every, cKDTree(np.column_stack([ex, ey])))
+                cordon_index = (every, cKDTree(_metric_nodes(G, every)))
             here_nodes, here_tree = cordon_index
         dist, idx = here_tree.query(np.column_stack([px, py]))
         if dist.min() > limit:
@@ -304,17 +297,15 @@ def loading_nodes(
     } if authored else pools  # fmt: skip
     rows: list[dict] = []
     for zone, geom in zip(zones.itertuples(), metric.geometry, strict=True):
-        fid = str(zone.id)
-        here = outer_pools if str(zone.kind) == "outer" else pools
+        fid, kind = str(zone.id), str(zone.kind)
+        here = outer_pools if kind == "outer" else pools
         centre = geom.centroid if geom.geom_type != "Point" else geom
-        external = str(zone.kind) == "external"
+        external = kind == "external"
         order = ("any",) if external else ("collector", "local", "fallback")
         count = 1 if external else connector_count(geom.area / 1e6)
         # a large zone may lie beyond the sparse trunk roads: it reaches as far as its size; an
         # outer (rural) zone as far as the nearest modelled road, its own roads not modelled
-        reach = limit + 2.0 * float(np.sqrt(geom.area / np.pi))
-        if str(zone.kind) == "outer":
-            reach = np.inf
+        reach = np.inf if kind == "outer" else limit + 2.0 * float(np.sqrt(geom.area / np.pi))
         picked: list[tuple[int, float]] = []
         for pool in order:
             nodes, xy, tree = here[pool]
@@ -327,8 +318,8 @@ def loading_nodes(
                 chosen = _spread(local, int(np.argmin(d0)), count)
                 picked = [(int(nodes[inside[i]]), float(d0[i])) for i in chosen]
                 break
-        if len(picked) < (1 if external else 2):
-            nodes, xy, tree = here[order[-1]]
+        nodes, xy, tree = here[order[-1]]
+        if len(picked) < (1 if external else 2) and tree is not None:
             want = max(count, 1 if external else 2)
             dist, idx = tree.query([centre.x, centre.y], k=want + len(picked))
             have = {n for n, _ in picked}

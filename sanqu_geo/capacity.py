@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from sanqu_geo import settings
+from sanqu_geo import junctions, settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,7 @@ def _names(data: dict[str, Any]) -> list[str]:
 
 
 def _is_bridge(data: dict[str, Any]) -> bool:
-    value = data.get("bridge")
-    values = value if isinstance(value, list | tuple) else [value]
-    return any(v is True or str(v).lower() in {"yes", "true", "viaduct"} for v in values)
+    return junctions.tag_is_yes(data.get("bridge"))
 
 
 def edge_capacity(data: dict[str, Any]) -> tuple[float, float, str]:

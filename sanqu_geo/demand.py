@@ -264,7 +264,11 @@ def parameters_for(params: dict[str, Any], network: str | None = None) -> dict[s
 
 def network_name(network: Any = None) -> str:
     """The name a network source goes by in the demand (``harbin``, ``trunk`` or the source)."""
-    return str(network if network is not None else settings.default_network)
+    if network is not None:
+        return str(network)
+    from sanqu_geo import network as _network
+
+    return _network.default_network()
 
 
 #: Columns of the model zones kept in the demand's zone table.
@@ -291,7 +295,12 @@ def model_zones() -> gpd.GeoDataFrame:
             "id": layer["id"].astype(str).to_numpy(),
             "name_zh": layer["name_zh"].astype(str).to_numpy(),
             "name_en": layer.get("name_en", layer["id"]).astype(str).to_numpy(),
-            "kind": layer.get("kind", pd.Series("urban", index=layer.index)).astype(str).to_numpy(),
+            # a user's TAZ file without kinds: every zone an urban zone
+            "kind": layer.get("kind", pd.Series("", index=layer.index))
+            .fillna("")
+            .astype(str)
+            .replace("", "urban")
+            .to_numpy(),
             "population": pd.to_numeric(layer.get("population"), errors="coerce").to_numpy(),
         },
         geometry=layer.geometry.to_numpy(),

@@ -27,17 +27,11 @@ from typing import Any
 
 import networkx as nx
 
-from sanqu_geo import settings
+from sanqu_geo import settings, speeds
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["add_junction_delay", "signalised_nodes", "uniform_delay_s"]
-
-
-def _first_class(highway: Any) -> str:
-    if isinstance(highway, list | tuple):
-        return str(highway[0]) if highway else ""
-    return str(highway or "")
+__all__ = ["add_junction_delay", "signalised_nodes", "tag_is_yes", "uniform_delay_s"]
 
 
 def uniform_delay_s(highway: str) -> float:
@@ -79,12 +73,12 @@ def signalised_nodes(G: nx.MultiDiGraph) -> set:
     minor: set = set()  # nodes that an arterial (not a trunk road) reaches
     barred: set = set()  # roundabouts and tunnels: no signal
     for u, v, data in G.edges(data=True):
-        highway = _first_class(data.get("highway"))
+        highway = speeds._first_class(data.get("highway"))
         if data.get("added_by") or highway not in wanted:
             continue
         if highway == "trunk" and _authored(data):
             continue  # the authored trunk roads are grade-separated expressways
-        if str(data.get("junction", "")) in ("roundabout", "circular") or _truthy(
+        if str(data.get("junction", "")) in ("roundabout", "circular") or tag_is_yes(
             data.get("tunnel")
         ):
             barred.update((u, v))
@@ -108,10 +102,29 @@ def _authored(data: dict) -> bool:
     return "road_id" in data or data.get("source") in ("trunk", "stitch")
 
 
-def _truthy(value: Any) -> bool:
+def tag_is_yes(value: Any) -> bool:
+    """An OSM yes-tag (``bridge``, ``tunnel``) set: ``yes``, ``true``, ``viaduct`` … or a list
+    holding one (a simplified edge), or True (the authored networks).
+
+    Parameters
+    ----------
+    value : any
+        The tag's value.
+
+    Returns
+    -------
+    bool
+        Whether the tag is set.
+    """
     if isinstance(value, list | tuple):
-        return any(_truthy(v) for v in value)
-    return value is True or str(value).lower() in {"yes", "true", "1", "building_passage"}
+        return any(tag_is_yes(v) for v in value)
+    return value is True or str(value).lower() in {
+        "yes",
+        "true",
+        "1",
+        "viaduct",
+        "building_passage",
+    }
 
 
 def _street(data: dict) -> str:
@@ -120,7 +133,7 @@ def _street(data: dict) -> str:
     name = data.get("name")
     if isinstance(name, list | tuple):
         name = sorted(str(n) for n in name)[0] if name else ""
-    return str(name) if name else f"({_first_class(data.get('highway'))})"
+    return str(name) if name else f"({speeds._first_class(data.get('highway'))})"
 
 
 def add_junction_delay(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -144,7 +157,7 @@ def add_junction_delay(G: nx.MultiDiGraph) -> nx.MultiDiGraph:
     for u, v, data in G.edges(data=True):
         internal = u in signals and float(data.get("length", 0.0)) < inside
         if v in signals and not internal and not data.get("added_by"):
-            data["junction_delay_s"] = uniform_delay_s(_first_class(data.get("highway")))
+            data["junction_delay_s"] = uniform_delay_s(speeds._first_class(data.get("highway")))
         else:
             data["junction_delay_s"] = 0.0
     G.graph["signalised_junctions"] = len(signals)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from sanqu_geo import settings
+from sanqu_geo import capacity, settings, speeds
 
 logger = logging.getLogger(__name__)
 
@@ -29,24 +28,6 @@ __all__ = [
     "district_intrazonal_shares",
     "speed_by_class",
 ]
-
-
-def _first(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return str(value[0]) if value else ""
-    return str(value or "")
-
-
-def _names(value: Any) -> list[str]:
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value if v]
-    return [str(value)] if value else []
-
-
-def _is_bridge(value: Any) -> bool:
-    if isinstance(value, list | tuple):
-        return any(_is_bridge(v) for v in value)
-    return value is True or str(value).lower() in {"yes", "true", "viaduct", "1"}
 
 
 #: Both ends of a screenline link lie at least this far (m) from the river centreline.
@@ -69,31 +50,17 @@ def _spans(geom, line) -> bool:
 
 
 def _road_frame(run) -> pd.DataFrame:
-    """Road links of a run: PCU and vehicle volumes, capacity, v/c, times, class, name."""
-    res, G = run.result, run.graph
-    frame = pd.DataFrame(
-        {
-            "u": [e[0] for e in res.edges],
-            "v": [e[1] for e in res.edges],
-            "key": [e[2] for e in res.edges],
-            "pcu": res.volumes["pcu"].to_numpy() if "pcu" in res.volumes else 0.0,
-            "capacity": np.asarray(res.capacity, dtype=float),
-            "vc": np.asarray(res.vc, dtype=float),
-            "time_s": np.asarray(res.time, dtype=float),
-        }
-    )
-    vehicles = np.zeros(len(frame))
-    for name in res.class_names:
-        vehicles += res.volumes[name].to_numpy()
-    frame["vehicles"] = vehicles
-    data = [G.edges[e] for e in res.edges]
-    frame["time_free_s"] = [float(d["travel_time"]) for d in data]
-    frame["highway"] = [_first(d.get("highway")) for d in data]
-    frame["name"] = ["/".join(_names(d.get("name"))) for d in data]
-    frame["length_m"] = [float(d.get("length", 0.0)) for d in data]
-    frame["geometry"] = [d.get("geometry") for d in data]
-    frame["bridge"] = [d.get("bridge") for d in data]
-    return frame[frame["highway"] != "centroid_connector"].reset_index(drop=True)
+    """The run's road edges (:meth:`PeakRun.edge_table`) with what the checks read besides:
+    vehicles of every class, one road class and name per edge, geometry, bridge."""
+    G = run.graph
+    frame = run.edge_table().reset_index()
+    edges = [G.edges[e] for e in zip(frame["u"], frame["v"], frame["key"], strict=True)]
+    frame["vehicles"] = frame[list(run.result.class_names)].sum(axis=1)
+    frame["highway"] = frame["highway"].map(speeds._first_class)
+    frame["name"] = ["/".join(capacity._names(d)) for d in edges]
+    frame["geometry"] = [d.get("geometry") for d in edges]
+    frame["bridge"] = [capacity._is_bridge(d) for d in edges]
+    return frame.rename(columns={"time_congested_s": "time_s", "length": "length_m"})
 
 
 def delay_shares(run) -> pd.DataFrame:
@@ -117,7 +84,7 @@ def delay_shares(run) -> pd.DataFrame:
     total = float(frame["delay_pcu_h"].sum())
     frame["share"] = frame["delay_pcu_h"] / total if total > 0 else 0.0
     frame = frame.sort_values("delay_pcu_h", ascending=False, kind="stable")
-    return frame.drop(columns=["geometry"]).reset_index(drop=True)
+    return frame.drop(columns=["geometry", "bridge"]).reset_index(drop=True)
 
 
 def speed_by_class(run) -> pd.DataFrame:
@@ -208,8 +175,7 @@ def bridge_screenline(run, river) -> pd.DataFrame:
     geoms = np.array(frame["geometry"], dtype=object)
     # a bridge across the river: both ends well away from the (indicative) centreline, on
     # opposite sides; a bank road or viaduct that the centreline happens to touch is not one
-    bridge = np.array([_is_bridge(v) for v in frame["bridge"]], dtype=bool)
-    hit = shapely.intersects(geoms, line) & bridge
+    hit = shapely.intersects(geoms, line) & frame["bridge"].to_numpy(dtype=bool)
     hit[hit] = [_spans(g, line) for g in geoms[hit]]
     rows = []
     for i in np.flatnonzero(hit):

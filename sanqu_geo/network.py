@@ -35,6 +35,7 @@ __all__ = [
     "apply_truck_bans",
     "cache_path",
     "city_graph",
+    "default_network",
     "fingerprint",
     "load_network",
     "network_summary",
@@ -241,6 +242,31 @@ def _source_key(source: str | Path | tuple, network_type: str | None) -> tuple[s
     return "place", hashlib.sha1(ident.encode()).hexdigest()[:16]
 
 
+def default_network() -> str:
+    """The network in use when none is named: :data:`settings.default_network` (which the
+    ``SANQU_GEO_NETWORK`` environment variable and ``sanqu-geo --network`` set), checked.
+
+    Returns
+    -------
+    str
+        ``harbin`` or ``trunk``.
+
+    Raises
+    ------
+    NetworkError
+        When it names no embedded network.
+    """
+    name = str(settings.default_network)
+    if name not in EMBEDDED_NETWORKS:
+        msg = (
+            f"default network {name!r} (SANQU_GEO_NETWORK or settings.default_network) is not "
+            f"an embedded network: use {' or '.join(EMBEDDED_NETWORKS)}; an OpenStreetMap file "
+            "goes with --osm-file"
+        )
+        raise NetworkError(msg)
+    return name
+
+
 _FINGERPRINTS: dict[str, str] = {}
 
 
@@ -259,7 +285,7 @@ def fingerprint(source: str | Path | tuple | None = None) -> str:
         never serves an old cached run); for other sources, their cache key.
     """
     if source is None:
-        source = settings.default_network
+        source = default_network()
     kind, key = _source_key(source, "drive")
     if kind not in EMBEDDED_NETWORKS:
         return f"{kind}-{key}"
@@ -340,7 +366,7 @@ def load_network(
     """
     speeds.get_profile(profile)  # fail fast on an unknown profile
     if source is None:
-        source = settings.default_network
+        source = default_network()
     kind, _ = _source_key(source, network_type)
     if kind == "trunk":
         G = trunk_graph()
@@ -426,7 +452,7 @@ def _overpass_graph(source: Any, kind: str, *, network_type: str | None) -> nx.M
     except (ConnectionError, OSError) as exc:
         msg = (
             f"cannot reach Overpass for {source!r} ({exc}); work offline with the embedded "
-            "network (source='trunk') or an OSM file (--osm-file)"
+            "network (source='harbin' or 'trunk') or an OSM file (--osm-file)"
         )
         raise NetworkError(msg) from exc
     except Exception as exc:  # osmnx raises its own InsufficientResponseError etc.
@@ -496,16 +522,7 @@ def network_summary(G: nx.MultiDiGraph) -> dict[str, Any]:
     """
     km = speeds.km_by_class(G)
     lanes_osm = sum(1 for *_, d in G.edges(data=True) if capacity.parse_lanes(d.get("lanes")))
-    by_source: dict[str, float] = {}
-    seen: set[tuple] = set()
-    for u, v, k, d in G.edges(keys=True, data=True):
-        # each two-way road once, as for the kilometres by class
-        if (v, u, k) in seen and not d.get("oneway", False):
-            continue
-        seen.add((u, v, k))
-        key = str(d.get("source", ""))
-        if key:
-            by_source[key] = by_source.get(key, 0.0) + float(d.get("length", 0.0)) / 1000
+    by_source = speeds.km_by(G, lambda d: str(d.get("source", "")))
     strong = list(nx.strongly_connected_components(G)) if len(G) else []
     return {
         "source": G.graph.get("source", "unknown"),

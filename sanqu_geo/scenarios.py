@@ -307,7 +307,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     return Scenario(
         str(head.get("name_zh", path.stem)),
         str(head.get("name_en", path.stem)),
-        str(head.get("network") or settings.default_network),
+        str(head.get("network") or _default_network()),
         profile,
         tuple(options),
         str(path),
@@ -785,3 +785,9 @@ def apply(
     H.graph["scenario"] = ", ".join(c.id for c in items)
     H.graph["splice_report"] = plan.report
     return H
+
+
+def _default_network() -> str:
+    from sanqu_geo import network
+
+    return network.default_network()

@@ -10,7 +10,7 @@ import copy
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ __all__ = [
     "add_speeds",
     "class_speed_kph",
     "get_profile",
+    "km_by",
+    "km_by_class",
     "load_profiles",
     "parse_maxspeed",
 ]
@@ -351,14 +353,32 @@ def km_by_class(G: nx.MultiDiGraph, *, classes: Iterable[str] | None = None) -> 
         Kilometres by class, largest first.
     """
     wanted = set(classes) if classes is not None else None
+    totals = km_by(G, lambda data: _first_class(data.get("highway", "")))
+    return {c: km for c, km in totals.items() if wanted is None or c in wanted}
+
+
+def km_by(G: nx.MultiDiGraph, key: Callable[[dict], str]) -> dict[str, float]:
+    """Sum edge lengths by ``key(edge data)``, counting each two-way road once.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        Road graph with ``length``.
+    key : callable
+        The group of an edge from its attributes; edges whose key is ``""`` are left out.
+
+    Returns
+    -------
+    dict
+        Kilometres by group, largest first.
+    """
     totals: dict[str, float] = {}
     seen: set[tuple] = set()
     for u, v, k, data in G.edges(keys=True, data=True):
         if (v, u, k) in seen and not data.get("oneway", False):
             continue
         seen.add((u, v, k))
-        highway = _first_class(data.get("highway", ""))
-        if wanted is not None and highway not in wanted:
-            continue
-        totals[highway] = totals.get(highway, 0.0) + float(data["length"]) / 1000.0
+        group = key(data)
+        if group:
+            totals[group] = totals.get(group, 0.0) + float(data["length"]) / 1000.0
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))

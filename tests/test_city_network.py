@@ -38,7 +38,17 @@ def _names(G: nx.MultiDiGraph) -> set[str]:
 
 
 def test_harbin_is_the_default_and_city_sized(harbin: nx.MultiDiGraph) -> None:
-    assert settings.default_network == "harbin"
+    # a fresh process, as a user's command starts, without the tests' own setting
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SANQU_GEO_NETWORK"}
+    fresh = subprocess.run(
+        [sys.executable, "-c", "from sanqu_geo import settings; print(settings.default_network)"],
+        capture_output=True, text=True, env=env, check=True, timeout=120,
+    )  # fmt: skip
+    assert fresh.stdout.strip() == "harbin"
     default = network.load_network()
     assert default.number_of_edges() == harbin.number_of_edges()
     assert harbin.number_of_nodes() >= 8000
@@ -262,3 +272,16 @@ def test_a_published_bridge_capacity_is_for_both_directions() -> None:
     street = {"highway": "primary", "name": "松浦大道", "oneway": True, "lanes": "3"}
     assert capacity.edge_capacity(bridge)[1:] == (pytest.approx(4900.0), "published")
     assert capacity.edge_capacity(street)[2] == "osm lanes"
+
+
+def test_a_bad_default_network_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sanqu_geo.cli import main
+
+    monkeypatch.setattr(settings, "default_network", "bogus")  # as SANQU_GEO_NETWORK=bogus
+    assert main(["network", "info"]) == 2
+    err = capsys.readouterr().err
+    assert "'bogus'" in err and "harbin or trunk" in err and "Traceback" not in err
+    assert main(["--network", "nowhere", "network", "info"]) == 2
+    assert "use one of harbin, trunk" in capsys.readouterr().err

@@ -141,13 +141,16 @@ def test_screenline_counts_only_bridges_that_cross() -> None:
     G.add_edge(3, 4, geometry=LineString([(0.1, -0.01), (0.2, 0.01)]), name="滨江路", **common)
     result = SimpleNamespace(
         edges=[(1, 2, 0), (3, 4, 0)],
-        volumes=pd.DataFrame({"car": [100.0, 50.0], "pcu": [100.0, 50.0]}),
+        volumes=pd.DataFrame(
+            {"car": [100.0, 50.0], "pcu": [100.0, 50.0]},
+            index=pd.MultiIndex.from_tuples([(1, 2, 0), (3, 4, 0)], names=["u", "v", "key"]),
+        ),
         capacity=np.array([1000.0, 500.0]),
         vc=np.array([0.1, 0.1]),
         time=np.array([60.0, 30.0]),
         class_names=["car"],
     )
-    table = modelcheck.bridge_screenline(SimpleNamespace(result=result, graph=G), river)
+    table = modelcheck.bridge_screenline(peak.PeakRun(result, G, {}, "base"), river)
     assert list(table["bridge"]) == ["桥"]
     assert table["direction"].iloc[0] == "northbound"
     assert table["vc"].iloc[0] == pytest.approx(0.1)

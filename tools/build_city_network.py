@@ -40,7 +40,7 @@ from shapely.geometry import LineString, box
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sanqu_geo import _osm, citynet, network  # noqa: E402
+from sanqu_geo import _osm, capacity, citynet, network, speeds  # noqa: E402
 
 #: The clip box of the OSM extract (its README).
 BOX = (126.506130, 45.657920, 126.771862, 45.830905)
@@ -154,12 +154,10 @@ def trunk_outside(clip: shapely.Polygon) -> tuple[nx.MultiDiGraph, list[tuple], 
                     crossings.append((round(end[0], 7), round(end[1], 7), props))
     T = network.graph_from_lines(kept, source="trunk outside the core")
     T = nx.relabel_nodes(T, {n: -int(n) for n in T.nodes})
-    by_id = {f["properties"]["osmid"]: f["properties"] for f in kept}
+    osmid = {f["properties"]["id"]: f["properties"]["osmid"] for f in kept}
     for _, _, d in T.edges(data=True):
         d["source"] = "trunk"
-        d["osmid"] = next(
-            (k for k, p in by_id.items() if p.get("id") == d.get("road_id")), d.get("osmid")
-        )
+        d["osmid"] = osmid[d["road_id"]]
     return T, crossings, kept
 
 
@@ -173,16 +171,6 @@ def core_name(name: str) -> str:
         if name.endswith(ending) and len(name) > len(ending) + 1:
             name = name[: -len(ending)] + ("高速" if ending == "高速公路" else "")
     return name
-
-
-def _names(value) -> list[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)] if value else []
-
-
-def _first(value) -> str:
-    return str(value[0]) if isinstance(value, list) else str(value or "")
 
 
 def _named(name: str, ref: str, words: set[str]) -> bool:
@@ -210,8 +198,8 @@ def stitch(G: nx.MultiDiGraph, T: nx.MultiDiGraph, crossings: list[tuple]) -> li
     for u, v, d in G.edges(data=True):
         if d.get("source") != "osm":
             continue
-        cls = _first(d.get("highway"))
-        words = set(_names(d.get("name"))) | set(_names(d.get("ref")))
+        cls = speeds._first_class(d.get("highway"))
+        words = set(capacity._names(d)) | set(capacity._names({"name": d.get("ref")}))
         tails.setdefault(cls, {}).setdefault(u, set()).update(words)
         heads.setdefault(cls, {}).setdefault(v, set()).update(words)
     xy = {n: _TO_M.transform(d["x"], d["y"]) for n, d in G.nodes(data=True) if n > 0}
@@ -308,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     km = Counter()
     lanes_osm = 0
     for _, _, d in G.edges(data=True):
-        km[_first(d.get("highway"))] += d["length"] / 1000
+        km[speeds._first_class(d.get("highway"))] += d["length"] / 1000
         lanes_osm += d.get("source") == "osm" and d.get("lanes") is not None
     print(f"written {args.out}: {len(G):,} nodes, {G.number_of_edges():,} edges; "
           f"OSM lanes on {lanes_osm:,} edges")  # fmt: skip

@@ -184,9 +184,7 @@ def network_source(osm_file: Path | None, place: str | None, bbox: str | None) -
         return _network.parse_bbox(bbox)
     if place is not None:
         return place
-    from sanqu_geo import settings
-
-    return settings.default_network
+    return _network.default_network()
 
 
 def load_graph(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool = True):
