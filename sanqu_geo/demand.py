@@ -47,6 +47,8 @@ __all__ = [
     "read_od",
     "read_zones",
     "remove_imported_demand",
+    "reset_demand",
+    "store_estimate",
     "write_od",
     "zone_minutes",
 ]
@@ -259,6 +261,7 @@ def parameters_for(params: dict[str, Any], network: str | None = None) -> dict[s
     for section, values in params.get("networks", {}).get(network_name(network), {}).items():
         if isinstance(values, dict):
             out.setdefault(section, {}).update(values)
+    out.pop("networks", None)  # merged: applying them again changes nothing
     return out
 
 
@@ -934,6 +937,7 @@ def import_demand(
     )
     store = _store()
     store.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(store / "prior", ignore_errors=True)  # an import is not undone to an old prior
     with atomic_path(store / "zones.gpkg") as tmp:
         zones.to_file(tmp, driver="GPKG", layer="zones", engine="pyogrio")
     with atomic_path(store / "od.csv") as tmp:
@@ -952,6 +956,69 @@ def remove_imported_demand() -> bool:
         shutil.rmtree(store)
         return True
     return False
+
+
+def store_estimate(estimate: Demand, prior: Demand) -> Path:
+    """Make an estimated demand the one in use, keeping its prior beside it (``prior/``).
+
+    Parameters
+    ----------
+    estimate : Demand
+        The estimate (same zones as the prior).
+    prior : Demand
+        The demand in use it was estimated from: the stored one (copied to ``prior/``) or the
+        default (``prior/meta.json`` then only says so).
+
+    Returns
+    -------
+    pathlib.Path
+        The store; :func:`reset_demand` brings the prior back.
+    """
+    store = _store()
+    kept = store / "prior"
+    kept.mkdir(parents=True, exist_ok=True)
+    if (store / "meta.json").is_file():
+        for name in ("zones.gpkg", "od.csv", "meta.json"):
+            with atomic_path(kept / name) as tmp:
+                shutil.copyfile(store / name, tmp)
+    else:
+        meta = {"default": True, "source": prior.source}
+        with atomic_path(kept / "meta.json") as tmp:
+            Path(tmp).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    with atomic_path(store / "zones.gpkg") as tmp:
+        estimate.zones.to_file(tmp, driver="GPKG", layer="zones", engine="pyogrio")
+    with atomic_path(store / "od.csv") as tmp:
+        estimate.od.to_csv(tmp, index=False, encoding="utf-8")
+    meta = {"source": estimate.source, "expansion_factor": estimate.expansion_factor}
+    meta["pce"] = estimate.pce
+    # meta.json last: until it is written, the demand in use is the one before
+    with atomic_path(store / "meta.json") as tmp:
+        Path(tmp).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return store
+
+
+def reset_demand() -> str:
+    """Undo the demand in use: an estimate's prior comes back, else the default.
+
+    Returns
+    -------
+    str
+        ``"prior"`` (an estimate was in use: the demand it started from, imported or the
+        default, is in use again), ``"default"`` (an imported demand was forgotten) or
+        ``"none"`` (the default already was in use).
+    """
+    store = _store()
+    kept = store / "prior"
+    if (kept / "meta.json").is_file():
+        meta = json.loads((kept / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("default"):
+            remove_imported_demand()
+        else:
+            for name in ("zones.gpkg", "od.csv", "meta.json"):
+                (kept / name).replace(store / name)
+            shutil.rmtree(kept)
+        return "prior"
+    return "default" if remove_imported_demand() else "none"
 
 
 _DEFAULT_CACHE: dict[str, Demand] = {}
@@ -1008,7 +1075,8 @@ def load_demand(*, compute_default: bool = True, network: str | None = None) -> 
 def _time_settings() -> list:
     """The settings free-flow car times and zone access depend on."""
     return [
-        settings.default_speeds_kph, settings.profiles.get("car"), settings.signal_cycle_s,
+        settings.default_speeds_kph, settings.city_free_flow_factor, settings.profiles.get("car"),
+        settings.signal_cycle_s,
         settings.signal_green_share, settings.signal_junction_classes,
         settings.junction_internal_max_m, settings.zone_loading_classes, settings.zone_barred_classes,
         settings.zone_collector_classes,

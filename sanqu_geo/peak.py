@@ -282,7 +282,8 @@ def run_key(
     """A key naming one run: network, demand, option, variant and gap."""
     text = json.dumps(
         [network.fingerprint(source), d.key(), _option_key(option), dataclasses.asdict(variant), gap,
-         settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta],
+         settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta,
+         _profiles_key(), settings.signal_green_share, settings.signal_green_share_minor],
         default=str,
     )  # fmt: skip
     return hashlib.sha1(text.encode()).hexdigest()[:20]

@@ -159,14 +159,44 @@ def _sensitivity_sheet(comparison: compare.Comparison, people: Callable) -> pd.D
     )
 
 
-def _model_check(network_name: str) -> pd.DataFrame:
-    """The checks of the base peak hour (``sanqu-geo model check``) as one sheet."""
-    from sanqu_geo import demand, layers, modelcheck
+def _model_check(network_name: str) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """The checks of the base peak hour (``sanqu-geo model check``) as one sheet, the
+    validation table (``sanqu-geo model validate``) and the roads it names, for the map."""
+    from sanqu_geo import calibration, demand, layers, modelcheck
 
     d = demand.load_demand(network=network_name)
     base = peak.solve(None, source=network_name, demand_=d)  # the comparison's, cached
     river = layers.load_layer("river", located_only=True)
-    return modelcheck.check_model(base, d, river).table()
+    validation = calibration.validation_table(base, d, river)
+    return (
+        modelcheck.check_model(base, d, river).table(),
+        validation,
+        calibration.validation_links(base, validation),
+    )
+
+
+def _validation_sheet(table: pd.DataFrame) -> pd.DataFrame:
+    """The validation table with bilingual headers and numbers rounded for reading."""
+
+    def number(value: Any) -> Any:
+        if isinstance(value, float) and value == value:
+            return round(value, 3) if abs(value) < 100 else round(value)
+        return "—" if isinstance(value, float) else value
+
+    out = table.copy()
+    out["model"] = out["model"].map(number)
+    out["difference"] = out["difference"].map(number)
+    return out.rename(
+        columns={
+            "target": "指标 Target",
+            "observed": "公布值 Observed",
+            "source": "来源 Source",
+            "model": "模型 Model",
+            "difference": "差值 Difference",
+            "verdict": "结论 Verdict",
+            "use": "用途 Use",
+        }
+    )
 
 
 def calibration_table(comparison: compare.Comparison) -> pd.DataFrame:
@@ -243,7 +273,7 @@ def meeting_pack(
         od_car = _zone_od("car")
         od_peak = _zone_od("car", congested=True)
         calibration = calibration_table(comparison)
-        checks = _model_check(sc.network)
+        checks, validation, validated = _model_check(sc.network)
         say(STEPS[2])
         (tmp / "maps").mkdir()
         printed: list[tuple[str, str, str, str]] = []
@@ -279,6 +309,25 @@ def meeting_pack(
                 flows.congestion_map(
                     links,
                     delay_index=comparison.base_delay_index,
+                    network_source=comparison.network_source,
+                    demand_source=comparison.demand_source,
+                    paper="A3",
+                    lang=lang,
+                    font=font,
+                    date=date,
+                ),
+            )
+        )
+        from sanqu_geo.maps import validation as validation_maps
+
+        figures.append(
+            (
+                "validation",
+                "模型校核",
+                "Model validation",
+                validation_maps.validation_map(
+                    links,
+                    validated,
                     network_source=comparison.network_source,
                     demand_source=comparison.demand_source,
                     paper="A3",
@@ -409,6 +458,7 @@ def meeting_pack(
             calibration,
             register_sheet(date),
             checks,
+            validation,
         )
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
@@ -435,6 +485,7 @@ def _workbook(
     calibration: pd.DataFrame,
     tasks: pd.DataFrame,
     checks: pd.DataFrame,
+    validation: pd.DataFrame,
 ) -> None:
     options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
 
@@ -456,6 +507,7 @@ def _workbook(
         ("方案排名 Ranking", people(comparison.summary, "group", "option"), False, None),
         ("标定 Calibration", calibration, False, None),
         ("模型检查 Model check", checks, False, None),
+        ("校核 Validation", _validation_sheet(validation), False, None),
         ("关键通道高峰 Key links peak", people(comparison.key_links, "link"), False, None),
         ("通道与相关道路 Roads", people(comparison.roads, "road"), False, None),
         ("新通道使用者 Select link", people(_zone_names(comparison.select_link)), False, None),

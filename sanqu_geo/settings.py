@@ -71,6 +71,15 @@ default_speeds_kph: dict[str, float] = {
     "service": 20.0,
 }
 
+#: Free-flow speed factor on the city network's own streets (edges whose ``source`` is
+#: ``osm``; grade-separated classes, :data:`grade_separated_classes`, keep their speed). The
+#: design speeds above are what a road is built for; a city street at night runs below it
+#: (parked cars, bus stops, pedestrians, lane changes at junction approaches). **Calibrated**
+#: (``sanqu-geo model calibrate``) so that the car free-flow speed of the urban core equals the
+#: Amap free-flow speed implied by its published pairs of peak speed and delay index (29.62 km/h
+#: × 1.40, 22.6 × 1.85, 37.4 × 1.09, 32.38 × 1.28: 40.8–41.8 km/h; harbin-demand-facts §3).
+city_free_flow_factor: float = 0.888
+
 #: Speed (km/h) for a road class not in :data:`default_speeds_kph`.
 fallback_speed_kph: float = 30.0
 
@@ -242,21 +251,23 @@ fallback_capacity_per_lane_pcu: float = 1300.0
 #: Road classes with signalised junctions and the share of the hour their through lanes get a
 #: green light (g/C). A signalised road carries its lane capacity times g/C (the HCM / CJJ 37
 #: §4.3 reduction for intersection-controlled segments), on an edge that ends at a signalised
-#: junction (:mod:`sanqu_geo.junctions`). **Assumption**: g/C = 0.5 for arterials (and
-#: OpenStreetMap's trunk roads where they meet one at grade), 0.45 for secondary and local
-#: roads; no signal data are published for Harbin. Motorways are uninterrupted flow.
+#: junction (:mod:`sanqu_geo.junctions`). **Assumption**: g/C = 0.4 for arterials (and
+#: OpenStreetMap's trunk roads where they meet one at grade) and 0.35 for secondary and local
+#: roads: the through phase of a four-phase plan with protected left turns, the usual plan at
+#: the arterial crossings of large Chinese cities; no signal data are published for Harbin.
+#: Motorways are uninterrupted flow.
 signal_green_share: dict[str, float] = {
-    "trunk": 0.5,
-    "primary": 0.5,
-    "primary_link": 0.5,
-    "secondary": 0.45,
-    "secondary_link": 0.45,
-    "tertiary": 0.45,
-    "tertiary_link": 0.45,
-    "unclassified": 0.45,
-    "residential": 0.45,
-    "living_street": 0.45,
-    "road": 0.45,
+    "trunk": 0.4,
+    "primary": 0.4,
+    "primary_link": 0.4,
+    "secondary": 0.35,
+    "secondary_link": 0.35,
+    "tertiary": 0.35,
+    "tertiary_link": 0.35,
+    "unclassified": 0.35,
+    "residential": 0.35,
+    "living_street": 0.35,
+    "road": 0.35,
 }
 
 #: Road classes whose at-grade meetings from three or more directions are treated as signalised
@@ -282,7 +293,7 @@ signal_cycle_s: float = 120.0
 
 #: Green share (g/C) of an approach whose class is not in :data:`signal_green_share`
 #: (residential streets and service roads entering a signalised junction). **Assumption**.
-signal_green_share_minor: float = 0.35
+signal_green_share_minor: float = 0.3
 
 #: Lanes per direction by class where neither OSM ``lanes`` nor a published count exists.
 #: **Assumption** (typical Harbin cross-sections: G1001 and the airport expressway two lanes

@@ -188,6 +188,8 @@ def add_speeds(G: nx.MultiDiGraph, *, profile: str = "car") -> nx.MultiDiGraph:
         cap = profile_value(prof["cap_kph"], highway)
         if cap is not None:
             speed = min(speed, cap)
+        if data.get("source") == "osm" and highway not in settings.grade_separated_classes:
+            speed *= settings.city_free_flow_factor
         speed *= profile_value(prof["factor"], highway) or 1.0
         data["speed_kph"] = round(speed, 3)
         data["travel_time"] = float(data["length"]) / (speed / 3.6) + float(

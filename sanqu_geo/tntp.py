@@ -2,7 +2,8 @@
 
 The format: a metadata header of ``<KEY> value`` lines ended by ``<END OF METADATA>``, ``~``
 comment lines (the one before the link table names its columns), and rows ended by ``;``.
-This module only reads; :func:`sanqu_geo.assignment.assign_tntp` solves the problem.
+This module reads them, reads link counts (CSV) and writes trip tables;
+:func:`sanqu_geo.assignment.assign_tntp` solves the problem.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sanqu_geo._atomic import write_text
 from sanqu_geo.errors import DataSourceError, TntpError
 
 __all__ = [
+    "COUNT_COLUMNS",
     "NET_COLUMNS",
     "TntpProblem",
+    "check_counts",
     "generalized_cost_weights",
     "load_problem",
+    "read_counts",
     "read_flows",
     "read_net",
     "read_nodes",
     "read_trips",
+    "write_trips",
 ]
 
 #: Columns every ``*_net.tntp`` link table must have.
@@ -305,3 +311,240 @@ def load_problem(folder: str | Path) -> TntpProblem:
         zones=info["zones"],
         first_thru_node=info["first_thru_node"],
     )
+
+
+#: Columns of a counts CSV (``weight`` may be left out: 1 for every count).
+COUNT_COLUMNS = ("init_node", "term_node", "count")
+
+
+def _check_counts(frame: pd.DataFrame, links: pd.DataFrame | None, where) -> pd.DataFrame:
+    """The checks of :func:`check_counts`; ``where(i)`` names the ``i``-th row in messages."""
+    cols = [str(c).strip().lower() for c in frame.columns]
+    frame = frame.set_axis(cols, axis=1)
+    missing = [c for c in COUNT_COLUMNS if c not in cols]
+    if missing:
+        msg = (
+            f"{where(None)}: no column(s) {', '.join(missing)} (found {', '.join(cols) or 'none'}); "
+            "the counts need a header init_node,term_node,count and optionally weight"
+        )
+        raise TntpError(msg)
+    if not len(frame):
+        msg = f"{where(None)}: no counts; give one row per counted link under the header"
+        raise TntpError(msg)
+    out = {}
+    rules = {
+        "init_node": ("a node number", "node"),
+        "term_node": ("a node number", "node"),
+        "count": ("a number >= 0 (vehicles per hour)", "value"),
+        "weight": ("a number >= 0", "value"),
+    }
+    for col in (*COUNT_COLUMNS, "weight"):
+        if col not in frame:
+            continue
+        raw = frame[col]
+        vals = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(vals) | (vals < 0)
+        if rules[col][1] == "node":
+            bad |= vals != np.round(vals)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            text = raw.iloc[i]
+            shown = "empty" if pd.isna(text) or str(text).strip() == "" else repr(str(text))
+            msg = f"{where(i)}: {col} is {shown}; it must be {rules[col][0]}"
+            raise TntpError(msg)
+        out[col] = vals
+    counts = pd.DataFrame(
+        {
+            "init_node": out["init_node"].astype(np.int64),
+            "term_node": out["term_node"].astype(np.int64),
+            "count": out["count"],
+            "weight": out.get("weight", np.ones(len(frame))),
+        }
+    )
+    dup = counts.duplicated(["init_node", "term_node"], keep=False).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        u, v = counts.iloc[i][["init_node", "term_node"]].astype(int)
+        same = np.flatnonzero(
+            dup & (counts["init_node"].to_numpy() == u) & (counts["term_node"].to_numpy() == v)
+        )
+        msg = (
+            f"{where(i)}: link {u}->{v} is counted again in {where(int(same[1]))}; "
+            "give one row per link (average repeated counts first)"
+        )
+        raise TntpError(msg)
+    if links is not None:
+        known = set(zip(links["init_node"].tolist(), links["term_node"].tolist(), strict=True))
+        pairs = list(zip(counts["init_node"].tolist(), counts["term_node"].tolist(), strict=True))
+        for i, pair in enumerate(pairs):
+            if pair not in known:
+                msg = (
+                    f"{where(i)}: link {pair[0]}->{pair[1]} is not in the network; "
+                    "fix the node numbers or drop the row"
+                )
+                raise TntpError(msg)
+    return counts
+
+
+def check_counts(counts: pd.DataFrame, links: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Check a table of link counts and return it clean.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Columns ``init_node``, ``term_node``, ``count`` (vehicles per hour) and optionally
+        ``weight`` (>= 0; 0 keeps a count in the report without fitting it). Other columns
+        are ignored.
+    links : pandas.DataFrame, optional
+        The network's link table (:func:`read_net`); every counted link must be in it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``init_node``, ``term_node`` (int), ``count``, ``weight`` (float, 1 where not given),
+        in the input's order with a fresh index.
+
+    Raises
+    ------
+    TntpError
+        A missing column, no rows, a value that is not a number, NaN, negative or (for a
+        node) not whole, a link counted twice (one row per link: average repeated counts
+        first), or a link not in ``links``. The message names the row (1 = the first).
+    """
+    return _check_counts(counts, links, lambda i: "counts" if i is None else f"counts row {i + 1}")
+
+
+def read_counts(path: str | Path, *, links: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Read link counts from a CSV file with a header ``init_node,term_node,count[,weight]``.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file (UTF-8, a byte-order mark is fine).
+    links : pandas.DataFrame, optional
+        The network's link table; every counted link must be in it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`check_counts`.
+
+    Raises
+    ------
+    DataSourceError
+        The file cannot be read, or is empty.
+    TntpError
+        Bad content (see :func:`check_counts`); the message names the file's line.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        msg = f"{path}: the file is empty; give a CSV with the header init_node,term_node,count"
+        raise DataSourceError(msg) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"{path}: not a readable CSV ({first}); save it as comma-separated UTF-8 text"
+        raise TntpError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot read the counts file ({exc.strerror or exc}); check the path"
+        raise DataSourceError(msg) from exc
+    # data row i is on line i + 2 when no blank lines come before it
+    lines = _data_lines(path)
+    return _check_counts(
+        frame,
+        links,
+        lambda i: (
+            str(path) if i is None else f"{path} line {lines[i] if i < len(lines) else i + 2}"
+        ),
+    )
+
+
+def _data_lines(path: Path) -> list[int]:
+    """Line numbers (1-based) of the non-blank lines after the header, as pandas reads them."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return []
+    numbered = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    return numbered[1:]
+
+
+def write_trips(od: pd.DataFrame, path: str | Path, *, zones: int | None = None) -> Path:
+    """Write an OD table as a ``*_trips.tntp`` file, atomically.
+
+    Parameters
+    ----------
+    od : pandas.DataFrame
+        Columns ``origin``, ``destination`` (zone numbers 1..zones) and ``trips`` (>= 0).
+        Repeated pairs are added.
+    path : path-like
+        The file to write (replaced only once it is complete).
+    zones : int, optional
+        ``<NUMBER OF ZONES>``; default the largest zone number in ``od``. Every origin
+        1..zones gets its block (pairs with zero trips are left out of it).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written. :func:`read_trips` reads back the same pairs and values (floats
+        are written in their shortest exact form).
+
+    Raises
+    ------
+    TntpError
+        Missing columns, zone numbers that are not whole numbers in 1..zones, or trips that
+        are negative or not finite.
+    """
+    missing = [c for c in ("origin", "destination", "trips") if c not in od.columns]
+    if missing:
+        msg = f"the OD table lacks the column(s) {', '.join(missing)}"
+        raise TntpError(msg)
+    trips = pd.to_numeric(od["trips"], errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(~np.isfinite(trips) | (trips < 0))
+    if bad.size:
+        msg = f"OD row {bad[0] + 1}: trips {trips[bad[0]]!r}; trips must be finite numbers >= 0"
+        raise TntpError(msg)
+    ends = []
+    for col in ("origin", "destination"):
+        vals = pd.to_numeric(od[col], errors="coerce").to_numpy(float)
+        wrong = np.flatnonzero(~np.isfinite(vals) | (vals < 1) | (vals != np.round(vals)))
+        if wrong.size:
+            msg = (
+                f"OD row {wrong[0] + 1}: {col} {od[col].iloc[wrong[0]]!r} is not a zone number >= 1"
+            )
+            raise TntpError(msg)
+        ends.append(vals.astype(np.int64))
+    largest = int(max(ends[0].max(initial=0), ends[1].max(initial=0)))
+    n_zones = largest if zones is None else int(zones)
+    if largest > n_zones:
+        msg = f"zone {largest} in the OD table is above zones={n_zones}"
+        raise TntpError(msg)
+    table = (
+        pd.DataFrame({"o": ends[0], "d": ends[1], "t": trips})
+        .groupby(["o", "d"], sort=True)["t"]
+        .sum()
+    )
+    table = table[table > 0]
+    total = float(table.sum())
+    parts = [
+        f"<NUMBER OF ZONES> {n_zones}\n",
+        f"<TOTAL OD FLOW> {total!r}\n",
+        "<END OF METADATA>\n\n",
+    ]
+    by_origin = {o: grp.droplevel(0) for o, grp in table.groupby(level=0)}
+    for o in range(1, n_zones + 1):
+        parts.append(f"\nOrigin \t{o} \n")
+        row = by_origin.get(o)
+        if row is None:
+            continue
+        cells = [f"{d:5d} : {float(t)!r};" for d, t in row.items()]
+        for k in range(0, len(cells), 5):
+            parts.append("    " + "  ".join(cells[k : k + 5]) + "\n")
+    return write_text(path, "".join(parts))

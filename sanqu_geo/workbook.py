@@ -464,6 +464,19 @@ def _capacity_rows(add: Callable[[str, Any, str, str], None]) -> None:
             "",
             "assumption, HCM / CJJ 37 §4.3 reduction (sanqu_geo.settings.signal_green_share)",
         )
+    add(
+        "街道自由流车速系数 Street free-flow speed factor",
+        f"{settings.city_free_flow_factor:g}",
+        "× design speed",
+        "calibrated to Amap's implied free-flow speed 40.8–41.8 km/h, harbin-demand-facts §3 "
+        "(sanqu-geo model calibrate; sanqu_geo.settings.city_free_flow_factor)",
+    )
+    add(
+        "信号周期 Signal cycle",
+        f"{settings.signal_cycle_s:g}",
+        "s",
+        "assumption, Webster 1958 uniform delay (sanqu_geo.settings.signal_cycle_s)",
+    )
     for road_class, lanes in settings.default_lanes_per_direction.items():
         add(
             f"单向车道数 {road_class} Lanes per direction",

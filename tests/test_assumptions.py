@@ -52,7 +52,9 @@ def test_every_demand_parameter_is_listed_with_its_source(sheet) -> None:
     assert checked > 60
     # the calibrated trip rate names the calibration, a friction parameter its assumption
     rate = sheet[sheet["参数 Parameter"] == "需求 demand generation.car_trips_per_resident"]
-    assert "not yet calibrated on the city network" in rate["来源 Source"].iloc[0]
+    assert (
+        "calibrated on the city network (sanqu-geo model calibrate)" in rate["来源 Source"].iloc[0]
+    )
     trunk = sheet[
         sheet["参数 Parameter"] == "需求 demand networks.trunk.generation.car_trips_per_resident"
     ]

@@ -58,7 +58,8 @@ def test_signalised_arterial_lane_carries_less_than_an_expressway_lane() -> None
     trunk_lane = capacity.edge_capacity({"highway": "trunk", "lanes": 2, "oneway": True})[1]
     arterial_lane = capacity.edge_capacity({"highway": "primary", "lanes": 2, "oneway": True})[1]
     assert arterial_lane < trunk_lane
-    assert arterial_lane == pytest.approx(2 * 1350 * 0.5)  # CJJ 37-2012 design capacity at 50 km/h
+    green = settings.signal_green_share["primary"]  # CJJ 37-2012 design capacity at 50 km/h
+    assert arterial_lane == pytest.approx(2 * 1350 * green)
 
 
 def test_trunk_network_has_capacities_and_the_published_bridges() -> None:

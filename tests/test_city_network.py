@@ -135,8 +135,9 @@ def test_junction_delay_follows_the_webster_formula() -> None:
     junctions.add_junction_delay(G)
     cycle = settings.signal_cycle_s
     assert G.nodes[0].get("signalised") and not G.nodes[1].get("signalised")
-    assert G.edges[1, 0, 0]["junction_delay_s"] == pytest.approx(cycle * 0.5**2 / 2)  # 15 s
-    assert G.edges[3, 0, 0]["junction_delay_s"] == pytest.approx(cycle * 0.55**2 / 2)
+    red = {c: 1 - settings.signal_green_share[c] for c in ("primary", "secondary")}
+    assert G.edges[1, 0, 0]["junction_delay_s"] == pytest.approx(cycle * red["primary"] ** 2 / 2)
+    assert G.edges[3, 0, 0]["junction_delay_s"] == pytest.approx(cycle * red["secondary"] ** 2 / 2)
     residential = settings.signal_green_share["residential"]
     assert G.edges[4, 0, 0]["junction_delay_s"] == pytest.approx(cycle * (1 - residential) ** 2 / 2)
     assert G.edges[0, 1, 0]["junction_delay_s"] == 0.0

@@ -74,6 +74,7 @@ def test_workbook_equals_the_od_command(pack: Path, tmp_path: Path) -> None:
         "方案排名 Ranking",
         "标定 Calibration",
         "模型检查 Model check",
+        "校核 Validation",
         "关键通道高峰 Key links peak",
         "通道与相关道路 Roads",
         "新通道使用者 Select link",

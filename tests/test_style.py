@@ -27,6 +27,7 @@ def comparison() -> compare.Comparison:
 @pytest.fixture(scope="module")
 def book(comparison: compare.Comparison, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("book") / "pack.xlsx"
+    checks, validation, _ = report._model_check(comparison.scenario.network)
     report._workbook(
         path,
         comparison,
@@ -34,7 +35,8 @@ def book(comparison: compare.Comparison, tmp_path_factory: pytest.TempPathFactor
         report._zone_od("car_peak"),
         report.calibration_table(comparison),
         report.register_sheet(),
-        report._model_check(comparison.scenario.network),
+        checks,
+        validation,
     )
     return path
 

@@ -27,6 +27,7 @@ from sanqu_geo.cli import (  # noqa: F401  (registration)
     maps,
     model,
     network,
+    odme,
     register,
     travel,
 )

@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo.cli._common import SanquGroup, app, console, print_table
+from sanqu_geo.cli._common import (
+    BARE_OPTION_VALUES,
+    SanquGroup,
+    app,
+    console,
+    esc,
+    print_table,
+)
+from sanqu_geo.cli.odme import OdmeFactorOpt, OdmeGapOpt, OdmeIterationsOpt
+
+#: A bare ``--template`` writes the template here.
+TEMPLATE_FILE = "counts_template.csv"
+BARE_OPTION_VALUES.setdefault("--template", TEMPLATE_FILE)
 
 demand_app = typer.Typer(
     cls=SanquGroup,
@@ -126,11 +138,137 @@ def demand_export(
 
 @demand_app.command("reset")
 def demand_reset() -> None:
-    """Forget your imported demand; the indicative default is used again."""
+    """Undo the demand in use: an estimate's prior comes back, else the default.
+
+    After `demand estimate`, its prior is in use again (your imported demand, or the default);
+    a second reset returns to the default. Otherwise your imported demand is forgotten.
+    """
     from sanqu_geo import demand as _demand
 
-    removed = _demand.remove_imported_demand()
-    console.print("removed your demand" if removed else "no imported demand; the default is in use")
+    outcome = _demand.reset_demand()
+    if outcome == "prior":
+        d = _demand.load_demand(compute_default=False)
+        console.print(f"restored the prior demand: {esc(d.source)}")
+    elif outcome == "default":
+        console.print("removed your demand; the indicative default is in use")
+    else:
+        console.print("no imported demand; the default is in use")
+
+
+@demand_app.command("estimate")
+def demand_estimate(
+    counts_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--counts",
+            help="CSV of traffic counts: road_id+direction or from_lon,from_lat,to_lon,to_lat; "
+            "class (car/truck/all=PCU), period (am_peak), count per hour[, weight, label].",
+        ),
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option(
+            "--template",
+            help=f"Write a counts template (default {TEMPLATE_FILE}) with rows on real roads "
+            "of the network, and stop.",
+        ),
+    ] = None,
+    gap: OdmeGapOpt = 1e-4,
+    max_iterations: OdmeIterationsOpt = None,
+    max_factor: OdmeFactorOpt = None,
+) -> None:
+    """Adjust the car and truck OD in use to traffic counts (Spiess 1990 gradient method).
+
+    The estimate becomes the demand in use; `sanqu-geo demand reset` brings the prior back.
+
+    Counts are of the morning peak hour (am_peak): vehicles per hour, PCU per hour for all.
+
+    Example: sanqu-geo demand estimate --counts counts.csv (--template counts.csv writes one)
+    """
+    from sanqu_geo import assignment, counts, peak
+    from sanqu_geo import demand as _demand
+
+    name = _demand.network_name()
+    if template is not None:
+        d = _demand.load_demand(network=name)
+        H, _ = peak.assignment_graph(name, None, zones=d.zones)
+        counts.write_template(template, H)
+        console.print(f"[green]wrote[/green] {esc(template)} (fill in the counts, then --counts)")
+        return
+    if counts_file is None:
+        raise typer.BadParameter("give --counts FILE (or --template to write one)")
+    assignment.check_gap(gap)
+    if max_factor is not None and not max_factor > 1:
+        raise typer.BadParameter(f"--max-factor must be > 1 (e.g. 5), got {max_factor:g}")
+    d = _demand.load_demand(network=name)
+    console.print(f"prior 先验: {esc(d.source)}")
+    H, centroids = peak.assignment_graph(name, None, zones=d.zones)
+    table = counts.read_counts(counts_file, H)
+    console.print(f"{len(table)} counts read from {esc(counts_file)}; network {esc(name)}")
+    estimate, table, summary = counts.estimate_demand(
+        d,
+        table,
+        H,
+        centroids,
+        gap=gap,
+        max_iterations=max_iterations,
+        max_factor=max_factor,
+        progress=lambda line: console.print(f"  {line}"),
+    )
+    _demand.store_estimate(estimate, d)
+
+    grid = Table(title="counts 观测流量 (per hour 每小时)")
+    for column in (
+        "where 位置",
+        "class",
+        "count",
+        "before 先验",
+        "after 估计",
+        "GEH before",
+        "GEH after",
+    ):
+        grid.add_column(column, justify="left" if column in ("where 位置", "class") else "right")
+    for r in table.to_dict("records"):
+        where = r["label"] or (
+            f"{r['road_id']} {r['direction']}"
+            if r["road_id"]
+            else f"{r['from_lon']:.4f},{r['from_lat']:.4f}→{r['to_lon']:.4f},{r['to_lat']:.4f}"
+        )
+        grid.add_row(
+            esc(where),
+            r["class"],
+            f"{r['count']:,.0f}",
+            f"{r['before']:,.0f}",
+            f"{r['after']:,.0f}",
+            f"{r['geh_before']:.1f}",
+            f"{r['geh_after']:.1f}",
+        )
+    print_table(grid)
+    summary_table = Table(title="demand estimate 需求估计")
+    summary_table.add_column("")
+    summary_table.add_column("prior 先验", justify="right")
+    summary_table.add_column("estimate 估计", justify="right")
+    summary_table.add_row(
+        "counts with GEH < 5", f"{summary['geh5_before']:.0%}", f"{summary['geh5_after']:.0%}"
+    )
+    for cls in ("car", "truck"):
+        summary_table.add_row(
+            f"{cls} veh/h",
+            f"{summary['totals_before'][cls]:,.0f}",
+            f"{summary['totals_after'][cls]:,.0f}",
+        )
+    print_table(summary_table)
+    state = "converged" if summary["converged"] else "[yellow]stopped at the limit[/yellow]"
+    console.print(
+        f"{summary['changed_cells']} of {summary['cells']} OD cells changed by more than 1 %, "
+        f"{summary['cells_at_bound']} at the ×{summary['max_factor']:g} bound; "
+        f"{summary['iterations']} iterations ({summary['assignments']} assignments, {state}), "
+        f"{summary['seconds']:.1f} s"
+    )
+    console.print(
+        "[green]the estimate is the demand in use[/green] · `sanqu-geo demand reset` brings "
+        "the prior back"
+    )
 
 
 @demand_app.command("calibrate")

@@ -9,9 +9,16 @@ from rich.table import Table
 
 from sanqu_geo.cli._common import SanquGroup, app, console, esc, print_table
 
+_GapOpt = Annotated[
+    float,
+    typer.Option(
+        "--gap", min=1e-12, max=0.01, help="Relative gap of the assignment (default 1e-6)."
+    ),
+]
+
 model_app = typer.Typer(
     cls=SanquGroup,
-    help="The traffic model: check its base peak hour.\n\nExample: sanqu-geo model check",
+    help="The traffic model: check, validate and calibrate its base peak hour.\n\nExample: sanqu-geo model validate",
     no_args_is_help=True,
 )
 app.add_typer(model_app, name="model")
@@ -20,6 +27,7 @@ app.add_typer(model_app, name="model")
 @model_app.command("check")
 def model_check(
     top: Annotated[int, typer.Option("--top", min=1, help="Links shown by delay.")] = 10,
+    gap: _GapOpt = 1e-6,
 ) -> None:
     """Check the base peak hour: v/c above the limit, delay by link, intrazonal shares by
     district, the Songhua bridges and the network mean peak speed by road class.
@@ -33,7 +41,7 @@ def model_check(
     name = demand.network_name()
     with console.status(f"base peak hour 基年早高峰 on {esc(name)} (equilibrium assignment)"):
         d = demand.load_demand(network=name)
-        run = peak.solve(None, source=name, demand_=d)
+        run = peak.solve(None, source=name, demand_=d, gap=gap)
         check = modelcheck.check_model(run, d, layers.load_layer("river", located_only=True))
     console.print(f"network 路网: {esc(check.network)}")
     console.print(f"demand 需求: {esc(check.demand)}")
@@ -123,3 +131,108 @@ def _frame_table(title: str, frame, formats: dict[str, str]) -> Table:
                 cells.append(esc(value))
         table.add_row(*cells)
     return table
+
+
+def _validation_rows(table) -> Table:
+    out = Table(title="validation 校核 (base peak hour 基年早高峰)")
+    for column in (
+        "target 指标",
+        "observed 观测",
+        "model 模型",
+        "diff 差值",
+        "verdict 结论",
+        "use 用途",
+    ):
+        out.add_column(column, justify="right" if column.startswith(("model", "diff")) else "left")
+    for row in table.itertuples(index=False):
+        model = f"{row.model:,.3g}" if isinstance(row.model, int | float) else str(row.model)
+        diff = f"{row.difference:+.3g}" if row.difference == row.difference else "—"
+        colour = "red" if row.verdict.startswith("outside") else ""
+        verdict = f"[{colour}]{esc(row.verdict)}[/{colour}]" if colour else esc(row.verdict)
+        out.add_row(esc(row.target), esc(row.observed), esc(model), diff, verdict, esc(row.use))
+    return out
+
+
+@model_app.command("validate")
+def model_validate(
+    sources: Annotated[
+        bool, typer.Option("--sources", help="Also list every target's source.")
+    ] = False,
+    gap: _GapOpt = 1e-6,
+) -> None:
+    """Compare the base peak hour with every published target.
+
+    One row per target: the published figure and its source, the model, the difference, within
+    or outside, and whether a parameter was fitted to it.
+
+    A target the model misses stays in the table, marked outside. The network is the one of
+    the global --network option (default harbin).
+
+    Example: sanqu-geo model validate
+    """
+    from sanqu_geo import calibration, demand, peak
+
+    name = demand.network_name()
+    with console.status(f"base peak hour 基年早高峰 on {esc(name)} (equilibrium assignment)"):
+        d = demand.load_demand(network=name)
+        run = peak.solve(None, source=name, demand_=d, gap=gap)
+        table = calibration.validation_table(run, d)
+    console.print(f"network 路网: {esc(name)} · demand 需求: {esc(d.source)}")
+    print_table(_validation_rows(table))
+    outside = table["verdict"].str.startswith("outside")
+    console.print(
+        f"{int((~outside & ~table['verdict'].str.startswith('for')).sum())} within 符合, "
+        f"{int(outside.sum())} outside 不符, "
+        f"{int(table['verdict'].str.startswith('for').sum())} for information 参考"
+    )
+    if sources:
+        for row in table.drop_duplicates("source").itertuples(index=False):
+            console.print(f"· {esc(row.source)}")
+
+
+@model_app.command("calibrate")
+def model_calibrate(
+    max_solves: Annotated[
+        int, typer.Option("--max-solves", min=1, max=50, help="Largest number of solves.")
+    ] = 12,
+) -> None:
+    """Fit the street free-flow factor and the car trip rate to their targets.
+
+    The factor to the urban core's car free-flow speed that Amap's published speed and delay
+    index imply, the rate to the middle of Amap's delay-index range. Prints the steps and the
+    fitted values; the model in use is not changed (the embedded values are these fits).
+
+    Example: sanqu-geo model calibrate
+    """
+    from sanqu_geo import calibration, demand, settings
+
+    name = demand.network_name()
+    steps = Table(title=f"calibration 标定 on {esc(name)}")
+    for column in (
+        "step",
+        "factor",
+        "rate /resident",
+        "core free km/h",
+        "delay index",
+        "core peak km/h",
+    ):
+        steps.add_column(column, justify="right")
+
+    def progress(step: int, row: dict) -> None:
+        console.print(
+            f"step {step + 1}: factor {row['factor']:.3f}, rate {row['rate']:.4f} → free "
+            f"{row['core_free_kph']:.1f} km/h, delay index {row['delay_index']:.2f}"
+        )
+
+    result = calibration.fit(source=name, max_solves=max_solves, progress=progress)
+    for i, row in enumerate(result.steps.itertuples(index=False)):
+        steps.add_row(str(i + 1), f"{row.factor:.3f}", f"{row.rate:.4f}",
+                      f"{row.core_free_kph:.1f}", f"{row.delay_index:.3f}", f"{row.core_peak_kph:.1f}")  # fmt: skip
+    print_table(steps)
+    state = "converged 收敛" if result.converged else "[red]not converged 未收敛[/red]"
+    console.print(
+        f"{state}: city_free_flow_factor {result.free_flow_factor:.3f} (in use "
+        f"{settings.city_free_flow_factor:.3f}); car_trips_per_resident "
+        f"{result.car_trips_per_resident:.4f} (in use "
+        f"{demand.parameters_for(demand.load_parameters(), name)['generation']['car_trips_per_resident']:.4f})"
+    )
