@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "AMAP_MORNING_TOP10",
     "Fit",
+    "congested_trip_minutes",
     "core_speeds",
     "fit",
     "named_roads",
@@ -189,6 +190,45 @@ def _airport_daily(run, expansion_factor: float) -> float:
     return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max()) * expansion_factor
 
 
+#: Published door-to-door car times between places (min): (origin facility, destination
+#: facility, low, high, what was published, source).
+PUBLISHED_TRIPS: tuple[tuple[str, str, float, float, str, str], ...] = (
+    ("harbin_station", "airport", 30.0, 60.0,
+     "taxi, city centre (中山路) → Taiping airport: 30–60 min depending on traffic",
+     "bkwk.cn (aggregator, undated), harbin-demand-facts §5 (L)"),
+)  # fmt: skip
+
+
+def congested_trip_minutes(run, pairs) -> list[float]:
+    """Car minutes of the base peak hour between facilities, connectors included.
+
+    Parameters
+    ----------
+    run : PeakRun
+        A solved peak hour.
+    pairs : iterable of (str, str)
+        Facility ids (layer ``facilities``).
+
+    Returns
+    -------
+    list of float
+        Minutes per pair (NaN where a facility is not located).
+    """
+    from sanqu_geo import assignment, travel
+
+    H = assignment.congested_graph(run.result)
+    H.remove_nodes_from(list(run.centroids.values()))
+    places = travel.load_places("facilities").set_index("id", drop=False)
+    out = []
+    for a, b in pairs:
+        if a not in places.index or b not in places.index:
+            out.append(math.nan)
+            continue
+        table = travel.place_od(H, places.loc[[a]], places.loc[[b]])
+        out.append(float(table.iloc[0, 0]) / 60)
+    return out
+
+
 # --------------------------------------------------------------------------- the table
 
 _COLUMNS = ["target", "observed", "source", "model", "difference", "verdict", "use"]
@@ -316,6 +356,11 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         f"{holiday_factor[0]:g}–{holiday_factor[1]:g} (assumption)",
         "生活报 2021-05-06, harbin-demand-facts §4 (M)", daily, _band_diff(daily, lo, hi),
         lo <= daily <= hi if math.isfinite(daily) else False)  # fmt: skip
+
+    minutes = congested_trip_minutes(run, [(a, b) for a, b, *_ in PUBLISHED_TRIPS])
+    for (a, b, low, high, what, src), m in zip(PUBLISHED_TRIPS, minutes, strict=True):
+        add(f"car time {a} → {b} in the peak, min 高峰小汽车时间", f"{low:g}–{high:g} ({what})", src,
+            m, _band_diff(m, low, high), low <= m <= high if math.isfinite(m) else False)  # fmt: skip
 
     res = run.result
     km = run.vehicle_km().get("car", math.nan)

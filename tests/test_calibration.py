@@ -120,3 +120,18 @@ def test_validate_command(city, capsys) -> None:
     assert main(["model", "validate", "--gap", str(GAP)]) == 0
     out = capsys.readouterr().out
     assert "outside 不符" in out and "within 符合" in out and "301国道" in out
+
+
+@pytest.mark.city
+def test_congested_trip_is_the_free_trip_plus_delay(city) -> None:
+    from sanqu_geo import network, travel
+
+    _, run, table = city
+    congested = calibration.congested_trip_minutes(run, [("harbin_station", "airport")])[0]
+    places = travel.load_places("facilities").set_index("id", drop=False)
+    G = network.load_network("harbin", profile="car")
+    free = travel.place_od(G, places.loc[["harbin_station"]], places.loc[["airport"]])
+    free_min = float(free.iloc[0, 0]) / 60
+    assert free_min < congested < 3 * free_min
+    row = table[table["target"].str.startswith("car time harbin_station → airport")]
+    assert float(row["model"].iloc[0]) == pytest.approx(congested)
