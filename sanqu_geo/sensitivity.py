@@ -1,16 +1,20 @@
-"""Monte-Carlo sensitivity of the congested comparison: draws of demand, capacity, PCE and the
-conical volume-delay steepness.
+"""Monte-Carlo sensitivity of the congested comparison: draws of demand, capacity, PCE, the
+conical volume-delay steepness and the structural parameters of the default demand.
 
 Owns the parameter distributions (a TOML file, shipped with defaults), the draws (one
 ``numpy`` generator per draw, spawned from the seed, so a draw's values never depend on where
-or in which order it runs), the independent units of work (one option under one draw,
+or in which order it runs), the rejection of draws whose base network falls outside the delay
+index the demand was calibrated to, the independent units of work (one option under one draw,
 solved at the comparison's gap), and the summary: per option the distribution of peak-hour
-vehicle-hours saved and the probability that it ranks first. Never draws maps.
+vehicle-hours saved and the probability that it ranks first, with their standard errors.
+Never draws maps.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 import math
 import time
@@ -22,7 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sanqu_geo import demand, peak, resources, scenarios
+from sanqu_geo import demand, network, peak, resources, scenarios
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError, SettingsError
 from sanqu_geo.scaleout import Runner
@@ -31,17 +35,33 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "PARAMETERS",
+    "STRUCTURAL",
     "Distribution",
     "MonteCarlo",
+    "calibration_band",
     "draw_parameters",
     "load_distributions",
     "markdown",
     "run",
+    "structural_parameters",
     "write_outputs",
 ]
 
-#: The drawn parameters, in the order each draw's generator is used.
-PARAMETERS: tuple[str, ...] = ("demand_growth", "capacity", "truck_pce", "conical_alpha")
+#: The drawn parameters, in the order each draw's generator is used (new parameters go at
+#: the end, so that the earlier ones keep their values for a given seed).
+PARAMETERS: tuple[str, ...] = (
+    "demand_growth",
+    "capacity",
+    "truck_pce",
+    "conical_alpha",
+    "beta_car",
+    "generator_trips",
+    "intrazonal_minutes",
+)
+
+#: Parameters of the default demand's generation, each a multiplier on the value the demand
+#: was built with: a draw that changes one regenerates the demand.
+STRUCTURAL: tuple[str, ...] = ("beta_car", "generator_trips", "intrazonal_minutes")
 
 #: What each parameter changes, as :class:`sanqu_geo.peak.Variant` field names.
 _VARIANT_FIELD = {
@@ -61,6 +81,16 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 #: Savings within this many vehicle-hours of the best share first place (the comparison's
 #: ranking treats savings 0.5 veh·h apart as equal: solver noise, not a difference).
 tie_vehicle_hours: float = 0.5
+
+#: Fewest draws that must pass the calibration band: at least this many (or all of them, when
+#: fewer are drawn) ...
+min_accepted: int = 2
+#: ... and at least this share of the draws. Below it the distributions describe another city
+#: than the one the demand was calibrated to, and the probabilities would rest on a few draws.
+min_accepted_share: float = 0.25
+
+#: Rejection reasons, as written in the draws table.
+BELOW, ABOVE = "below band", "above band"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,7 +228,7 @@ def draw_parameters(
     if seed < 0:
         msg = f"--seed {seed}: give a whole number >= 0"
         raise SettingsError(msg)
-    distributions = distributions or load_distributions()
+    distributions = _complete(distributions)
     rows = []
     for i, child in enumerate(np.random.SeedSequence(seed).spawn(n)):
         rng = np.random.default_rng(child)
@@ -206,11 +236,84 @@ def draw_parameters(
     return pd.DataFrame(rows)
 
 
+def _complete(distributions: dict[str, Distribution] | None) -> dict[str, Distribution]:
+    """The distributions given, with the shipped default of any parameter left out."""
+    if distributions is not None and all(p in distributions for p in PARAMETERS):
+        return {p: distributions[p] for p in PARAMETERS}
+    defaults = load_distributions()
+    return {p: (distributions or {}).get(p, defaults[p]) for p in PARAMETERS}
+
+
 def _variant(values: dict[str, float]) -> peak.Variant:
-    return peak.Variant(**{_VARIANT_FIELD[p]: float(values[p]) for p in PARAMETERS})
+    return peak.Variant(**{field: float(values[p]) for p, field in _VARIANT_FIELD.items()})
+
+
+def calibration_band(network_: str | None = None) -> tuple[float, float]:
+    """The band of the base network delay index the default demand was calibrated to.
+
+    Parameters
+    ----------
+    network_ : str, optional
+        Network name (a ``[networks.<name>.calibration]`` table may override the band).
+
+    Returns
+    -------
+    (float, float)
+        ``delay_index_low``, ``delay_index_high`` of ``[calibration]`` in
+        ``data/demand/parameters.toml``.
+    """
+    params = demand.parameters_for(demand.load_parameters(), demand.network_name(network_))
+    cal = params["calibration"]
+    return float(cal["delay_index_low"]), float(cal["delay_index_high"])
+
+
+def structural_parameters(parameters: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
+    """A copy of the demand parameters with a draw's structural multipliers applied.
+
+    Parameters
+    ----------
+    parameters : dict
+        One network's demand parameters (:func:`sanqu_geo.demand.parameters_for`); not changed.
+    values : dict
+        The draw: ``beta_car`` multiplies ``[distribution] beta_car_per_min``;
+        ``generator_trips`` every stated trip of the special generators
+        (``[[zones.generator]]``) and of the external zones (``[zones_model.external.*]``);
+        ``intrazonal_minutes`` the intrazonal time of districts and of model zones.
+
+    Returns
+    -------
+    dict
+        The changed copy.
+    """
+    import copy
+
+    out = copy.deepcopy(parameters)
+    dist = out["distribution"]
+    dist["beta_car_per_min"] = float(dist["beta_car_per_min"]) * values["beta_car"]
+    rates = [*out["zones"].get("generator", [])]
+    rates += list(out.get("zones_model", {}).get("external", {}).values())
+    for table in rates:
+        for key in ("car_produced", "car_attracted", "truck_produced", "truck_attracted"):
+            if key in table:
+                table[key] = float(table[key]) * values["generator_trips"]
+    for section in (dist, out.get("zones_model", {})):
+        if "intrazonal_minutes" in section:
+            minutes = float(section["intrazonal_minutes"])
+            section["intrazonal_minutes"] = minutes * values["intrazonal_minutes"]
+    return out
 
 
 # --------------------------------------------------------------------------- units of work
+
+
+@dataclasses.dataclass(frozen=True)
+class _Structural:
+    """What regenerating the default demand takes: the parameters it was built with and the
+    free-flow car minutes between its zones (no draw changes them)."""
+
+    parameters: dict[str, Any]
+    minutes: np.ndarray
+    token: str  # names these inputs in the per-worker memo of demands
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,6 +324,44 @@ class _Problem:
     graphs: tuple[nx.MultiDiGraph, ...]
     centroids: tuple[dict[str, Any], ...]
     demand: demand.Demand
+    structural: _Structural | None = None  # None: the demand stays as it is in every draw
+    # The demands of the latest draws, on each worker (a draw's base and options share one).
+    memo: dict[tuple, demand.Demand] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+
+_MEMO_SIZE = 4
+
+
+def _regenerate(
+    d: demand.Demand, structural: _Structural, values: dict[str, float]
+) -> demand.Demand:
+    """The default demand generated again with a draw's structural multipliers; pure."""
+    params = structural_parameters(structural.parameters, values)
+    generated = demand.generate(d.zones, structural.minutes, params)
+    shown = ", ".join(f"{p} × {values[p]:.4g}" for p in STRUCTURAL)
+    return demand.Demand(
+        zones=d.zones,
+        od=demand._long(list(d.zones["id"]), generated),
+        source=f"{d.source}; {shown}",
+        expansion_factor=d.expansion_factor,
+        pce=d.pce,
+    )
+
+
+def _draw_demand(problem: _Problem, values: dict[str, float]) -> demand.Demand:
+    """The demand of one draw: the problem's, or regenerated with its structural values."""
+    if problem.structural is None or all(values[p] == 1.0 for p in STRUCTURAL):
+        return problem.demand
+    key = (problem.structural.token, *(float(values[p]) for p in STRUCTURAL))
+    found = problem.memo.get(key)
+    if found is None:
+        found = _regenerate(problem.demand, problem.structural, values)
+        while len(problem.memo) >= _MEMO_SIZE:
+            problem.memo.pop(next(iter(problem.memo), None), None)
+        problem.memo[key] = found
+    return found
 
 
 def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) -> dict[str, float]:
@@ -228,7 +369,7 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
     unit, values, gap = item
     variant = _variant(values)
     H = peak.with_variant(problem.graphs[unit], variant)  # a copy: the shared graph stays
-    run = peak._solve_graph(H, problem.centroids[unit], problem.demand, variant, gap)
+    run = peak._solve_graph(H, problem.centroids[unit], _draw_demand(problem, values), variant, gap)
     hours = run.vehicle_hours()
     base = problem.options[unit] == "base"
     return {
@@ -236,7 +377,7 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
         "truck_vh": float(hours.get("truck", 0.0)),
         "relative_gap": float(run.result.relative_gap),
         "converged": bool(run.result.converged),
-        # How congested the draw's city is, to hold against the published delay index.
+        # How congested the draw's city is, held against the calibration band.
         "delay_index": peak.delay_index(run) if base else math.nan,
     }
 
@@ -252,8 +393,58 @@ def road_options(scenario: scenarios.Scenario) -> tuple[list[scenarios.Option], 
     return roads, other
 
 
+def _structural_inputs(
+    d: demand.Demand, source: str, distributions: dict[str, Distribution]
+) -> tuple[_Structural | None, str]:
+    """What regenerating the demand takes, or None and why the structural draws do not apply.
+
+    They apply to the indicative default demand only, and only when generating it again from
+    the parameters reproduces the demand in use (not, e.g., a scaled or adjusted copy).
+    """
+    if all(
+        dist.kind == "fixed" and dist.values["value"] == 1.0
+        for p, dist in distributions.items()
+        if p in STRUCTURAL
+    ):
+        return None, "fixed at × 1 by the distributions"
+    if not d.source.startswith("indicative default"):
+        return None, (
+            f"not applied: the demand in use is {d.source}, not the default demand generated "
+            "from the parameters; they stay at × 1"
+        )
+    name = demand.network_name(source)
+    params = demand.parameters_for(demand.load_parameters(), name)
+    minutes = demand.zone_minutes(d.zones, network.load_network(name, profile="car"))
+    token = hashlib.sha1(
+        d.key().encode()
+        + json.dumps(params, sort_keys=True, default=str).encode()
+        + minutes.tobytes()
+    ).hexdigest()[:16]
+    structural = _Structural(params, minutes, token)
+    again = _regenerate(d, structural, dict.fromkeys(STRUCTURAL, 1.0))
+    if not _same_od(again.od, d.od):
+        return None, (
+            f"not applied: the demand in use ({d.source}) is not what the parameters generate "
+            f"on the {name} network (scaled, adjusted or built on another network); they stay "
+            "at × 1"
+        )
+    return structural, "applied: every draw generates the default demand again"
+
+
+def _same_od(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    cols = ["class", "origin", "destination"]
+    if len(a) != len(b):
+        return False
+    a = a.sort_values(cols, kind="stable").reset_index(drop=True)
+    b = b.sort_values(cols, kind="stable").reset_index(drop=True)
+    return bool(
+        (a[cols].astype(str).to_numpy() == b[cols].astype(str).to_numpy()).all()
+        and np.allclose(a["trips"].to_numpy(float), b["trips"].to_numpy(float), rtol=1e-9, atol=0)
+    )
+
+
 def _build_problem(
-    scenario: scenarios.Scenario, source: str, d: demand.Demand
+    scenario: scenarios.Scenario, source: str, d: demand.Demand, structural: _Structural | None
 ) -> tuple[_Problem, list[scenarios.Option], list[str]]:
     roads, other = road_options(scenario)
     graphs, centroids = [], []
@@ -261,7 +452,9 @@ def _build_problem(
         H, c = peak.assignment_graph(source, option, zones=d.zones)
         graphs.append(H)
         centroids.append(c)
-    problem = _Problem(("base", *(o.id for o in roads)), tuple(graphs), tuple(centroids), d)
+    problem = _Problem(
+        ("base", *(o.id for o in roads)), tuple(graphs), tuple(centroids), d, structural
+    )
     return problem, roads, other
 
 
@@ -275,14 +468,18 @@ class MonteCarlo:
     Attributes
     ----------
     summary : pandas.DataFrame
-        Per road option: ``mean``, ``sd``, ``p5``, ``p50``, ``p95`` of peak-hour vehicle-hours
-        saved (cars + trucks), ``share_saving`` (draws with a saving > 0),
-        ``p_rank_first`` and ``p_first_in_group`` (ties share), sorted by ``p_rank_first``.
+        Per road option, over the accepted draws: ``mean`` and ``se_mean`` (its standard
+        error, sd/√n), ``sd``, ``p5``, ``p50``, ``p95`` of peak-hour vehicle-hours saved
+        (cars + trucks), ``share_saving`` (draws with a saving > 0), ``p_rank_first`` and
+        ``se_p_rank_first`` (√(p(1−p)/n)), ``p_first_in_group`` (ties share), sorted by
+        ``p_rank_first``.
     draws : pandas.DataFrame
-        Per draw: the parameters, the base vehicle-hours and network delay index, and each
-        option's saving.
+        Per draw, every one drawn: the parameters, the base vehicle-hours and network delay
+        index, ``accepted``, ``rejection`` (``below band``, ``above band`` or empty) and each
+        option's saving (NaN where rejected: its options were not solved).
     runs : pandas.DataFrame
-        Per draw and option (base included): vehicle-hours by class and the relative gap.
+        Per assignment solved (the base of every draw, the options of accepted draws):
+        vehicle-hours by class and the relative gap.
     seed, n, gap : int, int, float
         What was run.
     distributions : dict
@@ -293,6 +490,16 @@ class MonteCarlo:
         Wall-clock time of the solves.
     workers : int
         Workers used (1: this process).
+    band : (float, float)
+        Calibration band of the base network delay index the draws were held against.
+    accepted : int
+        Draws inside the band.
+    rejected : dict
+        Draws rejected by reason (``below band``, ``above band``).
+    structural : str
+        Whether the structural parameters (:data:`STRUCTURAL`) were applied, and if not why.
+    demand_source : str
+        The demand the draws started from.
     """
 
     summary: pd.DataFrame
@@ -305,6 +512,15 @@ class MonteCarlo:
     not_scored: list[str]
     seconds: float = 0.0
     workers: int = 1
+    band: tuple[float, float] = (math.nan, math.nan)
+    accepted: int = 0
+    rejected: dict[str, int] = dataclasses.field(default_factory=dict)
+    structural: str = ""
+    demand_source: str = ""
+
+
+def _needed(n: int) -> int:
+    return min(n, max(min_accepted, math.ceil(min_accepted_share * n)))
 
 
 def run(
@@ -319,8 +535,17 @@ def run(
     runner: Runner | None = None,
     batch: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    band: tuple[float, float] | None = None,
 ) -> MonteCarlo:
     """Run ``n`` draws, each a full comparison: the base and every road option assigned.
+
+    Every draw's base is solved first. A draw whose base network delay index falls outside
+    the band the demand was calibrated to (:func:`calibration_band`) describes a city more,
+    or less, congested than the one observed: it is rejected (counted, kept in the draws
+    table) and its options are not solved. The summary rests on the accepted draws.
+
+    When the demand is the indicative default, each draw generates it again with its
+    structural values (:data:`STRUCTURAL`); any other demand keeps them at × 1.
 
     Parameters
     ----------
@@ -331,7 +556,7 @@ def run(
     scenario : Scenario, optional
         Default: the plan's own.
     distributions : dict, optional
-        Default: :func:`load_distributions`.
+        Default: :func:`load_distributions` (a parameter left out keeps its default).
     source : str, optional
         Network source (default: the scenario's).
     demand_ : Demand, optional
@@ -345,45 +570,98 @@ def run(
         Units per task on a cluster (default: a whole draw while that leaves at least eight
         tasks per worker, else one).
     progress : callable, optional
-        Called with (units done, units) as they finish.
+        Called with (units done, units) as they finish; the units grow known once the bases
+        are solved (the options of rejected draws drop out).
+    band : (float, float), optional
+        Accepted base delay index, both ends included (default: :func:`calibration_band`).
 
     Returns
     -------
     MonteCarlo
         The tables.
+
+    Raises
+    ------
+    SettingsError
+        When fewer than :data:`min_accepted` draws (or :data:`min_accepted_share` of them)
+        pass the band.
+    ScenarioError
+        When the scenario has no road option.
     """
     scenario = scenario or scenarios.load_scenario()
-    distributions = distributions or load_distributions()
+    distributions = _complete(distributions)
     seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
     params = draw_parameters(n, seed=seed, distributions=distributions)
     gap = peak.default_gap if gap is None else gap
+    source = source or scenario.network
+    low, high = calibration_band(source) if band is None else (float(band[0]), float(band[1]))
+    if not low <= high:
+        msg = f"band {low:g}–{high:g}: give the lower end first"
+        raise SettingsError(msg)
     d = demand_ if demand_ is not None else demand.load_demand()
-    problem, roads, other = _build_problem(scenario, source or scenario.network, d)
+    structural, note = _structural_inputs(d, source, distributions)
+    if structural is None:
+        if not note.startswith("fixed"):
+            logger.info("structural parameters %s: %s", ", ".join(STRUCTURAL), note)
+        params[list(STRUCTURAL)] = 1.0  # the values the draws were solved with
+    problem, roads, other = _build_problem(scenario, source, d, structural)
     if not roads:
         msg = f"{scenario.path or 'the scenario'}: no road option to compare"
         raise ScenarioError(msg)
     runner = runner or Runner()
     units = len(problem.options)
     records = params[list(PARAMETERS)].to_dict("records")
-    items = [(u, records[i], gap) for i in range(n) for u in range(units)]
     started = time.perf_counter()
-    # On the trunk network an assignment takes tens of milliseconds: whole draws per task
-    # (while there are several tasks per worker) keep the scheduling overhead small.
-    if batch is None:
-        batch = max(1, min(units, len(items) // (8 * runner.workers)))
     shared = runner.share(problem)
-    results: dict[int, dict[str, float]] = {}
-    for k, result in runner.map(
-        _solve_unit, items, shared, window=len(items), batch=batch, name="sensitivity"
-    ):
-        results[k] = result
-        if progress is not None:
-            progress(len(results), len(items))
+    total, done = n * units, 0
+
+    def solve(items: list[tuple[int, dict[str, float], float]]) -> dict[int, dict[str, float]]:
+        nonlocal done
+        # On the trunk network an assignment takes tens of milliseconds: whole draws per task
+        # (while there are several tasks per worker) keep the scheduling overhead small.
+        size = batch or max(1, min(units, len(items) // (8 * runner.workers)))
+        out: dict[int, dict[str, float]] = {}
+        for k, result in runner.map(
+            _solve_unit, items, shared, window=len(items), batch=size, name="sensitivity"
+        ):
+            out[k] = result
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        return out
+
+    # Phase 1, every draw's base: it decides whether the draw's options are solved at all.
+    bases = solve([(0, records[i], gap) for i in range(n)])
+    index = np.array([bases[i]["delay_index"] for i in range(n)])
+    rejection = np.where(index < low, BELOW, np.where(index > high, ABOVE, ""))
+    accepted = rejection == ""
+    rejected = {reason: int((rejection == reason).sum()) for reason in (BELOW, ABOVE)}
+    kept = np.flatnonzero(accepted)
+    if len(kept) < _needed(n):
+        msg = (
+            f"only {len(kept)} of {n} draws give a base network delay index inside the "
+            f"calibration band {low:g}–{high:g} ({rejected[BELOW]} below, {rejected[ABOVE]} "
+            f"above; at least {_needed(n)} needed): the distributions describe a city more, or "
+            "less, congested than the one observed. Widen or re-centre the distributions "
+            "(a --sensitivity-params file) so that draws land inside the band, or recalibrate "
+            "the demand (sanqu_geo.peak.calibrate) when its own base lies outside it"
+        )
+        raise SettingsError(msg)
+    # Phase 2, the options of the accepted draws.
+    total = n + len(kept) * (units - 1)
+    items = [(u, records[i], gap) for i in kept for u in range(1, units)]
+    options = solve(items)
     seconds = time.perf_counter() - started
-    rows = [
-        {"draw": k // units, "option": problem.options[k % units], **results[k]}
-        for k in range(len(items))
-    ]
+    at = {int(i): j for j, i in enumerate(kept)}  # draw → its place among the accepted
+    rows = []
+    for i in range(n):
+        rows.append({"draw": i, "option": "base", **bases[i]})
+        if i in at:
+            first = at[i] * (units - 1)
+            rows += [
+                {"draw": i, "option": problem.options[u], **options[first + u - 1]}
+                for u in range(1, units)
+            ]
     runs = pd.DataFrame(rows)
     runs["vehicle_hours"] = runs["car_vh"] + runs["truck_vh"]
     worst = float(runs["relative_gap"].max())
@@ -392,18 +670,26 @@ def run(
             "%d of %d assignments stopped short of relative gap %.0e (worst %.2g)",
             int((~runs["converged"]).sum()), len(runs), gap, worst,
         )  # fmt: skip
-    wide = runs.pivot(index="draw", columns="option", values="vehicle_hours")
+    wide = runs.pivot(index="draw", columns="option", values="vehicle_hours").reindex(range(n))
     saved = pd.DataFrame({o.id: wide["base"] - wide[o.id] for o in roads})
     draws = params.copy()
     draws["base_vehicle_hours"] = wide["base"].to_numpy()
-    draws["base_delay_index"] = runs.loc[runs["option"] == "base", "delay_index"].to_numpy()
+    draws["base_delay_index"] = index
+    draws["accepted"] = accepted
+    draws["rejection"] = rejection.astype(object)
     for o in roads:
         draws[f"saved_{o.id}"] = saved[o.id].to_numpy()
-    summary = _summarise(saved, roads)
+    if rejected[BELOW] or rejected[ABOVE]:
+        logger.info(
+            "%d of %d draws accepted: %d below and %d above the delay-index band %g–%g",
+            len(kept), n, rejected[BELOW], rejected[ABOVE], low, high,
+        )  # fmt: skip
+    summary = _summarise(saved.iloc[kept], roads)
     return MonteCarlo(
         summary=summary, draws=draws, runs=runs, seed=seed, n=n, gap=gap,
         distributions=distributions, not_scored=other, seconds=seconds,
-        workers=runner.workers,
+        workers=runner.workers, band=(low, high), accepted=len(kept), rejected=rejected,
+        structural=note, demand_source=d.source,
     )  # fmt: skip
 
 
@@ -416,6 +702,7 @@ def _first_shares(values: np.ndarray) -> np.ndarray:
 
 def _summarise(saved: pd.DataFrame, roads: list[scenarios.Option]) -> pd.DataFrame:
     values = saved.to_numpy()
+    n = len(values)
     first = _first_shares(values).mean(axis=0)
     in_group = np.zeros(len(roads))
     groups = pd.Series([o.group for o in roads])
@@ -426,6 +713,8 @@ def _summarise(saved: pd.DataFrame, roads: list[scenarios.Option]) -> pd.DataFra
     for j, option in enumerate(roads):
         x = values[:, j]
         p5, p50, p95 = np.percentile(x, [5, 50, 95])
+        sd = float(x.std(ddof=1)) if n > 1 else 0.0
+        p = float(first[j])
         rows.append(
             {
                 "group": option.group,
@@ -433,12 +722,15 @@ def _summarise(saved: pd.DataFrame, roads: list[scenarios.Option]) -> pd.DataFra
                 "title_zh": option.title_zh,
                 "title_en": option.title_en,
                 "mean": float(x.mean()),
-                "sd": float(x.std(ddof=1)) if len(x) > 1 else 0.0,
+                # one draw says nothing of the spread of its mean
+                "se_mean": sd / math.sqrt(n) if n > 1 else math.nan,
+                "sd": sd,
                 "p5": float(p5),
                 "p50": float(p50),
                 "p95": float(p95),
                 "share_saving": float((x > 0).mean()),
-                "p_rank_first": float(first[j]),
+                "p_rank_first": p,
+                "se_p_rank_first": math.sqrt(max(p * (1 - p), 0.0) / n),
                 "p_first_in_group": float(in_group[j]),
             }
         )
@@ -456,21 +748,30 @@ HEADERS: dict[str, str] = {
     "title_zh": "方案名称 Name (zh)",
     "title_en": "Option name (en)",
     "mean": "平均节省车小时 Mean veh·h saved",
+    "se_mean": "平均值标准误 SE of the mean",
     "sd": "标准差 SD",
     "p5": "P5 节省车小时 veh·h saved",
     "p50": "P50 节省车小时 veh·h saved",
     "p95": "P95 节省车小时 veh·h saved",
     "share_saving": "有节省的抽样比例 Share of draws saving",
     "p_rank_first": "排名第一概率 P(rank 1)",
+    "se_p_rank_first": "排名第一概率标准误 SE of P(rank 1)",
     "p_first_in_group": "组内第一概率 P(first in group)",
     "draw": "抽样 Draw",
     "demand_growth": "需求倍数 Demand ×",
     "capacity": "通行能力倍数 Capacity ×",
     "truck_pce": "货车折算系数 Truck PCE",
     "conical_alpha": "锥形延误函数α Conical α",
+    "beta_car": "小汽车阻抗系数倍数 Car friction β ×",
+    "generator_trips": "特殊发生源与对外出行倍数 Generator and external trips ×",
+    "intrazonal_minutes": "区内出行时间倍数 Intrazonal minutes ×",
     "base_vehicle_hours": "现状高峰车小时 Base peak veh·h",
     "base_delay_index": "现状路网延误指数 Base delay index",
+    "accepted": "接受 Accepted",
+    "rejection": "拒绝原因 Rejected because",
 }
+
+_REASON_ZH = {BELOW: "低于校准区间", ABOVE: "高于校准区间"}
 
 
 def _headers(table: pd.DataFrame) -> pd.DataFrame:
@@ -483,57 +784,106 @@ def _headers(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=names)
 
 
+def _draw_list(draws: pd.Series, most: int = 200) -> str:
+    ids = [str(int(i)) for i in draws]
+    if len(ids) > most:  # a cell stays readable (and under Excel's 32,767 characters)
+        return ", ".join(ids[:most]) + f", … ({len(ids) - most} more: see the draws sheet)"
+    return ", ".join(ids) or "—"
+
+
+def _band_text(mc: MonteCarlo) -> str:
+    low, high = mc.band
+    return f"base network delay index {low:g}–{high:g}"
+
+
 def _parameters_table(mc: MonteCarlo) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"parameter 参数": p, "distribution 分布": dist.describe(), "source 来源": dist.source}
-            for p, dist in mc.distributions.items()
-        ]
-        + [
-            {"parameter 参数": "draws 抽样数", "distribution 分布": str(mc.n), "source 来源": ""},
+    rows = [
+        {"parameter 参数": p, "distribution 分布": dist.describe(), "source 来源": dist.source}
+        for p, dist in mc.distributions.items()
+    ]
+    for row in rows:
+        if row["parameter 参数"] in STRUCTURAL and not mc.structural.startswith("applied"):
+            row["source 来源"] = f"{row['source 来源']} — {mc.structural}"
+    rows += [
+        {"parameter 参数": "draws 抽样数", "distribution 分布": str(mc.n), "source 来源": ""},
+        {"parameter 参数": "seed 随机种子", "distribution 分布": str(mc.seed), "source 来源": ""},
+        {
+            "parameter 参数": "relative gap 相对间隙",
+            "distribution 分布": f"{mc.gap:.0e}",
+            "source 来源": "every assignment, as the comparison",
+        },
+        {
+            "parameter 参数": "accepted draws 接受的抽样",
+            "distribution 分布": f"{mc.accepted} of {mc.n}",
+            "source 来源": f"{_band_text(mc)} (the published Amap range the default demand was "
+            "calibrated to, [calibration] of the demand parameters); the summary rests on these "
+            "draws",
+        },
+    ]
+    low, high = mc.band
+    for reason in (BELOW, ABOVE):
+        which = mc.draws.loc[mc.draws["rejection"] == reason, "draw"]
+        side, city = ("under", "less") if reason == BELOW else ("over", "more")
+        rows.append(
             {
-                "parameter 参数": "seed 随机种子",
-                "distribution 分布": str(mc.seed),
-                "source 来源": "",
-            },
-            {
-                "parameter 参数": "relative gap 相对间隙",
-                "distribution 分布": f"{mc.gap:.0e}",
-                "source 来源": "every assignment, as the comparison",
-            },
-        ]
-    )
+                "parameter 参数": f"rejected {reason} 拒绝（{_REASON_ZH[reason]}）",
+                "distribution 分布": f"{len(which)}: draws {_draw_list(which)}"
+                if len(which)
+                else "0",
+                "source 来源": f"base network delay index {side} the band {low:g}–{high:g}: a "
+                f"city {city} congested than the one observed; its options not solved",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def markdown(mc: MonteCarlo) -> str:
     """The Markdown section of a Monte-Carlo run, for the meeting notes."""
+    from sanqu_geo.tables import _md_text as t
+
+    low, high = mc.band
     lines = [
-        f"## 蒙特卡洛敏感性 Monte-Carlo sensitivity ({mc.n} draws 次抽样, seed {mc.seed})",
+        f"## 蒙特卡洛敏感性 Monte-Carlo sensitivity ({mc.n} draws 次抽样, {mc.accepted} "
+        f"accepted 接受, seed {mc.seed})",
         "",
         "高峰小时节省车小时（小汽车+货车），每次抽样重新求解现状与各道路方案的均衡分配 "
         f"(relative gap ≤ {mc.gap:.0e}). Peak-hour vehicle-hours saved (cars + trucks); every "
-        "draw solves the base and every road option again.",
+        "accepted draw solves the base and every road option again.",
         "",
-        "| 方案 Option | 平均 Mean | P5 | P50 | P95 | 有节省 Saving | 排名第一 P(rank 1) | 组内第一 P(first in group) |",
+        f"接受 Accepted: **{mc.accepted} of {mc.n} drawn** 次抽样中 {mc.accepted} 次的现状路网"
+        f"延误指数落在校准区间 {low:g}–{high:g} 内 (the published Amap range the default demand "
+        f"was calibrated to). Rejected: {mc.rejected.get(BELOW, 0)} below the band 低于区间, "
+        f"{mc.rejected.get(ABOVE, 0)} above 高于区间 (a rejected draw describes a city more, or "
+        "less, congested than the one observed; its options are not solved and it is left out "
+        "of the figures below).",
+        "",
+        "| 方案 Option | 平均 Mean ± SE | P5 | P50 | P95 | 有节省 Saving | 排名第一 P(rank 1) ± SE | 组内第一 P(first in group) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in mc.summary.itertuples():
+        se = "—" if math.isnan(r.se_mean) else f"{r.se_mean:,.1f}"
         lines.append(
-            f"| {r.title_zh} {r.title_en} | {r.mean:,.1f} | {r.p5:,.1f} | {r.p50:,.1f} | "
-            f"{r.p95:,.1f} | {r.share_saving:.0%} | {r.p_rank_first:.0%} | {r.p_first_in_group:.0%} |"
+            f"| {t(r.title_zh)} {t(r.title_en)} | {r.mean:,.1f} ± {se} | {r.p5:,.1f} | "
+            f"{r.p50:,.1f} | {r.p95:,.1f} | {r.share_saving:.0%} | {r.p_rank_first:.0%} ± "
+            f"{r.se_p_rank_first:.0%} | {r.p_first_in_group:.0%} |"
         )
     p5, p50, p95 = np.percentile(mc.draws["base_delay_index"], [5, 50, 95])
-    cal = demand.load_parameters()["calibration"]
-    low, high = cal["delay_index_low"], cal["delay_index_high"]
     lines += [
         "",
+        "SE: standard error 标准误 of the mean saving (sd/√n) and of P(rank 1) (√(p(1−p)/n)), "
+        f"n = {mc.accepted} accepted draws.",
+        "",
         f"现状路网延误指数 Base network delay index over the draws: P5 {p5:.2f}, P50 {p50:.2f}, "
-        f"P95 {p95:.2f} (Amap published {low:g}–{high:g}: a draw outside it describes a city "
-        "more, or less, congested than the one observed).",
+        f"P95 {p95:.2f} (every draw; Amap published {low:g}–{high:g}).",
     ]
     lines += ["", "抽样分布 Distributions drawn:", ""]
     for p, dist in mc.distributions.items():
         lines.append(f"- {p}: {dist.describe()} — {dist.source}")
+    if mc.structural and not mc.structural.startswith("applied"):
+        lines += [
+            "",
+            f"结构参数 Structural parameters ({', '.join(STRUCTURAL)}): {t(mc.structural)}.",
+        ]
     if mc.not_scored:
         lines += [
             "",

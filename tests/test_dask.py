@@ -15,12 +15,13 @@ import pandas as pd
 import pytest
 import typer
 
-from sanqu_geo import engine, network, peak, scaleout, scenarios, sensitivity, travel
+from sanqu_geo import demand, engine, network, peak, scaleout, scenarios, sensitivity, travel
 from sanqu_geo.cli import app, main
 from sanqu_geo.cli._common import expand_bare_options
 from sanqu_geo.errors import ClusterError, SettingsError
 
-DRAWS, SEED = 2, 11
+# Both draws of this seed pass the calibration band (the run needs 2 accepted of 2).
+DRAWS, SEED = 2, 5
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +118,15 @@ def test_each_unit_is_the_peak_assignment_of_its_draw(serial_mc) -> None:
         truck_pce=row["truck_pce"],
         conical_alpha=row["conical_alpha"],
     )
-    base_run = peak.solve(None, variant=variant)
+    # The draw's own demand: the default generated again with its structural multipliers.
+    d = demand.load_demand()
+    params = demand.parameters_for(demand.load_parameters(), "trunk")
+    params = sensitivity.structural_parameters(params, row.to_dict())
+    od = demand.generate(d.zones, demand.zone_minutes(d.zones), params)
+    d = demand.Demand(d.zones, demand._long(list(d.zones["id"]), od), "draw", 10.0, d.pce)
+    base_run = peak.solve(None, demand_=d, variant=variant)
     base = sum(base_run.vehicle_hours().values())
-    after = sum(peak.solve(option, variant=variant).vehicle_hours().values())
+    after = sum(peak.solve(option, demand_=d, variant=variant).vehicle_hours().values())
     assert row["base_vehicle_hours"] == pytest.approx(base, rel=1e-12)
     assert row["base_delay_index"] == pytest.approx(peak.delay_index(base_run), rel=1e-12)
     assert row["saved_second_passage_ph1"] == pytest.approx(base - after, rel=1e-9)
@@ -309,7 +316,7 @@ def test_od_dask_needs_a_parquet_output(tmp_path: Path, capsys) -> None:
 
 
 def test_compare_with_fixed_parameters_gives_the_central_saving(tmp_path: Path, capsys) -> None:
-    """All five parameters fixed at their defaults: every draw is the central comparison."""
+    """All parameters fixed at their defaults: every draw is the central comparison."""
     params = tmp_path / "fixed.toml"
     params.write_text(
         "\n".join(
@@ -319,6 +326,9 @@ def test_compare_with_fixed_parameters_gives_the_central_saving(tmp_path: Path, 
                 ("capacity", 1.0),
                 ("truck_pce", 2.5),
                 ("conical_alpha", 4.0),
+                ("beta_car", 1.0),
+                ("generator_trips", 1.0),
+                ("intrazonal_minutes", 1.0),
             )
         ),
         encoding="utf-8",

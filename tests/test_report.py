@@ -43,12 +43,13 @@ def test_pack_holds_everything(pack: Path) -> None:
         assert (pack / name).is_file(), name
     pngs = sorted((pack / "maps").glob("*.png"))
     # zones, projects, register, corridors, two isochrone maps (A4 here), and at A3 the
-    # congestion map, and the flow differences and select-link maps of the best
-    # second-passage and freight options
-    assert len(pngs) == 11
+    # congestion and validation maps, and the flow differences and select-link maps of the
+    # best second-passage and freight options
+    assert len(pngs) == 12
     a3 = {p.name for p in pngs if p.stem.endswith("-A3")}
     assert a3 == {
         "congestion-A3.png",
+        "validation-A3.png",
         "flows-second_passage_full-A3.png",
         "flows-freight_g1001-A3.png",
         "select-link-second_passage_full-A3.png",
@@ -147,7 +148,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 11 and all(w > 0 for w in widths)
+        assert len(widths) == 12 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)

@@ -109,8 +109,10 @@ def corridors_compare(
         typer.Option(
             "--sensitivity",
             min=1,
-            help="Monte-Carlo draws of demand, capacity, truck PCE and conical α; each draw "
-            "solves the base and every road option at the peak (monte_carlo.csv, sheets, notes).",
+            help="Monte-Carlo draws of demand, capacity, truck PCE, conical α and the default "
+            "demand's friction, generator trips and intrazonal time; each draw solves the base, "
+            "and every road option when the base stays in the calibrated delay-index band "
+            "(monte_carlo.csv, sheets, notes).",
         ),
     ] = None,
     seed: Annotated[
@@ -200,8 +202,9 @@ def corridors_compare(
         files += [f for f in sensitivity.write_outputs(monte_carlo, out) if f not in files]
         typer.echo(sensitivity.markdown(monte_carlo))
         console.print(
-            f"[dim]{monte_carlo.n} draws × {len(monte_carlo.runs) // monte_carlo.n} assignments "
-            f"in {monte_carlo.seconds:.1f} s on {monte_carlo.workers} worker(s)[/dim]"
+            f"[dim]{monte_carlo.n} draws ({monte_carlo.accepted} accepted), "
+            f"{len(monte_carlo.runs)} assignments in {monte_carlo.seconds:.1f} s on "
+            f"{monte_carlo.workers} worker(s)[/dim]"
         )
     console.print(
         f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
