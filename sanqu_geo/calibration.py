@@ -199,6 +199,16 @@ PUBLISHED_TRIPS: tuple[tuple[str, str, float, float, str, str], ...] = (
 )  # fmt: skip
 
 
+def _place_name(facility: str) -> str:
+    from sanqu_geo import travel
+
+    places = travel.load_places("facilities").set_index("id")
+    if facility not in places.index:
+        return facility
+    row = places.loc[facility]
+    return f"{row.get('name_zh', facility)} {row.get('name_en', '')}".strip()
+
+
 def congested_trip_minutes(run, pairs) -> list[float]:
     """Car minutes of the base peak hour between facilities, connectors included.
 
@@ -246,6 +256,9 @@ def _band_diff(value: float, low: float, high: float) -> float:
     return value - high if value > high else (value - low if value < low else 0.0)
 
 
+_CHECK = "check 校核"
+
+
 def validation_table(run, demand_, river=None) -> pd.DataFrame:
     """Every published target against the model's base peak hour.
 
@@ -265,7 +278,7 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         ``difference`` (model minus the published value or band, 0 inside a band; NaN where
         the target is not a number), ``verdict`` (``within 符合`` / ``outside 不符`` /
         ``for information 参考``) and ``use`` (``fitted: …`` for a target a parameter was
-        fitted to, else ``check``). ``model`` is a number, or text for a road the network
+        fitted to, else ``check 校核``). ``model`` is a number, or text for a road the network
         does not have.
     """
     if river is None:
@@ -280,7 +293,7 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
     f_low, _, f_high = amap_free_flow_kph()
     rows: list[dict[str, Any]] = []
 
-    def add(target, observed, source, model, diff, ok, use="check"):
+    def add(target, observed, source, model, diff, ok, use=_CHECK):
         rows.append(dict(zip(_COLUMNS, [target, observed, source, model, diff, _verdict(ok), use],
                              strict=True)))  # fmt: skip
 
@@ -359,7 +372,8 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
 
     minutes = congested_trip_minutes(run, [(a, b) for a, b, *_ in PUBLISHED_TRIPS])
     for (a, b, low, high, what, src), m in zip(PUBLISHED_TRIPS, minutes, strict=True):
-        add(f"car time {a} → {b} in the peak, min 高峰小汽车时间", f"{low:g}–{high:g} ({what})", src,
+        add(f"car time {_place_name(a)} → {_place_name(b)} in the peak, min 高峰小汽车时间",
+            f"{low:g}–{high:g} ({what})", src,
             m, _band_diff(m, low, high), low <= m <= high if math.isfinite(m) else False)  # fmt: skip
 
     res = run.result
@@ -375,15 +389,15 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         "all modes, door to door)", "2023 commuting report, harbin-demand-facts §3b (M)", minutes,
         math.nan, None)  # fmt: skip
     residents = float(demand_.zones.get("population", pd.Series(dtype=float)).fillna(0).sum())
+    per = f" ({float(od['trips'].sum()) / residents:.4f} per resident 人均)" if residents else ""
     add(
-        "car trips in the peak hour 高峰小时小汽车出行",
-        "no survey published (2009 survey results "
-        "not found); vehicle stock 2–3 million (Baidu 2021 class)",
+        f"car trips in the peak hour 高峰小时小汽车出行{per}",
+        "no survey published (2009 survey results not found); vehicle stock 2–3 million "
+        "(Baidu 2021 class)",
         "harbin-demand-facts §4–§6",
         float(od["trips"].sum()),
         math.nan,
         None,
-        f"{float(od['trips'].sum()) / residents:.4f} per resident" if residents else "check",
     )
     add(
         "relative gap 相对间隙",

@@ -184,6 +184,8 @@ def _validation_sheet(table: pd.DataFrame) -> pd.DataFrame:
         return "—" if isinstance(value, float) else value
 
     out = table.copy()
+    gap = out["target"].str.startswith("relative gap")
+    out.loc[gap, "model"] = out.loc[gap, "model"].map(lambda v: f"{v:.1e}")
     out["model"] = out["model"].map(number)
     out["difference"] = out["difference"].map(number)
     return out.rename(
@@ -442,7 +444,8 @@ def meeting_pack(
             for name, zh, en, fig in figures:
                 size = (
                     "A3"
-                    if name == "congestion" or name.startswith(("flows-", "select-link-"))
+                    if name in ("congestion", "validation")
+                    or name.startswith(("flows-", "select-link-"))
                     else paper
                 )
                 for suffix in ("png", "pdf"):

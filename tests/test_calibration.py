@@ -133,5 +133,5 @@ def test_congested_trip_is_the_free_trip_plus_delay(city) -> None:
     free = travel.place_od(G, places.loc[["harbin_station"]], places.loc[["airport"]])
     free_min = float(free.iloc[0, 0]) / 60
     assert free_min < congested < 3 * free_min
-    row = table[table["target"].str.startswith("car time harbin_station → airport")]
+    row = table[table["target"].str.startswith("car time 哈尔滨站")]
     assert float(row["model"].iloc[0]) == pytest.approx(congested)
