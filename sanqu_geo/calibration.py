@@ -38,6 +38,7 @@ __all__ = [
     "Fit",
     "congested_trip_minutes",
     "core_speeds",
+    "delay_ratio_ranks",
     "fit",
     "named_roads",
     "validation_links",
@@ -180,6 +181,48 @@ def named_roads(run, names, *, frame: pd.DataFrame | None = None) -> pd.DataFram
     )  # fmt: skip
 
 
+#: Roads ranked by delay in the validation: named roads at least this long (km, both
+#: directions).
+rank_min_km: float = 2.0
+
+
+def delay_ratio_ranks(run, *, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Named roads ranked by congested ÷ free-flow car time (1 = most delayed).
+
+    Parameters
+    ----------
+    run : PeakRun
+        A solved peak hour.
+    frame : pandas.DataFrame, optional
+        The run's road frame, when already built.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``km``, ``ratio``, ``rank``, for roads of at least :data:`rank_min_km`
+        carrying cars; a section joining several ways counts for each of its names.
+    """
+    frame = _frame(run) if frame is None else frame
+    rows = []
+    for names, part in frame.groupby("name", sort=False):
+        for name in str(names).split("/"):
+            if name:
+                rows.append(part.assign(road=name))
+    if not rows:
+        return pd.DataFrame(columns=["name", "km", "ratio", "rank"])
+    roads = pd.concat(rows)
+    roads["free_h"] = roads["car"] * roads["time_free_s"]
+    roads["peak_h"] = roads["car"] * roads["time_s"]
+    out = roads.groupby("road").agg(
+        km=("length_m", lambda m: m.sum() / 1000), free=("free_h", "sum"), peak=("peak_h", "sum")
+    )
+    out = out[(out["km"] >= rank_min_km) & (out["free"] > 0)]
+    out["ratio"] = out["peak"] / out["free"]
+    out = out.sort_values("ratio", ascending=False, kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out.reset_index().rename(columns={"road": "name"})[["name", "km", "ratio", "rank"]]
+
+
 def _airport_daily(run, expansion_factor: float) -> float:
     links = run.edge_table()
     part = links[[str(r or "").startswith("airport-expressway-02") for r in links["road_id"]]]
@@ -241,7 +284,7 @@ def congested_trip_minutes(run, pairs) -> list[float]:
 
 # --------------------------------------------------------------------------- the table
 
-_COLUMNS = ["target", "observed", "source", "model", "difference", "verdict", "use"]
+_COLUMNS = ["target", "published", "source", "model", "difference", "verdict", "use"]
 _WITHIN, _OUTSIDE, _INFO = "within 符合", "outside 不符", "for information 参考"
 
 
@@ -257,6 +300,8 @@ def _band_diff(value: float, low: float, high: float) -> float:
 
 
 _CHECK = "check 校核"
+_IMPLIED = "implied: fitted free-flow speed ÷ fitted delay index 由标定推得"
+_WEAK = "weak check: peak-hour share K and holiday factor both assumed 弱校核"
 
 
 def validation_table(run, demand_, river=None) -> pd.DataFrame:
@@ -274,7 +319,7 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``target``, ``observed`` (the published figure), ``source``, ``model``,
+        ``target``, ``published`` (the published figure), ``source``, ``model``,
         ``difference`` (model minus the published value or band, 0 inside a band; NaN where
         the target is not a number), ``verdict`` (``within 符合`` / ``outside 不符`` /
         ``for information 参考``) and ``use`` (``fitted: …`` for a target a parameter was
@@ -293,11 +338,12 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
     f_low, _, f_high = amap_free_flow_kph()
     rows: list[dict[str, Any]] = []
 
-    def add(target, observed, source, model, diff, ok, use=_CHECK):
-        rows.append(dict(zip(_COLUMNS, [target, observed, source, model, diff, _verdict(ok), use],
+    def add(target, published, source, model, diff, ok, use=_CHECK):
+        use = "—" if ok is None and use == _CHECK else use
+        rows.append(dict(zip(_COLUMNS, [target, published, source, model, diff, _verdict(ok), use],
                              strict=True)))  # fmt: skip
 
-    add("car free-flow speed, urban core, km/h 核心区小汽车自由流车速",
+    add("car free-flow speed, city streets (OSM), km/h 城市道路小汽车自由流车速",
         f"{f_low:.1f}–{f_high:.1f} (Amap speed × delay index, 4 months of 2020)", _AMAP_Q1,
         speeds_["core_free"], _band_diff(speeds_["core_free"], f_low, f_high),
         f_low <= speeds_["core_free"] <= f_high,
@@ -307,12 +353,13 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         _band_diff(di, low_di, high_di), low_di <= di <= high_di,
         "fitted: car_trips_per_resident 标定参数")  # fmt: skip
     add(
-        "car peak speed, urban core, km/h 核心区小汽车高峰车速",
+        "car peak speed, city streets (OSM), km/h 城市道路小汽车高峰车速",
         "22.6–29.6 (Jan 2020 22.6; 2020 Q1 29.62)",
         _AMAP_Q1,
         speeds_["core_peak"],
         _band_diff(speeds_["core_peak"], 22.6, 29.62),
         22.6 <= speeds_["core_peak"] <= 29.62,
+        _IMPLIED,
     )
     add("car peak speed, every modelled road, km/h 全路网小汽车高峰车速",
         "no published figure (Amap measures urban roads)", "—", speeds_["all_peak"], math.nan,
@@ -336,6 +383,15 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         float(hits - amap_roads_needed),
         hits >= amap_roads_needed,
     )
+
+    ranks = delay_ratio_ranks(run, frame=frame)
+    if len(ranks):
+        amap = ranks[ranks["name"].isin(AMAP_MORNING_TOP10)]
+        add(f"Amap morning top 10: their ranks by congested ÷ free-flow car time among the "
+            f"{len(ranks)} named roads of at least {rank_min_km:g} km 拥堵排序",
+            "ranks 1–10 (the ten most congested)", _AMAP_Q1,
+            ", ".join(f"{r.name} {r.rank}" for r in amap.itertuples()) or "none ranked",
+            math.nan, None, "for information: where the model puts congestion 仅供参考")  # fmt: skip
 
     extra = named_roads(run, ("三大动力路", "松北大道"), frame=frame).set_index("name")
     s = float(extra.loc["三大动力路"].get("speed_kph", math.nan))
@@ -368,13 +424,13 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         f"{lo:,.0f}–{hi:,.0f}: the 2021 May-Day record 39,200 ÷ a holiday factor "
         f"{holiday_factor[0]:g}–{holiday_factor[1]:g} (assumption)",
         "生活报 2021-05-06, harbin-demand-facts §4 (M)", daily, _band_diff(daily, lo, hi),
-        lo <= daily <= hi if math.isfinite(daily) else False)  # fmt: skip
+        lo <= daily <= hi if math.isfinite(daily) else False, _WEAK)  # fmt: skip
 
     minutes = congested_trip_minutes(run, [(a, b) for a, b, *_ in PUBLISHED_TRIPS])
     for (a, b, low, high, what, src), m in zip(PUBLISHED_TRIPS, minutes, strict=True):
         add(f"car time {_place_name(a)} → {_place_name(b)} in the peak, min 高峰小汽车时间",
-            f"{low:g}–{high:g} ({what})", src,
-            m, _band_diff(m, low, high), low <= m <= high if math.isfinite(m) else False)  # fmt: skip
+            f"{low:g}–{high:g} ({what})", src, m, _band_diff(m, low, high), None,
+            "for information: a wide band from a low-grade source 仅供参考")  # fmt: skip
 
     res = run.result
     km = run.vehicle_km().get("car", math.nan)
@@ -406,6 +462,7 @@ def validation_table(run, demand_, river=None) -> pd.DataFrame:
         float(res.relative_gap),
         math.nan,
         res.relative_gap <= 1e-4,
+        "convergence 收敛",
     )
     return pd.DataFrame(rows, columns=_COLUMNS)
 

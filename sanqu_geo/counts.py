@@ -275,7 +275,7 @@ def read_counts(path: str | Path, G: nx.MultiDiGraph, *, period: str = "am_peak"
         cls = r["class"].lower()
         if cls not in COUNT_CLASSES:
             raise bad(f"class {r['class']!r} is unknown; use {', '.join(COUNT_CLASSES)}")
-        if r["period"] != period:
+        if r["period"].lower() != period:
             raise bad(
                 f"period {r['period']!r} is not in the model; the periods are {', '.join(PERIODS)}"
             )
@@ -319,6 +319,15 @@ def read_counts(path: str | Path, G: nx.MultiDiGraph, *, period: str = "am_peak"
             }
         )
     out = pd.DataFrame(rows)
+    dup = out.duplicated(["u", "v", "key", "class"], keep=False)
+    if dup.any():
+        first, second = out.loc[dup, "line"].tolist()[:2]
+        msg = (
+            f"{path} lines {first} and {second}: two counts of one class on the same link; "
+            "average repeated counts first (or give them different classes)"
+        )
+        raise DemandError(msg)
+    out["period"] = period
     out.attrs["path"] = str(path)
     return out
 
@@ -486,7 +495,12 @@ def estimate_demand(
         max_iterations=max_iterations,
     )
     new_od = od.assign(trips=res.demand)
-    source = f"estimated from {len(counts)} counts (Spiess 1990 gradient), prior: {d.source}"
+    from sanqu_geo import demand as _demand
+
+    source = (
+        f"estimated on the {_demand.network_name()} network from {len(counts)} counts "
+        f"(Spiess 1990 gradient), prior: {d.source}"
+    )
     estimate = dataclasses.replace(d, od=new_od, source=source)
     table = counts.assign(
         before=res.flows_before,

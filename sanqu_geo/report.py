@@ -191,7 +191,7 @@ def _validation_sheet(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(
         columns={
             "target": "指标 Target",
-            "observed": "公布值 Observed",
+            "published": "公布值 Published",
             "source": "来源 Source",
             "model": "模型 Model",
             "difference": "差值 Difference",

@@ -342,6 +342,8 @@ def _check_counts(frame: pd.DataFrame, links: pd.DataFrame | None, where) -> pd.
         if col not in frame:
             continue
         raw = frame[col]
+        if col == "weight":  # an empty weight cell means 1, as a missing column does
+            raw = raw.where(raw.notna() & (raw.astype(str).str.strip() != ""), "1")
         vals = pd.to_numeric(raw, errors="coerce").to_numpy(float)
         bad = ~np.isfinite(vals) | (vals < 0)
         if rules[col][1] == "node":

@@ -151,7 +151,9 @@ def test_estimate_fits_the_counts_and_reset_restores_the_prior(truth, capsys) ->
     assert "assignment 1:" in out and "GEH" in out
 
     in_use = demand.load_demand()
-    assert in_use.source.startswith(f"estimated from {len(truth['rows'])} counts")
+    assert in_use.source.startswith(
+        f"estimated on the trunk network from {len(truth['rows'])} counts"
+    )
     assert in_use.source.endswith(f"prior: {truth['prior'].source}")
     after = in_use.od.sort_values(["class", "origin", "destination"])
     assert not np.allclose(after["trips"].to_numpy(), prior["trips"].to_numpy())

@@ -133,11 +133,24 @@ def _frame_table(title: str, frame, formats: dict[str, str]) -> Table:
     return table
 
 
+def _number(value) -> str:
+    """A model value for reading: thousands with separators, small numbers to 3 figures."""
+    if not isinstance(value, int | float):
+        return str(value)
+    if value != value:
+        return "—"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if 0 < abs(value) < 1e-3:
+        return f"{value:.1e}"
+    return f"{value:.3g}"
+
+
 def _validation_rows(table) -> Table:
     out = Table(title="validation 校核 (base peak hour 基年早高峰)")
     for column in (
         "target 指标",
-        "observed 观测",
+        "published 公布值",
         "model 模型",
         "diff 差值",
         "verdict 结论",
@@ -145,11 +158,16 @@ def _validation_rows(table) -> Table:
     ):
         out.add_column(column, justify="right" if column.startswith(("model", "diff")) else "left")
     for row in table.itertuples(index=False):
-        model = f"{row.model:,.3g}" if isinstance(row.model, int | float) else str(row.model)
-        diff = f"{row.difference:+.3g}" if row.difference == row.difference else "—"
+        model = _number(row.model)
+        if row.difference != row.difference:
+            diff = "—"
+        elif row.difference == 0:
+            diff = "in band 区间内"
+        else:
+            diff = f"{row.difference:+.3g}"
         colour = "red" if row.verdict.startswith("outside") else ""
         verdict = f"[{colour}]{esc(row.verdict)}[/{colour}]" if colour else esc(row.verdict)
-        out.add_row(esc(row.target), esc(row.observed), esc(model), diff, verdict, esc(row.use))
+        out.add_row(esc(row.target), esc(row.published), esc(model), diff, verdict, esc(row.use))
     return out
 
 
@@ -179,12 +197,19 @@ def model_validate(
         table = calibration.validation_table(run, d)
     console.print(f"network 路网: {esc(name)} · demand 需求: {esc(d.source)}")
     print_table(_validation_rows(table))
-    outside = table["verdict"].str.startswith("outside")
-    console.print(
-        f"{int((~outside & ~table['verdict'].str.startswith('for')).sum())} within 符合, "
-        f"{int(outside.sum())} outside 不符, "
-        f"{int(table['verdict'].str.startswith('for').sum())} for information 参考"
-    )
+    judged = ~table["verdict"].str.startswith("for")
+    within = table["verdict"].str.startswith("within")
+    for label, rows in (
+        ("fitted 标定所用", table["use"].str.startswith("fitted")),
+        ("implied by the fit 由标定推得", table["use"].str.startswith("implied")),
+        ("independent checks 独立校核", table["use"].str.contains("check")),
+    ):
+        sel = rows & judged
+        console.print(
+            f"{label}: {int((sel & within).sum())} within 符合, "
+            f"{int((sel & ~within).sum())} outside 不符"
+        )
+    console.print(f"{int((~judged).sum())} rows for information 参考")
     if sources:
         for row in table.drop_duplicates("source").itertuples(index=False):
             console.print(f"· {esc(row.source)}")
