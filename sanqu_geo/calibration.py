@@ -226,11 +226,7 @@ def delay_ratio_ranks(run, *, frame: pd.DataFrame | None = None) -> pd.DataFrame
 def _airport_daily(run, expansion_factor: float) -> float:
     links = run.edge_table()
     part = links[[str(r or "").startswith("airport-expressway-02") for r in links["road_id"]]]
-    if part.empty:
-        return math.nan
-    veh = (part["car"] + part["truck"]).to_numpy()
-    pair = [tuple(sorted(map(str, e[:2]))) for e in part.index]
-    return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max()) * expansion_factor
+    return peak.busiest_two_way(part) * expansion_factor
 
 
 #: Published door-to-door car times between places (min): (origin facility, destination
@@ -604,7 +600,7 @@ def validation_links(run, table: pd.DataFrame) -> Any:
 
     frame = _frame(run)
     split = [set(str(n).split("/")) for n in frame["name"]]
-    road_id = [str(r or "") for r in run.edge_table()["road_id"]]
+    road_id = [str(r or "") for r in frame["road_id"]]
     wanted: list[tuple[str, str, Any]] = []
     for row in table.itertuples(index=False):
         if row.verdict.startswith("for"):

@@ -30,6 +30,7 @@ __all__ = [
     "PeakRun",
     "Variant",
     "assignment_graph",
+    "busiest_two_way",
     "calibrate",
     "calibration_table",
     "congested_travel_graph",
@@ -570,6 +571,26 @@ def total_vehicle_hours(
     return value
 
 
+def busiest_two_way(part: pd.DataFrame) -> float:
+    """Vehicles an hour on the busiest piece of some road edges, both directions added.
+
+    Parameters
+    ----------
+    part : pandas.DataFrame
+        Rows of :meth:`PeakRun.edge_table` (indexed by ``(u, v, key)``).
+
+    Returns
+    -------
+    float
+        Cars plus trucks (vehicles, not PCU) of the busiest node pair; NaN when empty.
+    """
+    if part.empty:
+        return float("nan")
+    veh = (part["car"] + part["truck"]).to_numpy()
+    pair = [tuple(sorted(map(str, e[:2]))) for e in part.index]
+    return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max())
+
+
 def calibration_table(base: PeakRun, expansion_factor: float = 10.0) -> pd.DataFrame:
     """The base peak hour against what is published: delay index, airport expressway, bridges.
 
@@ -589,15 +610,8 @@ def calibration_table(base: PeakRun, expansion_factor: float = 10.0) -> pd.DataF
     k = expansion_factor
 
     def two_way(select) -> float:
-        part = links[
-            [bool(select(n, r)) for n, r in zip(links["name"], links["road_id"], strict=True)]
-        ]
-        if part.empty:
-            return float("nan")
-        # the busiest piece, both directions added (vehicles, not PCU)
-        veh = (part["car"] + part["truck"]).to_numpy()
-        pair = [tuple(sorted(map(str, e[:2]))) for e in part.index]
-        return float(pd.Series(veh).groupby(pd.Series(pair)).sum().max())
+        mask = [bool(select(n, r)) for n, r in zip(links["name"], links["road_id"], strict=True)]
+        return busiest_two_way(links[mask])
 
     # trunk pieces: -01 零公里 → 群力 (city), -02 群力 → the toll station (airport section)
     airport_toll = two_way(lambda n, r: str(r or "").startswith("airport-expressway-02"))
