@@ -152,6 +152,7 @@ class Comparison:
     base_run: Any = dataclasses.field(default=None, repr=False)
     option_runs: dict = dataclasses.field(default_factory=dict, repr=False)
     isochrones: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    appraisal: Any = dataclasses.field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------- costs
@@ -435,6 +436,10 @@ def compare(
     sensitivity: bool = True,
     profile: str | None = None,
     progress: Callable[[str], None] | None = None,
+    appraisal: bool = True,
+    conditions: tuple[str, ...] | None = None,
+    years: tuple[int, ...] | None = None,
+    periods: tuple[str, ...] | None = None,
 ) -> Comparison:
     """Compare every option of a scenario with the base, on the peak-hour assignment.
 
@@ -454,6 +459,11 @@ def compare(
         Profile of the free-flow key-link table (default: each option's).
     progress : callable, optional
         Called with a short description of each step.
+    appraisal : bool
+        Also answer each task's own question (:mod:`sanqu_geo.appraisal.tasks`): every
+        option for every year, period and condition of the scenario.
+    conditions, years, periods : tuple, optional
+        For the appraisal (default: the scenario's).
 
     Returns
     -------
@@ -553,6 +563,14 @@ def compare(
         *[_note(r, road_table[road_table["option"] == r.option]) for r in summary.itertuples()],
         strict=True,
     )
+    appraised = None
+    if appraisal:
+        from sanqu_geo.appraisal import tasks
+
+        appraised = tasks.appraise(
+            sc, d, gap=gap, costs=costs, conditions=conditions, years=years, periods=periods,
+            progress=say,
+        )  # fmt: skip
     sens = _sensitivity(sc, d, summary, gap, say) if sensitivity else pd.DataFrame()
     say("free-flow key links")
     free = _free_flow_key_links(sc, places, roles, profile)
@@ -579,6 +597,7 @@ def compare(
         expansion_factor=d.expansion_factor,
         base_run=base,
         option_runs=runs,
+        appraisal=appraised,
     )
 
 

@@ -20,7 +20,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from sanqu_geo import assignment, demand, network, scenarios, settings, speeds
+from sanqu_geo import assignment, demand, edits, network, scenarios, settings, speeds
 from sanqu_geo._atomic import atomic_path
 from sanqu_geo.errors import NetworkError
 
@@ -35,6 +35,8 @@ __all__ = [
     "calibration_table",
     "congested_travel_graph",
     "delay_index",
+    "graph_key",
+    "run_key",
     "solve",
     "total_vehicle_hours",
     "with_variant",
@@ -141,6 +143,7 @@ def assignment_graph(
     *,
     zones=None,
     variant: Variant = Variant(),
+    extra: tuple[edits.Edit, ...] = (),
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """The graph the peak hour is assigned on: roads, an option's road corridors, centroids.
 
@@ -159,11 +162,14 @@ def assignment_graph(
         Zones to attach (default: the demand in use).
     variant : Variant
         Capacity scale and BPR parameters.
+    extra : tuple of Edit
+        Edits made on top of the option's own (a closure of a condition).
 
     Returns
     -------
     (networkx.MultiDiGraph, dict)
-        The graph and the centroid node of every zone.
+        The graph and the centroid node of every zone; graph attribute ``content_key`` hashes
+        what the assignment reads from it.
     """
     source = demand.network_name(source)
     if zones is None:
@@ -171,9 +177,9 @@ def assignment_graph(
     zones_key = hashlib.sha1(
         "|".join(zones["id"].astype(str)).encode() + b"".join(g.wkb for g in zones.geometry)
     ).hexdigest()
-    key = (str(source), _option_key(option), zones_key, _profiles_key())
+    key = (str(source), _option_key(option), zones_key, _profiles_key(), repr(extra))
     if key not in _GRAPHS:
-        _GRAPHS[key] = _build_graph(source, option, zones)
+        _GRAPHS[key] = _build_graph(source, option, zones, extra)
     built, centroids = _GRAPHS[key]
     return with_variant(built, variant), dict(centroids)
 
@@ -215,7 +221,27 @@ def _profiles_key() -> str:
     , default=str)  # fmt: skip
 
 
-def _build_graph(source, option, zones) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+def graph_key(H: nx.MultiDiGraph) -> str:
+    """A hash of what an assignment reads from a graph: its links, their times and capacities.
+
+    Parameters
+    ----------
+    H : networkx.MultiDiGraph
+        An assignment graph.
+
+    Returns
+    -------
+    str
+    """
+    h = hashlib.sha1()
+    attrs = ("travel_time", TIME_CAR, TIME_TRUCK, "capacity", "length", "bpr_alpha", "bpr_beta",
+             "conical_alpha")  # fmt: skip
+    for u, v, k, data in H.edges(keys=True, data=True):
+        h.update(repr((u, v, k, *(data.get(a) for a in attrs))).encode())
+    return h.hexdigest()[:20]
+
+
+def _build_graph(source, option, zones, extra=()) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     G = network.load_network(source, profile="car")
     if option is not None:
         roads = [c for c in option.corridors if c.kind != "rail_art"]
@@ -228,20 +254,26 @@ def _build_graph(source, option, zones) -> tuple[nx.MultiDiGraph, dict[str, Any]
             for _, _, data in G.edges(data=True):
                 if data.get("vehicles") == "freight" and "speed_kph" in data:
                     data["truck_speed_kph"] = data["speed_kph"]
+    changes = (option.edits if option is not None else ()) + tuple(extra)
+    if changes:
+        G = edits.apply_edits(G, changes)
     truck_profile = speeds.get_profile("truck")
-    banned: set = set()
+    banned: set = {(u, v, k) for u, v, k, b in G.edges(keys=True, data="truck_banned") if b}
     if truck_profile.get("respect_bans"):
         from sanqu_geo import layers
 
         bans = layers.load_layer("truck_bans", located_only=True)
         if len(bans):
             kept = set(network.apply_truck_bans(G, bans).edges(keys=True))
-            banned = set(G.edges(keys=True)) - kept
+            banned |= set(G.edges(keys=True)) - kept
     for u, v, k, data in G.edges(keys=True, data=True):
         data[TIME_CAR] = math.inf if data.get("vehicles") == "freight" else data["travel_time"]
         data[TIME_TRUCK] = math.inf if (u, v, k) in banned else _truck_time(data, truck_profile)
     H, centroids = demand.attach_zones(G, zones, time_attrs=("travel_time", TIME_CAR, TIME_TRUCK))
+    if changes:
+        edits.check_reach(H, centroids.values(), changes)
     H.graph["option"] = option.id if option is not None else "base"
+    H.graph["content_key"] = graph_key(H)
     return H, centroids
 
 
@@ -273,16 +305,26 @@ def _option_key(option: scenarios.Option | None) -> str:
         (c.id, c.kind, c.vehicles, c.lanes, c.design_speed_kph, c.geometry.wkt,
          tuple(p.wkt for p in c.interchanges))
         for c in option.corridors
-    ]  # fmt: skip
+    ] + [repr(option.edits)]  # fmt: skip
     return option.id + ":" + hashlib.sha1(repr(parts).encode()).hexdigest()[:12]
 
 
 def run_key(
-    source: str, d: demand.Demand, option: scenarios.Option | None, variant: Variant, gap: float
+    source: str,
+    d: demand.Demand,
+    option: scenarios.Option | None,
+    variant: Variant,
+    gap: float,
+    extra: tuple[edits.Edit, ...] = (),
 ) -> str:
-    """A key naming one run: network, demand, option, variant and gap."""
+    """A key naming one run: the built graph's content, the demand, the variant and the gap.
+
+    The graph is hashed as built (corridors, edits, truck bans, speeds, capacities), so a
+    changed layer or setting never serves a stale run.
+    """
+    H, _ = assignment_graph(source, option, zones=d.zones, extra=extra)
     text = json.dumps(
-        [network.fingerprint(source), d.key(), _option_key(option), dataclasses.asdict(variant), gap,
+        [H.graph["content_key"], d.key(), _option_key(option), dataclasses.asdict(variant), gap,
          settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta,
          _profiles_key(), settings.signal_green_share, settings.signal_green_share_minor],
         default=str,
@@ -297,6 +339,7 @@ def solve(
     demand_: demand.Demand | None = None,
     variant: Variant = Variant(),
     gap: float | None = None,
+    extra: tuple[edits.Edit, ...] = (),
 ) -> PeakRun:
     """Solve the peak hour on the base network or with an option built (cached in memory).
 
@@ -312,6 +355,8 @@ def solve(
         Sensitivity changes.
     gap : float, optional
         Relative-gap target (default :data:`default_gap`).
+    extra : tuple of Edit
+        Edits on top of the option's (a condition's closures).
 
     Returns
     -------
@@ -321,10 +366,10 @@ def solve(
     gap = default_gap if gap is None else gap
     source = demand.network_name(source)
     d = demand_ if demand_ is not None else demand.load_demand(network=source)
-    key = run_key(source, d, option, variant, gap)
+    key = run_key(source, d, option, variant, gap, extra)
     if key in _RUNS:
         return _RUNS[key]
-    H, centroids = assignment_graph(source, option, zones=d.zones, variant=variant)
+    H, centroids = assignment_graph(source, option, zones=d.zones, variant=variant, extra=extra)
     run = _solve_graph(H, centroids, d, variant, gap)
     if not run.result.converged:
         logger.warning(
@@ -541,12 +586,13 @@ def total_vehicle_hours(
     demand_: demand.Demand | None = None,
     variant: Variant = Variant(),
     gap: float | None = None,
+    extra: tuple[edits.Edit, ...] = (),
 ) -> dict[str, float]:
     """Vehicle-hours by class of one run, from the user folder's cache when solved before.
 
     Parameters
     ----------
-    option, source, demand_, variant, gap
+    option, source, demand_, variant, gap, extra
         As for :func:`solve`.
 
     Returns
@@ -557,12 +603,12 @@ def total_vehicle_hours(
     gap = default_gap if gap is None else gap
     source = demand.network_name(source)
     d = demand_ if demand_ is not None else demand.load_demand(network=source)
-    key = run_key(source, d, option, variant, gap)
+    key = run_key(source, d, option, variant, gap, extra)
     path = settings.get_home_folder() / "cache" / "assignments" / "vehicle-hours.json"
     cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     if key in cache:
         return cache[key]
-    run = solve(option, source=source, demand_=d, variant=variant, gap=gap)
+    run = solve(option, source=source, demand_=d, variant=variant, gap=gap, extra=extra)
     value = {**run.vehicle_hours(), "relative_gap": run.result.relative_gap}
     cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     cache[key] = value

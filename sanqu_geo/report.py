@@ -531,6 +531,12 @@ def _workbook(
         ("区域间高峰 Zones peak", _od_for_people(od_peak), True, None),
         ("假设 Assumptions", workbook.assumptions_table(comparison), False, None),
     ]
+    # each plan task's own measure, then what every task shares (periods, years, economics)
+    at = len(sheets) - 3
+    for _stem, name, table in tables.appraisal_tables(comparison):
+        if table is not None and not table.empty:
+            sheets.insert(at, (name, people(table), False, None))
+            at += 1
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, table, index, phase in sheets:
             table.to_excel(writer, sheet_name=name[:31], index=index)

@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 
 from sanqu_geo import capacity, layers, settings, speeds
+from sanqu_geo import edits as edits_
 from sanqu_geo._safe import control_character
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError
@@ -33,7 +34,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CORRIDOR_KINDS",
+    "MEASURES",
+    "Condition",
     "Corridor",
+    "Group",
     "Option",
     "Scenario",
     "SplicePlan",
@@ -149,12 +153,58 @@ class Option:
     title_en: str
     corridors: tuple[Corridor, ...]
     profile: str | None = None
+    edits: tuple[edits_.Edit, ...] = ()
+    reading_zh: str = ""
+    reading_en: str = ""
+    opening_year: int | None = None
 
     @property
     def cost(self) -> float | None:
         """Total construction cost in yuan, or None unless every corridor's cost is known."""
         costs = [c.cost for c in self.corridors]
         return None if any(c is None for c in costs) else float(sum(costs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A state of the network every option of some groups is also run in (a closure, winter).
+
+    Attributes
+    ----------
+    id, title_zh, title_en : str
+    edits : tuple of Edit
+        Edits made on top of each option's (closures, lanes).
+    capacity_factor : float
+        On every road's capacity (winter: a stated factor).
+    groups : tuple of str
+        Groups whose options are run in this condition (empty: every group).
+    source : str
+    run : bool
+        Solved by default (else only when asked for).
+    """
+
+    id: str
+    title_zh: str
+    title_en: str
+    edits: tuple[edits_.Edit, ...] = ()
+    capacity_factor: float = 1.0
+    groups: tuple[str, ...] = ()
+    source: str = ""
+    run: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """A plan task's group of alternative options and what the task asks."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    task: int | None = None
+    measure: str = "network_time"
+    question_zh: str = ""
+    question_en: str = ""
+    places: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +217,18 @@ class Scenario:
     profile: str
     options: tuple[Option, ...]
     path: str = ""
+    conditions: tuple[Condition, ...] = ()
+    group_info: tuple[Group, ...] = ()
+    years: tuple[int, ...] = (2020,)
+    periods: tuple[str, ...] = ("am_peak",)
+    opening_year: int = 2028
+
+    def group(self, gid: str) -> Group:
+        """The group ``gid`` (a bare one when the file gave no details)."""
+        for g in self.group_info:
+            if g.id == gid:
+                return g
+        return Group(gid, gid, gid)
 
     @property
     def groups(self) -> dict[str, list[Option]]:
@@ -179,9 +241,18 @@ class Scenario:
 
 # --------------------------------------------------------------------------- reading
 
-_SCENARIO_KEYS = {"name_zh", "name_en", "network", "profile"}
-_GROUP_KEYS = {"id", "title_zh", "title_en", "profile", "option"}
-_OPTION_KEYS = {"id", "title_zh", "title_en", "corridors", "profile"}
+_SCENARIO_KEYS = {"name_zh", "name_en", "network", "profile", "years", "periods", "opening_year"}
+_GROUP_KEYS = {
+    "id", "title_zh", "title_en", "profile", "option", "task", "measure", "question_zh",
+    "question_en", "places",
+}  # fmt: skip
+_OPTION_KEYS = {
+    "id", "title_zh", "title_en", "corridors", "profile", "edits", "reading_zh", "reading_en",
+    "opening_year",
+}  # fmt: skip
+_CONDITION_KEYS = {"title_zh", "title_en", "edits", "capacity_factor", "groups", "source", "run"}
+#: What a task's own measure can be.
+MEASURES = ("network_time", "airport_access", "logistics", "rail", "external")
 _CORRIDOR_KEYS = {
     "title_zh",
     "title_en",
@@ -225,7 +296,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     path = Path(path) if path is not None else default_scenario_path()
     data = read_toml(path, what="scenario file", error=ScenarioError)
     where = str(path)
-    _check_keys(data, {"scenario", "group", "corridor"}, where)
+    _check_keys(data, {"scenario", "group", "corridor", "edit", "condition"}, where)
     head = data.get("scenario", {})
     _check_keys(head, _SCENARIO_KEYS, f"{where}: [scenario]")
     profile = str(head.get("profile", "car"))
@@ -237,7 +308,16 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     corridors = {
         cid: _corridor(cid, spec, f"{where}: corridor {cid!r}") for cid, spec in definitions.items()
     }
+    edit_specs = data.get("edit", {})
+    if not isinstance(edit_specs, dict):
+        msg = f"{where}: [edit] must be tables named by edit id"
+        raise ScenarioError(msg)
+    edits = {
+        eid: edits_.parse_edit(eid, spec, f"{where}: edit {eid!r}")
+        for eid, spec in edit_specs.items()
+    }
     options = []
+    group_info = []
     groups = data.get("group", [])
     if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
         msg = f"{where}: 'group' must be [[group]] tables, each with an id and its [[group.option]] tables"
@@ -260,8 +340,24 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             msg = f"{gwhere}: the id is used by more than one [[group]]; give each group its own id"
             raise ScenarioError(msg)
         seen_groups.add(gid)
-        for field in ("title_zh", "title_en"):
+        for field in ("title_zh", "title_en", "question_zh", "question_en"):
             _text(g.get(field, ""), field, gwhere)
+        measure = str(g.get("measure", "network_time"))
+        if measure not in MEASURES:
+            msg = f"{gwhere}: field 'measure' must be one of {', '.join(MEASURES)}"
+            raise ScenarioError(msg)
+        task = g.get("task")
+        if task is not None and (not isinstance(task, int) or isinstance(task, bool)):
+            msg = f"{gwhere}: field 'task' must be the plan's task number"
+            raise ScenarioError(msg)
+        places = g.get("places", [])
+        if not isinstance(places, list) or not all(isinstance(p, str) for p in places):
+            msg = f'{gwhere}: field \'places\' must be a list of zone ids, e.g. ["inland_port"]'
+            raise ScenarioError(msg)
+        group_info.append(
+            Group(gid, str(g.get("title_zh", gid)), str(g.get("title_en", gid)), task, measure,
+                  str(g.get("question_zh", "")), str(g.get("question_en", "")), tuple(places))
+        )  # fmt: skip
         group_options = g.get("option", [])
         if not isinstance(group_options, list) or not all(
             isinstance(o, dict) for o in group_options
@@ -278,14 +374,20 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             seen.add(oid)
             for field in ("title_zh", "title_en"):
                 _text(o.get(field, ""), field, owhere)
+            for field in ("reading_zh", "reading_en"):
+                _text(o.get(field, ""), field, owhere)
+            option_edits = _edit_list(o.get("edits", []), edits, owhere)
+            opening = o.get("opening_year")
+            if opening is not None:
+                _year(opening, "opening_year", owhere)
             names = o.get("corridors", [])
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 msg = (
                     f'{owhere}: field \'corridors\' must be a list of corridor ids, e.g. ["a", "b"]'
                 )
                 raise ScenarioError(msg)
-            if not names:
-                msg = f"{owhere}: field 'corridors' is empty; name at least one corridor"
+            if not names and not option_edits:
+                msg = f"{owhere}: field 'corridors' is empty; name at least one corridor (or give 'edits')"
                 raise ScenarioError(msg)
             unknown = [n for n in names if n not in corridors]
             if unknown:
@@ -302,8 +404,25 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                     str(o.get("title_en", oid)),
                     tuple(corridors[n] for n in names),
                     str(oprofile) if oprofile else None,
+                    option_edits,
+                    str(o.get("reading_zh", "")),
+                    str(o.get("reading_en", "")),
+                    int(opening) if opening is not None else None,
                 )
             )
+    conditions = _conditions(data.get("condition", {}), edits, seen_groups, where)
+    years = head.get("years", [2020])
+    if not isinstance(years, list) or not years:
+        msg = f"{where}: [scenario] field 'years' must be a list of years, e.g. [2020, 2035]"
+        raise ScenarioError(msg)
+    for y in years:
+        _year(y, "years", f"{where}: [scenario]")
+    periods = head.get("periods", ["am_peak"])
+    if not isinstance(periods, list) or not periods or not all(isinstance(p, str) for p in periods):
+        msg = f"{where}: [scenario] field 'periods' must be a list of periods, e.g. [\"am_peak\"]"
+        raise ScenarioError(msg)
+    opening = head.get("opening_year", 2028)
+    _year(opening, "opening_year", f"{where}: [scenario]")
     return Scenario(
         str(head.get("name_zh", path.stem)),
         str(head.get("name_en", path.stem)),
@@ -311,7 +430,63 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         profile,
         tuple(options),
         str(path),
+        conditions,
+        tuple(group_info),
+        tuple(int(y) for y in years),
+        tuple(periods),
+        int(opening),
     )
+
+
+def _year(value: Any, field: str, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 2000 <= value <= 2100:
+        msg = f"{where}: field {field!r}: {value!r} is not a year (2000–2100)"
+        raise ScenarioError(msg)
+    return value
+
+
+def _edit_list(names: Any, edits: dict[str, edits_.Edit], where: str) -> tuple[edits_.Edit, ...]:
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        msg = f"{where}: field 'edits' must be a list of edit ids, e.g. [\"close_x\"]"
+        raise ScenarioError(msg)
+    unknown = [n for n in names if n not in edits]
+    if unknown:
+        msg = f"{where}: field 'edits': unknown edit(s) {', '.join(unknown)}; define them as [edit.ID]"
+        raise ScenarioError(msg)
+    return tuple(edits[n] for n in names)
+
+
+def _conditions(
+    specs: Any, edits: dict[str, edits_.Edit], groups: set[str], where: str
+) -> tuple[Condition, ...]:
+    if not isinstance(specs, dict):
+        msg = f"{where}: [condition] must be tables named by condition id"
+        raise ScenarioError(msg)
+    out = []
+    for cid, spec in specs.items():
+        cwhere = f"{where}: condition {cid!r}"
+        _text(cid, "id", cwhere)
+        _check_keys(spec, _CONDITION_KEYS, cwhere)
+        for field in ("title_zh", "title_en", "source"):
+            _text(spec.get(field, ""), field, cwhere)
+        factor = spec.get("capacity_factor", 1.0)
+        if not isinstance(factor, int | float) or not 0.1 <= factor <= 2.0:
+            msg = f"{cwhere}: field 'capacity_factor' must be a number between 0.1 and 2"
+            raise ScenarioError(msg)
+        run = spec.get("run", True)
+        if not isinstance(run, bool):
+            msg = f"{cwhere}: field 'run' must be true or false"
+            raise ScenarioError(msg)
+        member = spec.get("groups", [])
+        if not isinstance(member, list) or any(g not in groups for g in member):
+            msg = f"{cwhere}: field 'groups' must list group ids of this file ({', '.join(sorted(groups))})"
+            raise ScenarioError(msg)
+        out.append(
+            Condition(cid, str(spec.get("title_zh", cid)), str(spec.get("title_en", cid)),
+                      _edit_list(spec.get("edits", []), edits, cwhere), float(factor),
+                      tuple(member), str(spec.get("source", "")), run)
+        )  # fmt: skip
+    return tuple(out)
 
 
 def _text(value: Any, field: str, where: str) -> str:
@@ -388,6 +563,8 @@ def _corridor(cid: str, spec: Any, where: str) -> Corridor:
         coords = _points(spec["coordinates"], "coordinates", where)
     elif project is not None and project.get("geometry") is not None:
         coords = list(project["geometry"].coords)
+    elif "interchanges" in spec:  # a new short link: straight between its interchanges
+        coords = _points(spec["interchanges"], "interchanges", where)
     else:
         msg = f"{where}: field 'coordinates' is missing and no embedded project {cid!r} has a line"
         raise ScenarioError(msg)

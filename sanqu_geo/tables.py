@@ -253,6 +253,48 @@ HEADERS: dict[str, str] = {
     "car_free_flow_min": "小汽车畅行(分钟) Car free flow min",
     "rail_minus_car_min": "轨道比小汽车多(分钟) Rail minus car min",
     "run_en": "Run (en)",
+    "condition": "工况 Condition",
+    "condition_zh": "工况 Condition (zh)",
+    "condition_en": "Condition (en)",
+    "mean_min": "平均(分钟) Mean min",
+    "median_min": "中位数(分钟) Median min",
+    "p95_min": "95%分位(分钟) P95 min",
+    "share_losing_10min": "损失超10分钟比例 Share losing >10 min",
+    "vht": "车小时 Veh-h",
+    "truck_min": "货车时间(分钟) Truck min",
+    "saved_vs_normal_base_min": "较平时现状节省(分钟) Saved vs normal base min",
+    "trucks": "货车(辆/小时) Trucks/h",
+    "trucks_with_end": "物流端点货车 Trucks with a logistics end",
+    "end_share": "物流端点比例 Logistics-end share",
+    "flag": "低于50% Under 50 %",
+    "zone": "小区 Zone",
+    "car_min": "小汽车高峰(分钟) Car peak min",
+    "access_mode": "接驳方式 Access mode",
+    "access_min": "接驳(分钟) Access min",
+    "wait_min": "候车(分钟) Wait min",
+    "egress_min": "离站(分钟) Egress min",
+    "rail_min": "轨道门到门(分钟) Rail door to door min",
+    "best_stop": "最佳车站 Best stop",
+    "task": "任务 Task",
+    "measure": "本任务指标 Task measure",
+    "measure_value": "指标值 Measure value",
+    "measure_unit": "单位 Unit",
+    "vht_saved_am": "早高峰节省车小时 AM veh-h saved",
+    "vht_saved_am_car": "小汽车 Car veh-h saved",
+    "vht_saved_am_truck": "货车 Truck veh-h saved",
+    "pv_benefits_yi_yuan": "效益现值(亿元) PV benefits",
+    "npv_yi_yuan": "净现值(亿元) NPV",
+    "bcr": "效益费用比 BCR",
+    "fyrr": "首年收益率 First-year return",
+    "sentence_zh": "一句话 Sentence (zh)",
+    "sentence_en": "Sentence (en)",
+    "best_in_task": "本任务最优 Best on the measure",
+    "year": "年份 Year",
+    "period": "时段 Period",
+    "vht_base": "现状车小时 Base veh-h",
+    "vkt_change": "车公里变化 Veh-km change",
+    "exit": "出口 Exit",
+    "opening_year": "通车年 Opening year",
 }
 
 
@@ -271,6 +313,33 @@ _COMPARISON_TABLES = (
     ("key_links_free", "关键通道畅行 Key links free flow"),
     ("splices", "接入点 Interchanges"),
 )
+
+
+def appraisal_tables(comparison) -> list[tuple[str, str, pd.DataFrame]]:
+    """The appraisal's tables of a comparison: (file stem, sheet name, table), in order.
+
+    One table per plan task (its own measure), the tables of what a task's options are used
+    by, and the shared ones: by task, network time, accessibility, economics, assumptions.
+    """
+    a = getattr(comparison, "appraisal", None)
+    if a is None:
+        return []
+    out = [("by_task", "各任务比选 By task", a.overall)]
+    for key, table in a.tasks.items():
+        number = key.removeprefix("task")
+        out.append((key, f"任务{number} Task {number}", table))
+        for name, extra in table.attrs.items():
+            if isinstance(extra, pd.DataFrame):
+                out.append((f"{key}_{name}", f"任务{number} {name}"[:31], extra))
+            elif isinstance(extra, dict):
+                out.append((f"{key}_{name}", f"任务{number} {name}"[:31], pd.DataFrame([extra])))
+    out += [
+        ("network_time", "时段年份车小时 Network time", a.network_time),
+        ("accessibility", "可达性 Accessibility", a.accessibility),
+        ("economics", "经济评价 Economics", a.economics),
+        ("appraisal_assumptions", "评价参数 Appraisal assumptions", a.assumptions),
+    ]
+    return out
 
 
 def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) -> list[Path]:
@@ -298,8 +367,8 @@ def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) ->
     names = []
     with atomic_folder(out_dir, force=force) as tmp:
         with pd.ExcelWriter(tmp / "comparison.xlsx", engine="openpyxl") as writer:
-            for name, sheet in _COMPARISON_TABLES:
-                table = getattr(comparison, name)
+            items = [(n, s, getattr(comparison, n)) for n, s in _COMPARISON_TABLES]
+            for name, sheet, table in items + appraisal_tables(comparison):
                 if table is None or table.empty:
                     continue
                 shown = bilingual_headers(rounded(table))
@@ -317,6 +386,55 @@ def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) ->
         (tmp / "summary.md").write_text(comparison_markdown(comparison), encoding="utf-8")
         names.append("summary.md")
     return [out_dir / n for n in names]
+
+
+def _task_markdown(comparison) -> list[str]:
+    """A section per plan task: its question, and what each option does on its measure."""
+    a = getattr(comparison, "appraisal", None)
+    if a is None or a.overall.empty:
+        return []
+    t = _md_text
+    sc = comparison.scenario
+    lines = ["", "## 各任务 By task: what each option does for its task's own question", ""]
+    for gid, part in a.overall.groupby("group", sort=False):
+        g = sc.group(gid)
+        head = f"任务{g.task} Task {g.task}: " if g.task is not None else ""
+        lines += [f"### {head}{t(g.title_zh)} {t(g.title_en)}", ""]
+        if g.question_zh:
+            lines += [f"{t(g.question_zh)} — *{t(g.question_en)}*", ""]
+        for r in part.itertuples():
+            best = " **(本任务最优 best on this measure)**" if r.best_in_task else ""
+            if r.sentence_zh:
+                lines.append(f"- {t(r.sentence_zh)} *{t(r.sentence_en)}*{best}")
+            econ = (
+                f"效益现值 PV benefits {r.pv_benefits_yi_yuan:.2f} 亿元"
+                + (f", BCR {r.bcr:.2f}, NPV {r.npv_yi_yuan:.1f} 亿元" if np.isfinite(r.bcr) else
+                   ", 投资未公布 no published cost: no BCR")
+            )  # fmt: skip
+            lines.append(
+                f"  - 早高峰节省 AM peak saving {r.vht_saved_am:,.0f} veh·h "
+                f"(car {r.vht_saved_am_car:,.0f}, truck {r.vht_saved_am_truck:,.0f}); {econ}"
+            )
+        lines.append("")
+    rail_key = next((k for k, v in a.tasks.items() if "rail_min" in v), None)
+    if rail_key is not None:
+        s = a.tasks[rail_key].attrs.get("summary", {})
+        if s:
+            lines += [
+                f"轨道 Rail (task 37): 轨道门到门快于小汽车的机场出行占 {s['share_rail_faster']:.0%} "
+                f"(share of airport car trips for which rail door to door is faster); 中位差 "
+                f"median rail − car {s['weighted_median_rail_minus_car_min']:+.1f} min. "
+                "未估算客流 No ridership is estimated (no mode-choice model, no survey).",
+                "",
+            ]
+    if a.skipped:
+        lines += [f"未计算的工况 Conditions left out (the network lacks their roads): "
+                  f"{t(', '.join(a.skipped))}", ""]  # fmt: skip
+    lines += [
+        "经济评价为示意:时间价值为假设值,见评价参数表 Economics are indicative: the value of "
+        "time is assumed (sheet 评价参数 Appraisal assumptions).",
+    ]
+    return lines
 
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
@@ -373,6 +491,7 @@ def comparison_markdown(comparison) -> str:
     lines += ["", "## 说明 What each figure means", ""]
     for r in s.itertuples():
         lines.append(f"- **{t(r.title_zh)}** {t(r.note_zh)} *{t(r.note_en)}*")
+    lines += _task_markdown(comparison)
     rail = comparison.rail
     if not rail.empty:
         lines += [

@@ -38,7 +38,7 @@ def test_ranked_by_vehicle_hours_saved_at_equilibrium(result: compare.Comparison
     assert (np.diff(s["vht_saved"].to_numpy()) <= 0.5).all()
     assert (result.summary["relative_gap"] <= 1e-6).all() and result.base_gap <= 1e-6
     saved = result.summary.set_index("option")["vht_saved"]
-    for option in ("second_passage_ph1", "second_passage_full", "freight_g1001"):
+    for option in ("second_passage_ph1", "second_passage_full", "freight_ring_feeders"):
         assert saved[option] > 1.0, option
     assert "vehicle-hours" in compare.RANK_CRITERION
 
@@ -46,7 +46,9 @@ def test_ranked_by_vehicle_hours_saved_at_equilibrium(result: compare.Comparison
 def test_vht_saving_equals_two_independent_assignments(result: compare.Comparison) -> None:
     """Re-solve base and option from scratch with assignment.assign directly."""
     d = demand.load_demand()
-    option = next(o for o in scenarios.load_scenario().options if o.id == "freight_g1001")
+    option = next(
+        o for o in scenarios.load_scenario().options if o.id == "freight_ring_truck_lanes"
+    )
     totals = []
     for opt in (None, option):
         H, centroids = peak.assignment_graph("trunk", opt, zones=d.zones)
@@ -65,7 +67,7 @@ def test_vht_saving_equals_two_independent_assignments(result: compare.Compariso
             H, classes, gap=1e-8, centroids=list(centroids.values()), vdf=settings.peak_vdf
         )
         totals.append(assignment.vehicle_hours(res))
-    row = result.summary.set_index("option").loc["freight_g1001"]
+    row = result.summary.set_index("option").loc["freight_ring_truck_lanes"]
     assert row["vht_saved_car"] == pytest.approx(totals[0]["car"] - totals[1]["car"], abs=0.5)
     assert row["vht_saved_truck"] == pytest.approx(totals[0]["truck"] - totals[1]["truck"], abs=0.5)
     assert row["vht_saved_per_day"] == pytest.approx(row["vht_saved"] * d.expansion_factor)
@@ -96,10 +98,10 @@ def test_free_flow_key_links_equal_a_full_recomputation(result: compare.Comparis
 
 
 def test_select_link_volumes_add_up_to_the_link(result: compare.Comparison) -> None:
-    run = result.option_runs["freight_g1001"]
+    run = result.option_runs["freight_new_alignment"]
     res = run.result
     corridor = [
-        e for e in res.edges if run.graph.edges[e].get("corridor") == "freight_expressway_g1001"
+        e for e in res.edges if run.graph.edges[e].get("corridor") == "freight_expressway_new"
     ]
     busiest = max(corridor, key=lambda e: res.volumes.loc[e, "pcu"])
     picked = assignment.select_link(res, [busiest])
@@ -109,7 +111,7 @@ def test_select_link_volumes_add_up_to_the_link(result: compare.Comparison) -> N
         )
     # a freight-only road carries no cars
     assert res.volumes.loc[busiest, "car"] == 0.0
-    table = result.select_link[result.select_link["option"] == "freight_g1001"]
+    table = result.select_link[result.select_link["option"] == "freight_new_alignment"]
     assert set(table["class"]) == {"truck"}
     assert set(table["origin"]) <= set(demand.load_demand().zones["id"])
 
@@ -129,7 +131,7 @@ def test_costs_only_where_published(result: compare.Comparison) -> None:
 def test_user_cost_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sc = scenarios.load_scenario()
     good = tmp_path / "costs.csv"
-    good.write_text("option,cost_yi_yuan,source\nfreight_g1001,40,office estimate\n")
+    good.write_text("option,cost_yi_yuan,source\nfreight_ring_feeders,40,office estimate\n")
     table = compare.read_costs(good, sc)
     assert table.iloc[0]["cost_yi_yuan"] == 40.0
     bad = tmp_path / "bad.csv"

@@ -51,9 +51,9 @@ def test_pack_holds_everything(pack: Path) -> None:
         "congestion-A3.png",
         "validation-A3.png",
         "flows-second_passage_full-A3.png",
-        "flows-freight_g1001-A3.png",
+        "flows-freight_ring_feeders-A3.png",
         "select-link-second_passage_full-A3.png",
-        "select-link-freight_g1001-A3.png",
+        "select-link-freight_ring_feeders-A3.png",
     }
     for png in pngs:
         want = A3_PX if png.name in a3 else A4_PX

@@ -171,7 +171,7 @@ def test_embedded_scenario_lists_the_plan_options(plan_scenario: scenarios.Scena
     ids = {c.id for o in plan_scenario.options for c in o.corridors}
     assert {
         "airport_second_passage_ph1",
-        "freight_expressway_g1001",
+        "feeder_ftz_ring",
         "inland_port_last_mile",
         "airport_art_harbin_west",
         "hashuang_north_extension",

@@ -1,0 +1,1 @@
+"""Measures of the appraisal, one module per measure."""

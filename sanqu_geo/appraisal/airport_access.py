@@ -1,0 +1,103 @@
+"""Airport access: demand-weighted car minutes to the airport, normally and under closure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sanqu_geo.appraisal import skims
+
+__all__ = ["LOSS_MINUTES", "by_zone", "summary", "weighted_quantile"]
+
+#: A trip "loses" when its time to the airport rises by more than this (minutes).
+LOSS_MINUTES: float = 10.0
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of values weighted by trips (the lower value at a tie).
+
+    Parameters
+    ----------
+    values, weights : numpy.ndarray
+    q : float
+        Between 0 and 1.
+
+    Returns
+    -------
+    float
+    """
+    order = np.argsort(values)
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    keep = w > 0
+    v, w = v[keep], w[keep]
+    if not len(v):
+        return float("nan")
+    cum = np.cumsum(w) / w.sum()
+    return float(v[np.searchsorted(cum, q - 1e-12)])
+
+
+def by_zone(run: Any, demand_: Any, *, airport: str = "airport") -> pd.DataFrame:
+    """Each zone's car trips to and from the airport and its congested minutes each way.
+
+    Parameters
+    ----------
+    run : PeakRun
+        A solved peak hour.
+    demand_ : Demand
+        The demand it was solved with.
+    airport : str
+        The airport's zone id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zone``, ``trips_to``, ``trips_from`` (cars per hour), ``minutes_to``,
+        ``minutes_from``; zones with airport trips only.
+    """
+    od = demand_.od[demand_.od["class"] == "car"]
+    to = od[od["destination"] == airport].groupby("origin")["trips"].sum()
+    frm = od[od["origin"] == airport].groupby("destination")["trips"].sum()
+    zones = sorted((set(to.index) | set(frm.index)) - {airport})
+    out = pd.DataFrame({"zone": zones})
+    out["trips_to"] = out["zone"].map(to).fillna(0.0)
+    out["trips_from"] = out["zone"].map(frm).fillna(0.0)
+    out["minutes_to"] = out["zone"].map(skims.minutes_to(run, airport))
+    out["minutes_from"] = out["zone"].map(skims.minutes_from(run, airport))
+    return out
+
+
+def summary(table: pd.DataFrame, reference: pd.DataFrame | None = None) -> dict[str, float]:
+    """Trip-weighted mean, median and 95th percentile of airport minutes (both ways).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`by_zone`.
+    reference : pandas.DataFrame, optional
+        The same for a reference run (the base, normal network): adds the share of airport
+        trips whose time rises by more than :data:`LOSS_MINUTES`.
+
+    Returns
+    -------
+    dict
+        ``trips``, ``mean_min``, ``median_min``, ``p95_min`` and, with a reference,
+        ``share_losing_10min``.
+    """
+    values = np.concatenate([table["minutes_to"], table["minutes_from"]])
+    weights = np.concatenate([table["trips_to"], table["trips_from"]])
+    out = {
+        "trips": float(weights.sum()),
+        "mean_min": float(np.average(values, weights=weights)) if weights.sum() else np.nan,
+        "median_min": weighted_quantile(values, weights, 0.5),
+        "p95_min": weighted_quantile(values, weights, 0.95),
+    }
+    if reference is not None:
+        ref = reference.set_index("zone")
+        was = np.concatenate(
+            [table["zone"].map(ref["minutes_to"]), table["zone"].map(ref["minutes_from"])]
+        )
+        lose = (values - was) > LOSS_MINUTES
+        out["share_losing_10min"] = float(weights[lose].sum() / weights.sum())
+    return out
