@@ -27,14 +27,8 @@ from sanqu_geo.errors import ScenarioError
 from sanqu_geo.resources import data_file
 from sanqu_geo.scenarios import Corridor
 
-__all__ = [
-    "RailParameters",
-    "door_to_door",
-    "in_vehicle_minutes",
-    "load_parameters",
-    "stops",
-    "summary",
-]
+__all__ = ["RailParameters", "door_to_door", "in_vehicle_minutes", "load_parameters", "stops",
+           "summary"]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -231,13 +225,10 @@ def in_vehicle_minutes(corridor: Corridor, a: int, b: int, *, params: RailParame
         Minutes; 0 when ``a == b``.
     """
     chainage_m = _chainage(corridor)["chainage_m"].to_numpy()
+    n = len(chainage_m)
     for name, s in (("a", a), ("b", b)):
-        if (
-            isinstance(s, bool)
-            or not isinstance(s, int | np.integer)
-            or not 1 <= s <= len(chainage_m)
-        ):
-            msg = f"stop {name}={s!r}: give a stop number from 1 to {len(chainage_m)} (rail.stops)"
+        if isinstance(s, bool) or not isinstance(s, int | np.integer) or not 1 <= s <= n:
+            msg = f"stop {name}={s!r}: give a stop number from 1 to {n} (see rail.stops)"
             raise ScenarioError(msg)
     hops = abs(b - a)
     speed_mps = (params.cruise_speed_kph or corridor.design_speed_kph) / 3.6
@@ -269,7 +260,7 @@ def _nearest_nodes(G: nx.MultiDiGraph, lon: np.ndarray, lat: np.ndarray) -> list
 def _airport_trips(trips: pd.DataFrame, airport: str) -> pd.Series:
     missing = {"origin", "destination", "trips"} - set(trips.columns)
     if missing:
-        msg = f"trips: missing column(s) {', '.join(sorted(missing))}; give origin, destination, trips"
+        msg = f"trips: no column(s) {', '.join(sorted(missing))}; give origin, destination, trips"
         raise ScenarioError(msg)
     if "class" in trips.columns:
         trips = trips[trips["class"] == "car"]

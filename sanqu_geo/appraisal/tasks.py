@@ -316,7 +316,8 @@ def _external_table(normal, members) -> pd.DataFrame:
     if len(out):
         base = out[out["option"] == "base"].set_index(["exit", "class", "to"])["minutes"]
         out["saved_min"] = [
-            float(base.get((r.exit, r._4, r.to), np.nan)) - r.minutes for r in out.itertuples()
+            float(base.get((r["exit"], r["class"], r["to"]), np.nan)) - r["minutes"]
+            for r in out.to_dict("records")
         ]
     use = []
     for o in members:
