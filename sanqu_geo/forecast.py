@@ -36,6 +36,7 @@ __all__ = [
     "load_forecast",
     "period_hours_per_year",
     "period_table",
+    "year_range",
 ]
 
 FORECAST_FILE = "demand/forecast.toml"
@@ -327,6 +328,12 @@ def _zone_rules(zones: pd.DataFrame, spec: dict[str, Any]) -> dict[str, list[str
             labels.append(label)
         out[cls] = labels
     return out
+
+
+def year_range() -> tuple[int, int]:
+    """The first (base) and last year :func:`demand_for` accepts (``[base]`` of forecast.toml)."""
+    spec = load_forecast()
+    return int(spec["base"]["first_year"]), int(spec["base"]["last_year"])
 
 
 def _check_year(year: Any, spec: dict[str, Any]) -> int:

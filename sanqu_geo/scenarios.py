@@ -352,7 +352,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             raise ScenarioError(msg)
         places = g.get("places", [])
         if not isinstance(places, list) or not all(isinstance(p, str) for p in places):
-            msg = f'{gwhere}: field \'places\' must be a list of zone ids, e.g. ["inland_port"]'
+            msg = f"{gwhere}: field 'places' must be a list of zone ids, e.g. [\"inland_port\"]"
             raise ScenarioError(msg)
         group_info.append(
             Group(gid, str(g.get("title_zh", gid)), str(g.get("title_en", gid)), task, measure,

@@ -325,6 +325,9 @@ class _Problem:
     centroids: tuple[dict[str, Any], ...]
     demand: demand.Demand
     structural: _Structural | None = None  # None: the demand stays as it is in every draw
+    # Per unit: its condition's capacity factor and what each task's measure reads from it.
+    factors: tuple[float, ...] = ()
+    specs: tuple[dict[str, Any] | None, ...] = ()
     # The demands of the latest draws, on each worker (a draw's base and options share one).
     memo: dict[tuple, demand.Demand] = dataclasses.field(
         default_factory=dict, compare=False, repr=False
@@ -368,11 +371,16 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
     """Solve one option under one draw, as :func:`sanqu_geo.peak.solve` does; pure."""
     unit, values, gap = item
     variant = _variant(values)
+    if problem.factors:
+        variant = dataclasses.replace(
+            variant, capacity_scale=variant.capacity_scale * problem.factors[unit]
+        )
     H = peak.with_variant(problem.graphs[unit], variant)  # a copy: the shared graph stays
-    run = peak._solve_graph(H, problem.centroids[unit], _draw_demand(problem, values), variant, gap)
+    d = _draw_demand(problem, values)
+    run = peak._solve_graph(H, problem.centroids[unit], d, variant, gap)
     hours = run.vehicle_hours()
     base = problem.options[unit] == "base"
-    return {
+    out = {
         "car_vh": float(hours.get("car", 0.0)),
         "truck_vh": float(hours.get("truck", 0.0)),
         "relative_gap": float(run.result.relative_gap),
@@ -380,6 +388,12 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
         # How congested the draw's city is, held against the calibration band.
         "delay_index": peak.delay_index(run) if base else math.nan,
     }
+    spec = problem.specs[unit] if problem.specs else None
+    if spec:
+        from sanqu_geo.appraisal import tasks
+
+        out.update(tasks.unit_measures(run, d, **spec))
+    return out
 
 
 def road_options(scenario: scenarios.Scenario) -> tuple[list[scenarios.Option], list[str]]:
@@ -446,14 +460,38 @@ def _same_od(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 def _build_problem(
     scenario: scenarios.Scenario, source: str, d: demand.Demand, structural: _Structural | None
 ) -> tuple[_Problem, list[scenarios.Option], list[str]]:
+    """Units: the base, every road option, then the base and the options of every condition
+    that runs by default (a closure), each with what its task's measure reads."""
+    from sanqu_geo.appraisal import tasks
+
     roads, other = road_options(scenario)
-    graphs, centroids = [], []
-    for option in [None, *roads]:
-        H, c = peak.assignment_graph(source, option, zones=d.zones)
+    units: list[tuple[str, Any, Any, float, dict | None]] = [
+        ("base", None, None, 1.0, tasks.measure_spec(scenario, None)),
+        *((o.id, o, None, 1.0, tasks.measure_spec(scenario, o)) for o in roads),
+    ]
+    for c in scenario.conditions:
+        members = [o for o in roads if c.run and (not c.groups or o.group in c.groups)]
+        if not members:
+            continue
+        spec = {"airport": True}
+        units.append((f"base@{c.id}", None, c, c.capacity_factor, spec))
+        units += [(f"{o.id}@{c.id}", o, c, c.capacity_factor, spec) for o in members]
+    names, graphs, centroids, factors, specs = [], [], [], [], []
+    for name, option, condition, factor, spec in units:
+        extra = condition.edits if condition is not None else ()
+        try:
+            H, cent = peak.assignment_graph(source, option, zones=d.zones, extra=extra)
+        except ScenarioError as exc:  # a closure of a road this network lacks
+            if condition is None or "no road of the network" not in str(exc):
+                raise
+            continue
+        names.append(name)
         graphs.append(H)
-        centroids.append(c)
+        centroids.append(cent)
+        factors.append(factor)
+        specs.append(spec)
     problem = _Problem(
-        ("base", *(o.id for o in roads)), tuple(graphs), tuple(centroids), d, structural
+        tuple(names), tuple(graphs), tuple(centroids), d, structural, tuple(factors), tuple(specs)
     )
     return problem, roads, other
 
@@ -500,6 +538,9 @@ class MonteCarlo:
         Whether the structural parameters (:data:`STRUCTURAL`) were applied, and if not why.
     demand_source : str
         The demand the draws started from.
+    measures : pandas.DataFrame
+        The tasks' own measures over the accepted draws, per option and condition (normal or a
+        closure): ``measure`` (:data:`MEASURES`), ``p5``, ``p50``, ``p95``, ``share_positive``.
     """
 
     summary: pd.DataFrame
@@ -517,6 +558,7 @@ class MonteCarlo:
     rejected: dict[str, int] = dataclasses.field(default_factory=dict)
     structural: str = ""
     demand_source: str = ""
+    measures: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
 
 def _needed(n: int) -> int:
@@ -679,6 +721,7 @@ def run(
     draws["rejection"] = rejection.astype(object)
     for o in roads:
         draws[f"saved_{o.id}"] = saved[o.id].to_numpy()
+    measures = _measures(runs, problem.options, n, kept)
     if rejected[BELOW] or rejected[ABOVE]:
         logger.info(
             "%d of %d draws accepted: %d below and %d above the delay-index band %g–%g",
@@ -689,8 +732,46 @@ def run(
         summary=summary, draws=draws, runs=runs, seed=seed, n=n, gap=gap,
         distributions=distributions, not_scored=other, seconds=seconds,
         workers=runner.workers, band=(low, high), accepted=len(kept), rejected=rejected,
-        structural=note, demand_source=d.source,
+        structural=note, demand_source=d.source, measures=measures,
     )  # fmt: skip
+
+
+#: The task measures the draws read, and the change that counts as better.
+MEASURES: dict[str, tuple[str, str]] = {
+    "airport_min": ("到机场平均分钟节省 airport minutes saved", "saved"),
+    "truck_min": ("物流节点间货车分钟节省 truck minutes saved", "saved"),
+    "end_share": ("物流端点货车比例 logistics-end share of its trucks", "level"),
+}
+
+
+def _measures(runs: pd.DataFrame, units: tuple[str, ...], n: int, kept) -> pd.DataFrame:
+    """Per option (and condition) and measure, over the accepted draws: median, 5–95 %."""
+    rows = []
+    columns = [c for c in runs.columns if c.split(":")[0] in MEASURES]
+    for measure in columns:
+        label, how = MEASURES[measure.split(":")[0]]
+        wide = runs.pivot(index="draw", columns="option", values=measure).reindex(range(n))
+        for unit in units:
+            if unit.startswith("base") or unit not in wide:
+                continue
+            option, _, condition = unit.partition("@")
+            base = "base" + (f"@{condition}" if condition else "")
+            if how == "saved":
+                if base not in wide:
+                    continue
+                values = (wide[base] - wide[unit]).iloc[kept]
+            else:
+                values = wide[unit].iloc[kept]
+            values = values.dropna()
+            if not len(values):
+                continue
+            rows.append(
+                {"option": option, "condition": condition or "normal", "measure": measure,
+                 "measure_label": label, "draws": len(values), "p5": values.quantile(0.05),
+                 "p50": values.median(), "p95": values.quantile(0.95),
+                 "share_positive": float((values > 0).mean())}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _first_shares(values: np.ndarray) -> np.ndarray:
@@ -740,220 +821,5 @@ def _summarise(saved: pd.DataFrame, roads: list[scenarios.Option]) -> pd.DataFra
     )
 
 
-# --------------------------------------------------------------------------- outputs
-
-HEADERS: dict[str, str] = {
-    "group": "方案组 Group",
-    "option": "方案 Option",
-    "title_zh": "方案名称 Name (zh)",
-    "title_en": "Option name (en)",
-    "mean": "平均节省车小时 Mean veh·h saved",
-    "se_mean": "平均值标准误 SE of the mean",
-    "sd": "标准差 SD",
-    "p5": "P5 节省车小时 veh·h saved",
-    "p50": "P50 节省车小时 veh·h saved",
-    "p95": "P95 节省车小时 veh·h saved",
-    "share_saving": "有节省的抽样比例 Share of draws saving",
-    "p_rank_first": "排名第一概率 P(rank 1)",
-    "se_p_rank_first": "排名第一概率标准误 SE of P(rank 1)",
-    "p_first_in_group": "组内第一概率 P(first in group)",
-    "draw": "抽样 Draw",
-    "demand_growth": "需求倍数 Demand ×",
-    "capacity": "通行能力倍数 Capacity ×",
-    "truck_pce": "货车折算系数 Truck PCE",
-    "conical_alpha": "锥形延误函数α Conical α",
-    "beta_car": "小汽车阻抗系数倍数 Car friction β ×",
-    "generator_trips": "特殊发生源与对外出行倍数 Generator and external trips ×",
-    "intrazonal_minutes": "区内出行时间倍数 Intrazonal minutes ×",
-    "base_vehicle_hours": "现状高峰车小时 Base peak veh·h",
-    "base_delay_index": "现状路网延误指数 Base delay index",
-    "accepted": "接受 Accepted",
-    "rejection": "拒绝原因 Rejected because",
-}
-
-_REASON_ZH = {BELOW: "低于校准区间", ABOVE: "高于校准区间"}
-
-
-def _headers(table: pd.DataFrame) -> pd.DataFrame:
-    names = {}
-    for c in table.columns:
-        if c.startswith("saved_"):
-            names[c] = f"节省车小时 veh·h saved: {c[len('saved_') :]}"
-        else:
-            names[c] = HEADERS.get(c, c)
-    return table.rename(columns=names)
-
-
-def _draw_list(draws: pd.Series, most: int = 200) -> str:
-    ids = [str(int(i)) for i in draws]
-    if len(ids) > most:  # a cell stays readable (and under Excel's 32,767 characters)
-        return ", ".join(ids[:most]) + f", … ({len(ids) - most} more: see the draws sheet)"
-    return ", ".join(ids) or "—"
-
-
-def _band_text(mc: MonteCarlo) -> str:
-    low, high = mc.band
-    return f"base network delay index {low:g}–{high:g}"
-
-
-def _parameters_table(mc: MonteCarlo) -> pd.DataFrame:
-    rows = [
-        {"parameter 参数": p, "distribution 分布": dist.describe(), "source 来源": dist.source}
-        for p, dist in mc.distributions.items()
-    ]
-    for row in rows:
-        if row["parameter 参数"] in STRUCTURAL and not mc.structural.startswith("applied"):
-            row["source 来源"] = f"{row['source 来源']} — {mc.structural}"
-    rows += [
-        {"parameter 参数": "draws 抽样数", "distribution 分布": str(mc.n), "source 来源": ""},
-        {"parameter 参数": "seed 随机种子", "distribution 分布": str(mc.seed), "source 来源": ""},
-        {
-            "parameter 参数": "relative gap 相对间隙",
-            "distribution 分布": f"{mc.gap:.0e}",
-            "source 来源": "every assignment, as the comparison",
-        },
-        {
-            "parameter 参数": "accepted draws 接受的抽样",
-            "distribution 分布": f"{mc.accepted} of {mc.n}",
-            "source 来源": f"{_band_text(mc)} (the published Amap range the default demand was "
-            "calibrated to, [calibration] of the demand parameters); the summary rests on these "
-            "draws",
-        },
-    ]
-    low, high = mc.band
-    for reason in (BELOW, ABOVE):
-        which = mc.draws.loc[mc.draws["rejection"] == reason, "draw"]
-        side, city = ("under", "less") if reason == BELOW else ("over", "more")
-        rows.append(
-            {
-                "parameter 参数": f"rejected {reason} 拒绝（{_REASON_ZH[reason]}）",
-                "distribution 分布": f"{len(which)}: draws {_draw_list(which)}"
-                if len(which)
-                else "0",
-                "source 来源": f"base network delay index {side} the band {low:g}–{high:g}: a "
-                f"city {city} congested than the one observed; its options not solved",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def markdown(mc: MonteCarlo) -> str:
-    """The Markdown section of a Monte-Carlo run, for the meeting notes."""
-    from sanqu_geo.tables import _md_text as t
-
-    low, high = mc.band
-    lines = [
-        f"## 蒙特卡洛敏感性 Monte-Carlo sensitivity ({mc.n} draws 次抽样, {mc.accepted} "
-        f"accepted 接受, seed {mc.seed})",
-        "",
-        "高峰小时节省车小时（小汽车+货车），每次抽样重新求解现状与各道路方案的均衡分配 "
-        f"(relative gap ≤ {mc.gap:.0e}). Peak-hour vehicle-hours saved (cars + trucks); every "
-        "accepted draw solves the base and every road option again.",
-        "",
-        f"接受 Accepted: **{mc.accepted} of {mc.n} drawn** 次抽样中 {mc.accepted} 次的现状路网"
-        f"延误指数落在校准区间 {low:g}–{high:g} 内 (the published Amap range the default demand "
-        f"was calibrated to). Rejected: {mc.rejected.get(BELOW, 0)} below the band 低于区间, "
-        f"{mc.rejected.get(ABOVE, 0)} above 高于区间 (a rejected draw describes a city more, or "
-        "less, congested than the one observed; its options are not solved and it is left out "
-        "of the figures below).",
-        "",
-        "| 方案 Option | 平均 Mean ± SE | P5 | P50 | P95 | 有节省 Saving | 排名第一 P(rank 1) ± SE | 组内第一 P(first in group) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in mc.summary.itertuples():
-        se = "—" if math.isnan(r.se_mean) else f"{r.se_mean:,.1f}"
-        lines.append(
-            f"| {t(r.title_zh)} {t(r.title_en)} | {r.mean:,.1f} ± {se} | {r.p5:,.1f} | "
-            f"{r.p50:,.1f} | {r.p95:,.1f} | {r.share_saving:.0%} | {r.p_rank_first:.0%} ± "
-            f"{r.se_p_rank_first:.0%} | {r.p_first_in_group:.0%} |"
-        )
-    p5, p50, p95 = np.percentile(mc.draws["base_delay_index"], [5, 50, 95])
-    lines += [
-        "",
-        "SE: standard error 标准误 of the mean saving (sd/√n) and of P(rank 1) (√(p(1−p)/n)), "
-        f"n = {mc.accepted} accepted draws.",
-        "",
-        f"现状路网延误指数 Base network delay index over the draws: P5 {p5:.2f}, P50 {p50:.2f}, "
-        f"P95 {p95:.2f} (every draw; Amap published {low:g}–{high:g}).",
-    ]
-    lines += ["", "抽样分布 Distributions drawn:", ""]
-    for p, dist in mc.distributions.items():
-        lines.append(f"- {p}: {dist.describe()} — {dist.source}")
-    if mc.structural and not mc.structural.startswith("applied"):
-        lines += [
-            "",
-            f"结构参数 Structural parameters ({', '.join(STRUCTURAL)}): {t(mc.structural)}.",
-        ]
-    if mc.not_scored:
-        lines += [
-            "",
-            "不按道路评分 Not scored as a road (rail): " + ", ".join(mc.not_scored) + ".",
-        ]
-    lines += [
-        "",
-        "参数分布为假设，需求为示意性质 The spreads are assumptions and the default demand is "
-        "indicative: read the probabilities as how robust the ranking is, not as forecasts.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def write_outputs(mc: MonteCarlo, out_dir: str | Path) -> list[Path]:
-    """Add a Monte-Carlo run to a comparison folder: two CSVs, sheets, a Markdown section.
-
-    ``monte_carlo.csv`` (the summary) and ``monte_carlo_draws.csv`` are written; the
-    summary, the draws and the distributions become sheets of ``comparison.xlsx`` and the
-    section is added to ``summary.md`` when those exist. Every file is replaced atomically.
-
-    Parameters
-    ----------
-    mc : MonteCarlo
-        The run.
-    out_dir : path-like
-        The comparison's output folder.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The files written or updated.
-    """
-    from sanqu_geo._atomic import atomic_path
-    from sanqu_geo.tables import rounded
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = _headers(rounded(mc.summary))
-    draws = _headers(rounded(mc.draws))
-    written = []
-    for name, table in (("monte_carlo.csv", summary), ("monte_carlo_draws.csv", draws)):
-        with atomic_path(out_dir / name) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
-        written.append(out_dir / name)
-    workbook = out_dir / "comparison.xlsx"
-    sheets = (
-        ("蒙特卡洛 Monte Carlo", summary),
-        ("抽样 Draws", draws),
-        ("抽样分布 Distributions", _parameters_table(mc)),
-    )
-    with atomic_path(workbook) as tmp:
-        mode = "a" if workbook.is_file() else "w"
-        if mode == "a":
-            tmp.write_bytes(workbook.read_bytes())
-        kwargs = {"if_sheet_exists": "replace"} if mode == "a" else {}
-        with pd.ExcelWriter(tmp, engine="openpyxl", mode=mode, **kwargs) as writer:
-            for sheet, table in sheets:
-                table.to_excel(writer, sheet_name=sheet[:31], index=False)
-                ws = writer.sheets[sheet[:31]]
-                ws.freeze_panes = "A2"
-                for column in ws.columns:
-                    ws.column_dimensions[column[0].column_letter].width = 18
-    written.append(workbook)
-    notes = out_dir / "summary.md"
-    text = notes.read_text(encoding="utf-8") if notes.is_file() else ""
-    marker = "## 蒙特卡洛敏感性 Monte-Carlo sensitivity"
-    if marker in text:  # a re-run replaces its own section
-        text = text[: text.index(marker)].rstrip("\n") + "\n"
-    with atomic_path(notes) as tmp:
-        tmp.write_text((text + "\n" if text else "") + markdown(mc), encoding="utf-8")
-    written.append(notes)
-    return written
+# The tables and notes of a run live in their own module; they are part of this one's API.
+from sanqu_geo.sensitivity_report import markdown, write_outputs  # noqa: E402

@@ -83,7 +83,9 @@ def test_airport_access_under_closure_for_every_second_passage_option(appraisal,
     assert t.loc[("normal", "base"), "share_losing_10min"] == 0.0
     # a second way to the airport gives back part of what the closure takes
     for oid in options:
-        assert t.loc[("airport_expressway_outer_closed", oid), "mean_min"] < t.loc[closed, "mean_min"]
+        assert (
+            t.loc[("airport_expressway_outer_closed", oid), "mean_min"] < t.loc[closed, "mean_min"]
+        )
     assert (table["p95_min"] >= table["median_min"]).all()
 
 
@@ -142,7 +144,9 @@ def test_freight_options_report_their_truck_end_share_on_the_ring(appraisal, pla
     # the plan's reading: feeders from the ring (绕城高速) to the three zones
     ring = next(o for o in plan.options if o.id == "freight_ring_feeders")
     G = network.load_network("trunk", profile="car")
-    ring_nodes = {n for u, v, r in G.edges(data="road_id") if str(r).startswith("g1001") for n in (u, v)}
+    ring_nodes = {
+        n for u, v, r in G.edges(data="road_id") if str(r).startswith("g1001") for n in (u, v)
+    }
     ring_xy = np.array([(G.nodes[n]["x"], G.nodes[n]["y"]) for n in ring_nodes])
     ends = [c.interchanges[-1] for c in ring.corridors]
     for p in ends:  # every feeder ends within 1 km of a ring node
@@ -233,7 +237,8 @@ def test_edits_are_checked() -> None:
         edits.apply_edits(G, [missing])
     # a direction picks one carriageway: westbound edges run west
     west = edits.parse_edit(
-        "w", {"kind": "capacity", "value": 0.5, "road_id": "airport-expressway", "direction": "W"},
+        "w",
+        {"kind": "capacity", "value": 0.5, "road_id": "airport-expressway", "direction": "W"},
         where,
     )
     picked = edits.selected_edges(G, west.roads)

@@ -133,7 +133,7 @@ def test_each_unit_is_the_peak_assignment_of_its_draw(serial_mc) -> None:
     runs = serial_mc.runs
     assert runs["relative_gap"].max() <= peak.default_gap
     assert "art_harbin_west" in serial_mc.not_scored  # a rail link is not assigned as a road
-    assert len(runs) == DRAWS * 7 and not runs.duplicated(["draw", "option"]).any()
+    assert len(runs) == DRAWS * 18 and not runs.duplicated(["draw", "option"]).any()
 
 
 def test_summary_by_hand() -> None:

@@ -60,7 +60,10 @@ def test_a_band_holding_every_draw_rejects_none(wide) -> None:
     assert wide.accepted == DRAWS
     assert wide.rejected == {sensitivity.BELOW: 0, sensitivity.ABOVE: 0}
     assert wide.draws["accepted"].all() and (wide.draws["rejection"] == "").all()
-    assert len(wide.runs) == DRAWS * 7  # the base and six road options of every draw
+    # the base and seven road options of every draw, then the closures: 机场高速 outside the
+    # ring (the base, two second-passage, three freight and the last-mile options) and inside
+    # it (the base and two second-passage options)
+    assert len(wide.runs) == DRAWS * (8 + 7 + 3)
     saved = [c for c in wide.draws.columns if c.startswith("saved_")]
     assert wide.draws[saved].notna().all().all()
 
@@ -78,7 +81,7 @@ def test_draws_outside_the_band_are_rejected_and_not_scored(wide, narrow, band) 
     assert narrow.rejected == {"below band": 1, "above band": 1}
     # Rejected draws: the base alone was solved, no saving is scored.
     solved = narrow.runs.groupby("draw")["option"].count()
-    assert list(solved) == [7 if a else 1 for a in inside]
+    assert list(solved) == [18 if a else 1 for a in inside]
     saved = [c for c in narrow.draws.columns if c.startswith("saved_")]
     assert narrow.draws.loc[~inside, saved].isna().all().all()
     # Accepted draws keep exactly the savings they have when nothing is rejected ...
@@ -346,3 +349,18 @@ def test_the_outputs_show_acceptance_rejections_and_standard_errors(narrow, tmp_
     assert cells["accepted draws 接受的抽样"] == f"2 of {DRAWS}"
     assert cells["rejected below band 拒绝（低于校准区间）"] == f"1: draws {below}"
     assert cells["rejected above band 拒绝（高于校准区间）"] == f"1: draws {above}"
+
+
+def test_the_draws_cover_each_tasks_measure(wide) -> None:
+    m = wide.measures.set_index(["option", "condition", "measure"])
+    closed = "airport_expressway_outer_closed"
+    for option in ("second_passage_ph1", "second_passage_full"):
+        assert (option, "normal", "airport_min") in m.index
+        row = m.loc[(option, closed, "airport_min")]
+        # with 机场高速 closed, a second way to the airport always gives minutes back
+        assert row["share_positive"] == 1.0 and row["p5"] > 0
+    for option in ("freight_ring_feeders", "freight_ring_truck_lanes", "freight_new_alignment"):
+        assert (option, "normal", "truck_min:freight_expressway") in m.index
+        share = m.loc[(option, "normal", "end_share")]
+        assert 0.0 <= share["p5"] <= share["p50"] <= share["p95"] <= 1.0
+    assert (m["draws"] == wide.accepted).all()

@@ -31,7 +31,7 @@ from sanqu_geo.errors import ScenarioError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JILIN_EXITS", "Appraisal", "appraise"]
+__all__ = ["JILIN_EXITS", "Appraisal", "appraise", "measure_spec", "unit_measures"]
 
 #: External zones toward Jilin (task 38): id → (中文, English).
 JILIN_EXITS: dict[str, tuple[str, str]] = {
@@ -69,6 +69,12 @@ class Appraisal:
         Assignments solved (including cached ones).
     skipped : list of str
         Conditions left out because the network lacks the roads they close.
+    zones : dict of DataFrame
+        Zone by zone, for the maps: ``airport`` (``zone``, ``condition``, ``option``,
+        ``minutes_to``, ``minutes_from``, ``trips_to``, ``trips_from``: the airport-access
+        groups' options and the base, normally and in each condition) and ``trucks``
+        (``zone``, ``option``, ``place``, ``minutes``: congested truck minutes from every zone
+        to each logistics place of the logistics groups, base and options, normal network).
     """
 
     tasks: dict[str, pd.DataFrame]
@@ -79,6 +85,7 @@ class Appraisal:
     assumptions: pd.DataFrame
     runs: int = 0
     skipped: list = dataclasses.field(default_factory=list)
+    zones: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
 
 def _road(option: scenarios.Option) -> bool:
@@ -212,9 +219,49 @@ def appraise(
         elif g.measure == "external":
             tasks[key] = _external_table(normal, members)
     access = _accessibility(normal, d, options)
+    zone_tables = _zone_tables(sc, d, normal, cond_runs, wanted)
     econ, assumptions = _economics(sc, time_table, options, costs)
     overall = _overall(sc, options, time_table, tasks, econ, years[0])
-    return Appraisal(tasks, time_table, access, econ, overall, assumptions, count, skipped)
+    return Appraisal(
+        tasks, time_table, access, econ, overall, assumptions, count, skipped, zone_tables
+    )
+
+
+def _zone_tables(sc, d, normal, cond_runs, wanted) -> dict[str, pd.DataFrame]:
+    from sanqu_geo.appraisal import skims
+
+    airport, trucks = [], []
+    for gid, members in sc.groups.items():
+        g = sc.group(gid)
+        ids = ["base"] + [o.id for o in members if o.id in normal]
+        if g.measure == "airport_access":
+            states = [("normal", normal)] + [
+                (c.id, {k[1]: r for k, r in cond_runs.items() if k[0] == c.id}) for c in wanted
+            ]
+            for cid, runs in states:
+                for oid in ids:
+                    if oid in runs:
+                        table = airport_access.by_zone(runs[oid], d)
+                        airport.append(table.assign(condition=cid, option=oid))
+        elif g.measure == "logistics":
+            for oid in ids:
+                for place in g.places or tuple(logistics.LOGISTICS_NODES):
+                    if place in normal[oid].centroids:
+                        m = skims.minutes_to(normal[oid], place, cls="truck")
+                        trucks.append(pd.DataFrame(
+                            {"zone": m.index, "option": oid, "place": place,
+                             "minutes": m.to_numpy()}
+                        ))  # fmt: skip
+    out = {}
+    if airport:
+        out["airport"] = pd.concat(airport, ignore_index=True).drop_duplicates(
+            ["zone", "condition", "option"]
+        )
+    if trucks:
+        out["trucks"] = pd.concat(trucks, ignore_index=True).drop_duplicates(
+            ["zone", "option", "place"]
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- task tables
@@ -489,3 +536,67 @@ def _headline(g: scenarios.Group, o: scenarios.Option, table: pd.DataFrame | Non
         )
         return zh + "。", en + ".", saved, "min (Jilin exits)"
     return "", "", np.nan, ""
+
+
+# --------------------------------------------------------------------------- per draw
+
+
+def measure_spec(sc: scenarios.Scenario, option: scenarios.Option | None) -> dict[str, Any]:
+    """What a Monte-Carlo draw reads from one run for its task's measure (see
+    :func:`unit_measures`): the base reads every task's, an option its own task's."""
+    if option is None:
+        groups = [sc.group(g) for g in sc.groups]
+        return {
+            "airport": any(g.measure == "airport_access" for g in groups),
+            "places": {g.id: g.places for g in groups if g.measure == "logistics"},
+        }
+    g = sc.group(option.group)
+    if g.measure == "airport_access":
+        return {"airport": True}
+    if g.measure == "logistics":
+        return {"places": {g.id: g.places}, "option": option}
+    return {}
+
+
+def unit_measures(
+    run: peak.PeakRun,
+    d: Any,
+    *,
+    airport: bool = False,
+    places: dict[str, tuple[str, ...]] | None = None,
+    option: scenarios.Option | None = None,
+) -> dict[str, float]:
+    """The task measures of one run: airport minutes, truck minutes per logistics group, and
+    the logistics-end share of an option's trucks.
+
+    Parameters
+    ----------
+    run : PeakRun
+        A solved peak hour.
+    d : Demand
+        Its demand.
+    airport : bool
+        Read the trip-weighted mean car minutes to and from the airport (``airport_min``).
+    places : dict, optional
+        Group id → its logistics places: the mean truck minutes between them
+        (``truck_min:<group>``).
+    option : Option, optional
+        Read the share of the option's trucks with a logistics-node or airport end
+        (``end_share``).
+
+    Returns
+    -------
+    dict
+    """
+    out: dict[str, float] = {}
+    if airport and "airport" in run.centroids:
+        out["airport_min"] = airport_access.summary(airport_access.by_zone(run, d))["mean_min"]
+    for gid, nodes in (places or {}).items():
+        table = logistics.node_minutes(run, nodes)
+        if len(table):
+            out[f"truck_min:{gid}"] = float(table["minutes"].mean())
+    if option is not None:
+        links = _option_links(run, option)
+        if links:
+            out["end_share"] = float(logistics.truck_end_share(run, links)["end_share"])
+    return out

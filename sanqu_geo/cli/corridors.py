@@ -127,6 +127,36 @@ def corridors_compare(
         ),
     ] = None,
     dask: DaskOpt = None,
+    conditions: Annotated[
+        str | None,
+        typer.Option(
+            "--conditions",
+            help="Conditions to solve every option of their groups in: ids of the scenario's "
+            "[condition] tables, comma-separated, 'all' or 'none' (default: those with run = "
+            "true, the closures of 机场高速; 'winter' is defined but off).",
+        ),
+    ] = None,
+    years: Annotated[
+        str | None,
+        typer.Option(
+            "--years", help="Demand years, comma-separated, 2020–2035 (default: the scenario's)."
+        ),
+    ] = None,
+    periods: Annotated[
+        str | None,
+        typer.Option(
+            "--periods",
+            help="Periods, comma-separated: am_peak, pm_peak, inter_peak (default: the scenario's).",
+        ),
+    ] = None,
+    no_appraisal: Annotated[
+        bool,
+        typer.Option(
+            "--no-appraisal",
+            help="Only the morning-peak ranking: no per-task measures, years, periods or conditions.",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Compare every corridor option on the morning peak-hour assignment and rank them.
 
@@ -161,6 +191,7 @@ def corridors_compare(
         if dask is not None:
             scaleout.parse_address(dask)  # a malformed address fails before the work
     cost_table = compare.read_costs(costs, sc) if costs is not None else None
+    chosen = _appraisal_choices(sc, conditions, years, periods)
     run_demand = None
     if demand is not None:
         from sanqu_geo import demand as _demand
@@ -181,6 +212,8 @@ def corridors_compare(
                 profile=profile,
                 sensitivity=not no_sensitivity,
                 progress=lambda text: bar.update(task, description=f"comparing: {text}"),
+                appraisal=not no_appraisal,
+                **chosen,
             )
         monte_carlo = None
         if runner is not None:
@@ -210,3 +243,46 @@ def corridors_compare(
         f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
         + esc(", ".join(f.name for f in files))
     )
+
+
+def _appraisal_choices(sc, conditions: str | None, years: str | None, periods: str | None) -> dict:
+    """The conditions, years and periods asked for, checked against the scenario and the files."""
+    from sanqu_geo import forecast
+    from sanqu_geo.errors import ScenarioError
+
+    out: dict = {}
+    if conditions is not None:
+        known = [c.id for c in sc.conditions]
+        words = [w.strip() for w in conditions.split(",") if w.strip()]
+        if words == ["all"]:
+            words = known
+        elif words == ["none"]:
+            words = []
+        unknown = [w for w in words if w not in known]
+        if unknown:
+            msg = (
+                f"--conditions: unknown condition(s) {', '.join(unknown)}; use ids of the "
+                f"scenario ({', '.join(known) or 'none defined'}), 'all' or 'none'"
+            )
+            raise ScenarioError(msg)
+        out["conditions"] = tuple(words)
+    if years is not None:
+        try:
+            values = tuple(int(w) for w in years.split(",") if w.strip())
+        except ValueError:
+            msg = f"--years {years!r}: give years as numbers, e.g. 2020,2035"
+            raise ScenarioError(msg) from None
+        first, last = forecast.year_range()
+        bad = [y for y in values if not first <= y <= last]
+        if not values or bad:
+            msg = f"--years {years!r}: give years between {first} and {last}, e.g. {first},{last}"
+            raise ScenarioError(msg)
+        out["years"] = values
+    if periods is not None:
+        values = tuple(w.strip() for w in periods.split(",") if w.strip())
+        unknown = [p for p in values if p not in forecast.PERIODS]
+        if not values or unknown:
+            msg = f"--periods {periods!r}: use {', '.join(forecast.PERIODS)}"
+            raise ScenarioError(msg)
+        out["periods"] = values
+    return out
