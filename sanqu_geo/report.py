@@ -228,6 +228,7 @@ def meeting_pack(
     progress: Callable[[str], None] | None = None,
     force: bool = False,
     sensitivity: bool = False,
+    detail: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the meeting pack into a folder, moving the files in only when all are written.
 
@@ -254,6 +255,8 @@ def meeting_pack(
     force : bool
         Write into a folder that holds files the toolkit did not write (they are kept; see
         :func:`sanqu_geo._atomic.atomic_folder`).
+    detail : callable, optional
+        Called with each assignment of the comparison as it starts (a long step).
 
     Returns
     -------
@@ -269,7 +272,7 @@ def meeting_pack(
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
         say(STEPS[0])
-        comparison = compare.compare(sc, sensitivity=sensitivity)
+        comparison = compare.compare(sc, sensitivity=sensitivity, progress=detail)
         map_data = compare.map_layers(comparison)
         say(STEPS[1])
         od_car = _zone_od("car")

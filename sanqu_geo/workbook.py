@@ -5,6 +5,7 @@ colours, and a sheet of the assumptions every figure depends on. Formats only.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -380,7 +381,39 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
                     "km/h, 亿元",
                     "data/projects/scenarios.toml (design speed indicative where not published)",
                 )
+        appraisal = getattr(comparison, "appraisal", None)
+        if appraisal is not None:
+            for r in appraisal.assumptions.itertuples():
+                add(f"{r.factor_zh} {r.factor_en}", f"{r.value:g}", r.unit, r.source)
+            _appraisal_rows(add, sc)
     return pd.DataFrame(rows, columns=["参数 Parameter", "取值 Value", "单位 Unit", "来源 Source"])
+
+
+def _appraisal_rows(add: Callable[[str, Any, str, str], None], sc: Any) -> None:
+    """Years, growth, conditions and the rail service behind the per-task tables."""
+    from sanqu_geo import demand, forecast
+    from sanqu_geo.appraisal import rail
+
+    add("评价年份 Years solved", ", ".join(map(str, sc.years)), "", "data/projects/scenarios.toml")
+    add("评价时段 Periods solved", ", ".join(sc.periods), "", "data/projects/scenarios.toml")
+    add("通车年 Opening year", f"{sc.opening_year}", "", "data/projects/scenarios.toml "
+        "(assumption: no opening date is published)")  # fmt: skip
+    for r in forecast.growth_table(demand.load_demand(network=sc.network)).itertuples():
+        add(f"增长 Growth {r.group}: {r.applies_to}",
+            f"{r.annual_rate:+.2%}/yr; ×{r.factor_2025:.3f} (2025), ×{r.factor_2035:.3f} (2035)",
+            "", r.source)  # fmt: skip
+    for c in sc.conditions:
+        what = ", ".join(e.title_zh for e in c.edits) or f"capacity × {c.capacity_factor:g}"
+        add(f"工况 {c.title_zh} Condition {c.title_en}", what,
+            "solved by default" if c.run else "when asked (--conditions)", c.source)  # fmt: skip
+    params = rail.load_parameters()
+    fields = [f.name for f in dataclasses.fields(params)]
+    for name, source in params.sources.items():
+        field = next((f for f in fields if f == name or f.startswith(name + "_")), None)
+        value = getattr(params, field) if field else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            unit = field.removeprefix(name).lstrip("_") if field else ""
+            add(f"轨道 Rail {name.replace('_', ' ')}", f"{value:g}", unit, source)
 
 
 def _variant_words(variant: Any) -> str:

@@ -179,6 +179,7 @@ def meeting_pack_command(
             progress=step,
             force=force,
             sensitivity=sensitivity,
+            detail=lambda text: bar.update(task, description=f"{report.STEPS[0]}: {text}"),
         )
         bar.update(task, completed=len(report.STEPS))
     console.print(
