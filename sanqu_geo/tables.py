@@ -315,6 +315,14 @@ _COMPARISON_TABLES = (
 )
 
 
+#: Sheet names of the tables a task table carries with it.
+_ATTR_SHEETS = {
+    "truck_end_share": "货车端点 Truck ends",
+    "summary": "汇总 Summary",
+    "use": "吉林方向使用 Use",
+}
+
+
 def appraisal_tables(comparison) -> list[tuple[str, str, pd.DataFrame]]:
     """The appraisal's tables of a comparison: (file stem, sheet name, table), in order.
 
@@ -329,10 +337,11 @@ def appraisal_tables(comparison) -> list[tuple[str, str, pd.DataFrame]]:
         number = key.removeprefix("task")
         out.append((key, f"任务{number} Task {number}", table))
         for name, extra in table.attrs.items():
+            label = _ATTR_SHEETS.get(name, name)
+            if isinstance(extra, dict):
+                extra = pd.DataFrame([extra])
             if isinstance(extra, pd.DataFrame):
-                out.append((f"{key}_{name}", f"任务{number} {name}"[:31], extra))
-            elif isinstance(extra, dict):
-                out.append((f"{key}_{name}", f"任务{number} {name}"[:31], pd.DataFrame([extra])))
+                out.append((f"{key}_{name}", f"任务{number} {label}"[:31], extra))
     out += [
         ("network_time", "时段年份车小时 Network time", a.network_time),
         ("accessibility", "可达性 Accessibility", a.accessibility),

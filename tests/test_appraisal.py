@@ -260,3 +260,27 @@ def test_a_closure_that_cuts_a_zone_off_is_refused() -> None:
     with pytest.raises(ScenarioError, match="cuts off"):
         edits.check_reach(H, [0, 2], [cut])
     edits.check_reach(G, [0, 2], [cut])  # nothing closed yet: every zone reached
+
+
+def test_compare_out_writes_a_table_per_task(tmp_path, capsys) -> None:
+    from sanqu_geo.cli import main
+
+    out = tmp_path / "results"
+    args = ["corridors", "compare", "--out", str(out), "--no-sensitivity", "--gap", "1e-4",
+            "--years", "2020", "--periods", "am_peak"]  # fmt: skip
+    assert main(args) == 0
+    for task in (35, 36, 37, 38, 39):
+        table = pd.read_csv(out / f"task{task}.csv", encoding="utf-8-sig")
+        assert len(table), task
+    by_task = pd.read_csv(out / "by_task.csv", encoding="utf-8-sig")
+    assert len(by_task) == 7  # every road option, on its task's own measure
+    shares = pd.read_csv(out / "task39_truck_end_share.csv", encoding="utf-8-sig")
+    assert len(shares) == 3
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    for task in (35, 36, 38, 39):
+        assert f"任务{task} Task {task}" in text
+    assert "Rail (task 37)" in text
+    book = pd.ExcelFile(out / "comparison.xlsx")
+    assert "任务36 Task 36" in book.sheet_names and "经济评价 Economics" in book.sheet_names
+    assert main([*args[:-4], "--years", "2040"]) == 2
+    assert "2040" in capsys.readouterr().err

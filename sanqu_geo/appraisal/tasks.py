@@ -348,11 +348,10 @@ def _external_table(normal, members) -> pd.DataFrame:
     from sanqu_geo.appraisal import skims
 
     rows = []
+    exits = _jilin_exits(normal["base"])
     for oid in ["base"] + [o.id for o in members if o.id in normal]:
         run = normal[oid]
-        for ext, (zh, en) in JILIN_EXITS.items():
-            if ext not in run.centroids:
-                continue
+        for ext, (zh, en) in exits.items():
             for cls in ("car", "truck"):
                 to = skims.minutes_from(run, ext, cls=cls)
                 for target in JILIN_TARGETS:
@@ -370,13 +369,23 @@ def _external_table(normal, members) -> pd.DataFrame:
     for o in members:
         if o.id in normal:
             run = normal[o.id]
-            ends = set(JILIN_EXITS)
+            ends = set(exits)
             links = _option_links(run, o)
             share = logistics.truck_end_share(run, links, ends=ends) if links else {}
             use.append({"option": o.id, "trucks_on_option": share.get("trucks", 0.0),
                         "trucks_with_jilin_end": share.get("trucks_with_end", 0.0)})  # fmt: skip
     out.attrs["use"] = pd.DataFrame(use)
     return out
+
+
+def _jilin_exits(run: peak.PeakRun) -> dict[str, tuple[str, str]]:
+    """The Jilin-side exits of the run's zones; on the trunk sketch, whose districts load at
+    their cordon points, the 双城 district stands for them (it loads where 哈双北线 and G1
+    leave the sketch toward Jilin)."""
+    found = {z: names for z, names in JILIN_EXITS.items() if z in run.centroids}
+    if not found and "shuangcheng" in run.centroids:
+        found = {"shuangcheng": ("双城(吉林方向出口)", "双城 (toward Jilin)")}
+    return found
 
 
 def _accessibility(normal, d, options) -> pd.DataFrame:
