@@ -36,6 +36,7 @@ __all__ = [
     "congested_travel_graph",
     "delay_index",
     "graph_key",
+    "release",
     "run_key",
     "solve",
     "total_vehicle_hours",
@@ -380,6 +381,19 @@ def solve(
         )
     _RUNS[key] = run
     return run
+
+
+def release(*runs: PeakRun) -> None:
+    """Drop solved runs from the in-memory cache (a long comparison keeps what it still reads).
+
+    Parameters
+    ----------
+    *runs : PeakRun
+        Runs no longer needed; a later :func:`solve` of the same key solves again.
+    """
+    ids = {id(r) for r in runs}
+    for key in [k for k, r in _RUNS.items() if id(r) in ids]:
+        del _RUNS[key]
 
 
 def _solve_graph(

@@ -165,15 +165,20 @@ def appraise(
             dyp = forecast.demand_for(d, year=year, period=period)
             say(f"{year} {period}: base")
             base = solve(None, dyp)
+            keep = year == years[0] and period == "am_peak"  # what the measures read
             for o in options:
                 say(f"{year} {period}: {o.id}")
                 run = solve(o, dyp)
                 rows = network_time.saved(base, run, year=year, period=period)
                 time_rows += [{"option": o.id, "group": o.group, **r} for r in rows]
-                if year == years[0] and period == "am_peak":
+                if keep:
                     normal[o.id] = run
-            if year == years[0] and period == "am_peak":
+                else:  # only its vehicle-hours are read: free the memory of a city-size run
+                    peak.release(run)
+            if keep:
                 normal["base"] = base
+            else:
+                peak.release(base)
     if "base" not in normal:  # the first year's morning peak is what every measure reads
         normal["base"] = solve(None, d)
         for o in options:

@@ -42,26 +42,34 @@ def corridors_list(scenario: ScenarioArg = None) -> None:
     sc = scenarios.load_scenario(scenario)
     table = Table(title=esc(f"{sc.name_zh} · {sc.name_en}"))
     for column in (
-        "group 组",
+        "task 任务",
         "option 方案",
         "名称",
         "profile",
-        "corridors 通道",
+        "corridors 通道 / edits 改造",
         "km",
         "cost 亿元",
     ):
         table.add_column(column)
     for option in sc.options:
+        g = sc.group(option.group)
+        built = ", ".join(c.id for c in option.corridors)
+        if option.edits:
+            built += "; " + ", ".join(e.id for e in option.edits)
         table.add_row(
-            esc(option.group),
+            esc(str(g.task) if g.task is not None else option.group),
             esc(option.id),
             esc(option.title_zh),
             esc(option.profile or sc.profile),
-            esc(", ".join(c.id for c in option.corridors)),
+            esc(built),
             f"{sum(c.length_m for c in option.corridors) / 1000:.1f}",
             f"{option.cost / 1e8:.1f}" if option.cost is not None else "not published 未公布",
         )
     print_table(table)
+    for c in sc.conditions:
+        what = ", ".join(e.id for e in c.edits) or f"capacity × {c.capacity_factor:g}"
+        state = "" if c.run else " (--conditions)"
+        console.print(f"工况 condition {esc(c.id)}: {esc(c.title_zh)} — {esc(what)}{esc(state)}")
 
 
 @corridors_app.command("compare")
