@@ -6,6 +6,7 @@ Formats only; computes no travel times.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -351,7 +352,9 @@ def appraisal_tables(comparison) -> list[tuple[str, str, pd.DataFrame]]:
     return out
 
 
-def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+def write_comparison(
+    comparison, out_dir: str | Path, *, force: bool = False, extra: Any = None
+) -> list[Path]:
     """Write a corridor comparison: one CSV per table, one XLSX, and a Markdown summary.
 
     The folder is filled atomically: files appear only when all are written.
@@ -364,6 +367,9 @@ def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) ->
         Output folder (created; an earlier comparison's files in it are replaced, nothing else).
     force : bool
         Write into a folder that holds files the toolkit did not write (they are kept).
+    extra : callable, optional
+        Called with the folder being filled; returns the names of further files it wrote
+        there (the maps), which move in with the tables.
 
     Returns
     -------
@@ -394,6 +400,8 @@ def write_comparison(comparison, out_dir: str | Path, *, force: bool = False) ->
         names.append("comparison.xlsx")
         (tmp / "summary.md").write_text(comparison_markdown(comparison), encoding="utf-8")
         names.append("summary.md")
+        if extra is not None:
+            names += list(extra(tmp))
     return [out_dir / n for n in names]
 
 

@@ -45,7 +45,7 @@ def test_parameters_have_sources_and_mark_assumptions(params):
     assert params.cruise_speed_kph is None  # the corridor's design speed
     assert set(params.sources) == {
         "walk_speed", "catchment", "headway", "wait_fraction", "dwell", "stop_loss",
-        "cruise_speed", "kiss_and_ride", "egress_walk", "airport_stop",
+        "cruise_speed", "kiss_and_ride", "egress_walk", "airport_stop", "car_access_min_ride",
     }  # fmt: skip
     assert all(text.strip() for text in params.sources.values())
     assert {"headway", "dwell", "stop_loss", "kiss_and_ride", "egress_walk"} <= params.assumptions
@@ -97,6 +97,7 @@ def _toy_graph() -> nx.MultiDiGraph:
 
 
 def test_door_to_door_on_a_hand_made_graph(params):
+    params = dataclasses.replace(params, car_access_min_ride_km=0.0)  # the toy line is short
     corridor = _line()
     zones = gpd.GeoDataFrame(
         {"id": ["airport", "far", "near", "none"], "name_zh": ["机场", "远", "近", "无"]},
@@ -145,6 +146,14 @@ def test_door_to_door_on_a_hand_made_graph(params):
     assert s["share_rail_faster"] == pytest.approx(faster / 180.0)
     assert s["median_rail_minus_car_min"] == pytest.approx(np.median(table["rail_minus_car_min"]))
     assert s["weighted_median_rail_minus_car_min"] == pytest.approx(far["rail_minus_car_min"])
+    # a stop closer to the airport than the shortest ride worth driving to is not driven to
+    km_b = _metres(A, B) / 1000
+    short = dataclasses.replace(params, car_access_min_ride_km=km_b + 0.001)
+    again = rail.door_to_door(corridor, _toy_graph(), zones, trips, params=short).set_index("zone")
+    assert again.loc["far", "best_stop"] == 3 and again.loc["far", "access_mode"] == "car"
+    longer = dataclasses.replace(params, car_access_min_ride_km=100.0)
+    none = rail.door_to_door(corridor, _toy_graph(), zones, trips, params=longer).set_index("zone")
+    assert none.loc["far", "rail_min"] == np.inf and none.loc["near", "access_mode"] == "walk"
 
 
 def test_door_to_door_rejects_a_missing_airport_zone(params):

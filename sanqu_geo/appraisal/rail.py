@@ -42,6 +42,7 @@ _ENTRIES = {
     "dwell": ("dwell_s", "s"), "stop_loss": ("stop_loss_s", "s"),
     "cruise_speed": ("cruise_speed_kph", "km/h"), "kiss_and_ride": ("kiss_and_ride_min", "min"),
     "egress_walk": ("egress_walk_m", "m"), "airport_stop": ("airport_stop", "stop"),
+    "car_access_min_ride": ("car_access_min_ride_km", "km"),
 }  # fmt: skip
 
 
@@ -64,6 +65,9 @@ class RailParameters:
         Minutes added to the car time of a zone reaching a stop by car or taxi.
     egress_walk_m, airport_stop : float, int
         Walk from the airport stop to the terminal (m); number of that stop along the line.
+    car_access_min_ride_km : float
+        A stop is reached by car only when the ride from it to the airport is at least this
+        long (nobody drives to within a few km of the airport to board).
     sources : dict
         Source of each parameter, by its table name in the file.
     assumptions : frozenset
@@ -80,6 +84,7 @@ class RailParameters:
     kiss_and_ride_min: float
     egress_walk_m: float
     airport_stop: int
+    car_access_min_ride_km: float = 0.0
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
     assumptions: frozenset[str] = frozenset()
 
@@ -344,7 +349,10 @@ def door_to_door(
     egress = p.egress_walk_m / p.walk_speed_mps / 60.0
     walk_m = _geodesic_m(lon, lat, line["lon"], line["lat"])  # zone × stop
     walks = walk_m <= p.catchment_m
-    access = np.where(walks, walk_m / p.walk_speed_mps / 60.0, minutes[:n].T + p.kiss_and_ride_min)
+    by_car = minutes[:n].T + p.kiss_and_ride_min
+    ride_km = np.abs(line["chainage_km"].to_numpy() - line["chainage_km"].iloc[p.airport_stop - 1])
+    by_car[:, ride_km < p.car_access_min_ride_km] = np.inf  # drive on to the airport instead
+    access = np.where(walks, walk_m / p.walk_speed_mps / 60.0, by_car)
     total = access + p.wait_min + ride + egress
     total[:, p.airport_stop - 1] = np.inf  # boarding at the airport goes nowhere
     best = np.argmin(total, axis=1)

@@ -237,7 +237,15 @@ def corridors_compare(
                     runner=runner,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
-    files = tables.write_comparison(result, out, force=force)
+
+    def maps(folder: Path) -> list[str]:
+        if result.appraisal is None:
+            return []
+        from sanqu_geo.maps.appraisal import draw_appraisal_maps
+
+        return draw_appraisal_maps(result, folder)
+
+    files = tables.write_comparison(result, out, force=force, extra=maps)
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
     if monte_carlo is not None:
         files += [f for f in sensitivity.write_outputs(monte_carlo, out) if f not in files]

@@ -20,6 +20,7 @@ import matplotlib
 import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.collections import Collection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -336,6 +337,14 @@ def _footer(
 # --------------------------------------------------------------------------- drawing
 
 
+def _hatch_colours() -> dict[str, str]:
+    """Grey hatching in a zone outlined like the others (matplotlib < 3.10: hatch and outline
+    share the edge colour, so both are grey)."""
+    if hasattr(Collection, "set_hatchcolor"):
+        return {"edgecolor": ZONE_EDGE, "hatchcolor": NO_DATA_HATCH}
+    return {"edgecolor": NO_DATA_HATCH}
+
+
 def _draw_values(
     page: _f._Page,
     zones_m: gpd.GeoDataFrame,
@@ -354,9 +363,8 @@ def _draw_values(
         empty.plot(
             ax=page.ax,
             facecolor=NO_DATA_FACE,
-            edgecolor=ZONE_EDGE,
-            hatchcolor=NO_DATA_HATCH,
             hatch="/////",
+            **_hatch_colours(),
             linewidth=width,
             zorder=_st.ZORDER["zone"],
             gid=f"{gid}-no-data",
@@ -386,13 +394,11 @@ def _draw_values(
         _block_points(page, [(p.x, p.y) for p in xy], 3.2)
 
 
-def _draw_context(
-    page: _f._Page,
-    roads_m: gpd.GeoDataFrame,
-    river_m: gpd.GeoDataFrame,
-    districts_m: gpd.GeoDataFrame | None,
-) -> None:
-    """Main roads, the Songhua (cased in white, over any fill) and district names."""
+def _draw_context(page: _f._Page, roads_m: gpd.GeoDataFrame, river_m: gpd.GeoDataFrame) -> None:
+    """Main roads and the Songhua (cased in white, to stand out from any fill).
+
+    No district names: over street-level zones they would hide the values they sit on.
+    """
     s = page.style.scale
     if len(roads_m):
         _pl._draw_roads(page, roads_m, light=True)
@@ -400,8 +406,6 @@ def _draw_context(
     if len(lines):
         lines.plot(ax=page.ax, color="white", linewidth=5.0 * s, zorder=2.45, capstyle="round")
     _pl._draw_river(page, river_m, label=False)
-    if districts_m is not None and len(districts_m):
-        _pl._draw_districts(page, districts_m)
 
 
 def _draw_lines(page: _f._Page, lines: gpd.GeoDataFrame, *, closure: bool, gid: str) -> None:
@@ -855,7 +859,7 @@ def airport_access_figure(
             _draw_values(
                 panel, zones_m, colours, skip=("airport",), gid=f"panel-{_PANEL_LETTERS[i]}"
             )
-            _draw_context(panel, roads_m, river_m, None)
+            _draw_context(panel, roads_m, river_m)
             if i > 0:
                 _draw_lines(panel, closed, closure=True, gid=f"closure-{_PANEL_LETTERS[i]}")
             if i == 2:
@@ -1006,7 +1010,6 @@ def truck_time_figure(
     opt_zh, opt_en = (opt.title_zh, opt.title_en) if opt else (option, _f._humanise(option))
     place_zh, place_en = _place_names(zones_m, place)
     river = layers.load_layer("river", located_only=True)
-    districts = layers.load_layer("districts", located_only=True)
     roads_m = _main_roads(G)
     built = _option_lines(G, opt)
     period = f"{year} 年早高峰小时" if year else "早高峰小时"
@@ -1021,16 +1024,14 @@ def truck_time_figure(
             style,
             style.pick(title_zh, title_en, sep="\n"),
             _subtitle(style, None, subject),
-            _footer(style, {"river": river, "districts": districts}, G, network_label),
+            _footer(style, {"river": river}, G, network_label),
         )
         s = style.scale
         _f._fit_extent(page, _f._bounds(zones_m), margin=0.02)
         _f._scale_bar(page)
         _f._north_arrow(page)
         _draw_values(page, zones_m, colours, skip=(place,), gid="truck-change")
-        _draw_context(
-            page, roads_m, _pl._metric(river, "river"), _pl._metric(districts, "districts")
-        )
+        _draw_context(page, roads_m, _pl._metric(river, "river"))
         _draw_lines(page, built, closure=False, gid="option")
         target = zones_m[zones_m["id"] == place]
         if len(target) and target.geom_type.iloc[0] in ("Polygon", "MultiPolygon"):
