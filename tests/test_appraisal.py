@@ -280,6 +280,9 @@ def test_compare_out_writes_a_table_per_task(tmp_path, capsys) -> None:
     for task in (35, 36, 38, 39):
         assert f"任务{task} Task {task}" in text
     assert "Rail (task 37)" in text
+    for option in ("second_passage_ph1", "second_passage_full"):  # airport access under closure
+        assert (out / f"airport-access-{option}.png").is_file()
+    assert list(out.glob("truck-time-*.png"))  # the best freight and last-mile options
     book = pd.ExcelFile(out / "comparison.xlsx")
     assert "任务36 Task 36" in book.sheet_names and "经济评价 Economics" in book.sheet_names
     assert main([*args[:-4], "--years", "2040"]) == 2
