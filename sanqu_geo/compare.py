@@ -558,11 +558,6 @@ def compare(
             }
         )  # fmt: skip
     summary = rank(pd.DataFrame(rows))
-    road_table = pd.DataFrame(road_rows)
-    summary["note_zh"], summary["note_en"] = zip(
-        *[_note(r, road_table[road_table["option"] == r.option]) for r in summary.itertuples()],
-        strict=True,
-    )
     appraised = None
     if appraisal:
         from sanqu_geo.appraisal import tasks
@@ -571,6 +566,12 @@ def compare(
             sc, d, gap=gap, costs=costs, conditions=conditions, years=years, periods=periods,
             progress=say,
         )  # fmt: skip
+        summary = _annualised(summary, appraised)
+    road_table = pd.DataFrame(road_rows)
+    summary["note_zh"], summary["note_en"] = zip(
+        *[_note(r, road_table[road_table["option"] == r.option]) for r in summary.itertuples()],
+        strict=True,
+    )
     sens = _sensitivity(sc, d, summary, gap, say) if sensitivity else pd.DataFrame()
     say("free-flow key links")
     free = _free_flow_key_links(sc, places, roles, profile)
@@ -599,6 +600,32 @@ def compare(
         option_runs=runs,
         appraisal=appraised,
     )
+
+
+def _annualised(summary: pd.DataFrame, appraised: Any) -> pd.DataFrame:
+    """Day and year from the modelled periods (the appraisal's), not the peak hour × 10.
+
+    A year's vehicle-hours saved are each period's hour × its equivalent hours a year
+    (``data/demand/forecast.toml``) in the first modelled year; a day is the year over the
+    weekday-equivalent days; the investment per vehicle-hour saved divides by the year.
+    """
+    from sanqu_geo import forecast
+
+    econ = appraised.economics.set_index("option")
+    column = next((c for c in econ.columns if c.startswith("vht_saved_per_year_")), None)
+    if column is None:
+        return summary
+    out = summary.copy()
+    per_year = out["option"].map(econ[column]).astype(float)
+    out["vht_saved_per_year"] = per_year
+    out["vht_saved_per_day"] = per_year / forecast.weekday_equivalents()
+    out["cost_yuan_per_veh_h"] = np.where(
+        np.isfinite(out["cost_yi_yuan"]) & (per_year > 0),
+        out["cost_yi_yuan"] * 1e8 / per_year.where(per_year > 0),
+        np.nan,
+    )
+    out.attrs["annualised"] = column.removeprefix("vht_saved_per_year_")
+    return out
 
 
 def _cost(option: scenarios.Option, user: pd.DataFrame | None) -> tuple[float, str]:
@@ -699,41 +726,43 @@ def _note(row: Any, roads: pd.DataFrame) -> tuple[str, str]:
 def _rail_rows(
     option: scenarios.Option, base: peak.PeakRun, places: gpd.GeoDataFrame, source: str
 ) -> list:
-    """Door-to-door rail time against the congested and free-flow car time between its places."""
+    """Door-to-door rail time between the places at its stops, against the car (congested and
+    free flow); the service values are those of the zone-by-zone appraisal
+    (``data/appraisal/rail.toml``: wait = half the headway, ride with dwells and stop losses)."""
     from pyproj import Geod
 
+    from sanqu_geo.appraisal import rail
+
     geod = Geod(ellps="WGS84")
-    facilities = places[places.geometry.geom_type == "Point"]
+    params = rail.load_parameters()
     rows = []
     car = _class_graph(base, "car")
     free_graph = network.load_network(source, profile="car")
     for corridor in option.corridors:
-        stops = []
-        for point in corridor.interchanges:
-            d = np.array([geod.inv(point.x, point.y, p.x, p.y)[2] for p in facilities.geometry])
-            i = int(np.argmin(d))
-            if d[i] <= 1500.0:
-                along = corridor.geometry.project(point)
-                stops.append((facilities["id"].iloc[i], float(d[i]), along))
-        for (pa, da, xa), (pb, db, xb) in [(s, t) for s in stops for t in stops if s[0] != t[0]]:
-            piece = shapely.ops.substring(corridor.geometry, min(xa, xb), max(xa, xb))
-            ride_s = geod.geometry_length(piece) / (corridor.design_speed_kph / 3.6)
-            walk_s = (da + db) / (walk_kph / 3.6)
-            door = walk_s + corridor.access_time_s + ride_s
-            a, b = places[places["id"] == pa], places[places["id"] == pb]
+        line = rail.stops(corridor, places=places)
+        named = line[line["place"] != ""]
+        for a, b in [(x, y) for x in named.itertuples() for y in named.itertuples()]:
+            if a.place == b.place:
+                continue
+            pa, pb = places[places["id"] == a.place], places[places["id"] == b.place]
+            da = geod.inv(a.lon, a.lat, pa.geometry.iloc[0].x, pa.geometry.iloc[0].y)[2]
+            db = geod.inv(b.lon, b.lat, pb.geometry.iloc[0].x, pb.geometry.iloc[0].y)[2]
+            walk = (da + db) / params.walk_speed_mps / 60.0
+            ride = rail.in_vehicle_minutes(corridor, int(a.stop), int(b.stop), params=params)
+            door = walk + params.wait_min + ride
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", engine.UnreachableWarning)
-                congested = float(travel.place_od(car, a, b).iloc[0, 0])
-            free = float(travel.place_od(free_graph, a, b).iloc[0, 0])
+                congested = float(travel.place_od(car, pa, pb).iloc[0, 0]) / 60.0
+            free = float(travel.place_od(free_graph, pa, pb).iloc[0, 0]) / 60.0
             rows.append(
                 {
                     "option": option.id, "corridor": corridor.id,
-                    "from": pa, "to": pb,
-                    "from_zh": a["short_zh"].iloc[0], "to_zh": b["short_zh"].iloc[0],
-                    "walk_min": walk_s / 60, "board_wait_min": corridor.access_time_s / 60,
-                    "in_vehicle_min": ride_s / 60, "door_to_door_min": door / 60,
-                    "car_congested_min": congested / 60, "car_free_flow_min": free / 60,
-                    "rail_minus_car_min": (door - congested) / 60,
+                    "from": a.place, "to": b.place,
+                    "from_zh": pa["short_zh"].iloc[0], "to_zh": pb["short_zh"].iloc[0],
+                    "walk_min": walk, "board_wait_min": params.wait_min,
+                    "in_vehicle_min": ride, "door_to_door_min": door,
+                    "car_congested_min": congested, "car_free_flow_min": free,
+                    "rail_minus_car_min": door - congested,
                 }
             )  # fmt: skip
     return rows

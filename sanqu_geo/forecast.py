@@ -36,6 +36,7 @@ __all__ = [
     "load_forecast",
     "period_hours_per_year",
     "period_table",
+    "weekday_equivalents",
     "year_range",
 ]
 
@@ -328,6 +329,12 @@ def _zone_rules(zones: pd.DataFrame, spec: dict[str, Any]) -> dict[str, list[str
             labels.append(label)
         out[cls] = labels
     return out
+
+
+def weekday_equivalents() -> float:
+    """Weekday-equivalent days a year (weekdays + weekend days × the weekend factor)."""
+    days = load_forecast()["days"]
+    return float(days["weekdays"] + days["weekend_days"] * days["weekend_factor"])
 
 
 def year_range() -> tuple[int, int]:

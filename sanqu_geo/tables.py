@@ -296,6 +296,16 @@ HEADERS: dict[str, str] = {
     "vkt_change": "车公里变化 Veh-km change",
     "exit": "出口 Exit",
     "opening_year": "通车年 Opening year",
+    "fyrr_percent": "首年收益率(%) First-year return %",
+    "ex_post": "事后评价 Ex post",
+    "option_cut_off": "方案被封闭切断 Option cut off",
+    "base_trucks": "现状货车(辆/小时) Base trucks/h",
+    "trips_to": "到机场出行(辆/小时) Trips to the airport",
+    "trips_from": "离机场出行(辆/小时) Trips from the airport",
+    "mean_from_min": "离机场平均(分钟) Mean from the airport min",
+    "vht_saved_per_year": "全年节省车小时 Veh-h saved a year",
+    "benefits_counted": "计入效益 Benefits counted",
+    "pm_peak": "晚高峰 PM peak",
 }
 
 
@@ -420,13 +430,16 @@ def _task_markdown(comparison) -> list[str]:
         if g.question_zh:
             lines += [f"{t(g.question_zh)} — *{t(g.question_en)}*", ""]
         for r in part.itertuples():
-            best = " **(本任务最优 best on this measure)**" if r.best_in_task else ""
+            best = " **(本指标最高 highest on this task's measure)**" if r.best_in_task else ""
             if r.sentence_zh:
                 lines.append(f"- {t(r.sentence_zh)} *{t(r.sentence_en)}*{best}")
+            when = (f"事后评价,投资已基本支出 ex post: opening {r.opening_year}, cost largely spent"
+                    if r.ex_post else f"通车 opening {r.opening_year}")  # fmt: skip
             econ = (
                 f"效益现值 PV benefits {r.pv_benefits_yi_yuan:.2f} 亿元"
-                + (f", BCR {r.bcr:.2f}, NPV {r.npv_yi_yuan:.1f} 亿元" if np.isfinite(r.bcr) else
-                   ", 投资未公布 no published cost: no BCR")
+                + (f", BCR {r.bcr:.2f}, NPV {r.npv_yi_yuan:.1f} 亿元 ({when}; 仅计平日时间节省, "
+                   "不含封闭时的韧性价值 normal-day time savings only, no value for resilience)"
+                   if np.isfinite(r.bcr) else ", 投资未公布 no published cost: no BCR")
             )  # fmt: skip
             lines.append(
                 f"  - 早高峰节省 AM peak saving {r.vht_saved_am:,.0f} veh·h "
@@ -487,7 +500,13 @@ def comparison_markdown(comparison) -> str:
         f"{comparison.base_delay_index:.2f}).",
         "",
         "排名依据 Ranked by: 高峰小时节省车小时 peak-hour vehicle-hours saved (cars + trucks); "
-        f"全日 = 高峰 × {k:g} (per day = peak hour × {k:g}, an assumption).",
+        + (
+            f"全日、全年按各时段模型结果 ({t(s.attrs['annualised'])}年早高峰、晚高峰、平峰 × 各时段年"
+            "当量小时, data/demand/forecast.toml; per day and per year from the modelled "
+            "periods, not the peak hour × 10)."
+            if "annualised" in s.attrs
+            else f"全日 = 高峰 × {k:g} (per day = peak hour × {k:g}, an assumption)."
+        ),
         "",
         "| 排名 Rank | 方案 Option | 节省车·时/高峰小时 veh-h saved (car / truck) | 全日 per day | "
         "新通道最大 pcu/h (v/c) | 投资 亿元 Cost | 元/年节省车·时 yuan per annual veh-h |",

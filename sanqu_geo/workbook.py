@@ -363,12 +363,15 @@ def assumptions_table(comparison: compare.Comparison | None = None) -> pd.DataFr
                 seen.add(corridor.id)
                 cost = corridor.cost
                 if corridor.kind == "rail_art":
+                    from sanqu_geo.appraisal import rail
+
+                    wait = rail.load_parameters()
                     add(
-                        f"候车上车 {corridor.title_zh} Rail board and wait",
-                        f"{corridor.access_time_s / 60:g}",
+                        f"候车 {corridor.title_zh} Rail wait",
+                        f"{wait.wait_min:g}",
                         "min",
-                        "data/projects/scenarios.toml access_time_s (assumption: headway/2 "
-                        "plus boarding)",
+                        f"data/appraisal/rail.toml: {wait.wait_fraction:g} × headway "
+                        f"{wait.headway_min:g} min (headway an assumption)",
                     )
                 add(
                     f"{corridor.title_zh} {corridor.title_en}",

@@ -34,7 +34,7 @@ def within(run: Any, zones: pd.DataFrame, place: str, *, minutes=MINUTES) -> dic
     -------
     dict
         ``population_<m>`` (residents) and ``jobs_share_<m>`` (share of the modelled jobs
-        weight, 0–1) for every threshold ``m``.
+        weight, 0–1; NaN where the zones carry no jobs weights) for every threshold ``m``.
     """
     t = zones["id"].map(skims.minutes_to(run, place)).to_numpy(dtype=float)
     pop = pd.to_numeric(zones.get("population"), errors="coerce").fillna(0.0).to_numpy()
@@ -43,10 +43,13 @@ def within(run: Any, zones: pd.DataFrame, place: str, *, minutes=MINUTES) -> dic
         if "jobs_share" in zones
         else np.zeros(len(zones))
     )
-    total_jobs = jobs.sum() or 1.0
+    total_jobs = jobs.sum()
     out = {}
     for m in minutes:
         inside = t <= m
         out[f"population_{m:g}"] = float(pop[inside].sum())
-        out[f"jobs_share_{m:g}"] = float(jobs[inside].sum() / total_jobs)
+        # no jobs weights (the trunk sketch's zones): no figure, not zero
+        out[f"jobs_share_{m:g}"] = (
+            float(jobs[inside].sum() / total_jobs) if total_jobs > 0 else np.nan
+        )
     return out

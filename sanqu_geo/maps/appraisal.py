@@ -79,8 +79,8 @@ def draw_appraisal_maps(
 
     For every option of an airport-access group, ``airport-access-<option>``: the panels of
     :func:`airport_access_figure` under the closure whose base mean minutes are highest. For
-    every logistics group, ``truck-time-<option>``: the truck-minute change of its best option
-    (``best_in_task``) to the group's first place. A missing table, option or place gives no
+    every logistics group, ``truck-time-<option>``: the truck-minute change of the option
+    highest on the group's measure to the group's first place. A missing table, option or place gives no
     map and a log message.
 
     Parameters
@@ -149,11 +149,12 @@ def draw_appraisal_maps(
                 logger.warning("no zone table of truck minutes in the appraisal: no map of %s", gid)
                 continue
             overall = appraisal.overall
-            best = overall[(overall["group"] == gid) & overall["best_in_task"].astype(bool)]
-            if not len(best):
-                logger.warning("%s has no best option: no truck-time map", gid)
+            part = overall[(overall["group"] == gid) & overall["measure_value"].notna()]
+            if not len(part):
+                logger.warning("%s has no option with a figure: no truck-time map", gid)
                 continue
-            oid = str(best["option"].iloc[0])
+            # the option highest on the task's measure (named best only beyond solver noise)
+            oid = str(part.loc[part["measure_value"].idxmax(), "option"])
             o = _option_of(sc, oid)
             place = g.places[0] if g.places else None
             if place is None:
