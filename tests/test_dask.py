@@ -216,6 +216,9 @@ def test_a_worker_killed_mid_sensitivity_loses_and_repeats_nothing(client, seria
         if not killed:
             killed.append(_kill_one_worker(client))
 
+    # both workers up (a worker killed by an earlier test may still be restarting): the shared
+    # problem is broadcast to each, so killing one cannot lose it
+    client.wait_for_workers(2, timeout=120)
     mc = sensitivity.run(
         DRAWS, seed=SEED, runner=scaleout.Runner(client), batch=7, progress=kill_once
     )
