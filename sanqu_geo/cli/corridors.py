@@ -139,9 +139,9 @@ def corridors_compare(
         str | None,
         typer.Option(
             "--conditions",
-            help="Conditions to solve every option of their groups in: ids of the scenario's "
-            "[condition] tables, comma-separated, 'all' or 'none' (default: those with run = "
-            "true, the closures of 机场高速; 'winter' is defined but off).",
+            help="Conditions to solve every option of their groups in: condition ids of the "
+            "scenario, comma-separated, 'all' or 'none' (default: those with run = true, the "
+            "closures of 机场高速; 'winter' is defined but off).",
         ),
     ] = None,
     years: Annotated[
@@ -154,6 +154,7 @@ def corridors_compare(
         str | None,
         typer.Option(
             "--periods",
+            metavar="PERIODS",
             help="Periods, comma-separated: am_peak, pm_peak, inter_peak (default: the scenario's).",
         ),
     ] = None,
@@ -169,6 +170,8 @@ def corridors_compare(
     """Compare every corridor option on the morning peak-hour assignment and rank them.
 
     Ranks by peak-hour vehicle-hours saved, with the demand in use (`sanqu-geo demand show`).
+
+    Then answers each plan task's own question in every year, period and condition: one table per task, the economics and the maps in --out.
 
     Example: sanqu-geo corridors compare --out results/ --costs costs.csv
 
