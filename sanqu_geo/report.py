@@ -455,6 +455,7 @@ def meeting_pack(
                     static.save_map(fig, tmp / "maps" / f"{name}-{size}.{suffix}")
                 plt.close(fig)
                 printed.append((name, zh, en, size))
+        printed += _appraisal_maps(comparison, tmp / "maps")
         say(STEPS[3])
         _workbook(
             tmp / "meeting-pack.xlsx",
@@ -480,6 +481,37 @@ def meeting_pack(
         (tmp / "index.html").write_text(
             _index(comparison, od_car, printed, calibration, date), encoding="utf-8"
         )
+    return out
+
+
+def _appraisal_maps(
+    comparison: compare.Comparison, folder: Path
+) -> list[tuple[str, str, str, str]]:
+    """The appraisal's A4 maps (airport access under closure, truck-minute changes), named as
+    the pack names its maps (``<name>-A4.png``/``.pdf``)."""
+    if comparison.appraisal is None:
+        return []
+    from sanqu_geo.maps.appraisal import draw_appraisal_maps
+
+    drawn = folder / "appraisal"
+    drawn.mkdir()
+    names = draw_appraisal_maps(comparison, drawn)
+    titles = {o.id: (o.title_zh, o.title_en) for o in comparison.scenario.options}
+    out = []
+    for stem in sorted({Path(n).stem for n in names}):
+        for suffix in ("png", "pdf"):
+            (drawn / f"{stem}.{suffix}").replace(folder / f"{stem}-A4.{suffix}")
+        kind, _, option = (
+            stem.partition("-access-") if "-access-" in stem else stem.partition("-time-")
+        )
+        zh, en = titles.get(option, (option, option))
+        if kind == "airport":
+            out.append(
+                (stem, f"机场可达性(封闭):{zh}", f"Airport access under closure: {en}", "A4")
+            )
+        else:
+            out.append((stem, f"货车时间变化:{zh}", f"Change in truck minutes: {en}", "A4"))
+    drawn.rmdir()
     return out
 
 

@@ -44,8 +44,14 @@ def test_pack_holds_everything(pack: Path) -> None:
     pngs = sorted((pack / "maps").glob("*.png"))
     # zones, projects, register, corridors, two isochrone maps (A4 here), and at A3 the
     # congestion and validation maps, and the flow differences and select-link maps of the
-    # best second-passage and freight options
-    assert len(pngs) == 12
+    # best second-passage and freight options; and at A4 the appraisal's airport access under
+    # closure for both second-passage options and the truck-minute change of the options highest
+    # on the freight and last-mile tasks' measure
+    assert len(pngs) == 16
+    names = {p.name for p in pngs}
+    assert {"airport-access-second_passage_ph1-A4.png", "airport-access-second_passage_full-A4.png",
+            "truck-time-last_mile-A4.png"} <= names  # fmt: skip
+    assert len([n for n in names if n.startswith("truck-time-")]) == 2
     a3 = {p.name for p in pngs if p.stem.endswith("-A3")}
     assert a3 == {
         "congestion-A3.png",
@@ -162,7 +168,7 @@ def test_index_opens_offline_in_chromium(pack: Path) -> None:
         page.wait_for_load_state("load")
         assert errors == [] and outside == []
         widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        assert len(widths) == 12 and all(w > 0 for w in widths)
+        assert len(widths) == 16 and all(w > 0 for w in widths)
         assert "方案排名" in page.inner_text("body")
         artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
         artifacts.mkdir(exist_ok=True)
