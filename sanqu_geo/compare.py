@@ -423,10 +423,6 @@ def link_layer(run: peak.PeakRun) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- comparing
 
 
-def _is_rail(option: scenarios.Option) -> bool:
-    return all(c.kind == "rail_art" for c in option.corridors)
-
-
 def compare(
     scenario: scenarios.Scenario | None = None,
     *,
@@ -490,7 +486,7 @@ def compare(
     rows, key_rows, road_rows, select_rows, rail_rows = [], [], [], [], []
     runs: dict[str, peak.PeakRun] = {}
     for option in sc.options:
-        if _is_rail(option):
+        if option.rail:
             say(f"{option.id}: door to door")
             rail_rows.extend(_rail_rows(option, base, places, sc.network))
             continue
@@ -771,7 +767,7 @@ def _rail_rows(
 def _sensitivity(sc, d, summary, gap, say) -> pd.DataFrame:
     rows = []
     baseline = summary.set_index("option")
-    options = [o for o in sc.options if not _is_rail(o)]
+    options = [o for o in sc.options if not o.rail]
     for run_id, zh, en, variant in SENSITIVITY_RUNS:
         say(f"sensitivity {run_id}")
 

@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from pyproj import Transformer
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 from sanqu_geo.errors import ScenarioError
 
@@ -261,16 +261,10 @@ def selected_edges(G: nx.MultiDiGraph, roads: RoadSelector) -> list[tuple]:
                 continue
         if line is not None:
             mx, my = _TO_METRIC.transform((x0 + x1) / 2, (y0 + y1) / 2)
-            if line.distance(_point(mx, my)) > roads.within_m:
+            if line.distance(Point(mx, my)) > roads.within_m:
                 continue
         out.append((u, v, k))
     return out
-
-
-def _point(x: float, y: float):
-    from shapely.geometry import Point
-
-    return Point(x, y)
 
 
 def _lanes(data: dict[str, Any]) -> float:

@@ -159,6 +159,11 @@ class Option:
     opening_year: int | None = None
 
     @property
+    def rail(self) -> bool:
+        """Whether the option is rail only (compared door to door, never assigned as a road)."""
+        return all(c.kind == "rail_art" for c in self.corridors)
+
+    @property
     def cost(self) -> float | None:
         """Total construction cost in yuan, or None unless every corridor's cost is known."""
         costs = [c.cost for c in self.corridors]
@@ -420,6 +425,19 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     periods = head.get("periods", ["am_peak"])
     if not isinstance(periods, list) or not periods or not all(isinstance(p, str) for p in periods):
         msg = f"{where}: [scenario] field 'periods' must be a list of periods, e.g. [\"am_peak\"]"
+        raise ScenarioError(msg)
+    from sanqu_geo import forecast  # the periods and years the demand can be built for
+
+    unknown = [p for p in periods if p not in forecast.PERIODS]
+    first, last = forecast.year_range()
+    outside = [y for y in years if not first <= y <= last]
+    if unknown or outside:
+        what = (
+            f"period(s) {', '.join(unknown)}: use {', '.join(forecast.PERIODS)}"
+            if unknown
+            else f"year(s) {', '.join(map(str, outside))}: give years {first}–{last}"
+        )
+        msg = f"{where}: [scenario] unknown {what} (data/demand/forecast.toml)"
         raise ScenarioError(msg)
     opening = head.get("opening_year", 2028)
     _year(opening, "opening_year", f"{where}: [scenario]")

@@ -398,13 +398,8 @@ def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) ->
 
 def road_options(scenario: scenarios.Scenario) -> tuple[list[scenarios.Option], list[str]]:
     """Options assigned as roads, and the ids of those that are not (rail only)."""
-    roads, other = [], []
-    for option in scenario.options:
-        if any(c.kind != "rail_art" for c in option.corridors):
-            roads.append(option)
-        else:
-            other.append(option.id)
-    return roads, other
+    roads = [o for o in scenario.options if not o.rail]
+    return roads, [o.id for o in scenario.options if o.rail]
 
 
 def _structural_inputs(

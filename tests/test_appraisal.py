@@ -153,9 +153,11 @@ def test_freight_options_report_their_truck_end_share_on_the_ring(appraisal, pla
         d_km = np.hypot((ring_xy[:, 0] - p.x) * 78.0, (ring_xy[:, 1] - p.y) * 111.0).min()
         assert d_km < 1.0
     overall = appraisal.overall.set_index("option")
-    assert "logistics" in overall.loc["freight_ring_feeders", "sentence_en"] or (
-        "truck" in overall.loc["freight_ring_feeders", "sentence_en"]
-    )
+    sentence = overall.loc["freight_ring_feeders", "sentence_en"]
+    assert "logistics" in sentence or "truck" in sentence
+    s = shares.loc["freight_ring_feeders"]
+    if s["trucks"] > 0:  # the sentence gives the share the table holds
+        assert f"{s['end_share']:.0%} of its {s['trucks']:,.0f} trucks/h" in sentence
 
 
 def test_every_year_and_period_is_solved(appraisal, plan) -> None:
@@ -218,7 +220,6 @@ def test_run_key_follows_the_built_graph(monkeypatch, plan) -> None:
     monkeypatch.setattr(
         settings, "capacity_per_lane_pcu", {**settings.capacity_per_lane_pcu, "motorway": 1500}
     )
-    network.clear_cache() if hasattr(network, "clear_cache") else None
     assert peak.run_key("trunk", d, None, peak.Variant(), GAP) != key
 
 
@@ -290,3 +291,19 @@ def test_compare_out_writes_a_table_per_task(tmp_path, capsys) -> None:
     assert "任务36 Task 36" in book.sheet_names and "经济评价 Economics" in book.sheet_names
     assert main([*args[:-4], "--years", "2040"]) == 2
     assert "2040" in capsys.readouterr().err
+
+
+def test_a_scenario_names_only_periods_and_years_the_demand_has(tmp_path) -> None:
+    text = scenarios.default_scenario_path().read_text(encoding="utf-8")
+    for bad, said in (
+        ('periods = ["am_peak", "night"]', "night"),
+        ("years = [2020, 2050]", "2050"),
+    ):
+        key = bad.split(" =")[0]
+        changed = "\n".join(
+            bad if line.startswith(f"{key} =") else line for line in text.splitlines()
+        )
+        path = tmp_path / f"{key}.toml"
+        path.write_text(changed, encoding="utf-8")
+        with pytest.raises(ScenarioError, match=said):
+            scenarios.load_scenario(path)

@@ -4,38 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sanqu_geo.appraisal import skims
+from sanqu_geo.appraisal.weights import trip_mean, weighted_quantile
 
-__all__ = ["LOSS_MINUTES", "by_zone", "summary", "weighted_quantile"]
+__all__ = ["LOSS_MINUTES", "by_zone", "summary"]
 
 #: A trip "loses" when its time to the airport rises by more than this (minutes).
 LOSS_MINUTES: float = 10.0
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The ``q`` quantile of values weighted by trips (the lower value at a tie).
-
-    Parameters
-    ----------
-    values, weights : numpy.ndarray
-    q : float
-        Between 0 and 1.
-
-    Returns
-    -------
-    float
-    """
-    order = np.argsort(values)
-    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    keep = w > 0
-    v, w = v[keep], w[keep]
-    if not len(v):
-        return float("nan")
-    cum = np.cumsum(w) / w.sum()
-    return float(v[np.searchsorted(cum, q - 1e-12)])
 
 
 def by_zone(run: Any, demand_: Any, *, airport: str = "airport") -> pd.DataFrame:
@@ -95,11 +72,11 @@ def summary(table: pd.DataFrame, reference: pd.DataFrame | None = None) -> dict[
     back_w = table["trips_from"].to_numpy(dtype=float)
     out = {
         "trips_to": float(weights.sum()),
-        "mean_min": float(np.average(values, weights=weights)) if weights.sum() else np.nan,
+        "mean_min": trip_mean(values, weights),
         "median_min": weighted_quantile(values, weights, 0.5),
         "p95_min": weighted_quantile(values, weights, 0.95),
         "trips_from": float(back_w.sum()),
-        "mean_from_min": float(np.average(back, weights=back_w)) if back_w.sum() else np.nan,
+        "mean_from_min": trip_mean(back, back_w),
     }
     if reference is not None:
         ref = reference.set_index("zone")

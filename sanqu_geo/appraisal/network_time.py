@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 __all__ = ["saved"]
 
 
@@ -39,8 +37,3 @@ def saved(base: Any, run: Any, *, year: int, period: str, condition: str = "norm
         }
         for cls in ("car", "truck")
     ]  # fmt: skip
-
-
-def table(rows: list[dict]) -> pd.DataFrame:
-    """The rows of :func:`saved` for several options as one table."""
-    return pd.DataFrame(rows)

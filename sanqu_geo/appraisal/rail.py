@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 
 from sanqu_geo import engine, settings, travel
 from sanqu_geo._toml import check_keys, read_toml
+from sanqu_geo.appraisal.weights import weighted_quantile
 from sanqu_geo.errors import ScenarioError
 from sanqu_geo.resources import data_file
 from sanqu_geo.scenarios import Corridor
@@ -397,12 +398,10 @@ def summary(table: pd.DataFrame) -> dict[str, float]:
         msg = "summary: the table has no zone with finite car and rail times"
         raise ScenarioError(msg)
     diff, w = ok["rail_minus_car_min"].to_numpy(), ok["trips"].to_numpy()
-    order = np.argsort(diff, kind="stable")
-    cum = np.cumsum(w[order])
     faster = float(w[diff < 0].sum())
     return {
         "zones": len(ok), "trips": float(w.sum()), "trips_rail_faster": faster,
         "share_rail_faster": faster / float(w.sum()) if w.sum() > 0 else math.nan,
         "median_rail_minus_car_min": float(np.median(diff)),
-        "weighted_median_rail_minus_car_min": float(diff[order][np.searchsorted(cum, cum[-1] / 2)]),
+        "weighted_median_rail_minus_car_min": weighted_quantile(diff, w, 0.5),
     }  # fmt: skip

@@ -93,10 +93,6 @@ class Appraisal:
     zones: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
 
-def _road(option: scenarios.Option) -> bool:
-    return not all(c.kind == "rail_art" for c in option.corridors)
-
-
 def _option_links(run: peak.PeakRun, option: scenarios.Option) -> list[tuple]:
     """An option's own links: its corridors (not the connectors) and its truck-only lanes."""
     ids = {c.id for c in option.corridors}
@@ -162,7 +158,7 @@ def appraise(
     years = tuple(years or sc.years)
     periods = tuple(periods or sc.periods)
     wanted = [c for c in sc.conditions if (c.id in conditions if conditions is not None else c.run)]
-    options = [o for o in sc.options if _road(o)]
+    options = [o for o in sc.options if not o.rail]
     count = 0
 
     def solve(option, demand_, condition=None):
@@ -307,7 +303,7 @@ def _airport_table(sc, d, normal, cond_runs, members, wanted, cuts=frozenset()) 
         (c, c.id, c.title_zh, c.title_en) for c in wanted
     ]
     for c, cid, zh, en in states:
-        for oid in ["base"] + [o.id for o in members if _road(o)]:
+        for oid in ["base"] + [o.id for o in members if not o.rail]:
             run = normal.get(oid) if c is None else cond_runs.get((cid, oid))
             if run is None:
                 continue

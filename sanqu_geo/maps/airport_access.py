@@ -24,6 +24,7 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from sanqu_geo import layers, network, scenarios
+from sanqu_geo.appraisal.weights import trip_mean
 from sanqu_geo.errors import DataSourceError
 from sanqu_geo.maps import furniture as _f
 from sanqu_geo.maps import print_layers as _pl
@@ -51,8 +52,8 @@ from sanqu_geo.maps.appraisal_style import (
     _option_of,
     _point_of,
     _rounded,
-    _save,
     _scenario,
+    _write,
     _zones_metric,
     minute_breaks,
 )
@@ -103,10 +104,7 @@ def _panel_table(table: pd.DataFrame, condition: str, option: str) -> pd.DataFra
 
 def _trip_mean(part: pd.DataFrame) -> float:
     """Trip-weighted mean minutes to the airport (weights: trips to the airport)."""
-    minutes = part["minutes_to"].to_numpy(dtype=float)
-    trips = part["trips_to"].to_numpy(dtype=float)
-    ok = np.isfinite(minutes) & (trips > 0)
-    return float(np.average(minutes[ok], weights=trips[ok])) if ok.any() else math.nan
+    return trip_mean(part["minutes_to"], part["trips_to"])
 
 
 def _strip_legend(
@@ -426,39 +424,23 @@ def airport_access_map(
     zones: gpd.GeoDataFrame,
     table: pd.DataFrame,
     *,
-    option: str,
-    condition: str,
     path_stem: str | os.PathLike[str],
-    title_zh: str,
-    title_en: str,
-    network_label: str,
-    scenario: scenarios.Scenario | None = None,
-    roads: nx.MultiDiGraph | None = None,
-    year: int | None = None,
-    lang: str = "both",
-    font: str | None = None,
-    date: datetime.date | None = None,
+    **options: Any,
 ) -> list[Path]:
     """Draw :func:`airport_access_figure` and write it as ``<path_stem>.png`` and ``.pdf``.
 
     Parameters
     ----------
-    zones, table, option, condition, title_zh, title_en, network_label
+    zones, table
         As for :func:`airport_access_figure`.
     path_stem : path-like
         The files' path without suffix (``out/airport-access-second_passage_ph1``).
-    scenario, roads, year, lang, font, date
-        As for :func:`airport_access_figure`.
+    **options
+        The keyword options of :func:`airport_access_figure`.
 
     Returns
     -------
     list of pathlib.Path
         The PNG (A4 landscape, 300 dpi) and the PDF.
     """
-    style = _f._style("A4", lang, font, date)
-    fig = airport_access_figure(
-        zones, table, option=option, condition=condition, title_zh=title_zh,
-        title_en=title_en, network_label=network_label, scenario=scenario, roads=roads,
-        year=year, lang=lang, font=font, date=date,
-    )  # fmt: skip
-    return _save(fig, path_stem, style.family)
+    return _write(airport_access_figure, zones, table, path_stem, options)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 
 from sanqu_geo import edits as edits_
 from sanqu_geo import scenarios, settings
-from sanqu_geo.appraisal import airport_access
+from sanqu_geo.appraisal.weights import weighted_quantile
 from sanqu_geo.errors import DataSourceError
 from sanqu_geo.maps import fonts
 from sanqu_geo.maps import furniture as _f
@@ -137,7 +137,7 @@ def minute_breaks(
     if not len(v):
         return [0.0, 10.0]
     low, high = float(v.min()), float(v.max())
-    cap = min(high, airport_access.weighted_quantile(v, w, 0.99))
+    cap = min(high, weighted_quantile(v, w, 0.99))
     for step in MINUTE_STEPS:
         lo = math.floor(low / step) * step
         hi = (math.floor(cap / step) + 1) * step
@@ -505,6 +505,18 @@ def _road_group(roads_m: gpd.GeoDataFrame, group: str) -> bool:
 def _point_of(zones_m: gpd.GeoDataFrame, zone: str) -> Any:
     row = zones_m[zones_m["id"] == zone]
     return row.geometry.iloc[0].representative_point() if len(row) else None
+
+
+def _write(
+    draw: Callable[..., Figure],
+    zones: Any,
+    table: Any,
+    path_stem: str | os.PathLike[str],
+    options: dict[str, Any],
+) -> list[Path]:
+    """Draw a page with ``draw(zones, table, **options)`` and write it (see :func:`_save`)."""
+    style = _f._style("A4", options.get("lang", "both"), options.get("font"), options.get("date"))
+    return _save(draw(zones, table, **options), path_stem, style.family)
 
 
 def _save(fig: Figure, path_stem: str | os.PathLike[str], family: str | None) -> list[Path]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -42,8 +43,8 @@ from sanqu_geo.maps.appraisal_style import (
     _option_of,
     _point_of,
     _rounded,
-    _save,
     _scenario,
+    _write,
     _zones_metric,
     change_breaks,
 )
@@ -251,39 +252,23 @@ def truck_time_map(
     zones: gpd.GeoDataFrame,
     table: pd.DataFrame,
     *,
-    option: str,
-    place: str,
     path_stem: str | os.PathLike[str],
-    title_zh: str,
-    title_en: str,
-    network_label: str,
-    scenario: scenarios.Scenario | None = None,
-    roads: nx.MultiDiGraph | None = None,
-    year: int | None = None,
-    lang: str = "both",
-    font: str | None = None,
-    date: datetime.date | None = None,
+    **options: Any,
 ) -> list[Path]:
     """Draw :func:`truck_time_figure` and write it as ``<path_stem>.png`` and ``.pdf``.
 
     Parameters
     ----------
-    zones, table, option, place, title_zh, title_en, network_label
+    zones, table
         As for :func:`truck_time_figure`.
     path_stem : path-like
         The files' path without suffix (``out/truck-time-last_mile``).
-    scenario, roads, year, lang, font, date
-        As for :func:`~sanqu_geo.maps.airport_access.airport_access_figure`.
+    **options
+        The keyword options of :func:`truck_time_figure`.
 
     Returns
     -------
     list of pathlib.Path
         The PNG (A4 landscape, 300 dpi) and the PDF.
     """
-    style = _f._style("A4", lang, font, date)
-    fig = truck_time_figure(
-        zones, table, option=option, place=place, title_zh=title_zh, title_en=title_en,
-        network_label=network_label, scenario=scenario, roads=roads, year=year, lang=lang,
-        font=font, date=date,
-    )  # fmt: skip
-    return _save(fig, path_stem, style.family)
+    return _write(truck_time_figure, zones, table, path_stem, options)
