@@ -418,24 +418,6 @@ def growth_table(d: demand.Demand, *, years: tuple[int, ...] = (2025, 2035)) -> 
 # --------------------------------------------------------------------------- demand
 
 
-def _matrices(d: demand.Demand, ids: list[str]) -> dict[str, np.ndarray]:
-    index = pd.Index(ids)
-    i = index.get_indexer(d.od["origin"].astype(str))
-    j = index.get_indexer(d.od["destination"].astype(str))
-    if (i < 0).any() or (j < 0).any():
-        bad = set(d.od["origin"][i < 0].astype(str)) | set(d.od["destination"][j < 0].astype(str))
-        msg = f"the OD names zones not in its zone table: {', '.join(sorted(bad)[:8])}; fix the demand"
-        raise DemandError(msg)
-    trips = d.od["trips"].to_numpy(dtype=float)
-    cls = d.od["class"].astype(str).to_numpy()
-    out = {}
-    for c in demand.CLASSES:
-        m = np.zeros((len(ids), len(ids)))
-        np.add.at(m, (i[cls == c], j[cls == c]), trips[cls == c])
-        out[c] = m
-    return out
-
-
 def _grow(base: np.ndarray, factor: np.ndarray) -> np.ndarray:
     """Fratar: rows × factor exactly, columns × factor as weights, the pattern of ``base`` kept."""
     rows = base.sum(axis=1) * factor
@@ -471,7 +453,7 @@ def demand_for(d: demand.Demand, *, year: int = 2020, period: str = "am_peak") -
     Raises
     ------
     DemandError
-        For a year outside the range, an unknown period, or an OD naming unknown zones.
+        For a year outside the range or an unknown period.
     """
     spec = load_forecast()
     periods = spec["periods"]
@@ -486,7 +468,7 @@ def demand_for(d: demand.Demand, *, year: int = 2020, period: str = "am_peak") -
     if year == spec["base"]["year"] and period == "am_peak":
         od = d.od.copy()
     else:
-        mats = _matrices(d, ids)
+        mats = {c: d.matrix(c).to_numpy(dtype=float) for c in demand.CLASSES}  # zones × zones
         if year != spec["base"]["year"]:
             factors = growth_factors(d, year=year)
             mats = {c: _grow(m, factors[c].to_numpy()) for c, m in mats.items()}
