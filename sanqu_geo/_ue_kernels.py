@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 BPR = 0
 CONICAL = 1
@@ -88,70 +88,155 @@ def objective(kind, t, a, b, cap, vol, c0, x, pce):
 
 
 @njit(cache=True)
-def dijkstra(origin, fs_start, fs_link, head, thru, cost, dist, pred, heap_k, heap_n):
-    """One-to-all shortest paths by cost (binary heap, lazy deletion).
+def _tree(origin, fs_start, fs_head, fs_link, fs_cost, thru, mark, remaining, dist, pred, hk, hn):
+    """One-to-all shortest paths by cost (binary heap, lazy deletion), on forward-star arrays.
 
-    Nodes with ``thru`` False are reached but never expanded, unless they are the origin.
-    Links with infinite cost are not used. ``pred`` holds the link entering each node (-1).
+    ``fs_head``, ``fs_link`` and ``fs_cost`` are in forward-star order, so a node's links are
+    read from contiguous memory. Nodes with ``thru`` False are reached but never expanded,
+    unless they are the origin. Links with infinite cost are not used. ``pred`` holds the link
+    entering each node (-1). The search stops once the ``remaining`` nodes with ``mark`` set
+    (the destinations) are settled; their marks are cleared on the way.
     """
     dist[:] = math.inf
     pred[:] = -1
     dist[origin] = 0.0
-    size = 0
-    heap_k[0] = 0.0
-    heap_n[0] = origin
+    hk[0] = 0.0
+    hn[0] = origin
     size = 1
     while size > 0:
-        k = heap_k[0]
-        u = heap_n[0]
+        k = hk[0]
+        u = hn[0]
         size -= 1
         if size > 0:
             # move the last item to the root and sift down
-            lk = heap_k[size]
-            ln = heap_n[size]
+            lk = hk[size]
+            ln = hn[size]
             i = 0
             while True:
                 c = 2 * i + 1
                 if c >= size:
                     break
-                if c + 1 < size and heap_k[c + 1] < heap_k[c]:
+                if c + 1 < size and hk[c + 1] < hk[c]:
                     c += 1
-                if heap_k[c] < lk:
-                    heap_k[i] = heap_k[c]
-                    heap_n[i] = heap_n[c]
+                if hk[c] < lk:
+                    hk[i] = hk[c]
+                    hn[i] = hn[c]
                     i = c
                 else:
                     break
-            heap_k[i] = lk
-            heap_n[i] = ln
+            hk[i] = lk
+            hn[i] = ln
         if k > dist[u]:
             continue
+        if mark[u]:
+            mark[u] = False
+            remaining -= 1
+            if remaining == 0:
+                break
         if u != origin and not thru[u]:
             continue
         for j in range(fs_start[u], fs_start[u + 1]):
-            e = fs_link[j]
-            ce = cost[e]
+            ce = fs_cost[j]
             if ce == math.inf:
                 continue
-            v = head[e]
+            v = fs_head[j]
             nd = k + ce
             if nd < dist[v]:
                 dist[v] = nd
-                pred[v] = e
+                pred[v] = fs_link[j]
                 # push and sift up
                 i = size
                 size += 1
                 while i > 0:
                     p = (i - 1) // 2
-                    if heap_k[p] > nd:
-                        heap_k[i] = heap_k[p]
-                        heap_n[i] = heap_n[p]
+                    if hk[p] > nd:
+                        hk[i] = hk[p]
+                        hn[i] = hn[p]
                         i = p
                     else:
                         break
-                heap_k[i] = nd
-                heap_n[i] = v
-    return dist
+                hk[i] = nd
+                hn[i] = v
+    # destinations never reached keep their marks: clear them for the next origin
+    if remaining > 0:
+        mark[:] = False
+
+
+@njit(parallel=True, cache=True)
+def shortest_trees(
+    g0,
+    g1,
+    fs_start,
+    fs_head,
+    fs_link,
+    fs_cost,
+    thru,
+    tail,
+    grp_class,
+    grp_origin,
+    grp_start,
+    od_dest,
+    link_rand,
+    od_head,
+    p_len,
+    p_hash,
+    p_next,
+    pred,
+    sp,
+    new,
+    check,
+    n_chunks,
+):
+    """Shortest-path trees of the origin groups ``g0:g1`` at fixed costs, on all threads.
+
+    The groups are dealt to ``n_chunks`` tasks in turn. Group ``g``'s tree goes to ``pred[g - g0]``; ``sp[od]`` gets each of its OD pairs' least
+    cost (``inf``: no path). With ``check``, ``new[od]`` says whether that shortest path is
+    missing from the pair's path set (read only here). Every group is computed on its own,
+    so the results do not depend on the number of threads.
+    """
+    n_nodes = fs_start.size - 1
+    n_links = fs_head.size
+    for ch in prange(n_chunks):
+        dist = np.empty(n_nodes)
+        hk = np.empty(n_links + n_nodes + 1)
+        hn = np.empty(n_links + n_nodes + 1, np.int64)
+        mark = np.zeros(n_nodes, np.bool_)
+        for g in range(g0 + ch, g1, n_chunks):
+            c = grp_class[g]
+            o = grp_origin[g]
+            pr = pred[g - g0]
+            remaining = 0
+            for od in range(grp_start[g], grp_start[g + 1]):
+                d = od_dest[od]
+                if not mark[d]:
+                    mark[d] = True
+                    remaining += 1
+            _tree(
+                o, fs_start, fs_head, fs_link, fs_cost[c], thru, mark, remaining, dist, pr, hk, hn
+            )
+            for od in range(grp_start[g], grp_start[g + 1]):
+                d = od_dest[od]
+                sp[od] = dist[d]
+                new[od] = False
+                if not check or dist[d] == math.inf:
+                    continue
+                # the path's length and fingerprint, looked up in the pair's set
+                n = 0
+                h = 0.0
+                v = d
+                while v != o:
+                    e = pr[v]
+                    h += link_rand[e]
+                    n += 1
+                    v = tail[e]
+                p = od_head[od]
+                found = False
+                while p >= 0:
+                    if p_len[p] == n and p_hash[p] == h:
+                        found = True
+                        break
+                    p = p_next[p]
+                new[od] = not found
 
 
 @njit(cache=True)
@@ -169,20 +254,17 @@ def _grow_i(a, n):
 
 
 @njit(cache=True)
-def column_generation(
-    fs_start,
-    fs_link,
+def add_paths(
+    g0,
+    g1,
+    pred,
     tail,
-    head,
-    thru,
-    cost,
-    grp_class,
     grp_origin,
     grp_start,
     od_dest,
     od_demand,
-    pce,
     link_rand,
+    new,
     od_head,
     p_flow,
     p_start,
@@ -193,53 +275,26 @@ def column_generation(
     plinks,
     n_paths,
     n_plinks,
-    add,
 ):
-    """Shortest paths for every origin and class at the current (fixed) costs.
+    """Append the new shortest paths of groups ``g0:g1`` to their pairs' sets, in order.
 
-    Returns the shortest-path total Σ pce·demand·cost and, when ``add``, appends every shortest
-    path not yet in its OD pair's set (with zero flow; the whole demand for a pair without
-    paths). An OD pair without a path is reported by its index (else -1).
+    A new path gets zero flow, or the whole demand for a pair without paths.
     """
-    n_nodes = fs_start.size - 1
-    n_links = head.size
-    dist = np.empty(n_nodes)
-    pred = np.empty(n_nodes, np.int64)
-    heap_k = np.empty(n_links + n_nodes + 1)
-    heap_n = np.empty(n_links + n_nodes + 1, np.int64)
-    sp_total = 0.0
-    bad = -1
-    for g in range(grp_class.size):
-        c = grp_class[g]
+    for g in range(g0, g1):
+        pr = pred[g - g0]
         o = grp_origin[g]
-        dijkstra(o, fs_start, fs_link, head, thru, cost[c], dist, pred, heap_k, heap_n)
         for od in range(grp_start[g], grp_start[g + 1]):
-            d = od_dest[od]
-            if dist[d] == math.inf:
-                if bad < 0:
-                    bad = od
+            if not new[od]:
                 continue
-            sp_total += pce[c] * od_demand[od] * dist[d]
-            if not add:
-                continue
-            # the path, as links, and its fingerprint
             n = 0
             h = 0.0
+            d = od_dest[od]
             v = d
             while v != o:
-                e = pred[v]
+                e = pr[v]
                 h += link_rand[e]
                 n += 1
                 v = tail[e]
-            p = od_head[od]
-            found = False
-            while p >= 0:
-                if p_len[p] == n and p_hash[p] == h:
-                    found = True
-                    break
-                p = p_next[p]
-            if found:
-                continue
             if n_paths >= p_flow.size:
                 p_flow = _grow_f(p_flow, n_paths + 1)
                 p_hash = _grow_f(p_hash, n_paths + 1)
@@ -259,25 +314,13 @@ def column_generation(
             v = d
             k = n_plinks
             while v != o:
-                e = pred[v]
+                e = pr[v]
                 plinks[k] = e
                 k += 1
                 v = tail[e]
             n_plinks += n
             n_paths += 1
-    return (
-        sp_total,
-        bad,
-        p_flow,
-        p_start,
-        p_len,
-        p_hash,
-        p_next,
-        p_od,
-        plinks,
-        n_paths,
-        n_plinks,
-    )
+    return p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks
 
 
 @njit(cache=True)
@@ -341,19 +384,23 @@ def gradient_projection(
     stamp_a,
     stamp_b,
     counter,
+    active,
+    eps,
 ):
-    """One Gauss-Seidel sweep of projected Newton shifts over all OD pairs.
+    """One Gauss-Seidel sweep of projected Newton shifts over the active OD pairs.
 
     For each pair, flow moves from every costlier path to the cheapest path of its set by
     ``min(flow, Δcost / Σ derivatives on the links the two do not share)``; link flows and
     costs are updated after every shift. Paths left without flow are dropped from the set.
-    Returns the stamp counter and the excess cost Σ pce·flow·(path cost − cheapest in its
-    set) met at the start of each pair's turn.
+    A pair whose excess cost is at most ``eps`` times its flow at the cheapest cost is left
+    as it is and made inactive for the rest of the sweeps (its costs are looked at again at
+    the next round of shortest paths). Returns the stamp counter and the excess cost
+    Σ pce·flow·(path cost − cheapest in its set) met at the start of each pair's turn.
     """
     excess = 0.0
     for od in range(od_head.size):
         h = od_head[od]
-        if h < 0 or p_next[h] < 0:
+        if h < 0 or p_next[h] < 0 or not active[od]:
             continue
         c = od_class[od]
         c0c = c0[c]
@@ -373,6 +420,9 @@ def gradient_projection(
                 best = p
             p = p_next[p]
         excess += pc * (spent - flow * bestc)
+        if spent - flow * bestc <= eps * flow * bestc:
+            active[od] = False
+            continue
         counter += 1
         sb = counter
         for k in range(p_start[best], p_start[best] + p_len[best]):
@@ -530,3 +580,86 @@ def compact(od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_liv
             k += 1
             p = p_next[p]
     return f, st, ln, hs, nx, po, pl, k, m
+
+
+@njit(cache=True)
+def warm_pool(
+    old_of,
+    o_head,
+    o_flow,
+    o_start,
+    o_len,
+    o_next,
+    o_plinks,
+    link_map,
+    od_class,
+    c0,
+    od_demand,
+    link_rand,
+):
+    """Path sets of a new problem from a solved one's: ``old_of[od]`` is the old pair (-1: none).
+
+    A path is kept when every link it uses still exists (``link_map`` ≥ 0) and is open to the
+    class; its flow is scaled so the pair's kept paths carry the new demand. A pair whose
+    paths are all lost starts empty (the first shortest path takes its demand).
+    """
+    n_od = old_of.size
+    n = 0
+    m = 0
+    for od in range(n_od):
+        q = old_of[od]
+        if q < 0:
+            continue
+        p = o_head[q]
+        while p >= 0:
+            n += 1
+            m += o_len[p]
+            p = o_next[p]
+    size = max(16, 2 * n, 2 * n_od)
+    od_head = np.full(n_od, -1, np.int64)
+    f = np.zeros(size)
+    hs = np.zeros(size)
+    st = np.zeros(size, np.int64)
+    ln = np.zeros(size, np.int64)
+    nx = np.full(size, -1, np.int64)
+    po = np.zeros(size, np.int64)
+    pl = np.zeros(max(64, 2 * m), o_plinks.dtype)
+    k = 0
+    mm = 0
+    for od in range(n_od):
+        q = old_of[od]
+        if q < 0:
+            continue
+        c = od_class[od]
+        first = k
+        total = 0.0
+        p = o_head[q]
+        while p >= 0:
+            ok = o_flow[p] > 0.0
+            h = 0.0
+            for j in range(o_start[p], o_start[p] + o_len[p]):
+                if not ok:
+                    break
+                e = link_map[o_plinks[j]]
+                if e < 0 or c0[c, e] == math.inf:
+                    ok = False
+                else:
+                    pl[mm + j - o_start[p]] = e
+                    h += link_rand[e]
+            if ok:
+                f[k] = o_flow[p]
+                total += o_flow[p]
+                hs[k] = h
+                st[k] = mm
+                ln[k] = o_len[p]
+                po[k] = od
+                nx[k] = od_head[od]
+                od_head[od] = k
+                mm += o_len[p]
+                k += 1
+            p = o_next[p]
+        if k > first:
+            scale = od_demand[od] / total
+            for i in range(first, k):
+                f[i] *= scale
+    return od_head, f, st, ln, hs, nx, po, pl, k, mm

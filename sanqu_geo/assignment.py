@@ -42,6 +42,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
+import numba
 import numpy as np
 import pandas as pd
 
@@ -73,6 +74,12 @@ default_max_iterations: int = 2000
 #: sweep (shifts are cheap next to a round of shortest paths, so a few more pay off).
 inner_sweeps: int = 30
 inner_reduction: float = 0.05
+
+#: Within the sweeps of one iteration, an OD pair whose relative excess cost (its flow's
+#: cost above the cheapest path of its set) is at most this times the target gap is left
+#: alone until the next round of shortest paths: most pairs are at equilibrium long before
+#: the last few, and this keeps the sweeps on those that are not.
+active_excess: float = 0.1
 
 _VDFS = {"bpr": _k.BPR, "conical": _k.CONICAL}
 
@@ -194,12 +201,72 @@ class _Problem:
     edge_labels: list
 
 
-def _forward_star(n_nodes: int, tail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclasses.dataclass(frozen=True)
+class _Star:
+    """The links in forward-star order: node ``u``'s are ``start[u]:start[u + 1]``."""
+
+    start: np.ndarray
+    head: np.ndarray
+    link: np.ndarray
+    thru: np.ndarray
+
+
+def _forward_star(n_nodes: int, tail: np.ndarray, head: np.ndarray, thru: np.ndarray) -> _Star:
     order = np.argsort(tail, kind="stable").astype(np.int64)
     counts = np.bincount(tail, minlength=n_nodes)
     start = np.zeros(n_nodes + 1, np.int64)
     np.cumsum(counts, out=start[1:])
-    return start, order
+    return _Star(start, np.ascontiguousarray(head[order]), order, thru)
+
+
+#: Shortest-path trees kept at once (their predecessor arrays), at most this many bytes.
+tree_bytes: int = 64 * 2**20
+
+
+def _shortest(star: _Star, tail, cost, groups, link_rand, pool=None):
+    """Least cost of every OD pair at fixed link costs, and the pool with new shortest paths.
+
+    The trees are computed on all threads, a batch of origin groups at a time; the new paths
+    are then appended in group order, so the pool does not depend on the number of threads.
+    ``pool`` is ``(od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths,
+    n_plinks)`` or None (costs only). Returns ``sp`` and the pool's arrays after ``od_head``.
+    """
+    grp_class, grp_origin, grp_start, od_dest, od_demand = groups
+    n_nodes = star.start.size - 1
+    n_grp = grp_class.size
+    sp = np.empty(od_dest.size)
+    new = np.zeros(od_dest.size, np.bool_)
+    fs_cost = np.ascontiguousarray(cost[:, star.link])
+    if pool is None:
+        e_f, e_i = np.zeros(1), np.full(1, -1, np.int64)
+        od_head = np.full(od_dest.size, -1, np.int64)
+        rest = (e_f, e_i, e_i, e_f, e_i, e_i, np.zeros(1, np.int32), 0, 0)
+    else:
+        od_head, *rest = pool
+    batch = max(1, min(n_grp, tree_bytes // (4 * max(n_nodes, 1))))
+    pred = np.empty((batch, n_nodes), np.int32)
+    for g0 in range(0, n_grp, batch):
+        g1 = min(n_grp, g0 + batch)
+        p_len, p_hash, p_next = rest[2], rest[3], rest[4]
+        _k.shortest_trees(
+            g0, g1, star.start, star.head, star.link, fs_cost, star.thru, tail, grp_class,
+            grp_origin, grp_start, od_dest, link_rand, od_head, p_len, p_hash, p_next, pred, sp,
+            new, pool is not None, min(g1 - g0, 8 * numba.get_num_threads()),
+        )  # fmt: skip
+        if pool is not None:
+            rest = _k.add_paths(
+                g0, g1, pred, tail, grp_origin, grp_start, od_dest, od_demand, link_rand, new,
+                od_head, *rest,
+            )  # fmt: skip
+    return sp, tuple(rest)
+
+
+def _sp_total(sp: np.ndarray, weight: np.ndarray) -> tuple[float, int]:
+    """Σ weight·least cost, and the first OD pair without a path (-1 when none)."""
+    missing = np.flatnonzero(sp == math.inf)
+    if missing.size:
+        return math.inf, int(missing[0])
+    return float(np.sum(weight * sp)), -1
 
 
 def check_gap(gap: float) -> None:
@@ -240,28 +307,35 @@ def _solve(
     gap: float,
     max_iterations: int,
     progress: Callable[[int, float], Any] | None,
+    warm: AssignmentResult | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict, _Paths]:
     check_gap(gap)
     n_nodes = len(prob.nodes)
     n_links = prob.tail.size
     n_od = prob.od_class.size
     n_cls = prob.c0.shape[0]
-    fs_start, fs_link = _forward_star(n_nodes, prob.tail)
+    star = _forward_star(n_nodes, prob.tail, prob.head, prob.thru)
     od_class, od_origin, od_dest, od_demand, grp_start, grp_class, grp_origin = _origin_groups(prob)
+    groups = (grp_class, grp_origin, grp_start, od_dest, od_demand)
 
     rng = np.random.default_rng(20260101)
     link_rand = rng.random(n_links) + 0.5
-    od_head = np.full(n_od, -1, np.int64)
-    cap0 = max(16, 2 * n_od)
-    p_flow = np.zeros(cap0)
-    p_hash = np.zeros(cap0)
-    p_start = np.zeros(cap0, np.int64)
-    p_len = np.zeros(cap0, np.int64)
-    p_next = np.full(cap0, -1, np.int64)
-    p_od = np.zeros(cap0, np.int64)
-    plinks = np.zeros(max(64, 16 * n_od), np.int32)
-    n_paths = 0
-    n_plinks = 0
+    if warm is not None:
+        (od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks) = (
+            _warm_pool(prob, warm, (od_class, od_origin, od_dest, od_demand), link_rand)
+        )
+    else:
+        od_head = np.full(n_od, -1, np.int64)
+        cap0 = max(16, 2 * n_od)
+        p_flow = np.zeros(cap0)
+        p_hash = np.zeros(cap0)
+        p_start = np.zeros(cap0, np.int64)
+        p_len = np.zeros(cap0, np.int64)
+        p_next = np.full(cap0, -1, np.int64)
+        p_od = np.zeros(cap0, np.int64)
+        plinks = np.zeros(max(64, 16 * n_od), np.int32)
+        n_paths = 0
+        n_plinks = 0
 
     x = np.zeros((n_cls, n_links))
     vol = np.zeros(n_links)
@@ -286,14 +360,11 @@ def _solve(
         _check_loaded_capacity(prob, vol)
         _k.update_delays(*args, vol, d, dd)
         cost = prob.c0 + d[None, :]
-        add = True
-        (sp_total, bad, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks) = (
-            _k.column_generation(
-                fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, grp_class, grp_origin,
-                grp_start, od_dest, od_demand, pce, link_rand, od_head, p_flow, p_start, p_len,
-                p_hash, p_next, p_od, plinks, n_paths, n_plinks, add,
-            )
+        sp, (p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks) = _shortest(
+            star, prob.tail, cost, groups, link_rand,
+            (od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_paths, n_plinks),
         )  # fmt: skip
+        sp_total, bad = _sp_total(sp, pce[od_class] * od_demand)
         if bad >= 0:
             c = od_class[bad]
             msg = (
@@ -333,10 +404,11 @@ def _solve(
                     )
                 )  # fmt: skip
         first = math.nan
+        active = np.ones(n_od, np.bool_)
         for sweep in range(inner_sweeps):
             counter, excess = _k.gradient_projection(
                 od_class, od_head, p_flow, p_start, p_len, p_next, plinks, prob.c0, pce, x, vol,
-                *args, d, dd, stamp_a, stamp_b, counter,
+                *args, d, dd, stamp_a, stamp_b, counter, active, active_excess * gap,
             )  # fmt: skip
             if sweep == 0:
                 first = excess
@@ -365,6 +437,41 @@ def _solve(
         od_class, od_origin, od_dest, od_demand, od_head, p_flow, p_start, p_len, p_next, plinks
     )
     return x, d, info, paths
+
+
+def _warm_pool(prob: _Problem, warm: AssignmentResult, ods: tuple, link_rand: np.ndarray):
+    """The starting path sets from a solved result: its paths, on this problem's links and pairs.
+
+    Pairs match by class name, origin and destination node; links by ``(u, v, key)``. Paths
+    over links that are gone or closed to the class are dropped; the kept flows are scaled to
+    this problem's demand.
+    """
+    old = warm._paths
+    if old is None or warm._nodes is None:
+        msg = "the warm-start result holds no paths; pass a result of assign()"
+        raise AssignmentError(msg)
+    od_class, od_origin, od_dest, od_demand = ods
+    pos = {e: i for i, e in enumerate(prob.edge_labels)}
+    link_map = np.fromiter((pos.get(e, -1) for e in warm.edges), np.int64, len(warm.edges))
+    cls = {n: i for i, n in enumerate(prob.names)}
+    index = {n: i for i, n in enumerate(prob.nodes)}
+    o_cls = np.array([cls.get(n, -1) for n in warm.class_names], np.int64)
+    o_node = np.fromiter((index.get(n, -1) for n in warm._nodes), np.int64, len(warm._nodes))
+    n_nodes = len(prob.nodes)
+    # pairs as one integer key: (class * n + origin) * n + destination, in this problem's indices
+    oc, oo, odd = o_cls[old.od_class], o_node[old.od_origin], o_node[old.od_dest]
+    ok = (oc >= 0) & (oo >= 0) & (odd >= 0)
+    old_key = np.where(ok, (oc * n_nodes + oo) * n_nodes + odd, -1)
+    new_key = (od_class * n_nodes + od_origin) * n_nodes + od_dest
+    order = np.argsort(old_key, kind="stable")
+    at = np.searchsorted(old_key[order], new_key)
+    at = np.minimum(at, max(old_key.size - 1, 0))
+    found = (old_key.size > 0) & (old_key[order][at] == new_key) if old_key.size else None
+    old_of = np.where(found, order[at], -1) if found is not None else np.full(new_key.size, -1)
+    return _k.warm_pool(
+        old_of.astype(np.int64), old.od_head, old.p_flow, old.p_start, old.p_len, old.p_next,
+        old.plinks, link_map, od_class, prob.c0, od_demand, link_rand,
+    )  # fmt: skip
 
 
 def _check_loaded_capacity(prob: _Problem, vol: np.ndarray) -> None:
@@ -475,6 +582,7 @@ def assign(
     vdf: str = "bpr",
     centroids: Collection[Hashable] | None = None,
     progress: Callable[[int, float], Any] | None = None,
+    warm: AssignmentResult | None = None,
 ) -> AssignmentResult:
     """Load demand classes on a road graph at multi-class user equilibrium.
 
@@ -496,6 +604,11 @@ def assign(
         Nodes that paths may start or end at but never pass through (zone centroids).
     progress : callable, optional
         Called as ``progress(iteration, relative_gap)`` after every iteration.
+    warm : AssignmentResult, optional
+        A solved result to start from (warm start): its paths on the links that still exist
+        and are open to the class, their flows scaled to this demand. A network with an option
+        built starts from the base's paths, a period from the next one's. The answer is that
+        of a cold start at the same gap; only the iterations to reach it differ.
 
     Returns
     -------
@@ -582,7 +695,7 @@ def assign(
         edge_labels=[(u, v, k) for u, v, k, _ in edges],
     )
     mi = default_max_iterations if max_iterations is None else max_iterations
-    x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
+    x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress, warm=warm)
     result = _result(prob, x, d, info, paths, graph=G)
     result.time_attrs = [c.time_attr for c in classes]
     return result
@@ -615,7 +728,7 @@ def _tntp_problem(problem) -> _Problem:
         beta=links["power"].to_numpy(float),
         cap=np.where(cap_bad, math.inf, cap),
         cap_bad=cap_bad,
-        kind=_k.BPR,
+        kind=_VDFS.get(str(getattr(problem, "vdf", "bpr")).lower(), _k.BPR),
         c0=links["cost0"].to_numpy(float)[None, :].copy(),
         pce=np.ones(1),
         names=["flow"],
@@ -654,9 +767,7 @@ def evaluate_tntp(problem, volume: np.ndarray) -> dict[str, float]:
 
 
 def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
-    n_nodes = len(prob.nodes)
-    n_od = prob.od_class.size
-    fs_start, fs_link = _forward_star(n_nodes, prob.tail)
+    star = _forward_star(len(prob.nodes), prob.tail, prob.head, prob.thru)
     od_class, _, od_dest, od_demand, grp_start, grp_class, grp_origin = _origin_groups(prob)
     pce = prob.pce.astype(float)
     vol = pce @ x
@@ -665,14 +776,9 @@ def _evaluate(prob: _Problem, x: np.ndarray) -> dict[str, float]:
     args = (prob.kind, prob.t0, prob.alpha, prob.beta, prob.cap)
     _k.update_delays(*args, vol, d, dd)
     cost = prob.c0 + d[None, :]
-    e_f = np.zeros(1)
-    e_i = np.zeros(1, np.int64)
-    sp_total, bad, *_ = _k.column_generation(
-        fs_start, fs_link, prob.tail, prob.head, prob.thru, cost, grp_class, grp_origin,
-        grp_start, od_dest, od_demand, pce, np.zeros(vol.size),
-        np.full(n_od, -1, np.int64), e_f, e_i, e_i, e_f, e_i, e_i, np.zeros(1, np.int32), 0, 0,
-        False,
-    )  # fmt: skip
+    groups = (grp_class, grp_origin, grp_start, od_dest, od_demand)
+    sp, _ = _shortest(star, prob.tail, cost, groups, np.zeros(vol.size))
+    sp_total, bad = _sp_total(sp, pce[od_class] * od_demand)
     if bad >= 0:
         msg = "an OD pair with demand has no path"
         raise AssignmentError(msg)
@@ -691,6 +797,7 @@ def assign_tntp(
     gap: float = 1e-6,
     max_iterations: int | None = None,
     progress: Callable[[int, float], Any] | None = None,
+    warm: AssignmentResult | None = None,
 ) -> AssignmentResult:
     """Solve a TransportationNetworks problem (BPR with the file's ``b`` and ``power``).
 
@@ -699,7 +806,7 @@ def assign_tntp(
     problem : sanqu_geo.tntp.TntpProblem
         From :func:`sanqu_geo.tntp.load_problem`. The link cost is ``cost0`` (free-flow time
         plus any generalized-cost terms) plus ``free_flow_time · b · (v/capacity)^power``.
-    gap, max_iterations, progress
+    gap, max_iterations, progress, warm
         As for :func:`assign`.
 
     Returns
@@ -710,7 +817,7 @@ def assign_tntp(
     """
     prob = _tntp_problem(problem)
     mi = default_max_iterations if max_iterations is None else max_iterations
-    x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress)
+    x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress, warm=warm)
     return _result(prob, x, d, info, paths)
 
 

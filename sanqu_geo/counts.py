@@ -461,7 +461,7 @@ def estimate_demand(
 
     def assign(demand: np.ndarray):
         current = dataclasses.replace(d, od=od.assign(trips=demand))
-        classes = peak._classes(current, centroids, peak.Variant())
+        classes = peak.demand_classes(current, centroids, peak.Variant())
         result = assignment.assign(
             H, classes, gap=gap, centroids=list(centroids.values()), vdf=settings.peak_vdf
         )

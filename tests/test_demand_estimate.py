@@ -53,7 +53,7 @@ def _share_geh5(d, path: Path) -> float:
     _, H, centroids = _graph()
     result = assignment.assign(
         H,
-        peak._classes(d, centroids, peak.Variant()),
+        peak.demand_classes(d, centroids, peak.Variant()),
         gap=1e-5,
         centroids=list(centroids.values()),
         vdf=settings.peak_vdf,
@@ -81,7 +81,7 @@ def truth(tmp_path: Path):
     true_d = dataclasses.replace(d, od=od)
     result = assignment.assign(
         H,
-        peak._classes(true_d, centroids, peak.Variant()),
+        peak.demand_classes(true_d, centroids, peak.Variant()),
         gap=1e-5,
         centroids=list(centroids.values()),
         vdf=settings.peak_vdf,
@@ -262,7 +262,7 @@ def test_a_count_no_path_reaches_names_its_row(tmp_path: Path, capsys) -> None:
     d, H, centroids = _graph()
     result = assignment.assign(
         H,
-        peak._classes(d, centroids, peak.Variant()),
+        peak.demand_classes(d, centroids, peak.Variant()),
         gap=1e-4,
         centroids=list(centroids.values()),
         vdf=settings.peak_vdf,
