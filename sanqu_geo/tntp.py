@@ -2,15 +2,20 @@
 
 The format: a metadata header of ``<KEY> value`` lines ended by ``<END OF METADATA>``, ``~``
 comment lines (the one before the link table names its columns), and rows ended by ``;``.
-This module reads them, reads link counts (CSV) and writes trip tables;
+This module reads them (file names in any case, as the public networks spell them: ``_net``,
+``_Net``, ``_network_2016_01``), reads link counts (CSV), writes problems and trip tables, and
+turns the model's assignment graph into a TNTP problem (:func:`from_model`);
 :func:`sanqu_geo.assignment.assign_tntp` solves the problem.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,11 +23,17 @@ import pandas as pd
 from sanqu_geo._atomic import write_text
 from sanqu_geo.errors import DataSourceError, TntpError
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from sanqu_geo.assignment import DemandClass
+
 __all__ = [
     "COUNT_COLUMNS",
     "NET_COLUMNS",
     "TntpProblem",
     "check_counts",
+    "from_model",
     "generalized_cost_weights",
     "load_problem",
     "read_counts",
@@ -30,6 +41,7 @@ __all__ = [
     "read_net",
     "read_nodes",
     "read_trips",
+    "write_problem",
     "write_trips",
 ]
 
@@ -37,9 +49,14 @@ __all__ = [
 NET_COLUMNS = ("init_node", "term_node", "capacity", "length", "free_flow_time", "b", "power")
 
 #: Generalized-cost weights of networks whose link cost is not the time alone: minutes per
-#: toll unit and per length unit, added to the free-flow time as flow-independent constants.
-#: Chicago Sketch (upstream README): 0.02 min/cent toll, 0.04 min/mile length.
+#: toll unit and per length unit, added to the free-flow time as flow-independent constants
+#: (``toll_factor`` and ``distance_factor`` in the upstream READMEs). Chicago Sketch (upstream
+#: README): 0.02 min/cent toll, 0.04 min/mile length. Used when :func:`load_problem` is given no
+#: weights and the net file states none; looked up by problem name in any case.
 generalized_cost_weights: dict[str, tuple[float, float]] = {"ChicagoSketch": (0.02, 0.04)}
+
+# volume-delay functions a net file may name in its <VDF> metadata line
+_VDF_NAMES = ("bpr", "conical")
 
 _META = re.compile(r"^\s*<([^>]+)>\s*(.*)$")
 
@@ -75,7 +92,25 @@ def _meta_int(meta: dict[str, str], key: str, path: Path) -> int:
         raise TntpError(msg) from None
 
 
-def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, int]]:
+def _meta_factor(meta: dict[str, str], key: str, path: Path) -> float | None:
+    if key not in meta:
+        return None
+    try:
+        value = float(meta[key].split()[0])
+    except (ValueError, IndexError):
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        msg = f"{path}: metadata <{key}> {meta[key]!r}; it must be a finite number >= 0"
+        raise TntpError(msg)
+    return value
+
+
+def _note(line: str) -> str:
+    """The text of a ``~`` comment line."""
+    return line.strip().lstrip("~").strip()
+
+
+def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a ``*_net.tntp`` link table.
 
     Parameters
@@ -90,24 +125,40 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, int]]:
         ``capacity``, ``length``, ``free_flow_time``, ``b``, ``power``, and ``speed``, ``toll``,
         ``link_type`` where present). Nodes are ints.
     meta : dict
-        ``zones``, ``nodes``, ``first_thru_node``, ``links``.
+        ``zones``, ``nodes``, ``first_thru_node``, ``links`` (ints); ``vdf`` (``"bpr"``, or
+        ``"conical"`` when the file says ``<VDF> CONICAL``: column ``b`` then holds the
+        conical alpha); ``toll_factor``, ``distance_factor`` (the ``<TOLL FACTOR>`` and
+        ``<DISTANCE FACTOR>`` lines, None where absent); ``notes`` (the ``~`` comment lines
+        before the column line, without the ``~``).
+
+    Raises
+    ------
+    TntpError
+        A missing metadata line or column, a row too short, a value that is not a number, a
+        negative capacity, time, ``b`` or ``power``, or an unknown ``<VDF>``.
     """
     path = Path(path)
     meta, body = _split_metadata(_read_text(path), path)
-    header = None
+    comments: list[str] = []
     rows: list[list[str]] = []
     for line in body:
         s = line.strip()
         if not s:
             continue
         if s.startswith("~"):
-            if header is None:
-                header = [h.strip().lower() for h in s.lstrip("~").replace(";", "").split()]
+            if not rows:  # comments after the table starts are not the column line
+                comments.append(s)
             continue
         rows.append(s.replace(";", " ").split())
-    if header is None:
+    if not comments:
         msg = f"{path}: no '~ init_node term_node ...' header line before the link table"
         raise TntpError(msg)
+    # the column line is the last comment before the table that names init_node (or the
+    # last comment); the others are notes
+    named = [i for i, c in enumerate(comments) if "init_node" in c.lower()]
+    at = named[-1] if named else len(comments) - 1
+    header = [h.strip().lower() for h in comments[at].lstrip("~").replace(";", "").split()]
+    notes = [_note(c) for i, c in enumerate(comments) if i != at]
     missing = [c for c in NET_COLUMNS if c not in header]
     if missing:
         msg = f"{path}: the link table lacks the column(s) {', '.join(missing)}"
@@ -127,13 +178,22 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, int]]:
             raise TntpError(msg) from None
     links["init_node"] = links["init_node"].astype(np.int64)
     links["term_node"] = links["term_node"].astype(np.int64)
-    info = {
+    vdf_text = meta.get("VDF", "").strip()
+    vdf = vdf_text.split()[0].lower() if vdf_text else "bpr"
+    if vdf not in _VDF_NAMES:
+        msg = f"{path}: <VDF> {meta['VDF']!r} is not known; use BPR or CONICAL (or leave it out)"
+        raise TntpError(msg)
+    info: dict[str, Any] = {
         "zones": _meta_int(meta, "NUMBER OF ZONES", path),
         "nodes": _meta_int(meta, "NUMBER OF NODES", path),
         "first_thru_node": _meta_int(meta, "FIRST THRU NODE", path)
         if "FIRST THRU NODE" in meta
         else 1,
         "links": _meta_int(meta, "NUMBER OF LINKS", path),
+        "vdf": vdf,
+        "toll_factor": _meta_factor(meta, "TOLL FACTOR", path),
+        "distance_factor": _meta_factor(meta, "DISTANCE FACTOR", path),
+        "notes": notes,
     }
     if len(links) != info["links"]:
         msg = f"{path}: {len(links)} link rows, the header says <NUMBER OF LINKS> {info['links']}"
@@ -147,20 +207,20 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, int]]:
                 f"{col} must be a finite number >= 0"
             )
             raise TntpError(msg)
+    if vdf == "conical":
+        bad = links.index[~(links["b"] > 1)]
+        if len(bad):
+            r = links.loc[bad[0]]
+            msg = (
+                f"{path}: link {int(r.init_node)}->{int(r.term_node)} has b {r.b:g}; with "
+                "<VDF> CONICAL column b is the conical alpha and must be > 1"
+            )
+            raise TntpError(msg)
     return links, info
 
 
-def read_trips(path: str | Path) -> pd.DataFrame:
-    """Read a ``*_trips.tntp`` OD table.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``origin``, ``destination``, ``trips``: pairs with positive trips, origin ≠
-        destination (intrazonal trips never load the network; their sum is in
-        ``attrs["intrazonal_trips"]``, the header's total in ``attrs["total_od_flow"]``).
-    """
-    path = Path(path)
+def _read_trips(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The OD pairs of a trips file between zones, and the intrazonal ones (positive trips)."""
     meta, body = _split_metadata(_read_text(path), path)
     origins: list[int] = []
     dests: list[int] = []
@@ -197,25 +257,97 @@ def read_trips(path: str | Path) -> pd.DataFrame:
         msg = f"{path}: negative demand {r.trips} from {r.origin} to {r.destination}"
         raise TntpError(msg)
     total = meta.get("TOTAL OD FLOW")
-    intrazonal = float(od.loc[od["origin"] == od["destination"], "trips"].sum())
-    od = od[(od["trips"] > 0) & (od["origin"] != od["destination"])].reset_index(drop=True)
+    same = od["origin"] == od["destination"]
+    intrazonal = od[same & (od["trips"] > 0)].reset_index(drop=True)
+    od = od[(od["trips"] > 0) & ~same].reset_index(drop=True)
     od.attrs["total_od_flow"] = float(total.split()[0]) if total else float("nan")
-    od.attrs["intrazonal_trips"] = intrazonal
-    return od
+    od.attrs["intrazonal_trips"] = float(intrazonal["trips"].sum())
+    return od, intrazonal
+
+
+def read_trips(path: str | Path) -> pd.DataFrame:
+    """Read a ``*_trips.tntp`` OD table.
+
+    Parameters
+    ----------
+    path : path-like
+        The trips file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin``, ``destination``, ``trips``: pairs with positive trips, origin ≠
+        destination (intrazonal trips never load the network; their sum is in
+        ``attrs["intrazonal_trips"]``, the header's total in ``attrs["total_od_flow"]``).
+    """
+    return _read_trips(Path(path))[0]
+
+
+_FLOW_COLUMNS = ("init_node", "term_node", "volume", "cost")
 
 
 def read_flows(path: str | Path) -> pd.DataFrame:
-    """Read a ``*_flow.tntp`` solution: columns ``init_node``, ``term_node``, ``volume``, ``cost``."""
+    """Read a ``*_flow.tntp`` solution.
+
+    Both layouts of the public networks are read: a bare table under a ``From To Volume Cost``
+    line, and a table after a metadata header (``<NUMBER OF ZONES>`` … ``<END OF METADATA>``)
+    with ``~`` comment lines. Values may be separated by tabs or spaces; rows may end with
+    ``;``.
+
+    Parameters
+    ----------
+    path : path-like
+        The flow file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``init_node``, ``term_node`` (int), ``volume``, ``cost`` (float), one row per link in
+        file order.
+
+    Raises
+    ------
+    TntpError
+        A row with fewer than four numbers, text between the rows, or no rows at all.
+    """
     path = Path(path)
-    rows = []
-    for line in _read_text(path).splitlines()[1:]:
-        parts = line.replace(";", " ").split()
-        if len(parts) >= 4:
-            rows.append(parts[:4])
-    flows = pd.DataFrame(rows, columns=["init_node", "term_node", "volume", "cost"])
-    return flows.astype(
-        {"init_node": np.int64, "term_node": np.int64, "volume": float, "cost": float}
-    )
+    lines = _read_text(path).splitlines()
+    first = next((s.strip() for s in lines if s.strip()), "")
+    if _META.match(first):
+        body = _split_metadata("\n".join(lines), path)[1]
+        offset = len(lines) - len(body)
+    else:
+        body, offset = lines, 0
+    rows: list[list[float]] = []
+    for n, line in enumerate(body, start=offset + 1):
+        s = line.strip()
+        if not s or s.startswith("~"):
+            continue
+        parts = s.replace(";", " ").replace(":", " ").split()
+        try:
+            values = [float(v) for v in parts]
+        except ValueError:
+            if not rows:  # a column line such as "From To Volume Cost"
+                continue
+            msg = f"{path} line {n}: {s[:60]!r} is not a flow row (from to volume cost)"
+            raise TntpError(msg) from None
+        if len(values) < 4:
+            msg = f"{path} line {n}: {len(values)} values; a flow row is from, to, volume, cost"
+            raise TntpError(msg)
+        rows.append(values[:4])
+    if not rows:
+        msg = f"{path}: no flow rows (from, to, volume, cost); is this a TNTP flow file?"
+        raise TntpError(msg)
+    arr = np.asarray(rows, float)
+    whole = (arr[:, :2] == np.round(arr[:, :2])) & (arr[:, :2] >= 1)
+    if not whole.all():
+        k = int(np.flatnonzero(~whole.all(axis=1))[0])
+        msg = (
+            f"{path}: flow row {k + 1} has the node {arr[k, :2].tolist()}; nodes are whole numbers"
+        )
+        raise TntpError(msg)
+    flows = pd.DataFrame(arr, columns=list(_FLOW_COLUMNS))
+    return flows.astype({"init_node": np.int64, "term_node": np.int64})
 
 
 def read_nodes(path: str | Path) -> pd.DataFrame:
@@ -230,6 +362,16 @@ def read_nodes(path: str | Path) -> pd.DataFrame:
     return nodes.astype({"node": np.int64, "x": float, "y": float})
 
 
+def _empty_od() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "origin": np.zeros(0, np.int64),
+            "destination": np.zeros(0, np.int64),
+            "trips": np.zeros(0, float),
+        }
+    )
+
+
 @dataclasses.dataclass
 class TntpProblem:
     """A TNTP network and demand, ready for :func:`sanqu_geo.assignment.assign_tntp`.
@@ -242,9 +384,19 @@ class TntpProblem:
         The link table in file order; ``cost0`` is the flow-independent link cost (free-flow
         time, plus toll and length terms where the network has a generalized cost).
     od : pandas.DataFrame
-        ``origin``, ``destination``, ``trips``.
+        ``origin``, ``destination``, ``trips``: pairs of different zones with positive trips.
     zones, first_thru_node : int
         Nodes ``1 .. first_thru_node - 1`` are centroids that paths may not pass through.
+    vdf : {"bpr", "conical"}
+        Volume-delay function: BPR with the columns ``b`` and ``power``, or conical (Spiess
+        1990) with the conical alpha in ``b`` (``<VDF> CONICAL`` in the net file).
+    toll_factor, distance_factor : float
+        Minutes per toll unit and per length unit in ``cost0``.
+    intrazonal : pandas.DataFrame
+        The intrazonal trips (origin = destination; they never load a link), kept so that
+        :func:`write_problem` writes the whole table.
+    notes : list of str
+        Comment lines of the net file (written back as ``~`` lines).
     """
 
     name: str
@@ -252,6 +404,11 @@ class TntpProblem:
     od: pd.DataFrame
     zones: int
     first_thru_node: int
+    vdf: str = "bpr"
+    toll_factor: float = 0.0
+    distance_factor: float = 0.0
+    intrazonal: pd.DataFrame = dataclasses.field(default_factory=_empty_od)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def centroids(self) -> list[int]:
@@ -259,36 +416,125 @@ class TntpProblem:
         return list(range(1, self.first_thru_node))
 
 
-def _one(folder: Path, suffix: str) -> Path | None:
-    found = sorted(folder.glob(f"*{suffix}"))
-    return found[0] if found else None
+# <name>_net.tntp, <name>_network.tntp, <name>_network_<tag>.tntp; <name>_trips[_<tag>].tntp
+_NET_FILE = re.compile(r"^(?P<name>.+)_(?:net|network(?:_(?P<tag>.+))?)\.tntp$", re.IGNORECASE)
+_TRIPS_FILE = re.compile(r"^(?P<name>.+?)_trips(?:_(?P<tag>.+))?\.tntp$", re.IGNORECASE)
 
 
-def load_problem(folder: str | Path) -> TntpProblem:
+def _two(found: list[Path]) -> str:
+    more = f" (and {len(found) - 2} more)" if len(found) > 2 else ""
+    return f"{found[0].name} and {found[1].name}{more}"
+
+
+def _problem_files(folder: Path) -> tuple[str, Path, Path]:
+    """The name, net file and trips file of a TNTP folder."""
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+    except OSError as exc:
+        msg = f"{folder}: cannot list the folder ({exc.strerror or exc}); check the path"
+        raise DataSourceError(msg) from exc
+    nets = [p for p in files if _NET_FILE.match(p.name)]
+    trips = [(p, _TRIPS_FILE.match(p.name)) for p in files]
+    trips = [(p, m) for p, m in trips if m is not None]
+    if not nets:
+        beside = f" beside {trips[0][0].name}" if trips else ""
+        msg = (
+            f"{folder}: no net file (*_net.tntp){beside}; put the problem's "
+            "<name>_net.tntp in the folder"
+        )
+        raise DataSourceError(msg)
+    if len(nets) > 1:
+        msg = f"{folder}: two net files, {_two(nets)}; keep one of them in the folder"
+        raise DataSourceError(msg)
+    net = nets[0]
+    match = _NET_FILE.match(net.name)
+    name = match.group("name") if match else net.stem
+    # trips of the same name first; <name>_trips.tntp before <name>_trips_<tag>.tntp (the
+    # tables of single classes that write_problem puts beside it)
+    same = [(p, m) for p, m in trips if m.group("name").casefold() == name.casefold()]
+    pool = same or trips
+    plain = [p for p, m in pool if m.group("tag") is None]
+    tagged = [p for p, m in pool if m.group("tag") is not None]
+    if len(plain) > 1:
+        msg = f"{folder}: two trips files, {_two(plain)}; keep one of them in the folder"
+        raise DataSourceError(msg)
+    if plain:
+        return name, net, plain[0]
+    if not tagged:
+        msg = (
+            f"{folder}: no trips file (*_trips.tntp) beside {net.name}; put the problem's "
+            f"{name}_trips.tntp in the folder"
+        )
+        raise DataSourceError(msg)
+    if len(tagged) > 1:
+        msg = f"{folder}: two trips files, {_two(tagged)}; keep one of them in the folder"
+        raise DataSourceError(msg)
+    return name, net, tagged[0]
+
+
+def _factor(value: float | None, what: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and v >= 0):
+        msg = f"{what} must be a finite number >= 0 (minutes per unit), got {value!r}"
+        raise TntpError(msg)
+    return v
+
+
+def load_problem(
+    folder: str | Path,
+    *,
+    toll_factor: float | None = None,
+    distance_factor: float | None = None,
+) -> TntpProblem:
     """Read the net and trips files of a TNTP folder.
 
     Parameters
     ----------
     folder : path-like
-        A folder with one ``*_net.tntp`` and one ``*_trips.tntp``.
+        A folder with one net file and one trips file. Names are matched in any case:
+        ``<name>_net.tntp`` or ``<name>_network[_<tag>].tntp`` (the problem's name is the part
+        before ``_net``), ``<name>_trips.tntp`` or ``<name>_trips_<tag>.tntp``. Beside a
+        ``<name>_trips.tntp``, files ``<name>_trips_<tag>.tntp`` are tables of single classes
+        (:func:`write_problem`) and are not read.
+    toll_factor : float, optional
+        Minutes per toll unit added to the free-flow time in ``cost0`` (≥ 0).
+    distance_factor : float, optional
+        Minutes per length unit added likewise (≥ 0). For either weight, None takes the net
+        file's ``<TOLL FACTOR>`` / ``<DISTANCE FACTOR>`` line, else
+        :data:`generalized_cost_weights` for the problem's name, else 0.
 
     Returns
     -------
     TntpProblem
+
+    Raises
+    ------
+    DataSourceError
+        Not a folder, no net or no trips file, or two candidates for either.
+    TntpError
+        Malformed files (see :func:`read_net`), a demand zone that is not a node, or a weight
+        that is negative or not a finite number.
     """
+    toll_factor = _factor(toll_factor, "toll_factor")
+    distance_factor = _factor(distance_factor, "distance_factor")
     folder = Path(folder)
     if not folder.is_dir():
         msg = f"{folder}: not a folder; give the folder holding *_net.tntp and *_trips.tntp"
         raise DataSourceError(msg)
-    net = _one(folder, "_net.tntp")
-    trips = _one(folder, "_trips.tntp")
-    if net is None or trips is None:
-        msg = f"{folder}: needs a *_net.tntp and a *_trips.tntp file"
-        raise DataSourceError(msg)
-    name = net.name[: -len("_net.tntp")]
+    name, net, trips = _problem_files(folder)
     links, info = read_net(net)
-    od = read_trips(trips)
-    toll_w, length_w = generalized_cost_weights.get(name, (0.0, 0.0))
+    od, intrazonal = _read_trips(trips)
+    known = {k.casefold(): w for k, w in generalized_cost_weights.items()}
+    table = known.get(name.casefold(), (0.0, 0.0))
+    toll_w = next(w for w in (toll_factor, info["toll_factor"], table[0]) if w is not None)
+    length_w = next(
+        w for w in (distance_factor, info["distance_factor"], table[1]) if w is not None
+    )
     cost0 = links["free_flow_time"].to_numpy(float).copy()
     if toll_w and "toll" in links:
         cost0 += toll_w * links["toll"].to_numpy(float)
@@ -310,6 +556,11 @@ def load_problem(folder: str | Path) -> TntpProblem:
         od=od,
         zones=info["zones"],
         first_thru_node=info["first_thru_node"],
+        vdf=info["vdf"],
+        toll_factor=float(toll_w),
+        distance_factor=float(length_w),
+        intrazonal=intrazonal,
+        notes=info["notes"],
     )
 
 
@@ -478,7 +729,13 @@ def _data_lines(path: Path) -> list[int]:
     return numbered[1:]
 
 
-def write_trips(od: pd.DataFrame, path: str | Path, *, zones: int | None = None) -> Path:
+def write_trips(
+    od: pd.DataFrame,
+    path: str | Path,
+    *,
+    zones: int | None = None,
+    notes: Sequence[str] = (),
+) -> Path:
     """Write an OD table as a ``*_trips.tntp`` file, atomically.
 
     Parameters
@@ -491,6 +748,8 @@ def write_trips(od: pd.DataFrame, path: str | Path, *, zones: int | None = None)
     zones : int, optional
         ``<NUMBER OF ZONES>``; default the largest zone number in ``od``. Every origin
         1..zones gets its block (pairs with zero trips are left out of it).
+    notes : sequence of str
+        Comment lines written as ``~`` lines under the metadata (readers skip them).
 
     Returns
     -------
@@ -538,7 +797,9 @@ def write_trips(od: pd.DataFrame, path: str | Path, *, zones: int | None = None)
     parts = [
         f"<NUMBER OF ZONES> {n_zones}\n",
         f"<TOTAL OD FLOW> {total!r}\n",
-        "<END OF METADATA>\n\n",
+        "<END OF METADATA>\n",
+        *_comment_lines(notes),
+        "\n",
     ]
     by_origin = {o: grp.droplevel(0) for o, grp in table.groupby(level=0)}
     for o in range(1, n_zones + 1):
@@ -550,3 +811,403 @@ def write_trips(od: pd.DataFrame, path: str | Path, *, zones: int | None = None)
         for k in range(0, len(cells), 5):
             parts.append("    " + "  ".join(cells[k : k + 5]) + "\n")
     return write_text(path, "".join(parts))
+
+
+def _comment_lines(notes: Sequence[str]) -> list[str]:
+    return [f"~ {line}\n" for note in notes for line in str(note).splitlines() or [""]]
+
+
+def _number(value: float) -> str:
+    """A number in its shortest exact form; whole numbers without a decimal point."""
+    v = float(value)
+    if v.is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    return repr(v)
+
+
+#: The columns :func:`write_problem` writes, in the standard order.
+_WRITE_COLUMNS = (
+    "init_node",
+    "term_node",
+    "capacity",
+    "length",
+    "free_flow_time",
+    "b",
+    "power",
+    "speed",
+    "toll",
+    "link_type",
+)
+# the metadata write_problem writes itself
+_OWN_METADATA = (
+    "NUMBER OF ZONES",
+    "NUMBER OF NODES",
+    "FIRST THRU NODE",
+    "NUMBER OF LINKS",
+    "VDF",
+    "TOLL FACTOR",
+    "DISTANCE FACTOR",
+    "END OF METADATA",
+    "TOTAL OD FLOW",
+)
+_SAFE_NAME = re.compile(r"^[\w.-]+$")
+
+
+def write_problem(
+    problem: TntpProblem,
+    folder: str | Path,
+    *,
+    extra_trips: dict[str, pd.DataFrame] | None = None,
+    metadata: dict[str, str] | None = None,
+) -> list[Path]:
+    """Write a problem as TNTP files, each atomically.
+
+    Parameters
+    ----------
+    problem : TntpProblem
+        The problem (from :func:`load_problem` or :func:`from_model`).
+    folder : path-like
+        The folder to write into (made if missing).
+    extra_trips : dict, optional
+        Class name → OD table (``origin``, ``destination``, ``trips``, as for
+        :func:`write_trips`), each written as ``<name>_trips_<class>.tntp``.
+        :func:`load_problem` reads ``<name>_trips.tntp`` and leaves these aside.
+    metadata : dict, optional
+        More ``<KEY> value`` lines for the net file's header (one line each).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``<name>_net.tntp`` (metadata ``<NUMBER OF ZONES>``, ``<NUMBER OF NODES>``,
+        ``<FIRST THRU NODE>``, ``<NUMBER OF LINKS>``, ``<VDF>``, ``<TOLL FACTOR>``,
+        ``<DISTANCE FACTOR>``, the extra lines, ``<END OF METADATA>``; the problem's notes as
+        ``~`` lines; the column line; one tab-separated row per link ended by ``;``),
+        ``<name>_trips.tntp`` (the OD table with the intrazonal trips), then the extra trips
+        files. Numbers are written in their shortest exact form, so :func:`load_problem`
+        reads back the same links, demand and weights.
+
+    Raises
+    ------
+    TntpError
+        A name or class name that cannot be a file name, a metadata key the writer sets
+        itself or that spans lines, or bad links or trips (see :func:`write_trips`).
+    """
+    if not _SAFE_NAME.match(problem.name):
+        msg = (
+            f"problem name {problem.name!r} cannot start a file name; use letters, digits, "
+            "'-', '_' and '.'"
+        )
+        raise TntpError(msg)
+    extra = dict(extra_trips or {})
+    for cls in extra:
+        if not _SAFE_NAME.match(str(cls)):
+            msg = f"class name {cls!r} cannot end a file name; use letters, digits, '-', '_', '.'"
+            raise TntpError(msg)
+    lines = dict(metadata or {})
+    for key, value in lines.items():
+        k = str(key).strip().upper()
+        if k in _OWN_METADATA:
+            msg = f"metadata <{k}> is written from the problem; leave it out of metadata"
+            raise TntpError(msg)
+        if not k or any(c in str(key) + str(value) for c in "<>\n\r"):
+            msg = f"metadata {key!r}: {value!r} must be one line without '<' or '>'"
+            raise TntpError(msg)
+    vdf = str(problem.vdf).lower()
+    if vdf not in _VDF_NAMES:
+        msg = f"problem vdf {problem.vdf!r} is not known; use 'bpr' or 'conical'"
+        raise TntpError(msg)
+    links = problem.links
+    missing = [c for c in NET_COLUMNS if c not in links.columns]
+    if missing:
+        msg = f"the link table lacks the column(s) {', '.join(missing)}"
+        raise TntpError(msg)
+    defaults = {"speed": 0.0, "toll": 0.0, "link_type": 1.0}
+    table = np.column_stack(
+        [
+            pd.to_numeric(links[c], errors="coerce").to_numpy(float)
+            if c in links.columns
+            else np.full(len(links), defaults[c])
+            for c in _WRITE_COLUMNS
+        ]
+    )
+    bad = ~np.isfinite(table)
+    ends = table[:, :2]
+    bad[:, :2] |= (ends < 1) | (ends != np.round(ends))
+    if bad.any():
+        i, j = (int(x) for x in np.argwhere(bad)[0])
+        msg = (
+            f"link row {i + 1}: {_WRITE_COLUMNS[j]} is {links[_WRITE_COLUMNS[j]].iloc[i]!r}; "
+            "nodes must be whole numbers >= 1 and every value a finite number"
+        )
+        raise TntpError(msg)
+    toll_factor = _factor(problem.toll_factor, "toll_factor")
+    distance_factor = _factor(problem.distance_factor, "distance_factor")
+    both = pd.concat([problem.od, problem.intrazonal], ignore_index=True)
+    for cls, frame in [("", both), *extra.items()]:
+        cells = [
+            pd.to_numeric(frame[col], errors="coerce").to_numpy(float)
+            for col in ("origin", "destination")
+            if col in frame.columns
+        ]
+        largest = max((float(np.nanmax(c)) for c in cells if c.size), default=0.0)
+        if largest > problem.zones:
+            which = f"the trips of class {cls}" if cls else "the demand"
+            msg = (
+                f"{which} has zone {largest:g}, above the problem's zones "
+                f"({problem.zones}); trips run between the zones 1..{problem.zones}"
+            )
+            raise TntpError(msg)
+    n_nodes = int(max(table[:, :2].max(initial=0), problem.zones))
+    header = [
+        f"<NUMBER OF ZONES> {int(problem.zones)}",
+        f"<NUMBER OF NODES> {n_nodes}",
+        f"<FIRST THRU NODE> {int(problem.first_thru_node)}",
+        f"<NUMBER OF LINKS> {len(links)}",
+        f"<VDF> {vdf.upper()}",
+        f"<TOLL FACTOR> {_number(toll_factor or 0.0)}",
+        f"<DISTANCE FACTOR> {_number(distance_factor or 0.0)}",
+        *(f"<{str(k).strip().upper()}> {str(v).strip()}" for k, v in lines.items()),
+        "<END OF METADATA>",
+    ]
+    parts = ["\n".join(header) + "\n\n", *_comment_lines(problem.notes)]
+    parts.append("~\t" + "\t".join(_WRITE_COLUMNS) + "\t;\n")
+    for row in table:
+        parts.append("\t" + "\t".join(_number(v) for v in row) + "\t;\n")
+    folder = Path(folder)
+    written = [write_text(folder / f"{problem.name}_net.tntp", "".join(parts))]
+    written.append(write_trips(both, folder / f"{problem.name}_trips.tntp", zones=problem.zones))
+    for cls, frame in extra.items():
+        note = frame.attrs.get("note")
+        written.append(
+            write_trips(
+                frame,
+                folder / f"{problem.name}_trips_{cls}.tntp",
+                zones=problem.zones,
+                notes=[note] if note else (),
+            )
+        )
+    return written
+
+
+def _edge_number(data: dict, attr: str, default: float = math.nan) -> float:
+    value = data.get(attr, default)
+    try:
+        return float(value) if value is not None else default
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def from_model(
+    G: nx.MultiDiGraph,
+    classes: Sequence[DemandClass],
+    *,
+    centroids: Mapping[Any, Hashable] | Sequence[Hashable],
+    name: str,
+    vdf: str = "bpr",
+) -> tuple[TntpProblem, dict[str, pd.DataFrame]]:
+    """Turn an assignment graph and its demand classes into one TNTP problem in PCU.
+
+    The TNTP format has one class of demand and one free-flow time per link, so the problem is
+    the model's demand in passenger-car units on the reference times: it leaves out the
+    classes' own free-flow times (e.g. truck speed caps) and bans. Every link's time is its
+    ``travel_time``, also on links closed to a class (an infinite or missing class time): such
+    links are marked ``link_type`` 3, and the net file's ``~`` lines say so.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        The assignment graph (e.g. :func:`sanqu_geo.peak.assignment_graph`): edges carry
+        ``travel_time`` (s, the reference free-flow time the delay scales with),
+        ``capacity`` (PCU/h), ``length`` (m); optional ``bpr_alpha`` and ``bpr_beta`` (BPR) or
+        ``conical_alpha`` (conical), else the defaults of :mod:`sanqu_geo.settings`; optional
+        ``speed_kph``.
+    classes : sequence of sanqu_geo.assignment.DemandClass
+        Demand classes whose ``od`` origins and destinations are centroids (vehicles/h).
+    centroids : mapping or sequence
+        The centroid nodes in zone order (a mapping zone id → node keeps its order): they
+        become nodes and zones ``1 .. Z``, so ``<FIRST THRU NODE>`` is ``Z + 1``; the other
+        nodes follow in the graph's order.
+    name : str
+        The problem's name (the file prefix).
+    vdf : {"bpr", "conical"}
+        Volume-delay function. TNTP has BPR columns only: for ``"conical"`` column ``b``
+        holds the conical alpha and ``power`` is 0, and the net file says ``<VDF> CONICAL``.
+
+    Returns
+    -------
+    problem : TntpProblem
+        Times in minutes, lengths in km, capacities and trips in PCU/h: the trips are the sum
+        over classes of vehicles × ``pce``; ``speed`` is ``speed_kph`` (0 where unknown);
+        ``link_type`` 1 road, 2 centroid connector, 3 link closed to a class in the model.
+    class_trips : dict
+        Class name → its OD in PCU/h (zone numbers; intrazonal cells included), for
+        ``write_problem(..., extra_trips=class_trips)``.
+
+    Raises
+    ------
+    TntpError
+        An unknown ``vdf``; a centroid that is not a node or is given twice; an edge without
+        a finite ``travel_time``, ``capacity`` or ``length`` >= 0 (or a conical alpha <= 1);
+        class names given twice, a ``pce`` that is not positive; demand that is negative or
+        not a number, or between nodes that are not centroids.
+    """
+    from sanqu_geo import settings
+
+    vdf = str(vdf).lower()
+    if vdf not in _VDF_NAMES:
+        msg = f"vdf must be 'bpr' or 'conical', got {vdf!r}"
+        raise TntpError(msg)
+    cents = list(centroids.values()) if isinstance(centroids, Mapping) else list(centroids)
+    zone_of: dict[Hashable, int] = {}
+    for node in cents:
+        if node not in G:
+            msg = f"centroid {node!r} is not a node of the graph; give the graph's centroid nodes"
+            raise TntpError(msg)
+        if node in zone_of:
+            msg = f"centroid {node!r} is given twice; give each zone's centroid once"
+            raise TntpError(msg)
+        zone_of[node] = len(zone_of) + 1
+    number = dict(zone_of)
+    for node in G.nodes:
+        if node not in number:
+            number[node] = len(number) + 1
+    names = [c.name for c in classes]
+    if len(set(names)) != len(names):
+        msg = f"class names must differ, got {names}"
+        raise TntpError(msg)
+    for c in classes:
+        if not (math.isfinite(c.pce) and c.pce > 0):
+            msg = f"class {c.name}: pce must be a positive number, got {c.pce!r}"
+            raise TntpError(msg)
+
+    rows = []
+    closed = dict.fromkeys(names, 0)
+    differ = dict.fromkeys(names, 0)
+    for u, v, k, data in G.edges(keys=True, data=True):
+        t = _edge_number(data, "travel_time")
+        cap = _edge_number(data, "capacity")
+        length = _edge_number(data, "length")
+        for attr, value, unit in (("travel_time", t, "s"), ("capacity", cap, "PCU/h"),
+                                  ("length", length, "m")):  # fmt: skip
+            if not (math.isfinite(value) and value >= 0):
+                msg = (
+                    f"edge {(u, v, k)!r}: {attr} is {data.get(attr)!r}; every edge needs a "
+                    f"finite {attr} >= 0 ({unit})"
+                )
+                raise TntpError(msg)
+        if vdf == "bpr":
+            b = _edge_number(data, "bpr_alpha", settings.bpr_alpha)
+            power = _edge_number(data, "bpr_beta", settings.bpr_beta)
+            ok = math.isfinite(b) and b >= 0 and math.isfinite(power) and power >= 0
+            rule = "bpr_alpha and bpr_beta must be finite numbers >= 0"
+        else:
+            b = _edge_number(data, "conical_alpha", settings.conical_alpha)
+            power = 0.0
+            ok = math.isfinite(b) and b > 1
+            rule = "conical_alpha must be a finite number > 1"
+        if not ok:
+            msg = f"edge {(u, v, k)!r}: {rule}"
+            raise TntpError(msg)
+        link_type = 2 if (u in zone_of or v in zone_of) else 1
+        for c in classes:
+            own = _edge_number(data, c.time_attr, math.inf)
+            if not math.isfinite(own):
+                closed[c.name] += 1
+                link_type = 3
+            elif own != t:
+                differ[c.name] += 1
+        speed = _edge_number(data, "speed_kph", 0.0)
+        rows.append(
+            (number[u], number[v], cap, length / 1000.0, t / 60.0, b, power,
+             speed if math.isfinite(speed) and speed > 0 else 0.0, 0.0, link_type)
+        )  # fmt: skip
+    links = pd.DataFrame(rows, columns=list(_WRITE_COLUMNS))
+    links = links.astype({"init_node": np.int64, "term_node": np.int64, "link_type": np.int64})
+    links["cost0"] = links["free_flow_time"].to_numpy(float)
+
+    class_trips: dict[str, pd.DataFrame] = {}
+    for c in classes:
+        od = c.od
+        missing = [col for col in ("origin", "destination", "trips") if col not in od.columns]
+        if missing:
+            msg = f"demand of class {c.name} lacks the column(s) {', '.join(missing)}"
+            raise TntpError(msg)
+        trips = pd.to_numeric(od["trips"], errors="coerce").to_numpy(float)
+        if (~np.isfinite(trips) | (trips < 0)).any():
+            msg = f"demand of class {c.name} has trips that are negative or not numbers"
+            raise TntpError(msg)
+        keep = trips > 0
+        ends = []
+        for col in ("origin", "destination"):
+            vals = od[col].to_numpy()[keep]
+            for val in pd.unique(vals):
+                if val not in zone_of:
+                    msg = (
+                        f"demand of class {c.name}: {col} {val!r} is not a centroid; TNTP "
+                        f"trips run between the zones 1..{len(zone_of)} (the centroids)"
+                    )
+                    raise TntpError(msg)
+            ends.append(np.fromiter((zone_of[x] for x in vals), np.int64, len(vals)))
+        frame = (
+            pd.DataFrame({"origin": ends[0], "destination": ends[1], "trips": trips[keep] * c.pce})
+            .groupby(["origin", "destination"], as_index=False, sort=True)["trips"]
+            .sum()
+        )
+        frame.attrs["note"] = (
+            f"class {c.name}: vehicles/h x pce {c.pce:g} = PCU/h, zones as in {name}_net.tntp"
+        )
+        class_trips[c.name] = frame
+    parts = [f for f in class_trips.values() if len(f)]
+    total = (
+        pd.concat(parts, ignore_index=True)
+        .groupby(["origin", "destination"], as_index=False, sort=True)["trips"]
+        .sum()
+        if parts
+        else _empty_od()
+    )
+    total = total[total["trips"] > 0]
+    same = total["origin"] == total["destination"]
+    od_total = total[~same].reset_index(drop=True)
+    intrazonal = total[same].reset_index(drop=True)
+    od_total.attrs["intrazonal_trips"] = float(intrazonal["trips"].sum())
+
+    shares = ", ".join(f"{c.name} x {c.pce:g}" for c in classes) or "none"
+    notes = [
+        f"{name}: the model's assignment graph and demand as one TNTP problem (sanqu_geo.tntp)",
+        f"zones 1..{len(zone_of)} are the centroids; nodes from {len(zone_of) + 1} are the "
+        "graph's other nodes",
+        "units: free_flow_time min, length km, capacity PCU/h, speed km/h (0 where unknown), "
+        "trips PCU/h",
+        f"trips: the sum over classes of vehicles/h x pce ({shares}); one class's table in "
+        f"{name}_trips_<class>.tntp",
+        "left out: the classes' own free-flow times and bans; every link's time is the "
+        "reference (car) free-flow time, also on links closed to a class",
+        "link_type: 1 road, 2 centroid connector, 3 link closed to a class in the model ("
+        + (", ".join(f"{n}: {closed[n]}" for n in names) or "none")
+        + ")",
+    ]
+    slower = [f"{n}: {differ[n]}" for n in names if differ[n]]
+    if slower:
+        notes.append(
+            "links where a class's own free-flow time differs from free_flow_time: "
+            + ", ".join(slower)
+        )
+    if vdf == "conical":
+        notes.append(
+            "VDF CONICAL (Spiess 1990): column b is the conical alpha a, power is 0; time = "
+            "free_flow_time * (2 + sqrt(a^2 (1 - x)^2 + c^2) - a (1 - x) - c), "
+            "c = (2a - 1)/(2a - 2), x = volume/capacity"
+        )
+    else:
+        notes.append("VDF BPR: time = free_flow_time * (1 + b (volume/capacity)^power)")
+    problem = TntpProblem(
+        name=name,
+        links=links,
+        od=od_total,
+        zones=len(zone_of),
+        first_thru_node=len(zone_of) + 1,
+        vdf=vdf,
+        intrazonal=intrazonal,
+        notes=notes,
+    )
+    return problem, class_trips
