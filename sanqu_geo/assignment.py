@@ -39,9 +39,8 @@ import logging
 import math
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numba
 import numpy as np
 import pandas as pd
@@ -49,6 +48,9 @@ import pandas as pd
 from sanqu_geo import _ue_kernels as _k
 from sanqu_geo import settings
 from sanqu_geo.errors import AssignmentError
+
+if TYPE_CHECKING:  # networkx is only needed by callers that hold a graph
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,27 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from sanqu_geo import __version__
-from sanqu_geo import network as _network
-from sanqu_geo import speeds as _speeds
+
+
+class _LazyModule:
+    """A module imported on first use, so that ``sanqu-geo assign`` never loads the GIS stack."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def lazy(name: str) -> Any:
+    """Return a stand-in for module ``name`` that imports it when an attribute is read."""
+    return _LazyModule(name)
+
+
+_network = lazy("sanqu_geo.network")
+_speeds = lazy("sanqu_geo.speeds")
 
 
 class SanquGroup(TyperGroup):

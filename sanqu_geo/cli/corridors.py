@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo import speeds as _speeds
 from sanqu_geo.cli._common import (
     DaskOpt,
     ForceOpt,
@@ -21,9 +20,12 @@ from sanqu_geo.cli._common import (
     dask_runner,
     err_console,
     esc,
+    lazy,
     print_table,
     progress_bar,
 )
+
+_speeds = lazy("sanqu_geo.speeds")
 
 corridors_app = typer.Typer(
     cls=SanquGroup,

@@ -8,16 +8,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo import layers as _layers
 from sanqu_geo.cli._common import (
     SanquGroup,
     app,
     console,
     err_console,
     esc,
+    lazy,
     print_table,
 )
 from sanqu_geo.errors import SanquGeoError
+
+_layers = lazy("sanqu_geo.layers")
 
 layers_app = typer.Typer(
     cls=SanquGroup,

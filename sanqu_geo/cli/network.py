@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo import network as _network
 from sanqu_geo.cli._common import (
     BboxOpt,
     OsmFileOpt,
@@ -18,9 +17,12 @@ from sanqu_geo.cli._common import (
     app,
     console,
     esc,
+    lazy,
     load_graph,
     print_table,
 )
+
+_network = lazy("sanqu_geo.network")
 
 network_app = typer.Typer(
     cls=SanquGroup,

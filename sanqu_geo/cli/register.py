@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo import register as _register
-from sanqu_geo.cli._common import SanquGroup, app, console, esc, parse_day, print_table
+from sanqu_geo.cli._common import SanquGroup, app, console, esc, lazy, parse_day, print_table
+
+_register = lazy("sanqu_geo.register")
 
 register_app = typer.Typer(
     cls=SanquGroup,
