@@ -224,6 +224,21 @@ def _forward_star(n_nodes: int, tail: np.ndarray, head: np.ndarray, thru: np.nda
 #: Shortest-path trees kept at once (their predecessor arrays), at most this many bytes.
 tree_bytes: int = 64 * 2**20
 
+#: Threads for the shortest-path trees (None: all of numba's, one per core unless the
+#: ``NUMBA_NUM_THREADS`` environment variable says otherwise). The results are the same on
+#: any number of threads.
+threads: int | None = None
+
+
+def _threads() -> int:
+    available = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        return available
+    if not (isinstance(threads, int) and threads >= 1):
+        msg = f"sanqu_geo.assignment.threads must be None or a whole number >= 1, got {threads!r}"
+        raise AssignmentError(msg)
+    return min(threads, available)
+
 
 def _shortest(star: _Star, tail, cost, groups, link_rand, pool=None):
     """Least cost of every OD pair at fixed link costs, and the pool with new shortest paths.
@@ -246,6 +261,7 @@ def _shortest(star: _Star, tail, cost, groups, link_rand, pool=None):
     else:
         od_head, *rest = pool
     batch = max(1, min(n_grp, tree_bytes // (4 * max(n_nodes, 1))))
+    numba.set_num_threads(_threads())
     pred = np.empty((batch, n_nodes), np.int32)
     for g0 in range(0, n_grp, batch):
         g1 = min(n_grp, g0 + batch)

@@ -147,3 +147,38 @@ def test_an_option_run_starts_from_the_base_and_agrees_with_a_cold_run(monkeypat
         assert b == pytest.approx(a, rel=1e-6)
     pc, pw = cold.result.volumes["pcu"].to_numpy(), warm.result.volumes["pcu"].to_numpy()
     assert np.abs(pc - pw).max() <= 1e-3 * pc.max()
+
+
+def test_the_thread_setting_is_checked_and_keeps_the_answer(tntp_dir: Path, monkeypatch) -> None:
+    problem = tntp.load_problem(tntp_dir / "SiouxFalls")
+    monkeypatch.setattr(assignment, "threads", 1)
+    one = assignment.assign_tntp(problem, gap=1e-8)
+    monkeypatch.setattr(assignment, "threads", None)
+    every = assignment.assign_tntp(problem, gap=1e-8)
+    assert np.array_equal(one.volumes["flow"].to_numpy(), every.volumes["flow"].to_numpy())
+    monkeypatch.setattr(assignment, "threads", 0)
+    with pytest.raises(assignment.AssignmentError, match="threads"):
+        assignment.assign_tntp(problem, gap=1e-8)
+
+
+def test_assign_loads_no_maps_gis_or_dask() -> None:
+    code = (
+        "import sys\n"
+        "from sanqu_geo.cli import main\n"
+        f"code = main(['assign', '--tntp', {str(REPO.parent / 'shared/reference/tntp/SiouxFalls')!r},"
+        " '--out', sys.argv[1], '--max-iterations', '2'])\n"
+        "heavy = ('folium', 'geopandas', 'dask', 'distributed', 'matplotlib', 'osmnx', 'shapely',"
+        " 'pyproj', 'networkx', 'openpyxl')\n"
+        "print(code, sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy"
+        " or m.startswith('sanqu_geo.maps')}))\n"
+    )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(Path(tmp) / "out")],
+            capture_output=True, text=True, env=env, check=False, timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
