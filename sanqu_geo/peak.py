@@ -176,14 +176,19 @@ def assignment_graph(
     source = demand.network_name(source)
     if zones is None:
         zones = demand.load_demand(network=source).zones
+    built, centroids = _built(source, option, zones, extra)
+    return with_variant(built, variant), dict(centroids)
+
+
+def _built(source: str, option, zones, extra) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    """The cached assignment graph (never to be changed: :func:`assignment_graph` copies it)."""
     zones_key = hashlib.sha1(
         "|".join(zones["id"].astype(str)).encode() + b"".join(g.wkb for g in zones.geometry)
     ).hexdigest()
     key = (str(source), _option_key(option), zones_key, _profiles_key(), repr(extra))
     if key not in _GRAPHS:
         _GRAPHS[key] = _build_graph(source, option, zones, extra)
-    built, centroids = _GRAPHS[key]
-    return with_variant(built, variant), dict(centroids)
+    return _GRAPHS[key]
 
 
 def with_variant(H: nx.MultiDiGraph, variant: Variant) -> nx.MultiDiGraph:
@@ -347,7 +352,7 @@ def run_key(
     The graph is hashed as built (corridors, edits, truck bans, speeds, capacities), so a
     changed layer or setting never serves a stale run.
     """
-    H, _ = assignment_graph(source, option, zones=d.zones, extra=extra)
+    H, _ = _built(demand.network_name(source), option, d.zones, extra)
     text = json.dumps(
         [H.graph["content_key"], d.key(), _option_key(option), dataclasses.asdict(variant), gap,
          settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta,
