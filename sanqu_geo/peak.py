@@ -321,10 +321,11 @@ def demand_classes(
 
 
 _RUNS: dict[str, PeakRun] = {}
-_ABOUT: dict[str, tuple] = {}
 
-#: Start a run from the most similar solved one in the cache (an option from its base, a
-#: period from another): the same equilibrium at the same gap, in fewer iterations.
+#: Start an option's run from its base's paths (the base under the same closures, solved
+#: first when it is not cached), and a closure's base from the base: the same equilibrium at
+#: the same gap in fewer iterations. A base without closures always starts cold, so what a
+#: run starts from never depends on what was solved before it.
 warm_start: bool = True
 
 
@@ -392,6 +393,11 @@ def solve(
     -------
     PeakRun
         The solved hour.
+
+    Notes
+    -----
+    With :data:`warm_start`, an option's run starts from its base under the same closures,
+    and a closure's base from the base (solved first when not cached).
     """
     gap = default_gap if gap is None else gap
     source = demand.network_name(source)
@@ -400,9 +406,14 @@ def solve(
     if key in _RUNS:
         return _RUNS[key]
     H, centroids = assignment_graph(source, option, zones=d.zones, variant=variant, extra=extra)
-    about = (source, _option_key(option), repr(extra), d.key(), variant)
-    near = _nearest(about) if warm_start else None
-    run = _solve_graph(H, centroids, d, variant, gap, warm=near)
+    warm = None
+    if warm_start and (option is not None or extra):
+        # an option starts from its base under the same closures, a closure from the base
+        warm = solve(
+            None, source=source, demand_=d, variant=variant, gap=gap,
+            extra=extra if option is not None else (),
+        )  # fmt: skip
+    run = _solve_graph(H, centroids, d, variant, gap, warm=warm)
     if not run.result.converged:
         logger.warning(
             "the %s assignment stopped at relative gap %.2g (target %.0e)",
@@ -411,31 +422,7 @@ def solve(
             gap,
         )
     _RUNS[key] = run
-    _ABOUT[key] = about
     return run
-
-
-def _nearest(about: tuple) -> PeakRun | None:
-    """The cached run most like the one about to be solved, to start it from (or None).
-
-    Same network only. Preferred: the same demand (an option from the base of its period and
-    condition), then the same option and closures (a period, year or draw from another).
-    """
-    source, option, extra, demand_key, variant = about
-    best, score = None, math.inf
-    for key, run in _RUNS.items():  # oldest first: a tie goes to the latest solved
-        other = _ABOUT.get(key)
-        if other is None or other[0] != source:
-            continue
-        s = (
-            2 * (other[3] != demand_key)
-            + (other[1] != option)
-            + (other[2] != extra)
-            + (other[4] != variant)
-        )
-        if s <= score:
-            best, score = run, s
-    return best
 
 
 def release(*runs: PeakRun) -> None:
@@ -449,7 +436,6 @@ def release(*runs: PeakRun) -> None:
     ids = {id(r) for r in runs}
     for key in [k for k, r in _RUNS.items() if id(r) in ids]:
         del _RUNS[key]
-        _ABOUT.pop(key, None)
 
 
 def _solve_graph(

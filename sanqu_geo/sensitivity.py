@@ -332,6 +332,10 @@ class _Problem:
     memo: dict[tuple, demand.Demand] = dataclasses.field(
         default_factory=dict, compare=False, repr=False
     )
+    # The latest bases solved on each worker: the options of their draw start from them.
+    bases: dict[tuple, peak.PeakRun] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 _MEMO_SIZE = 4
@@ -367,17 +371,50 @@ def _draw_demand(problem: _Problem, values: dict[str, float]) -> demand.Demand:
     return found
 
 
+_BASES_KEPT = 2  # a draw's base, and its base under the closure being solved
+
+
+def _unit_run(
+    problem: _Problem, unit: int, factor: float, values: dict[str, float], gap: float
+) -> peak.PeakRun:
+    """One unit of one draw solved as :func:`sanqu_geo.peak.solve` solves it, warm start too.
+
+    An option starts from its base under the same closures, a closure's base from the base
+    (each solved here first unless this worker holds it), so the result does not depend on
+    which worker solves it, nor on what it solved before.
+    """
+    name = problem.options[unit]
+    option, _, condition = name.partition("@")
+    key = (tuple(sorted(values.items())), gap, unit, factor)
+    if key in problem.bases:
+        return problem.bases[key]
+    warm = None
+    if peak.warm_start and unit != 0:
+        if option != "base":
+            source = problem.options.index("base" + (f"@{condition}" if condition else ""))
+            warm = _unit_run(problem, source, factor, values, gap)
+        elif problem.graphs[unit].graph.get("content_key") != problem.graphs[0].graph.get(
+            "content_key"
+        ):  # closures: from the base; a capacity change alone starts cold, as in peak.solve
+            warm = _unit_run(problem, 0, factor, values, gap)
+    variant = _variant(values)
+    variant = dataclasses.replace(variant, capacity_scale=variant.capacity_scale * factor)
+    H = peak.with_variant(problem.graphs[unit], variant)  # a copy: the shared graph stays
+    d = _draw_demand(problem, values)
+    run = peak._solve_graph(H, problem.centroids[unit], d, variant, gap, warm=warm)
+    if option == "base":
+        while len(problem.bases) >= _BASES_KEPT:
+            problem.bases.pop(next(iter(problem.bases)))
+        problem.bases[key] = run
+    return run
+
+
 def _solve_unit(problem: _Problem, item: tuple[int, dict[str, float], float]) -> dict[str, float]:
     """Solve one option under one draw, as :func:`sanqu_geo.peak.solve` does; pure."""
     unit, values, gap = item
-    variant = _variant(values)
-    if problem.factors:
-        variant = dataclasses.replace(
-            variant, capacity_scale=variant.capacity_scale * problem.factors[unit]
-        )
-    H = peak.with_variant(problem.graphs[unit], variant)  # a copy: the shared graph stays
+    factor = problem.factors[unit] if problem.factors else 1.0
+    run = _unit_run(problem, unit, factor, values, gap)
     d = _draw_demand(problem, values)
-    run = peak._solve_graph(H, problem.centroids[unit], d, variant, gap)
     hours = run.vehicle_hours()
     base = problem.options[unit] == "base"
     out = {
