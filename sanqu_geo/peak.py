@@ -248,8 +248,20 @@ def graph_key(H: nx.MultiDiGraph) -> str:
     return h.hexdigest()[:20]
 
 
+_ROADS: dict[tuple, nx.MultiDiGraph] = {}
+
+
+def _roads(source: str) -> nx.MultiDiGraph:
+    """A copy of the car network, loaded once per source and settings (as :data:`_GRAPHS`)."""
+    key = (str(source), _profiles_key())
+    if key not in _ROADS:
+        _ROADS.clear()
+        _ROADS[key] = network.load_network(source, profile="car")
+    return _ROADS[key].copy()
+
+
 def _build_graph(source, option, zones, extra=()) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
-    G = network.load_network(source, profile="car")
+    G = _roads(source)
     if option is not None:
         roads = [c for c in option.corridors if c.kind != "rail_art"]
         general = [c for c in roads if c.vehicles != "freight"]
