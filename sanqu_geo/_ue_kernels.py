@@ -548,16 +548,24 @@ def live_size(od_head, p_len, p_next):
 
 
 @njit(cache=True)
+def new_pool(size, links):
+    """Empty path arrays for ``size`` paths of ``links`` links in all: flow, fingerprint, start,
+    length, next path of the pair (-1), pair, and the links."""
+    return (
+        np.zeros(size),
+        np.zeros(size),
+        np.zeros(size, np.int64),
+        np.zeros(size, np.int64),
+        np.full(size, -1, np.int64),
+        np.zeros(size, np.int64),
+        np.zeros(links, np.int32),
+    )
+
+
+@njit(cache=True)
 def compact(od_head, p_flow, p_start, p_len, p_hash, p_next, p_od, plinks, n_live, m_live):
     """Copy the live paths into fresh arrays (dropped paths leave holes in the pools)."""
-    size = max(16, 2 * n_live)
-    f = np.zeros(size)
-    hs = np.zeros(size)
-    st = np.zeros(size, p_start.dtype)
-    ln = np.zeros(size, p_len.dtype)
-    nx = np.full(size, -1, p_next.dtype)
-    po = np.zeros(size, p_od.dtype)
-    pl = np.zeros(max(64, 2 * m_live), plinks.dtype)
+    f, hs, st, ln, nx, po, pl = new_pool(max(16, 2 * n_live), max(64, 2 * m_live))
     k = 0
     m = 0
     for od in range(od_head.size):
@@ -615,15 +623,8 @@ def warm_pool(
             n += 1
             m += o_len[p]
             p = o_next[p]
-    size = max(16, 2 * n, 2 * n_od)
     od_head = np.full(n_od, -1, np.int64)
-    f = np.zeros(size)
-    hs = np.zeros(size)
-    st = np.zeros(size, np.int64)
-    ln = np.zeros(size, np.int64)
-    nx = np.full(size, -1, np.int64)
-    po = np.zeros(size, np.int64)
-    pl = np.zeros(max(64, 2 * m), o_plinks.dtype)
+    f, hs, st, ln, nx, po, pl = new_pool(max(16, 2 * n, 2 * n_od), max(64, 2 * m))
     k = 0
     mm = 0
     for od in range(n_od):

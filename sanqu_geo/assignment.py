@@ -344,14 +344,9 @@ def _solve(
         )
     else:
         od_head = np.full(n_od, -1, np.int64)
-        cap0 = max(16, 2 * n_od)
-        p_flow = np.zeros(cap0)
-        p_hash = np.zeros(cap0)
-        p_start = np.zeros(cap0, np.int64)
-        p_len = np.zeros(cap0, np.int64)
-        p_next = np.full(cap0, -1, np.int64)
-        p_od = np.zeros(cap0, np.int64)
-        plinks = np.zeros(max(64, 16 * n_od), np.int32)
+        p_flow, p_hash, p_start, p_len, p_next, p_od, plinks = _k.new_pool(
+            max(16, 2 * n_od), max(64, 16 * n_od)
+        )
         n_paths = 0
         n_plinks = 0
 

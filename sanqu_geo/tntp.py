@@ -1071,14 +1071,10 @@ def from_model(
     for node in G.nodes:
         if node not in number:
             number[node] = len(number) + 1
+    from sanqu_geo.assignment import _check_classes
+
+    _check_classes(classes)  # the rules the assignment holds classes to
     names = [c.name for c in classes]
-    if len(set(names)) != len(names):
-        msg = f"class names must differ, got {names}"
-        raise TntpError(msg)
-    for c in classes:
-        if not (math.isfinite(c.pce) and c.pce > 0):
-            msg = f"class {c.name}: pce must be a positive number, got {c.pce!r}"
-            raise TntpError(msg)
 
     rows = []
     closed = dict.fromkeys(names, 0)
