@@ -392,9 +392,13 @@ def job_aeq(folder: str, gap: float, time_limit: float, cores: int) -> dict:
 # ----------------------------------------------------------------------------- driver
 
 
-def _child(job: dict, env: dict | None = None, timeout: float | None = None) -> dict:
-    """Run one job in a fresh process; ``process_s``: from the launch to the result."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--job", json.dumps(job)]
+def _child(
+    job: dict, env: dict | None = None, timeout: float | None = None, script: Path | None = None
+) -> dict:
+    """Run one job of ``script`` (default: this one) in a fresh process; ``process_s``: from
+    the launch to the result."""
+    script = Path(__file__) if script is None else script
+    cmd = [sys.executable, str(script.resolve()), "--job", json.dumps(job)]
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
     # AequilibraE draws tqdm progress bars on stderr unless told not to

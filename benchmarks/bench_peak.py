@@ -32,7 +32,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -201,19 +200,11 @@ def job_compare(network: str, warm: bool) -> dict:
 
 
 def _child(job: dict, env: dict) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--job", json.dumps(job)]
-    full_env = dict(os.environ)
-    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
-    full_env.update(env)
-    launch = time.time()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=full_env, check=False)
-    if done.returncode != 0:
-        msg = f"job {job} failed (exit {done.returncode}); the end of its stderr:\n"
-        raise RuntimeError(msg + done.stderr[-3000:])
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    if "done" in out:
-        out["process_s"] = out.pop("done") - launch
-    return out
+    """One job of this script in a fresh process (the assignment benchmark's launcher)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_assignment import _child as launch
+
+    return launch(job, env, script=Path(__file__))
 
 
 def warm_starts(network: str) -> int:

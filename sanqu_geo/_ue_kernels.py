@@ -612,17 +612,7 @@ def warm_pool(
     paths are all lost starts empty (the first shortest path takes its demand).
     """
     n_od = old_of.size
-    n = 0
-    m = 0
-    for od in range(n_od):
-        q = old_of[od]
-        if q < 0:
-            continue
-        p = o_head[q]
-        while p >= 0:
-            n += 1
-            m += o_len[p]
-            p = o_next[p]
+    n, m = live_size(o_head, o_len, o_next)  # enough for the paths kept
     od_head = np.full(n_od, -1, np.int64)
     f, hs, st, ln, nx, po, pl = new_pool(max(16, 2 * n, 2 * n_od), max(64, 2 * m))
     k = 0

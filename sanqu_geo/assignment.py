@@ -528,20 +528,27 @@ def _edge_float(data: dict, attr: str, default: float) -> float:
         return math.nan
 
 
+def _class_trips(dc: DemandClass) -> np.ndarray:
+    """A class's trips as numbers, checked: its OD has the columns, no trip is negative or NaN."""
+    od = dc.od
+    missing = [c for c in ("origin", "destination", "trips") if c not in od.columns]
+    if missing:
+        msg = f"demand of class {dc.name} lacks the column(s) {', '.join(missing)}"
+        raise AssignmentError(msg)
+    trips = pd.to_numeric(od["trips"], errors="coerce").to_numpy(float)
+    if (~np.isfinite(trips) | (trips < 0)).any():
+        msg = f"demand of class {dc.name} has trips that are negative or not numbers"
+        raise AssignmentError(msg)
+    return trips
+
+
 def _od_arrays(
     classes: Sequence[DemandClass], index: dict[Hashable, int]
 ) -> tuple[np.ndarray, ...]:
     cls_list, o_list, d_list, t_list = [], [], [], []
     for ci, dc in enumerate(classes):
         od = dc.od
-        missing = [c for c in ("origin", "destination", "trips") if c not in od.columns]
-        if missing:
-            msg = f"demand of class {dc.name} lacks the column(s) {', '.join(missing)}"
-            raise AssignmentError(msg)
-        trips = pd.to_numeric(od["trips"], errors="coerce").to_numpy(float)
-        if (~np.isfinite(trips)).any() or (trips < 0).any():
-            msg = f"demand of class {dc.name} has trips that are negative or not numbers"
-            raise AssignmentError(msg)
+        trips = _class_trips(dc)
         keep = trips > 0
         orig = od["origin"].to_numpy()[keep]
         dest = od["destination"].to_numpy()[keep]

@@ -95,14 +95,8 @@ def _meta_int(meta: dict[str, str], key: str, path: Path) -> int:
 def _meta_factor(meta: dict[str, str], key: str, path: Path) -> float | None:
     if key not in meta:
         return None
-    try:
-        value = float(meta[key].split()[0])
-    except (ValueError, IndexError):
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        msg = f"{path}: metadata <{key}> {meta[key]!r}; it must be a finite number >= 0"
-        raise TntpError(msg)
-    return value
+    return _factor(meta[key].split()[0] if meta[key].split() else meta[key],
+                   f"{path}: metadata <{key}>")  # fmt: skip
 
 
 def _note(line: str) -> str:
@@ -1071,7 +1065,7 @@ def from_model(
     for node in G.nodes:
         if node not in number:
             number[node] = len(number) + 1
-    from sanqu_geo.assignment import _check_classes
+    from sanqu_geo.assignment import _check_classes, _class_trips
 
     _check_classes(classes)  # the rules the assignment holds classes to
     names = [c.name for c in classes]
@@ -1124,14 +1118,7 @@ def from_model(
     class_trips: dict[str, pd.DataFrame] = {}
     for c in classes:
         od = c.od
-        missing = [col for col in ("origin", "destination", "trips") if col not in od.columns]
-        if missing:
-            msg = f"demand of class {c.name} lacks the column(s) {', '.join(missing)}"
-            raise TntpError(msg)
-        trips = pd.to_numeric(od["trips"], errors="coerce").to_numpy(float)
-        if (~np.isfinite(trips) | (trips < 0)).any():
-            msg = f"demand of class {c.name} has trips that are negative or not numbers"
-            raise TntpError(msg)
+        trips = _class_trips(c)
         keep = trips > 0
         ends = []
         for col in ("origin", "destination"):
