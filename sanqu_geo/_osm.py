@@ -21,12 +21,17 @@ from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo.errors import DataSourceError, NetworkError
 
 logger = logging.getLogger(__name__)
 
 XML_SUFFIXES = (".osm", ".osm.xml", ".xml", ".osm.bz2", ".xml.bz2", ".osm.gz")
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
+
+#: Largest OpenStreetMap file (bytes): a city's extract is tens to hundreds of megabytes, a
+#: province's PBF about a gigabyte (as ``sanqu_geo.network.OSM_MAX_BYTES``).
+max_osm_bytes: int = 2048 * MB
 
 
 @dataclasses.dataclass
@@ -91,11 +96,12 @@ def read_osm(path: Path) -> OsmData:
     Raises
     ------
     DataSourceError
-        Missing, empty or corrupt file.
+        Missing, empty or corrupt file; a pipe, a device or a folder; a file over
+        :data:`max_osm_bytes`.
     """
-    if not path.is_file():
-        msg = f"{path}: OpenStreetMap file not found; check the path"
-        raise DataSourceError(msg)
+    check_input_file(
+        path, what="OpenStreetMap file", max_bytes=max_osm_bytes, hint="check the path"
+    )
     if path.stat().st_size == 0:
         msg = f"{path}: the OpenStreetMap file is empty; download the extract again"
         raise DataSourceError(msg)

@@ -3,6 +3,10 @@
 Follows the OWASP rule on CSV injection: a text cell that begins with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return is written with a leading apostrophe in CSV (Excel shows the
 text, not a formula), and as a text cell in XLSX.
+
+The escape is reversible: a text that itself begins with apostrophes before one of those
+characters (``'=x``) gets one apostrophe more (``''=x``), so :func:`unescape` takes off exactly
+the one :func:`spreadsheet_safe` added and every text reads back as it was written.
 """
 
 from __future__ import annotations
@@ -33,16 +37,30 @@ def spreadsheet_safe(value: Any) -> Any:
     Returns
     -------
     object
-        The value, safe to write to CSV.
+        The value, safe to write to CSV: with one apostrophe more when it begins with a
+        formula character, or with apostrophes followed by one.
     """
-    if isinstance(value, str) and value.startswith(_TRIGGERS):
+    if isinstance(value, str) and value.lstrip("'").startswith(_TRIGGERS):
         return "'" + value
     return value
 
 
 def unescape(value: Any) -> Any:
-    """Undo :func:`spreadsheet_safe` (for reading the toolkit's own CSV files back)."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(_TRIGGERS):
+    """Undo :func:`spreadsheet_safe` (for reading the toolkit's own CSV files back).
+
+    Parameters
+    ----------
+    value : object
+        A cell value as read; only text is changed.
+
+    Returns
+    -------
+    object
+        The value without the one apostrophe :func:`spreadsheet_safe` added: a text of one or
+        more apostrophes followed by a formula character loses its first apostrophe; any other
+        text is kept as it is.
+    """
+    if isinstance(value, str) and value.startswith("'") and value.lstrip("'").startswith(_TRIGGERS):
         return value[1:]
     return value
 

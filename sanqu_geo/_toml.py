@@ -6,7 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sanqu_geo.errors import DataSourceError, SanquGeoError
+from sanqu_geo._inputs import MB, check_input_file
+from sanqu_geo.errors import SanquGeoError
+
+#: Largest TOML file read (bytes): scenarios, profiles and parameters are kilobytes.
+max_toml_bytes: int = 16 * MB
 
 
 def read_toml(path: Path, *, what: str, error: type[SanquGeoError]) -> dict[str, Any]:
@@ -26,9 +30,7 @@ def read_toml(path: Path, *, what: str, error: type[SanquGeoError]) -> dict[str,
     dict
         The parsed document.
     """
-    if not path.is_file():
-        msg = f"{path}: {what} not found"
-        raise DataSourceError(msg)
+    check_input_file(path, what=what, max_bytes=max_toml_bytes)
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
+import numbers
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -21,12 +25,57 @@ import shapely
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
-from sanqu_geo import settings
-from sanqu_geo.errors import NetworkError
+from sanqu_geo import engine, settings
+from sanqu_geo.errors import CRSError, LayerError, NetworkError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["access_nodes", "allowed_nodes", "loading_nodes"]
+
+#: Largest snapping distance that may be asked for, metres.
+max_snap_distance_m: float = 100_000.0
+
+#: Fastest connector speed that may be asked for, km/h.
+max_connector_speed_kph: float = 150.0
+
+#: Most boundary points of a zone that may be asked for.
+max_boundary_points: int = 1000
+
+
+def _check_number(value: Any, name: str, high: float, unit: str) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and 0 < value <= high):
+        msg = f"{name} must be a number of {unit} above 0 and at most {high:,g}, got {value!r}"
+        raise NetworkError(msg)
+    return float(value)
+
+
+def _check_classes(classes: Any) -> None:
+    if classes is None:
+        return
+    if isinstance(classes, str | bytes) or not isinstance(classes, Iterable):
+        msg = f"classes must be a tuple of road classes such as ('primary', 'secondary'), got {classes!r}"
+        raise NetworkError(msg)
+
+
+def _check_frame(frame: Any, what: str, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """A GeoDataFrame with ``columns``, in WGS-84 (converted from the CRS it is labelled with)."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"{what} must be a GeoDataFrame with {', '.join(columns)} and geometry, got {type(frame).__name__}"
+        raise LayerError(msg)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{what} lack the column(s) {', '.join(missing)}; add them"
+        raise LayerError(msg)
+    if frame.crs is None:
+        msg = (
+            f"{what} have no CRS; set it, e.g. gdf.set_crs('EPSG:4326') for longitude/latitude "
+            "or gdf.set_crs('EPSG:4551') for metres"
+        )
+        raise CRSError(msg)
+    if not frame.crs.equals(settings.default_crs) and not frame.empty:
+        frame = frame.to_crs(settings.default_crs)
+    return frame
 
 
 def _metric_transformer() -> Transformer:
@@ -59,6 +108,8 @@ def allowed_nodes(G: nx.MultiDiGraph, classes: tuple[str, ...] | None = None) ->
     numpy.ndarray
         Node ids, sorted.
     """
+    engine.check_graph(G)
+    _check_classes(classes)
     wanted = set(settings.snap_classes if classes is None else classes)
     found = set()
     added = {n for n, d in G.nodes(data=True) if d.get("added_by")}
@@ -112,10 +163,30 @@ def access_nodes(
     ------
     NetworkError
         When a feature lies further than ``max_distance_m`` from any allowed road; the
-        message names the feature and the distance.
+        message names the feature and the distance; for a wrong argument (not a graph, nodes
+        without x/y, a limit, speed or count out of range).
+    LayerError
+        When ``features`` or ``gates`` are not GeoDataFrames with their columns.
+    CRSError
+        When they have no CRS (a frame labelled with another CRS is converted to WGS-84).
     """
     limit = settings.snap_max_distance_m if max_distance_m is None else max_distance_m
+    limit = _check_number(limit, "max_distance_m", max_snap_distance_m, "metres")
     speed = settings.connector_speed_kph if connector_speed_kph is None else connector_speed_kph
+    speed = _check_number(speed, "connector_speed_kph", max_connector_speed_kph, "km/h")
+    if not (
+        isinstance(boundary_points, numbers.Integral)
+        and not isinstance(boundary_points, bool)
+        and 1 <= boundary_points <= max_boundary_points
+    ):
+        msg = (
+            f"boundary_points must be a whole number from 1 to {max_boundary_points}, "
+            f"got {boundary_points!r}"
+        )
+        raise NetworkError(msg)
+    features = _check_frame(features, "features", ("id",))
+    if gates is not None:
+        gates = _check_frame(gates, "gates", ())
     nodes = allowed_nodes(G, classes)
     if len(nodes) == 0:
         msg = "the road graph has no roads of the classes features may join"
@@ -205,10 +276,26 @@ def _boundary_probes(geom, count: int) -> list:
 
 def _metric_nodes(G: nx.MultiDiGraph, nodes: np.ndarray) -> np.ndarray:
     to_metric = _metric_transformer()
-    x, y = to_metric.transform(
-        np.array([G.nodes[n]["x"] for n in nodes]), np.array([G.nodes[n]["y"] for n in nodes])
-    )
+    try:
+        lon = np.array([G.nodes[n]["x"] for n in nodes], dtype=float)
+        lat = np.array([G.nodes[n]["y"] for n in nodes], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        bad = next((n for n in nodes if not _has_xy(G.nodes[n])), nodes[0])
+        msg = (
+            f"node {bad!r} has no usable x/y (longitude, latitude); places join a graph by "
+            "node coordinates, as graphs from sanqu_geo.network.load_network have"
+        )
+        raise NetworkError(msg) from None
+    x, y = to_metric.transform(lon, lat)
     return np.column_stack([x, y])
+
+
+def _has_xy(data: dict) -> bool:
+    try:
+        float(data["x"]), float(data["y"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _spread(points: np.ndarray, start: int, count: int) -> list[int]:
@@ -263,9 +350,17 @@ def loading_nodes(
     Raises
     ------
     NetworkError
-        When the graph has no road a zone may load on within the snapping limit.
+        When the graph has no road a zone may load on within the snapping limit, or for a
+        wrong argument.
+    LayerError
+        When ``zones`` is not a GeoDataFrame with ``id`` and ``kind``.
+    CRSError
+        When the zones have no CRS.
     """
+    engine.check_graph(G)
+    zones = _check_frame(zones, "zones", ("id", "kind"))
     speed = settings.connector_speed_kph if connector_speed_kph is None else connector_speed_kph
+    speed = _check_number(speed, "connector_speed_kph", max_connector_speed_kph, "km/h")
     limit = settings.snap_max_distance_m
     metric = zones.to_crs(settings.metric_crs)
     pools = {}

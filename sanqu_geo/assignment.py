@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import numbers
 import time
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -83,7 +84,48 @@ inner_reduction: float = 0.05
 #: the last few, and this keeps the sweeps on those that are not.
 active_excess: float = 0.1
 
+#: Largest trips of one class between one origin and one destination (vehicles per hour):
+#: far above any real pair, so that a wrong unit or a corrupt cell is refused, not assigned.
+max_trips_per_pair: float = 1e6
+
+#: Largest passenger-car equivalent of a class (an articulated truck is about 3).
+max_pce: float = 20.0
+
+#: Largest ``max_iterations`` that may be asked for.
+max_iterations_limit: int = 1_000_000
+
 _VDFS = {"bpr": _k.BPR, "conical": _k.CONICAL}
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_graph(G: Any, what: str = "G") -> None:
+    """A graph with ``(u, v, key)`` directed edges (checked by its methods: no networkx import)."""
+    kind = getattr(G, "is_multigraph", None), getattr(G, "is_directed", None)
+    if not (callable(kind[0]) and callable(kind[1]) and G.is_multigraph() and G.is_directed()):
+        msg = (
+            f"{what} must be a networkx.MultiDiGraph (directed edges keyed (u, v, key), e.g. from "
+            f"sanqu_geo.network.load_network), got {type(G).__name__}; convert a graph with "
+            "networkx.MultiDiGraph(G)"
+        )
+        raise AssignmentError(msg)
+
+
+def _check_result(result: Any, function: str) -> None:
+    if not isinstance(result, AssignmentResult):
+        msg = f"{function} needs an AssignmentResult (from assign), got {type(result).__name__}"
+        raise AssignmentError(msg)
+
+
+def _check_problem(problem: Any, function: str) -> None:
+    if not all(hasattr(problem, a) for a in ("links", "od", "first_thru_node")):
+        msg = (
+            f"{function} needs a sanqu_geo.tntp.TntpProblem (from tntp.load_problem), "
+            f"got {type(problem).__name__}"
+        )
+        raise AssignmentError(msg)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +151,30 @@ class DemandClass:
     _: dataclasses.KW_ONLY
     pce: float = 1.0
     time_attr: str = "travel_time"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            msg = f"DemandClass name must be a text such as 'car', got {self.name!r}"
+            raise AssignmentError(msg)
+        if not isinstance(self.od, pd.DataFrame):
+            msg = (
+                f"DemandClass {self.name}: od must be a pandas DataFrame with columns origin, "
+                f"destination, trips, got {type(self.od).__name__}; build one with "
+                "pandas.DataFrame(...)"
+            )
+            raise AssignmentError(msg)
+        if not (_real(self.pce) and math.isfinite(self.pce) and 0 < self.pce <= max_pce):
+            msg = (
+                f"class {self.name}: pce must be a positive number of at most {max_pce:g}, "
+                f"got {self.pce!r}"
+            )
+            raise AssignmentError(msg)
+        if not isinstance(self.time_attr, str) or not self.time_attr:
+            msg = (
+                f"class {self.name}: time_attr must be the name of an edge attribute such as "
+                f"'travel_time', got {self.time_attr!r}"
+            )
+            raise AssignmentError(msg)
 
 
 @dataclasses.dataclass
@@ -289,7 +355,7 @@ def _sp_total(sp: np.ndarray, weight: np.ndarray) -> tuple[float, int]:
 
 def check_gap(gap: float) -> None:
     """Raise :class:`AssignmentError` unless ``gap`` is a positive finite number."""
-    if not (isinstance(gap, (int, float)) and math.isfinite(gap) and gap > 0):
+    if not (_real(gap) and math.isfinite(gap) and gap > 0):
         msg = f"gap must be a positive number (e.g. 1e-6), got {gap!r}"
         raise AssignmentError(msg)
 
@@ -539,6 +605,12 @@ def _class_trips(dc: DemandClass) -> np.ndarray:
     if (~np.isfinite(trips) | (trips < 0)).any():
         msg = f"demand of class {dc.name} has trips that are negative or not numbers"
         raise AssignmentError(msg)
+    if trips.size and trips.max() > max_trips_per_pair:
+        msg = (
+            f"demand of class {dc.name} has {trips.max():.6g} trips between one pair, more than "
+            f"the {max_trips_per_pair:,.0f} vehicles per hour a pair may have; check the OD's units"
+        )
+        raise AssignmentError(msg)
     return trips
 
 
@@ -553,13 +625,18 @@ def _od_arrays(
         orig = od["origin"].to_numpy()[keep]
         dest = od["destination"].to_numpy()[keep]
         for col, vals in (("origin", orig), ("destination", dest)):
-            for v in pd.unique(vals):
-                if v not in index:
-                    msg = (
-                        f"demand of class {dc.name}: {col} {v!r} is not a node of the graph; "
-                        "snap zones to network nodes first"
-                    )
-                    raise AssignmentError(msg)
+            try:
+                unknown = [v for v in pd.unique(vals) if v not in index]
+            except TypeError:  # an unhashable id (a list, a dict)
+                bad = next(v for v in vals if not isinstance(v, Hashable))
+                msg = f"demand of class {dc.name}: {col} {str(bad)[:60]} is not a node id"
+                raise AssignmentError(msg) from None
+            if unknown:
+                msg = (
+                    f"demand of class {dc.name}: {col} {unknown[0]!r} is not a node of the "
+                    "graph; snap zones to network nodes first"
+                )
+                raise AssignmentError(msg)
         oi = np.fromiter((index[v] for v in orig), np.int64, len(orig))
         di = np.fromiter((index[v] for v in dest), np.int64, len(dest))
         frame = pd.DataFrame({"o": oi, "d": di, "t": trips[keep]})
@@ -579,7 +656,20 @@ def _od_arrays(
     )
 
 
-def _check_classes(classes: Sequence[DemandClass]) -> None:
+def _check_classes(classes: Any) -> None:
+    if isinstance(classes, DemandClass):
+        msg = f"classes must be a list of DemandClass, got one DemandClass; pass [{classes.name}]"
+        raise AssignmentError(msg)
+    if isinstance(classes, str | bytes | dict) or not isinstance(classes, Sequence):
+        msg = f"classes must be a list of DemandClass, got {type(classes).__name__}"
+        raise AssignmentError(msg)
+    if not classes:
+        msg = "classes is empty: give at least one DemandClass with its demand"
+        raise AssignmentError(msg)
+    bad = [c for c in classes if not isinstance(c, DemandClass)]
+    if bad:
+        msg = f"classes must hold DemandClass objects only, found {type(bad[0]).__name__}"
+        raise AssignmentError(msg)
     names = [c.name for c in classes]
     if len(set(names)) != len(names):
         msg = f"class names must differ, got {names}"
@@ -591,6 +681,25 @@ def _check_classes(classes: Sequence[DemandClass]) -> None:
         if c.name == "pcu":
             msg = "a class may not be called 'pcu' (that column holds the total)"
             raise AssignmentError(msg)
+
+
+def _check_options(max_iterations: Any, progress: Any, warm: Any) -> None:
+    if max_iterations is not None and not (
+        isinstance(max_iterations, numbers.Integral)
+        and not isinstance(max_iterations, bool)
+        and 1 <= max_iterations <= max_iterations_limit
+    ):
+        msg = (
+            f"max_iterations must be a whole number from 1 to {max_iterations_limit:,}, "
+            f"got {max_iterations!r}"
+        )
+        raise AssignmentError(msg)
+    if progress is not None and not callable(progress):
+        msg = f"progress must be a function progress(iteration, gap) or None, got {progress!r}"
+        raise AssignmentError(msg)
+    if warm is not None and not isinstance(warm, AssignmentResult):
+        msg = f"warm must be an AssignmentResult of assign() or None, got {type(warm).__name__}"
+        raise AssignmentError(msg)
 
 
 def assign(
@@ -639,14 +748,22 @@ def assign(
     Raises
     ------
     AssignmentError
-        Bad options or demand, an OD pair without a path, or a loaded link whose capacity is
-        missing or not positive.
+        A wrong argument (not a MultiDiGraph, not a list of DemandClass, bad options), bad
+        demand (trips negative, not numbers or above :data:`max_trips_per_pair`), an OD pair
+        without a path, or a loaded link whose capacity is missing or not positive.
     """
+    _check_graph(G)
     check_gap(gap)
-    if vdf not in _VDFS:
+    if not isinstance(vdf, str) or vdf not in _VDFS:
         msg = f"vdf must be one of {sorted(_VDFS)}, got {vdf!r}"
         raise AssignmentError(msg)
     _check_classes(classes)
+    _check_options(max_iterations, progress, warm)
+    if centroids is not None and (
+        isinstance(centroids, str | bytes) or not isinstance(centroids, Iterable)
+    ):
+        msg = f"centroids must be a collection of node ids, got {type(centroids).__name__}"
+        raise AssignmentError(msg)
     nodes = list(G.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     edges = list(G.edges(keys=True, data=True))
@@ -685,11 +802,17 @@ def assign(
         if (vals < 0).any():
             msg = f"class {dc.name}: edge attribute {dc.time_attr} has negative values"
             raise AssignmentError(msg)
+        if n_links and not np.isfinite(vals).any():
+            msg = (
+                f"class {dc.name}: no edge has a usable {dc.time_attr!r} (the class's free-flow "
+                "time, s); add it (add_class_time) or use time_attr='travel_time'"
+            )
+            raise AssignmentError(msg)
         c0[ci] = vals
     thru = np.ones(len(nodes), np.bool_)
     if centroids is not None:
         for n in centroids:
-            if n not in index:
+            if not isinstance(n, Hashable) or n not in index:
                 msg = f"centroid {n!r} is not a node of the graph"
                 raise AssignmentError(msg)
             thru[index[n]] = False
@@ -778,8 +901,16 @@ def evaluate_tntp(problem, volume: np.ndarray) -> dict[str, float]:
     dict
         ``relative_gap``, ``aec``, ``objective``, ``tstt``.
     """
+    _check_problem(problem, "evaluate_tntp")
     prob = _tntp_problem(problem)
-    x = np.asarray(volume, float).reshape(1, -1)
+    try:
+        x = np.asarray(volume, float).reshape(1, -1)
+    except (TypeError, ValueError):
+        msg = "evaluate_tntp: volume must be numbers, one per link in file order"
+        raise AssignmentError(msg) from None
+    if not (np.isfinite(x) & (x >= 0)).all():
+        msg = "evaluate_tntp: volume must be finite numbers >= 0"
+        raise AssignmentError(msg)
     if x.shape[1] != prob.tail.size:
         msg = f"{x.shape[1]} volumes for {prob.tail.size} links"
         raise AssignmentError(msg)
@@ -835,6 +966,8 @@ def assign_tntp(
         Edges are ``(init_node, term_node, k)`` in file order (``k`` counts parallel links);
         times and costs in the file's units; one class named ``"flow"``.
     """
+    _check_problem(problem, "assign_tntp")
+    _check_options(max_iterations, progress, warm)
     prob = _tntp_problem(problem)
     mi = default_max_iterations if max_iterations is None else max_iterations
     x, d, info, paths = _solve(prob, gap=gap, max_iterations=mi, progress=progress, warm=warm)
@@ -866,6 +999,14 @@ def add_class_time(
         A copy of ``G`` with ``attr`` on every edge: the class's time where ``class_graph``
         has the edge, ``inf`` (not allowed) where it does not.
     """
+    _check_graph(G)
+    _check_graph(class_graph, "class_graph")
+    for name, value in (("attr", attr), ("source", source)):
+        if not isinstance(value, str) or not value:
+            msg = (
+                f"{name} must be the name of an edge attribute such as 'truck_time', got {value!r}"
+            )
+            raise AssignmentError(msg)
     H = G.copy()
     missing = 0
     for u, v, k, data in H.edges(keys=True, data=True):
@@ -903,6 +1044,9 @@ def congested_graph(
         G = result.graph
     else:
         G = result_or_G
+        if result is not None:
+            _check_result(result, "congested_graph")
+            _check_graph(G)
     if result is None or G is None:
         msg = "congested_graph needs the assigned graph and its AssignmentResult"
         raise AssignmentError(msg)
@@ -929,6 +1073,7 @@ def vehicle_hours(result: AssignmentResult) -> dict[str, float]:
 
     The cost is the class's own (its free-flow time plus the shared delay).
     """
+    _check_result(result, "vehicle_hours")
     out = {}
     for name in result.class_names:
         x = result.volumes[name].to_numpy()
@@ -940,6 +1085,7 @@ def vehicle_hours(result: AssignmentResult) -> dict[str, float]:
 
 def vehicle_km(result: AssignmentResult) -> dict[str, float]:
     """Vehicle-kilometres travelled per class (edges need ``length`` in metres)."""
+    _check_result(result, "vehicle_km")
     G = result.graph
     if G is None:
         msg = "vehicle_km needs a result of assign() on a graph with edge lengths"
@@ -980,6 +1126,10 @@ def select_link(result: AssignmentResult, links: Iterable[tuple]) -> pd.DataFram
     have exactly the same cost for many pairs, the attribution among those pairs is one of
     several that are all at equilibrium.
     """
+    _check_result(result, "select_link")
+    if isinstance(links, str | bytes) or not isinstance(links, Iterable):
+        msg = f"links must be a list of (u, v, key) or (u, v) tuples, got {links!r}"
+        raise AssignmentError(msg)
     paths = result._paths
     if paths is None:
         msg = "this result holds no paths; run assign() again"
@@ -990,7 +1140,13 @@ def select_link(result: AssignmentResult, links: Iterable[tuple]) -> pd.DataFram
         by_pair.setdefault((u, v), []).append(i)
     selected = np.zeros(len(result.edges), np.bool_)
     for link in links:
+        if isinstance(link, str | bytes) or not isinstance(link, Iterable):
+            msg = f"link {link!r} is not a (u, v, key) or (u, v) tuple"
+            raise AssignmentError(msg)
         link = tuple(link)
+        if not isinstance(link, Hashable) or not all(isinstance(x, Hashable) for x in link):
+            msg = f"link {link!r} is not an edge of the assigned network"
+            raise AssignmentError(msg)
         if len(link) == 3 and link in pos:
             selected[pos[link]] = True
         elif len(link) == 2 and link in by_pair:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo import demand, modelcheck, peak, settings
+from sanqu_geo.errors import AssignmentError
 
 logger = logging.getLogger(__name__)
 
@@ -489,6 +490,41 @@ class Fit:
     converged: bool
 
 
+#: Core free-flow speeds (km/h) a fit may aim at: Amap's implied 31–42 km/h, with room.
+plausible_free_flow_kph: tuple[float, float] = (10.0, 80.0)
+
+#: Largest number of solves of one fit.
+max_fit_solves: int = 50
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float | np.integer | np.floating)
+
+
+def _check_fit_options(free_flow_kph: Any, gap: Any, max_solves: Any) -> None:
+    """Refuse a fit's options that cannot be meant, naming the option and the value."""
+    if free_flow_kph is not None:
+        low, high = plausible_free_flow_kph
+        ok = _number(free_flow_kph) and math.isfinite(free_flow_kph)
+        if not (ok and low <= float(free_flow_kph) <= high):
+            shown = f"{float(free_flow_kph):g}" if _number(free_flow_kph) else repr(free_flow_kph)
+            msg = (
+                f"free_flow_kph target {shown} is not a plausible core free-flow speed: give km/h "
+                f"from {low:g} to {high:g} (Amap implies about 41)"
+            )
+            raise AssignmentError(msg)
+    if not (_number(gap) and math.isfinite(gap) and 0 < gap <= 0.01):
+        msg = f"gap {gap!r} must be a relative gap above 0 and at most 0.01 (e.g. 1e-4)"
+        raise AssignmentError(msg)
+    if (
+        isinstance(max_solves, bool)
+        or not isinstance(max_solves, int | np.integer)
+        or not 1 <= max_solves <= max_fit_solves
+    ):
+        msg = f"max_solves {max_solves!r} must be a whole number from 1 to {max_fit_solves}"
+        raise AssignmentError(msg)
+
+
 def fit(
     *,
     source: str | None = None,
@@ -511,26 +547,38 @@ def fit(
         Network (default :data:`settings.default_network`); the factor applies to the city
         network's own streets only.
     free_flow_kph : float, optional
-        Target core free-flow speed (default: Amap's implied mean, :func:`amap_free_flow_kph`).
+        Target core free-flow speed, km/h, within :data:`plausible_free_flow_kph` (default:
+        Amap's implied mean, :func:`amap_free_flow_kph`).
     delay_index : float, optional
-        Target delay index (default: the middle of the published band).
+        Target delay index, within :data:`sanqu_geo.peak.plausible_delay_index` (default: the
+        middle of the published band).
     gap : float
-        Relative gap of each solve.
+        Relative gap of each solve (above 0, at most 0.01).
     max_solves : int
-        Largest number of solves.
+        Largest number of solves (1 to :data:`max_fit_solves`).
     progress : callable, optional
         Called with (step, the step's row) after each solve.
 
     Returns
     -------
     Fit
-        The fitted values and the steps.
+        The fitted values and the steps; ``converged`` says whether both targets were met.
+
+    Raises
+    ------
+    AssignmentError
+        When a target or an option is not valid.
     """
+    _check_fit_options(free_flow_kph, gap, max_solves)
+    if delay_index is not None:
+        delay_index = peak.check_delay_index_target(delay_index)
     source = demand.network_name(source)
     base = demand.parameters_for(copy.deepcopy(demand.load_parameters()), source)
     cal = base["calibration"]
-    target_di = delay_index or (float(cal["delay_index_low"]) + float(cal["delay_index_high"])) / 2
-    target_free = free_flow_kph or amap_free_flow_kph()[1]
+    if delay_index is None:
+        delay_index = (float(cal["delay_index_low"]) + float(cal["delay_index_high"])) / 2
+    target_di = peak.check_delay_index_target(delay_index)
+    target_free = amap_free_flow_kph()[1] if free_flow_kph is None else float(free_flow_kph)
     factor0 = settings.city_free_flow_factor
     f, r = factor0, float(base["generation"]["car_trips_per_resident"])
     rows: list[dict[str, float]] = []

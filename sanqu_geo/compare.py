@@ -9,9 +9,15 @@ draws and never writes files.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import dataclasses
+import io
 import logging
 import math
+import numbers
+import re
+import unicodedata
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +40,9 @@ from sanqu_geo import (
     speeds,
     travel,
 )
-from sanqu_geo.errors import ScenarioError
+from sanqu_geo._inputs import MB, check_input_file
+from sanqu_geo.appraisal import economics
+from sanqu_geo.errors import DataSourceError, ScenarioError
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,7 @@ __all__ = [
     "RELIEVED_ROADS",
     "SENSITIVITY_RUNS",
     "Comparison",
+    "check_costs",
     "compare",
     "flow_difference",
     "link_layer",
@@ -158,50 +167,267 @@ class Comparison:
 # --------------------------------------------------------------------------- costs
 
 
-def read_costs(path: str | Path, scenario: scenarios.Scenario) -> pd.DataFrame:
-    """Read a user's cost file: CSV with ``option``, ``cost_yi_yuan`` and optional ``source``.
+#: Upper bound of a cost file, bytes (it holds one line per option).
+COSTS_MAX_BYTES: int = 4 * MB
+
+#: Largest cost of one option, 亿元 (100 million yuan): 10,000 亿元 is a trillion yuan, more
+#: than any single transport project in the plan (the appraisal's own bound).
+MAX_COST_YI_YUAN: float = economics.MAX_COST_YUAN / 1e8
+
+#: Longest ``source`` text of a cost (characters).
+MAX_SOURCE_CHARS: int = 500
+
+#: Columns of a cost file (``source`` may be left out).
+COST_COLUMNS: tuple[str, ...] = ("option", "cost_yi_yuan", "source")
+
+_PLAIN_NUMBER = re.compile(r"^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _cost_value(value: Any) -> float:
+    """A cost cell as a float (NaN when it is not a plain decimal number)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return float(text) if _PLAIN_NUMBER.match(text) else math.nan
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return math.nan
+    return float(value)
+
+
+def _odd_character(text: str) -> str | None:
+    """The first control or invisible formatting character of ``text`` (e.g. U+202E)."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def _check_cost_rows(
+    rows: list[tuple[Any, Any, Any]],
+    scenario: scenarios.Scenario,
+    where: Callable[[int | None], str],
+    default_source: str,
+) -> pd.DataFrame:
+    """The checks of :func:`check_costs`; ``where(i)`` names the ``i``-th row in messages."""
+    known = {o.id for o in scenario.options}
+    if not rows:
+        msg = (
+            f"{where(None)}: no costs; give one line per option under the header "
+            "option,cost_yi_yuan[,source]"
+        )
+        raise ScenarioError(msg)
+    first: dict[str, int] = {}
+    out: list[tuple[str, float, str]] = []
+    for i, (option, cost, source) in enumerate(rows):
+        oid = (
+            ""
+            if option is None or (isinstance(option, float) and math.isnan(option))
+            else str(option).strip()
+        )
+        if not oid:
+            msg = f"{where(i)}: the option is blank; name an option of the scenario"
+            raise ScenarioError(msg)
+        if oid not in known:
+            msg = (
+                f"{where(i)}: unknown option {oid!r}; use the option ids of the scenario "
+                f"({', '.join(sorted(known))})"
+            )
+            raise ScenarioError(msg)
+        if oid in first:
+            msg = (
+                f"{where(i)}: option {oid} is given again (first in {where(first[oid])}); "
+                "give one cost per option"
+            )
+            raise ScenarioError(msg)
+        first[oid] = i
+        value = _cost_value(cost)
+        if not 0 < value <= MAX_COST_YI_YUAN:
+            blank = cost is None or (isinstance(cost, str) and not cost.strip())
+            shown = "empty" if blank else repr(cost.strip() if isinstance(cost, str) else cost)
+            hint = (
+                "; is it in yuan? 1 亿元 = 100,000,000 yuan"
+                if math.isfinite(value) and value > MAX_COST_YI_YUAN
+                else "; write it without thousands separators"
+                if isinstance(cost, str) and "," in cost
+                else ""
+            )
+            msg = (
+                f"{where(i)}: cost_yi_yuan of {oid} is {shown}; give a number above 0 and at "
+                f"most {MAX_COST_YI_YUAN:,.0f} 亿元 (100 million yuan){hint}"
+            )
+            raise ScenarioError(msg)
+        missing = source is None or (isinstance(source, float) and math.isnan(source))
+        text = "" if missing else str(source).strip()
+        odd = _odd_character(text)
+        if odd is not None or len(text) > MAX_SOURCE_CHARS:
+            why = (
+                f"holds the character {odd} (a line break or invisible control)"
+                if odd is not None
+                else f"is longer than {MAX_SOURCE_CHARS} characters"
+            )
+            msg = f"{where(i)}: the source of {oid} {why}; give it as one line of plain text"
+            raise ScenarioError(msg)
+        out.append((oid, value, text or default_source))
+    return pd.DataFrame(out, columns=list(COST_COLUMNS))
+
+
+def check_costs(costs: pd.DataFrame, scenario: scenarios.Scenario) -> pd.DataFrame:
+    """Check a table of a user's costs and return it clean.
 
     Parameters
     ----------
-    path : path-like
-        The CSV (亿元 = 100 million yuan).
+    costs : pandas.DataFrame
+        Columns ``option`` (an option id of ``scenario``), ``cost_yi_yuan`` (亿元 = 100
+        million yuan, above 0 and at most :data:`MAX_COST_YI_YUAN`) and optionally
+        ``source`` (one line of text; "user costs" where blank).
     scenario : Scenario
         The options the costs must name.
 
     Returns
     -------
     pandas.DataFrame
-        ``option``, ``cost_yi_yuan``, ``source``.
+        ``option``, ``cost_yi_yuan`` (float), ``source``, in the input's order.
 
     Raises
     ------
     ScenarioError
-        Missing columns, a cost that is not a positive number, or an unknown option.
+        Not a table, a missing column, no rows, a blank, unknown or repeated option, a cost
+        that is not a number in range, or a source with control characters.
     """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"{path}: cost file not found; check the path"
-        raise ScenarioError(msg)
-    table = pd.read_csv(path, encoding="utf-8-sig", dtype={"option": str})
-    missing = {"option", "cost_yi_yuan"} - set(table.columns)
-    if missing:
-        msg = f"{path}: column(s) {', '.join(sorted(missing))} missing; give option,cost_yi_yuan[,source]"
-        raise ScenarioError(msg)
-    known = {o.id for o in scenario.options}
-    unknown = sorted(set(table["option"].astype(str)) - known)
-    if unknown:
+    if not isinstance(costs, pd.DataFrame):
         msg = (
-            f"{path}: unknown option(s) {', '.join(unknown)}; use the option ids of the "
-            f"scenario ({', '.join(sorted(known))})"
+            f"costs must be a pandas DataFrame with columns option, cost_yi_yuan[, source], "
+            f"got {type(costs).__name__}"
         )
         raise ScenarioError(msg)
-    cost = pd.to_numeric(table["cost_yi_yuan"], errors="coerce")
-    if cost.isna().any() or (cost <= 0).any():
-        msg = f"{path}: cost_yi_yuan must be a positive number on every line"
+    missing = [c for c in COST_COLUMNS[:2] if c not in costs.columns]
+    if missing:
+        msg = f"costs: column(s) {', '.join(missing)} missing; give option, cost_yi_yuan[, source]"
         raise ScenarioError(msg)
-    source = table["source"].astype(str) if "source" in table else f"user file {path.name}"
-    return pd.DataFrame(
-        {"option": table["option"].astype(str), "cost_yi_yuan": cost, "source": source}
+    if costs.columns.duplicated().any():
+        msg = "costs: a column is named twice; name each column once"
+        raise ScenarioError(msg)
+    sources = costs["source"].tolist() if "source" in costs.columns else [None] * len(costs)
+    rows = list(zip(costs["option"].tolist(), costs["cost_yi_yuan"].tolist(), sources, strict=True))
+    return _check_cost_rows(
+        rows,
+        scenario,
+        lambda i: "costs" if i is None else f"costs row {i + 1}",
+        "user costs",
+    )
+
+
+def _decode_costs(data: bytes, path: Path) -> str:
+    """The text of a cost file: UTF-8 (with or without a byte-order mark), UTF-16 with a
+    byte-order mark (Excel's "Unicode text"), or GBK/GB18030 (Excel's CSV on a Chinese
+    system)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if encoding != "utf-8-sig":
+                logger.info("%s: read as GBK (GB18030) text", path)
+            if not any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text):
+                return text
+            break
+    msg = (
+        f"{path}: not a text CSV (binary or an unknown encoding); save the cost file as "
+        "CSV UTF-8 (or CSV from Excel) with the header option,cost_yi_yuan[,source]"
+    )
+    raise ScenarioError(msg)
+
+
+def read_costs(path: str | Path, scenario: scenarios.Scenario) -> pd.DataFrame:
+    """Read a user's cost file: CSV with ``option``, ``cost_yi_yuan`` and optional ``source``.
+
+    The file may be UTF-8 (Excel's "CSV UTF-8"), GBK (Excel's CSV on a Chinese system) or
+    UTF-16 with tabs (Excel's "Unicode text"); values may be separated by commas, tabs or
+    semicolons (as the header line is).
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV (亿元 = 100 million yuan), at most :data:`COSTS_MAX_BYTES`.
+    scenario : Scenario
+        The options the costs must name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``option``, ``cost_yi_yuan``, ``source`` (``user file <name>`` where blank).
+
+    Raises
+    ------
+    DataSourceError
+        The file is missing, not a regular file or too large.
+    ScenarioError
+        An empty or binary file, a missing, unknown or repeated column, no rows, a blank,
+        unknown or repeated option, a cost that is not a number above 0 and at most
+        :data:`MAX_COST_YI_YUAN`, or a source with control characters. The message names the
+        file and the line.
+    """
+    path = check_input_file(path, what="cost file", max_bytes=COSTS_MAX_BYTES)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read the cost file ({exc.strerror or exc}); check the path"
+        raise DataSourceError(msg) from exc
+    text = _decode_costs(data, path)
+    if not text.strip():
+        msg = f"{path}: the cost file is empty; give the header option,cost_yi_yuan[,source]"
+        raise ScenarioError(msg)
+    head = text.lstrip().splitlines()[0]
+    delimiter = next((d for d in (",", "\t", ";") if d in head), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        start = 1
+        for row in reader:  # a quoted value may span lines: name the line the row starts on
+            records.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        msg = f"{path} line {reader.line_num}: not a readable CSV ({exc}); save it as CSV UTF-8"
+        raise ScenarioError(msg) from None
+    records = [(n, row) for n, row in records if any(cell.strip() for cell in row)]
+    header_line, header = records[0]
+    columns = [c.strip().lower() for c in header]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    unknown = [c for c in columns if c not in COST_COLUMNS]
+    missing = [c for c in COST_COLUMNS[:2] if c not in columns]
+    if repeated or unknown or missing:
+        what = (
+            f"column {repeated[0]} is named twice"
+            if repeated
+            else f"column(s) {', '.join(missing)} missing"
+            if missing
+            else f"unknown column {unknown[0]!r}"
+        )
+        msg = f"{path} line {header_line}: {what}; give the header option,cost_yi_yuan[,source]"
+        raise ScenarioError(msg)
+    at = {c: columns.index(c) for c in columns}
+    rows, lines = [], []
+    for n, row in records[1:]:
+        if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
+            msg = (
+                f"{path} line {n}: {len(row)} values under {len(columns)} columns; put "
+                "quotes around a value that holds a comma"
+            )
+            raise ScenarioError(msg)
+        cells = [*row, *[""] * (len(columns) - len(row))]
+        source = cells[at["source"]] if "source" in at else None
+        rows.append((cells[at["option"]], cells[at["cost_yi_yuan"]], source))
+        lines.append(n)
+    return _check_cost_rows(
+        rows,
+        scenario,
+        lambda i: str(path) if i is None else f"{path} line {lines[i]}",
+        f"user file {path.name}",
     )
 
 
@@ -446,7 +672,8 @@ def compare(
     demand_ : Demand, optional
         Default: the demand in use (the user's imported OD, else the indicative default).
     costs : pandas.DataFrame, optional
-        A user's costs (see :func:`read_costs`); they replace published ones.
+        A user's costs (see :func:`read_costs`; checked with :func:`check_costs`); they
+        replace published ones.
     gap : float, optional
         Relative gap of every solve (default 1e-6).
     sensitivity : bool
@@ -467,11 +694,15 @@ def compare(
         The tables.
     """
     sc = scenario or scenarios.load_scenario()
+    if costs is not None:
+        costs = check_costs(costs, sc)
     say = progress or (lambda text: None)
     if profile is not None:
         speeds.get_profile(profile)  # an unknown profile fails before the work
     travel.role_places()  # so do missing key places
-    d = demand_ if demand_ is not None else demand.load_demand()
+    d = demand.check_demand(
+        demand_ if demand_ is not None else demand.load_demand(), where="demand_"
+    )
     gap = peak.default_gap if gap is None else gap
     say("base peak hour")
     base = peak.solve(None, source=sc.network, demand_=d, gap=gap)

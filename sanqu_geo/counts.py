@@ -20,6 +20,7 @@ import pandas as pd
 
 from sanqu_geo import settings
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo.errors import DataSourceError, DemandError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,10 @@ COLUMNS = (
     "count",
     "weight",
 )
+
+#: Largest counts file (bytes): a city's counting stations, a row each, are a few hundred
+#: kilobytes.
+max_counts_bytes: int = 64 * MB
 
 #: Periods the model has: the morning peak hour.
 PERIODS = ("am_peak",)
@@ -219,11 +224,17 @@ def read_counts(path: str | Path, G: nx.MultiDiGraph, *, period: str = "am_peak"
     Raises
     ------
     DataSourceError
-        The file cannot be read or holds no counts.
+        The file cannot be read or holds no counts; it is a pipe, a device or a folder, or
+        larger than :data:`max_counts_bytes`.
     DemandError
         A missing column or a bad row; the message names the file, the line and the fix.
     """
-    path = Path(path)
+    path = check_input_file(
+        path,
+        what="counts file",
+        max_bytes=max_counts_bytes,
+        hint="write one with `sanqu-geo demand estimate --template`",
+    )
     try:
         frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
@@ -82,8 +83,17 @@ _ACCEPTED = "wgs84, gcj02, bd09, cgcs2000, or an EPSG code such as EPSG:4551"
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_lonlat_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Return float arrays of ``lon`` and ``lat`` and whether both were scalars."""
+def _as_lonlat_arrays(
+    lon: ArrayLike, lat: ArrayLike, *, check_range: bool = True
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return float arrays of ``lon`` and ``lat`` and whether both were scalars.
+
+    With ``check_range``, values other than NaN must be finite longitudes within ±180° and
+    latitudes within ±90°.
+    """
+    if lon is None or lat is None:
+        msg = f"longitude and latitude must be numbers or arrays of numbers, got {lon!r}, {lat!r}"
+        raise CRSError(msg)
     try:
         lon_arr = np.asarray(lon, dtype=np.float64)
         lat_arr = np.asarray(lat, dtype=np.float64)
@@ -96,6 +106,17 @@ def _as_lonlat_arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.nd
             f"lat {lat_arr.shape}; pass one value of each per point"
         )
         raise CRSError(msg)
+    if check_range:
+        with np.errstate(invalid="ignore"):
+            bad = (np.abs(lon_arr) > 180.0) | (np.abs(lat_arr) > 90.0)
+        if bad.any():
+            i = np.flatnonzero(bad.ravel())[0]
+            msg = (
+                f"{int(bad.sum())} point(s) out of range, e.g. lon {lon_arr.ravel()[i]:.6g}, lat "
+                f"{lat_arr.ravel()[i]:.6g}: longitude must lie within ±180°, latitude within "
+                "±90°; projected metres must be converted with to_wgs84(gdf, 'EPSG:4551')"
+            )
+            raise CRSError(msg)
     return lon_arr, lat_arr, lon_arr.ndim == 0
 
 
@@ -697,7 +718,14 @@ def check_lonlat(
     CRSError
         Naming the problem, an example value and the fix.
     """
-    lon_arr, lat_arr, _ = _as_lonlat_arrays(lon, lat)
+    if not (
+        isinstance(max_distance_km, numbers.Real)
+        and not isinstance(max_distance_km, bool)
+        and max_distance_km > 0
+    ):
+        msg = f"max_distance_km must be a positive number of kilometres, got {max_distance_km!r}"
+        raise CRSError(msg)
+    lon_arr, lat_arr, _ = _as_lonlat_arrays(lon, lat, check_range=False)
     lon_arr, lat_arr = lon_arr.ravel(), lat_arr.ravel()
     keep = ~(np.isnan(lon_arr) | np.isnan(lat_arr))
     lon_arr, lat_arr = lon_arr[keep], lat_arr[keep]
@@ -769,8 +797,12 @@ def check_geodataframe(
     Raises
     ------
     CRSError
-        If the CRS is missing or not WGS-84, or the coordinates fail :func:`check_lonlat`.
+        If ``gdf`` is not a GeoDataFrame or GeoSeries, the CRS is missing or not WGS-84, or the
+        coordinates fail :func:`check_lonlat`.
     """
+    if not isinstance(gdf, gpd.GeoDataFrame | gpd.GeoSeries):
+        msg = f"{name}: check_geodataframe expects a GeoDataFrame or GeoSeries, got {type(gdf).__name__}"
+        raise CRSError(msg)
     if gdf.crs is None:
         msg = (
             f"{name}: no CRS set; say which CRS the coordinates are in, e.g. `--crs gcj02` "
@@ -794,7 +826,10 @@ def _point_lonlat(points: Any, label: str) -> np.ndarray:
             msg = f"detect_gcj02_offset: {label} must hold Point geometries only"
             raise CRSError(msg)
         return shapely.get_coordinates(geometries)
-    coords = np.asarray(points, dtype=np.float64)
+    try:
+        coords = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        coords = np.empty(0)
     if coords.ndim != 2 or coords.shape[1] != 2:
         msg = (
             f"detect_gcj02_offset: {label} must be an (N, 2) array of lon, lat; got {coords.shape}"
@@ -831,8 +866,15 @@ def detect_gcj02_offset(
     Raises
     ------
     CRSError
-        If the two sets differ in size or are not lon/lat points.
+        If the two sets differ in size or are not lon/lat points, or ``tolerance_m`` is not a
+        number of metres >= 0.
     """
+    ok = isinstance(tolerance_m, numbers.Real) and not isinstance(tolerance_m, bool)
+    if not (ok and math.isfinite(tolerance_m) and tolerance_m >= 0):
+        msg = (
+            f"detect_gcj02_offset: tolerance_m must be a number of metres >= 0, got {tolerance_m!r}"
+        )
+        raise CRSError(msg)
     pts = _point_lonlat(points, "points")
     ref = _point_lonlat(reference, "reference")
     if pts.shape != ref.shape or len(pts) == 0:

@@ -9,12 +9,16 @@ routes: travel times for the gravity model come from :mod:`sanqu_geo.travel`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import math
+import os
+import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +29,26 @@ import pandas as pd
 from shapely.geometry import MultiPoint
 
 from sanqu_geo import layers, settings, travel
-from sanqu_geo._atomic import atomic_path
+from sanqu_geo._atomic import _pid_alive, atomic_path
+from sanqu_geo._inputs import MB, check_input_file
+from sanqu_geo._safe import spreadsheet_safe_frame, unescape
 from sanqu_geo._toml import read_toml
-from sanqu_geo.errors import DemandError
+from sanqu_geo.errors import DataSourceError, DemandError
 from sanqu_geo.resources import data_file
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "CLASSES",
+    "MAX_OD_FILE_BYTES",
+    "MAX_TRIPS_PER_CELL",
+    "MAX_TRIPS_TOTAL",
+    "MAX_ZONES",
+    "MAX_ZONES_FILE_BYTES",
     "Demand",
     "attach_zones",
+    "check_demand",
+    "check_od_suffix",
     "default_demand",
     "default_zones",
     "demand_from_file",
@@ -384,7 +397,14 @@ def read_zones(
     DemandError
         No id column, blank or repeated ids, or a zone without a geometry.
     """
+    if not isinstance(path, str | os.PathLike):
+        msg = f"zones_path must be a path to a zone layer (found {type(path).__name__})"
+        raise DemandError(msg)
+    check_input_file(path, what="zone layer", max_bytes=MAX_ZONES_FILE_BYTES)
     gdf = layers.read_vector_file(path, crs=crs)
+    if len(gdf) > MAX_ZONES:
+        msg = f"{path}: {len(gdf):,} zones is more than the {MAX_ZONES:,} a demand may have"
+        raise DemandError(msg)
     if id_column not in gdf.columns:
         msg = (
             f"{path}: the zone layer has no {id_column!r} column; add a column of unique zone "
@@ -729,32 +749,91 @@ def _as_places(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 # --------------------------------------------------------------------------- users' files
 
+#: Largest OD cell accepted, vehicles per hour of one class between one pair of zones. Twenty
+#: expressway lanes at their basic capacity (2,200 pcu/h, JTG B01-2014) carry 44,000: no zone
+#: pair of a city sends more in an hour, so a larger cell is a unit or typing mistake.
+MAX_TRIPS_PER_CELL: float = 50_000.0
 
-def _check_od(od: pd.DataFrame, zone_ids: set[str], where: str) -> pd.DataFrame:
+#: Largest OD total accepted, vehicles per hour of all classes. Ten times the indicative
+#: default peak hour of the city network (about 480,000 veh/h) for a city of Harbin's size;
+#: raise it here for a province-wide model.
+MAX_TRIPS_TOTAL: float = 5_000_000.0
+
+#: Most zones a demand may have (a city model has hundreds to a few thousand; a matrix of
+#: this many zones already takes 800 MB per class).
+MAX_ZONES: int = 10_000
+
+#: Largest OD file read, bytes: a long-form CSV of 3,000 zones takes about 700 MB.
+MAX_OD_FILE_BYTES: int = 1024 * MB
+
+#: Largest zone layer read, bytes.
+MAX_ZONES_FILE_BYTES: int = 512 * MB
+
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK
+
+
+def _line_of(index: int) -> int:
+    """The file line of the data row at position ``index`` (the header is line 1)."""
+    return index + 2
+
+
+def _check_od(
+    od: pd.DataFrame, zone_ids: set[str], where: str, *, lines: bool = True
+) -> pd.DataFrame:
+    """The OD of ``od`` checked and tidied: ids and classes known, trips finite and plausible.
+
+    Returns the cells with trips above zero, repeated cells summed.
+    """
     missing = [c for c in _OD_COLUMNS if c not in od.columns]
     if missing:
+        found = ", ".join(map(str, list(od.columns)[:8])) or "none"
         msg = (
-            f"{where}: column(s) {', '.join(missing)} missing; give origin,destination,class,trips"
+            f"{where}: column(s) {', '.join(missing)} missing (found: {found}); give "
+            "origin,destination,class,trips"
         )
         raise DemandError(msg)
     od = od[list(_OD_COLUMNS)].copy()
+
+    def at(position: int) -> str:
+        return f"on line {_line_of(position)}" if lines else f"in row {position}"
+
     for column in ("origin", "destination", "class"):
-        od[column] = od[column].astype(str).str.strip()
-    trips = pd.to_numeric(od["trips"], errors="coerce")
-    bad = trips.isna() | ~np.isfinite(trips.fillna(0.0))
+        values = od[column]
+        blank = values.isna() | (values.astype(str).str.strip() == "")
+        if blank.any():
+            first = int(np.flatnonzero(blank.to_numpy())[0])
+            msg = f"{where}: no {column} {at(first)}; give every row an {column}"
+            raise DemandError(msg)
+        od[column] = values.astype(str).str.strip()
+    raw = od["trips"]
+    text = raw.astype(str).str.strip() if raw.dtype == object else raw
+    trips = pd.to_numeric(text, errors="coerce").astype(float)
+    bad = ~np.isfinite(trips.to_numpy())
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        msg = f"{where}: trips {od['trips'].iloc[row - 2]!r} on line {row} is not a number"
-        raise DemandError(msg)
-    negative = trips < 0
-    if negative.any():
-        row = int(np.flatnonzero(negative.to_numpy())[0]) + 2
+        first = int(np.flatnonzero(bad)[0])
         msg = (
-            f"{where}: {int(negative.sum())} negative trip value(s), the first on line {row} "
-            f"({trips.iloc[row - 2]:g}); trips must be 0 or more"
+            f"{where}: trips {raw.iloc[first]!r} {at(first)} is not a number; give vehicles "
+            "per hour as a finite plain number (no thousands separator), 0 for none"
         )
         raise DemandError(msg)
-    od["trips"] = trips.astype(float)
+    negative = trips.to_numpy() < 0
+    if negative.any():
+        first = int(np.flatnonzero(negative)[0])
+        msg = (
+            f"{where}: {int(negative.sum())} negative trip value(s), the first {at(first)} "
+            f"({trips.iloc[first]:g}); trips must be 0 or more"
+        )
+        raise DemandError(msg)
+    large = trips.to_numpy() > MAX_TRIPS_PER_CELL
+    if large.any():
+        first = int(np.flatnonzero(large)[0])
+        msg = (
+            f"{where}: trips {trips.iloc[first]:g} {at(first)} is more than the "
+            f"{MAX_TRIPS_PER_CELL:,.0f} veh/h one OD cell may have; give vehicles per peak "
+            "hour (not per day or year)"
+        )
+        raise DemandError(msg)
+    od["trips"] = trips + 0.0  # -0.0 becomes 0.0
     classes = sorted(set(od["class"]) - set(CLASSES))
     if classes:
         msg = f"{where}: unknown class(es) {', '.join(classes)}; use {', '.join(CLASSES)}"
@@ -769,7 +848,120 @@ def _check_od(od: pd.DataFrame, zone_ids: set[str], where: str) -> pd.DataFrame:
         )
         raise DemandError(msg)
     od = od.groupby(["origin", "destination", "class"], as_index=False, sort=False)["trips"].sum()
+    total = float(od["trips"].sum())
+    if total > MAX_TRIPS_TOTAL:
+        msg = (
+            f"{where}: {total:,.0f} veh/h in all is more than the {MAX_TRIPS_TOTAL:,.0f} veh/h "
+            "a city's peak hour may have; give vehicles per peak hour (not per day or year)"
+        )
+        raise DemandError(msg)
     return od[od["trips"] > 0].reset_index(drop=True)
+
+
+def _require_trips(od: pd.DataFrame, where: str) -> None:
+    if not ((od["origin"] != od["destination"]) & (od["trips"] > 0)).any():
+        msg = (
+            f"{where}: no trips between zones (the OD is empty, all zero or only trips inside "
+            "a zone); give vehicles per hour between distinct zones"
+        )
+        raise DemandError(msg)
+
+
+def check_demand(
+    demand_: Demand, *, where: str = "the demand", require_trips: bool = True
+) -> Demand:
+    """Check a demand before it is used: its types, zone ids, classes and trip values.
+
+    Parameters
+    ----------
+    demand_ : Demand
+        The demand (for example one built in Python and given to a comparison).
+    where : str
+        What to call it in the message.
+    require_trips : bool
+        Also require at least one trip between distinct zones (an assignment of no trips
+        ranks every option first with nothing saved).
+
+    Returns
+    -------
+    Demand
+        ``demand_`` itself.
+
+    Raises
+    ------
+    DemandError
+        When it is not a :class:`Demand`, an id or class is unknown, a value is not finite,
+        negative or above :data:`MAX_TRIPS_PER_CELL` / :data:`MAX_TRIPS_TOTAL`, or (with
+        ``require_trips``) no trip goes between zones.
+    """
+    if not isinstance(demand_, Demand):
+        msg = f"{where} must be a sanqu_geo.demand.Demand (found {type(demand_).__name__})"
+        raise DemandError(msg)
+    zones, od = demand_.zones, demand_.od
+    if not isinstance(zones, pd.DataFrame) or "id" not in zones.columns:
+        msg = f"{where}: zones must be a GeoDataFrame with an 'id' column (found {type(zones).__name__})"
+        raise DemandError(msg)
+    if not isinstance(od, pd.DataFrame):
+        msg = (
+            f"{where}: od must be a pandas DataFrame with columns origin, destination, class, "
+            f"trips (found {type(od).__name__})"
+        )
+        raise DemandError(msg)
+    if len(zones) > MAX_ZONES:
+        msg = f"{where}: {len(zones):,} zones is more than the {MAX_ZONES:,} a demand may have"
+        raise DemandError(msg)
+    for name, value in [("expansion_factor", demand_.expansion_factor)] + [
+        (f"pce[{c!r}]", (demand_.pce or {}).get(c)) for c in CLASSES
+    ]:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value > 0)
+        ):
+            msg = f"{where}: {name} must be a finite number above 0 (found {value!r})"
+            raise DemandError(msg)
+    ids = set(zones["id"].astype(str))
+    checked = _check_od(od, ids, where, lines=False)
+    if require_trips:
+        _require_trips(checked, where)
+    return demand_
+
+
+def _read_od_csv(path: Path) -> pd.DataFrame:
+    """The rows of an OD CSV as text: header checked for repeated columns, escapes undone."""
+    last: Exception | None = None
+    for encoding in _CSV_ENCODINGS:
+        try:
+            raw = pd.read_csv(
+                path, header=None, dtype=str, keep_default_na=False, encoding=encoding
+            )
+            break
+        except UnicodeDecodeError as exc:
+            last = exc
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            msg = f"{path}: not a readable OD table ({first}); save it as CSV from Excel"
+            raise DemandError(msg) from exc
+    else:
+        msg = (
+            f"{path}: not a text CSV file (neither UTF-8 nor GBK: {last}); save it as CSV "
+            "(origin,destination,class,trips)"
+        )
+        raise DemandError(msg)
+    if "\x00" in "".join(raw.iloc[:50].to_numpy().ravel().astype(str)):
+        msg = f"{path}: holds binary data, not a CSV table; save it as CSV from Excel"
+        raise DemandError(msg)
+    header = [str(c).strip().lower() for c in raw.iloc[0]] if len(raw) else []
+    repeated = sorted({c for c in header if header.count(c) > 1 and c})
+    if repeated:
+        msg = f"{path}: column(s) {', '.join(repeated)} appear more than once; keep one of each"
+        raise DemandError(msg)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    for column in ("origin", "destination", "class"):
+        if column in frame.columns:
+            frame[column] = frame[column].map(unescape)
+    return frame
 
 
 def read_od(path: str | Path, zone_ids: list[str]) -> pd.DataFrame:
@@ -778,9 +970,10 @@ def read_od(path: str | Path, zone_ids: list[str]) -> pd.DataFrame:
     Parameters
     ----------
     path : path-like
-        ``.csv`` or ``.omx``. An OMX file holds square matrices named ``car`` and/or
-        ``truck``; its first mapping (if any) gives the zone id of each row, else the rows
-        follow ``zone_ids``.
+        ``.csv`` (UTF-8 or GBK) or ``.omx``, at most :data:`MAX_OD_FILE_BYTES`. An OMX file
+        holds square matrices named ``car`` and/or ``truck``; its first mapping (if any) gives
+        the zone id of each row, else the rows follow ``zone_ids``. Text a spreadsheet-safe
+        export marked with a leading apostrophe is read back without it.
     zone_ids : list of str
         The zones the OD must use.
 
@@ -793,22 +986,25 @@ def read_od(path: str | Path, zone_ids: list[str]) -> pd.DataFrame:
     Raises
     ------
     DemandError
-        Unknown zones or classes, negative or non-numeric trips, an OMX of the wrong shape.
+        Unknown zones or classes, trips that are not finite, negative or above
+        :data:`MAX_TRIPS_PER_CELL` (or a total above :data:`MAX_TRIPS_TOTAL`), an OMX of the
+        wrong shape.
+    DataSourceError
+        A missing file, a folder, pipe or device, or a file above the size limit.
     """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"{path}: OD file not found; check the path"
+    if not isinstance(path, str | os.PathLike):
+        msg = f"od_path must be a path to a .csv or .omx file (found {type(path).__name__})"
         raise DemandError(msg)
+    if isinstance(zone_ids, str) or not isinstance(zone_ids, list | tuple | pd.Index | np.ndarray):
+        msg = f"zone_ids must be a list of zone ids (found {type(zone_ids).__name__})"
+        raise DemandError(msg)
+    path = check_input_file(path, what="OD file", max_bytes=MAX_OD_FILE_BYTES)
+    ids = [str(z) for z in zone_ids]
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            od = pd.read_csv(path, encoding="utf-8-sig", dtype={"origin": str, "destination": str})
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            msg = f"{path}: not a readable CSV file ({exc})"
-            raise DemandError(msg) from exc
-        return _check_od(od, set(zone_ids), str(path))
+        return _check_od(_read_od_csv(path), set(ids), str(path))
     if suffix == ".omx":
-        return _check_od(_read_omx(path, zone_ids), set(zone_ids), str(path))
+        return _check_od(_read_omx(path, ids), set(ids), str(path), lines=False)
     msg = f"{path}: OD files must be .csv (origin,destination,class,trips) or .omx"
     raise DemandError(msg)
 
@@ -819,8 +1015,8 @@ def _read_omx(path: Path, zone_ids: list[str]) -> pd.DataFrame:
 
     try:
         handle = omx.open_file(str(path), "r")
-    except (OSError, tables.HDF5ExtError) as exc:
-        msg = f"{path}: not an OMX (HDF5) file ({exc})"
+    except (OSError, tables.HDF5ExtError, ValueError) as exc:
+        msg = f"{path}: not an OMX (HDF5) file ({str(exc).splitlines()[0] if str(exc) else exc!r})"
         raise DemandError(msg) from exc
     try:
         names = list(handle.list_matrices())
@@ -834,26 +1030,32 @@ def _read_omx(path: Path, zone_ids: list[str]) -> pd.DataFrame:
         mappings = list(handle.list_mappings())
         if mappings:
             lookup = handle.mapping(mappings[0])
+            if len(lookup) > MAX_ZONES:
+                msg = f"{path}: {len(lookup):,} zones is more than the {MAX_ZONES:,} allowed"
+                raise DemandError(msg)
             order = sorted(lookup, key=lambda k: lookup[k])
             ids = [k.decode("utf-8") if isinstance(k, bytes) else str(k) for k in order]
         else:
             ids = list(zone_ids)
         matrices = {}
         for name in names:
-            m = np.asarray(handle[name][:], dtype=float)
-            if m.shape != (len(ids), len(ids)):
+            node = handle[name]
+            shape = tuple(node.shape)
+            if shape != (len(ids), len(ids)):  # checked before a cell is read
+                rows, cols = [*shape, 0, 0][:2]
                 msg = (
-                    f"{path}: matrix {name!r} is {m.shape[0]} × {m.shape[1]} but there are "
+                    f"{path}: matrix {name!r} is {rows} × {cols} but there are "
                     f"{len(ids)} zones; give a square matrix with one row per zone"
                 )
                 raise DemandError(msg)
+            m = np.asarray(node[:], dtype=float)
             if np.isnan(m).any():
                 msg = f"{path}: matrix {name!r} holds empty (NaN) cells; use 0 for no trips"
                 raise DemandError(msg)
             matrices[name] = m
     finally:
         handle.close()
-    # Negative cells are kept here so the check names them.
+    # Negative and infinite cells are kept here so the check names them.
     return _long(ids, matrices)
 
 
@@ -865,21 +1067,20 @@ def write_od(demand: Demand, path: str | Path) -> Path:
     demand : Demand
         The demand.
     path : path-like
-        ``.csv`` or ``.omx``; written atomically.
+        ``.csv`` or ``.omx``; written atomically. In CSV, text that a spreadsheet would run
+        as a formula (``=1+1``) is written with a leading apostrophe, which :func:`read_od`
+        takes off again.
 
     Returns
     -------
     pathlib.Path
         The file.
     """
-    path = Path(path)
+    path = check_od_suffix(path)
     suffix = path.suffix.lower()
-    if suffix not in {".csv", ".omx"}:
-        msg = f"{path}: write OD as .csv or .omx"
-        raise DemandError(msg)
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            demand.od.to_csv(tmp, index=False, encoding="utf-8")
+            spreadsheet_safe_frame(demand.od).to_csv(tmp, index=False, encoding="utf-8")
         else:
             import openmatrix as omx
 
@@ -895,8 +1096,188 @@ def write_od(demand: Demand, path: str | Path) -> Path:
     return path
 
 
-def _store() -> Path:
+def check_od_suffix(path: str | Path) -> Path:
+    """Check that an OD output is named ``.csv`` or ``.omx`` (before any work); return it.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a path.
+
+    Raises
+    ------
+    DemandError
+        Another suffix.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in {".csv", ".omx"}:
+        msg = f"{path}: write OD as .csv or .omx"
+        raise DemandError(msg)
+    return path
+
+
+# --------------------------------------------------------------------------- the store
+#
+# The user's demand lives in ``<home>/demand``: each version in a folder of its own
+# (``v<time>-<pid>/`` with zones.gpkg, od.csv and meta.json), and ``current.json`` naming the
+# version in use and its prior (an estimate's). A change writes a new version folder whole,
+# then replaces ``current.json`` in one rename: a kill at any moment leaves the old demand or
+# the new one, never new zones with an old OD. Versions no pointer names are removed after.
+# Stores of earlier versions (the three files directly in ``demand/``, ``prior/`` beside them)
+# still load, and the next change moves them into this layout.
+
+_POINTER = "current.json"
+_VERSION = re.compile(r"^v[0-9a-f]+-(\d+)$")
+_FILES = ("zones.gpkg", "od.csv", "meta.json")
+_EARLIER = (*_FILES, "prior")
+
+
+def _root() -> Path:
     return settings.get_home_folder() / "demand"
+
+
+def _pointer(root: Path) -> dict[str, Any] | None:
+    """What ``current.json`` says (``version``, ``prior``), or None when there is none."""
+    path = root / _POINTER
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        names = [data["version"]] + ([data["prior"]] if data.get("prior") else [])
+        if not all(isinstance(n, str) and (_VERSION.match(n) or n == "default") for n in names):
+            raise ValueError(f"unexpected entries {names}")
+        if data["version"] == "default":
+            raise ValueError("no version")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        msg = (
+            f"{path}: the demand store's pointer is unreadable ({exc}); run `sanqu-geo demand "
+            "reset` to use the default demand, then import yours again"
+        )
+        raise DemandError(msg) from exc
+    return data
+
+
+def _store() -> Path:
+    """The folder holding the demand in use (a version folder, or an earlier store's)."""
+    root = _root()
+    pointer = _pointer(root)
+    return root / pointer["version"] if pointer else root
+
+
+def _broken(folder: Path, why: str) -> DemandError:
+    return DemandError(
+        f"the stored demand in {folder} {why}; import it again (`sanqu-geo demand import`) or "
+        "go back to the default (`sanqu-geo demand reset`)"
+    )
+
+
+def _load_stored(folder: Path) -> Demand:
+    """The demand of one stored version, checked (a store mixed by a kill is refused)."""
+    missing = [name for name in _FILES if not (folder / name).is_file()]
+    if missing:
+        raise _broken(folder, f"is incomplete ({', '.join(missing)} missing)")
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        zones = gpd.read_file(folder / "zones.gpkg", engine="pyogrio")
+        raw = pd.read_csv(folder / "od.csv", dtype=str, keep_default_na=False, encoding="utf-8")
+        source, factor, pce = str(meta["source"]), float(meta["expansion_factor"]), meta["pce"]
+        zones["id"] = zones["id"].astype(str)
+    except Exception as exc:  # any unreadable part is the same advice
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise _broken(folder, f"cannot be read ({first})") from exc
+    try:
+        od = _check_od(raw, set(zones["id"]), "od.csv")
+        demand_ = Demand(zones, od, source, factor, dict(pce) if isinstance(pce, dict) else {})
+        check_demand(demand_, where="meta.json", require_trips=False)
+    except DemandError as exc:
+        raise _broken(folder, f"is inconsistent ({exc})") from exc
+    return demand_
+
+
+def _cleanup(root: Path, keep: set[str]) -> None:
+    """Remove the versions and earlier-layout files no pointer names (not others' work)."""
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _VERSION.match(entry.name)
+        if entry.name in keep or not (match or entry.name in _EARLIER):
+            continue
+        if match and int(match.group(1)) != os.getpid() and _pid_alive(int(match.group(1))):
+            continue  # another process is writing it
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+def _new_version(root: Path) -> Path:
+    folder = root / f"v{time.time_ns():x}-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        msg = f"{root}: cannot write the demand store there ({exc.strerror or exc})"
+        raise DataSourceError(msg) from exc
+    return folder
+
+
+def _write_version(root: Path, demand_: Demand) -> str:
+    """Write a demand into a new version folder (not yet in use); return its name."""
+    folder = _new_version(root)
+    try:
+        with atomic_path(folder / "zones.gpkg") as tmp:
+            demand_.zones.to_file(tmp, driver="GPKG", layer="zones", engine="pyogrio")
+        with atomic_path(folder / "od.csv") as tmp:
+            demand_.od[list(_OD_COLUMNS)].to_csv(tmp, index=False, encoding="utf-8")
+        meta = {
+            "source": demand_.source,
+            "expansion_factor": demand_.expansion_factor,
+            "pce": demand_.pce,
+        }
+        with atomic_path(folder / "meta.json") as tmp:
+            tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder.name
+
+
+def _copy_version(root: Path, source: Path) -> str:
+    """Copy an earlier-layout store's three files into a new version folder."""
+    folder = _new_version(root)
+    try:
+        for name in _FILES:
+            with atomic_path(folder / name) as tmp:
+                shutil.copyfile(source / name, tmp)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder.name
+
+
+def _commit(root: Path, version: str, prior: str | None = None) -> None:
+    """Make ``version`` the demand in use (one rename), then remove what is no longer named."""
+    data = {"version": version, "prior": prior}
+    with atomic_path(root / _POINTER) as tmp:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+    _cleanup(root, {version} | ({prior} if prior else set()))
+
+
+def _in_use(root: Path) -> str | None:
+    """The version in use, moving an earlier-layout store into a version first."""
+    pointer = _pointer(root)
+    if pointer is not None:
+        return str(pointer["version"])
+    if (root / "meta.json").is_file():
+        return _copy_version(root, root)
+    return None
 
 
 def import_demand(
@@ -907,6 +1288,9 @@ def import_demand(
     crs: str | None = None,
 ) -> Demand:
     """Replace the default demand with a user's OD (and zones), stored in the user folder.
+
+    The store changes as one unit: a kill at any moment leaves the demand in use before the
+    import, or the imported one.
 
     Parameters
     ----------
@@ -923,10 +1307,23 @@ def import_demand(
     -------
     Demand
         The stored demand; every later :func:`load_demand` returns it.
+
+    Raises
+    ------
+    DemandError
+        A bad OD or zone file (see :func:`read_od`, :func:`read_zones`), or an OD with no
+        trips between zones.
     """
-    current = load_demand(compute_default=zones_path is None)
+    if not isinstance(od_path, str | os.PathLike):
+        msg = f"od_path must be a path to a .csv or .omx file (found {type(od_path).__name__})"
+        raise DemandError(msg)
+    if zones_path is not None and not isinstance(zones_path, str | os.PathLike):
+        msg = f"zones_path must be a path to a zone layer (found {type(zones_path).__name__})"
+        raise DemandError(msg)
+    current = load_demand(compute_default=False)
     zones = read_zones(zones_path, id_column=id_column, crs=crs) if zones_path else current.zones
     od = read_od(od_path, list(zones["id"]))
+    _require_trips(od, str(od_path))
     names = Path(od_path).name + (f" + {Path(zones_path).name}" if zones_path else "")
     demand = Demand(
         zones=zones,
@@ -935,66 +1332,49 @@ def import_demand(
         expansion_factor=current.expansion_factor,
         pce=current.pce,
     )
-    store = _store()
-    store.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(store / "prior", ignore_errors=True)  # an import is not undone to an old prior
-    with atomic_path(store / "zones.gpkg") as tmp:
-        zones.to_file(tmp, driver="GPKG", layer="zones", engine="pyogrio")
-    with atomic_path(store / "od.csv") as tmp:
-        od.to_csv(tmp, index=False, encoding="utf-8")
-    meta = {"source": demand.source, "expansion_factor": demand.expansion_factor, "pce": demand.pce}
-    with atomic_path(store / "meta.json") as tmp:
-        Path(tmp).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    logger.info("stored the user's demand in %s", store)
+    root = _root()
+    _commit(root, _write_version(root, demand))  # an import is not undone to an old prior
+    logger.info("stored the user's demand in %s", root)
     return demand
 
 
 def remove_imported_demand() -> bool:
     """Forget the user's demand so the default is used again; True if there was one."""
-    store = _store()
-    if store.is_dir():
-        shutil.rmtree(store)
-        return True
-    return False
+    root = _root()
+    if not root.is_dir():
+        return False
+    # the pointer (or an earlier store's meta.json) goes first: from then on the default is
+    # in use, whatever a kill leaves of the rest
+    for name in (_POINTER, "meta.json"):
+        with contextlib.suppress(FileNotFoundError):
+            (root / name).unlink()
+    shutil.rmtree(root, ignore_errors=True)
+    return True
 
 
 def store_estimate(estimate: Demand, prior: Demand) -> Path:
-    """Make an estimated demand the one in use, keeping its prior beside it (``prior/``).
+    """Make an estimated demand the one in use, keeping its prior beside it.
 
     Parameters
     ----------
     estimate : Demand
         The estimate (same zones as the prior).
     prior : Demand
-        The demand in use it was estimated from: the stored one (copied to ``prior/``) or the
-        default (``prior/meta.json`` then only says so).
+        The demand in use it was estimated from: the stored one (kept as it is) or the
+        default (then only remembered as the default).
 
     Returns
     -------
     pathlib.Path
-        The store; :func:`reset_demand` brings the prior back.
+        The folder of the stored estimate; :func:`reset_demand` brings the prior back.
     """
-    store = _store()
-    kept = store / "prior"
-    kept.mkdir(parents=True, exist_ok=True)
-    if (store / "meta.json").is_file():
-        for name in ("zones.gpkg", "od.csv", "meta.json"):
-            with atomic_path(kept / name) as tmp:
-                shutil.copyfile(store / name, tmp)
-    else:
-        meta = {"default": True, "source": prior.source}
-        with atomic_path(kept / "meta.json") as tmp:
-            Path(tmp).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    with atomic_path(store / "zones.gpkg") as tmp:
-        estimate.zones.to_file(tmp, driver="GPKG", layer="zones", engine="pyogrio")
-    with atomic_path(store / "od.csv") as tmp:
-        estimate.od.to_csv(tmp, index=False, encoding="utf-8")
-    meta = {"source": estimate.source, "expansion_factor": estimate.expansion_factor}
-    meta["pce"] = estimate.pce
-    # meta.json last: until it is written, the demand in use is the one before
-    with atomic_path(store / "meta.json") as tmp:
-        Path(tmp).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    return store
+    check_demand(estimate, where="the estimated demand")
+    root = _root()
+    kept = _in_use(root) or "default"
+    version = _write_version(root, estimate)
+    _commit(root, version, prior=kept)
+    logger.info("stored the estimate in %s (prior: %s)", root, prior.source)
+    return root / version
 
 
 def reset_demand() -> str:
@@ -1007,18 +1387,33 @@ def reset_demand() -> str:
         default, is in use again), ``"default"`` (an imported demand was forgotten) or
         ``"none"`` (the default already was in use).
     """
-    store = _store()
-    kept = store / "prior"
-    if (kept / "meta.json").is_file():
-        meta = json.loads((kept / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("default"):
-            remove_imported_demand()
-        else:
-            for name in ("zones.gpkg", "od.csv", "meta.json"):
-                (kept / name).replace(store / name)
-            shutil.rmtree(kept)
+    root = _root()
+    pointer = _pointer(root)
+    if pointer is None and (root / "meta.json").is_file():  # an earlier store
+        kept = root / "prior"
+        if (kept / "meta.json").is_file():
+            meta = json.loads((kept / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("default"):
+                remove_imported_demand()
+            else:
+                _commit(root, _copy_version(root, kept))
+            return "prior"
+        remove_imported_demand()
+        return "default"
+    if pointer is None:
+        remove_imported_demand()  # leftovers of a killed removal, if any
+        return "none"
+    prior = pointer.get("prior")
+    if prior == "default":
+        remove_imported_demand()
         return "prior"
-    return "default" if remove_imported_demand() else "none"
+    if prior:
+        if not (root / prior / "meta.json").is_file():
+            raise _broken(root / prior, "(the prior) is missing")
+        _commit(root, prior)
+        return "prior"
+    remove_imported_demand()
+    return "default"
 
 
 _DEFAULT_CACHE: dict[str, Demand] = {}
@@ -1040,14 +1435,18 @@ def load_demand(*, compute_default: bool = True, network: str | None = None) -> 
     -------
     Demand
         The demand.
+
+    Raises
+    ------
+    DemandError
+        When the stored demand is unreadable or inconsistent (the message says how to reset).
     """
-    store = _store()
-    if (store / "meta.json").is_file():
-        meta = json.loads((store / "meta.json").read_text(encoding="utf-8"))
-        zones = gpd.read_file(store / "zones.gpkg", engine="pyogrio")
-        zones["id"] = zones["id"].astype(str)
-        od = pd.read_csv(store / "od.csv", dtype={"origin": str, "destination": str})
-        return Demand(zones, od, meta["source"], float(meta["expansion_factor"]), meta["pce"])
+    root = _root()
+    pointer = _pointer(root)
+    if pointer is not None:
+        return _load_stored(root / pointer["version"])
+    if (root / "meta.json").is_file():  # a store written by an earlier version
+        return _load_stored(root)
     params = load_parameters()
     name = network_name(network)
     if not compute_default:
@@ -1064,7 +1463,16 @@ def load_demand(*, compute_default: bool = True, network: str | None = None) -> 
     zones = default_zones(params, network=name)
     built_on = b"".join(zones.geometry.to_wkb()) + "|".join(zones["id"]).encode()
     key = (
-        json.dumps([params, name, _time_settings()], sort_keys=True, default=str)
+        json.dumps(
+            [
+                params,
+                name,
+                _time_settings(),
+                __import__("sanqu_geo.network", fromlist=["build_key"]).build_key(name),
+            ],
+            sort_keys=True,
+            default=str,
+        )
         + hashlib.sha1(built_on).hexdigest()
     )
     if key not in _DEFAULT_CACHE:
@@ -1154,9 +1562,15 @@ def demand_from_file(path: str | Path) -> Demand:
     -------
     Demand
         The zones in use and the file's OD.
+
+    Raises
+    ------
+    DemandError
+        A bad OD file (see :func:`read_od`) or one with no trips between zones.
     """
     current = load_demand(compute_default=False)
     od = read_od(path, list(current.zones["id"]))
+    _require_trips(od, str(path))
     return Demand(
         zones=current.zones,
         od=od,

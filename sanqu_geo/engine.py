@@ -11,10 +11,11 @@ import dataclasses
 import logging
 import math
 import multiprocessing
+import numbers
 import os
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from shapely.geometry import LineString
 
 from sanqu_geo import settings
 from sanqu_geo._atomic import atomic_path
-from sanqu_geo.errors import NetworkError
+from sanqu_geo.errors import DataSourceError, NetworkError
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,12 @@ processes: int | None = None
 #: Below this many node visits (sources x nodes) a job runs in this process.
 parallel_threshold: int = 20_000_000
 
+#: Longest threshold of an isochrone or a reach, minutes (a day).
+max_minutes: float = 1440.0
+
+#: Largest buffer around the reachable roads of an isochrone, metres.
+max_buffer_m: float = 10_000.0
+
 # scipy's csgraph ignores stored zeros; a zero-time edge (a connector, a short ramp) must
 # still connect, so it gets this many seconds instead.
 _ZERO = 1e-9
@@ -65,6 +72,143 @@ _ZERO = 1e-9
 
 class UnreachableWarning(UserWarning):
     """Some origin–destination pairs have no path; their time is ``inf``."""
+
+
+# --------------------------------------------------------------------------- argument checks
+
+
+def check_graph(G: Any, *, what: str = "G") -> None:
+    """Raise :class:`NetworkError` unless ``G`` is a networkx graph.
+
+    Parameters
+    ----------
+    G : object
+        The argument to check.
+    what : str
+        Its name, for the message.
+    """
+    if not isinstance(G, nx.Graph):
+        msg = (
+            f"{what} must be a networkx road graph (a MultiDiGraph, e.g. from "
+            f"sanqu_geo.network.load_network), got {type(G).__name__}"
+        )
+        raise NetworkError(msg)
+
+
+def _check_weight(weight: Any) -> None:
+    if not isinstance(weight, str) or not weight:
+        msg = f"weight must be the name of an edge attribute such as 'travel_time', got {weight!r}"
+        raise NetworkError(msg)
+
+
+def _check_progress(progress: Any) -> None:
+    if progress is not None and not callable(progress):
+        msg = f"progress must be a function progress(done, total) or None, got {progress!r}"
+        raise NetworkError(msg)
+
+
+def node_list(ids: Any, what: str) -> list[Any]:
+    """The node ids of an argument as a list, or a :class:`NetworkError` naming it.
+
+    A single id (a number or a text) is refused rather than taken apart; wrap it in a list.
+
+    Parameters
+    ----------
+    ids : iterable of node ids
+        The argument (a list, an array, a generator: read once).
+    what : str
+        Its name, for the message.
+
+    Returns
+    -------
+    list
+        The ids.
+    """
+    if (
+        ids is None
+        or isinstance(ids, str | bytes | numbers.Number)
+        or not isinstance(ids, Iterable)
+    ):
+        msg = (
+            f"{what} must be a list of node ids, got {type(ids).__name__} {str(ids)[:60]!r}; "
+            "wrap a single id in a list"
+        )
+        raise NetworkError(msg)
+    return list(ids)
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_minutes(minutes: Any, *, what: str = "minutes") -> list[float]:
+    """Thresholds in minutes, sorted, or a :class:`NetworkError` saying what is wrong.
+
+    Parameters
+    ----------
+    minutes : float or iterable of float
+        One threshold or several; each a finite number above 0 and at most
+        :data:`max_minutes`.
+    what : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    list of float
+        The thresholds, smallest first.
+    """
+    values = [minutes] if _real(minutes) else minutes
+    if values is None or isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        msg = f"{what} must be numbers of minutes such as [15, 30, 45], got {minutes!r}"
+        raise NetworkError(msg)
+    values = list(values)
+    if not values:
+        msg = f"{what}: none given; give thresholds such as [15, 30, 45, 60]"
+        raise NetworkError(msg)
+    for value in values:
+        if not (_real(value) and math.isfinite(value) and 0 < value <= max_minutes):
+            msg = (
+                f"{what} must be positive numbers of at most {max_minutes:g} (a day), "
+                f"got {value!r} in {values!r}"
+            )
+            raise NetworkError(msg)
+    return sorted(float(v) for v in values)
+
+
+def _per_target(values: Any, count: int, what: str) -> np.ndarray:
+    """One finite non-negative number per opportunity, as an array."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        msg = f"{what} must be a list of numbers, one per opportunity, got {values!r}"
+        raise NetworkError(msg)
+    try:
+        arr = np.asarray(list(values), dtype=float)
+    except (TypeError, ValueError):
+        msg = f"{what} must be numbers, one per opportunity; found a value that is not"
+        raise NetworkError(msg) from None
+    if arr.shape != (count,):
+        msg = f"{what} has {arr.size} values for {count} opportunities; give one per opportunity"
+        raise NetworkError(msg)
+    if not (np.isfinite(arr) & (arr >= 0)).all():
+        msg = f"{what} must be finite numbers >= 0, found {arr[~(np.isfinite(arr) & (arr >= 0))][0]!r}"
+        raise NetworkError(msg)
+    return arr
+
+
+def _xy(G: nx.Graph, node: Any) -> tuple[float, float]:
+    """A node's longitude and latitude, or a :class:`NetworkError` naming the node."""
+    data = G.nodes[node]
+    try:
+        return float(data["x"]), float(data["y"])
+    except (KeyError, TypeError, ValueError):
+        msg = (
+            f"node {node!r} has no usable x/y (longitude, latitude); routes and isochrones need "
+            "node coordinates, as graphs from sanqu_geo.network.load_network have"
+        )
+        raise NetworkError(msg) from None
+
+
+def _edge_data(G: nx.Graph, u: Any, v: Any, key: Any) -> dict[str, Any]:
+    return G.edges[u, v, key] if G.is_multigraph() else G.edges[u, v]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +260,12 @@ class CompiledGraph:
     def positions(self, node_ids: Sequence[Any], *, what: str = "node") -> np.ndarray:
         """Map node ids to indices, with a clear error for ids not in the graph."""
         ids = list(node_ids)
-        pos = self.index.get_indexer(pd.Index(ids, tupleize_cols=False))
+        try:
+            pos = self.index.get_indexer(pd.Index(ids, tupleize_cols=False))
+        except TypeError:  # an unhashable id: a list, a dict
+            bad = next((i for i in ids if not isinstance(i, Hashable)), ids[:1])
+            msg = f"{what} id {str(bad)[:60]!r} is not a node id (a number or a text)"
+            raise NetworkError(msg) from None
         if (pos < 0).any():
             missing = [ids[i] for i in np.flatnonzero(pos < 0)[:5]]
             msg = f"{what} id(s) not in the road graph: {', '.join(map(str, missing))}"
@@ -142,6 +291,7 @@ def clear_cache(G: nx.MultiDiGraph | None = None) -> None:
     if G is None:
         _CACHE.clear()
     else:
+        check_graph(G)
         _CACHE.pop(G, None)
 
 
@@ -168,8 +318,11 @@ def compile_graph(G: nx.MultiDiGraph, *, weight: str = "travel_time") -> Compile
     Raises
     ------
     NetworkError
-        When the graph is empty or an edge lacks the weight or has a negative one.
+        When ``G`` is not a graph, the graph is empty, or an edge lacks the weight or has a
+        negative one.
     """
+    check_graph(G)
+    _check_weight(weight)
     per_graph = _CACHE.setdefault(G, {})
     # Counting edges walks the whole graph in networkx, so the key holds the node count only;
     # graphs are not changed after they are compiled (scenario functions return new graphs).
@@ -353,8 +506,16 @@ def od_matrix(
     pandas.DataFrame
         Indexed by origin, one column per destination; ``inf`` where unreachable (one
         :class:`UnreachableWarning` says how many).
+
+    Raises
+    ------
+    NetworkError
+        For a wrong argument (not a graph, ids not in a list or not in the graph, an unknown
+        weight).
     """
-    origins, destinations = list(origins), list(destinations)  # generators are read once
+    # generators are read once
+    origins, destinations = node_list(origins, "origins"), node_list(destinations, "destinations")
+    _check_progress(progress)
     compiled = compile_graph(G, weight=weight)
     o = compiled.positions(origins, what="origin")
     d = compiled.positions(destinations, what="destination")
@@ -406,7 +567,11 @@ def od_to_parquet(
     pathlib.Path
         The written file.
     """
-    origins, destinations = list(origins), list(destinations)
+    origins, destinations = node_list(origins, "origins"), node_list(destinations, "destinations")
+    if not isinstance(path, str | os.PathLike) or not str(path).strip():
+        msg = f"path must be the name of a .parquet file, got {path!r}"
+        raise DataSourceError(msg)
+    _check_progress(progress)
     compiled = compile_graph(G, weight=weight)
     o = compiled.positions(origins, what="origin")
     d = compiled.positions(destinations, what="destination")
@@ -457,8 +622,8 @@ def write_od_blocks(
 
     Raises
     ------
-    ValueError
-        If the blocks skip or repeat rows (the file is then not written).
+    NetworkError
+        If the blocks skip or repeat rows (the file is then not written); a ``ValueError``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -472,7 +637,7 @@ def write_od_blocks(
             for s, block in blocks:
                 if s.start != written or block.shape != (s.stop - s.start, len(dest_ids)):
                     msg = f"OD block {s.start}:{s.stop} does not follow row {written}"
-                    raise ValueError(msg)
+                    raise NetworkError(msg)
                 written = s.stop
                 unreachable += int(np.isinf(block).sum())
                 table = pa.table(
@@ -487,7 +652,7 @@ def write_od_blocks(
                 writer.write_table(table)
             if written != len(origin_ids):
                 msg = f"OD blocks ended at row {written} of {len(origin_ids)}"
-                raise ValueError(msg)
+                raise NetworkError(msg)
         finally:
             if writer is not None:
                 writer.close()
@@ -541,6 +706,12 @@ def route(
     -------
     Route or None
         None when the destination cannot be reached (with an :class:`UnreachableWarning`).
+
+    Raises
+    ------
+    NetworkError
+        For a wrong argument, or a node on the way without ``x``/``y`` where an edge has no
+        geometry.
     """
     compiled = compile_graph(G, weight=weight)
     (io,) = compiled.positions([origin], what="origin")
@@ -559,23 +730,15 @@ def route(
     travel_time = length = 0.0
     for a, b, u, v in zip(path[:-1], path[1:], node_ids[:-1], node_ids[1:], strict=True):
         key = compiled.edge_keys[(a, b)]
-        data = G.edges[u, v, key]
+        data = _edge_data(G, u, v, key)
         edges.append((u, v, key))
         travel_time += float(data.get("travel_time", 0.0))
         length += float(data.get("length", 0.0))
         geom = data.get("geometry")
-        part = (
-            list(geom.coords)
-            if geom is not None
-            else [
-                (G.nodes[u]["x"], G.nodes[u]["y"]),
-                (G.nodes[v]["x"], G.nodes[v]["y"]),
-            ]
-        )
+        part = list(geom.coords) if geom is not None else [_xy(G, u), _xy(G, v)]
         coords.extend(part if not coords else part[1:])
     if len(coords) < 2:
-        x, y = G.nodes[node_ids[0]]["x"], G.nodes[node_ids[0]]["y"]
-        coords = [(x, y), (x, y)]
+        coords = [_xy(G, node_ids[0])] * 2
     return Route(node_ids, travel_time, length, LineString(coords), edges)
 
 
@@ -596,17 +759,13 @@ def _metric_edge_geometries(G: nx.MultiDiGraph, compiled: CompiledGraph) -> np.n
     geoms = np.empty(len(fwd.data), dtype=object)
     for i, (iu, iv) in enumerate(zip(rows, fwd.indices, strict=True)):
         u, v = compiled.nodes[iu], compiled.nodes[iv]
-        geom = G.edges[u, v, compiled.edge_keys[(int(iu), int(iv))]].get("geometry")
-        if geom is None:
-            geom = LineString(
-                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-            )
-        geoms[i] = geom
+        geom = _edge_data(G, u, v, compiled.edge_keys[(int(iu), int(iv))]).get("geometry")
+        geoms[i] = geom if geom is not None else LineString([_xy(G, u), _xy(G, v)])
     metric = gpd.GeoSeries(geoms, crs=G.graph.get("crs", settings.default_crs)).to_crs(
         settings.metric_crs
     )
     node_xy = gpd.GeoSeries(
-        shapely.points([(G.nodes[u]["x"], G.nodes[u]["y"]) for u in compiled.nodes]),
+        shapely.points([_xy(G, u) for u in compiled.nodes]),
         crs=G.graph.get("crs", settings.default_crs),
     ).to_crs(settings.metric_crs)
     result = (rows, metric.to_numpy(), node_xy.to_numpy())
@@ -707,19 +866,26 @@ def isochrones(
     geopandas.GeoDataFrame
         ``origin``, ``minutes``, ``area_km2``, ``geometry`` (EPSG:4326), one row per origin
         and threshold, smallest first.
+
+    Raises
+    ------
+    NetworkError
+        For a wrong argument: thresholds that are not positive numbers of at most
+        :data:`max_minutes`, a buffer outside 0–:data:`max_buffer_m` m, a node without x/y.
     """
     buffer_m = isochrone_buffer_m if buffer_m is None else buffer_m
-    compiled = compile_graph(G, weight=weight)
-    thresholds = sorted(float(m) for m in minutes)
-    if not thresholds or thresholds[0] <= 0:
-        msg = f"minutes must be positive numbers, got {list(minutes)}"
+    if not (_real(buffer_m) and math.isfinite(buffer_m) and 0 < buffer_m <= max_buffer_m):
+        msg = f"buffer_m must be a number of metres above 0 and at most {max_buffer_m:,.0f}, got {buffer_m!r}"
         raise NetworkError(msg)
+    origins = node_list(origins, "origins")
+    thresholds = check_minutes(minutes)
+    compiled = compile_graph(G, weight=weight)
     rows = []
     sources = compiled.positions(origins, what="origin")
     limit = thresholds[-1] * 60.0
     cached = _metric_edge_geometries(G, compiled)
     for s, block in distance_rows(compiled, sources, limit=limit):
-        for origin, dist in zip(list(origins)[s], block, strict=True):
+        for origin, dist in zip(origins[s], block, strict=True):
             previous = None
             for m in thresholds:
                 previous = _reachable_area(
@@ -782,21 +948,32 @@ def reach(
     -------
     pandas.DataFrame
         Indexed by origin, one column per threshold (minutes).
+
+    Raises
+    ------
+    NetworkError
+        For a wrong argument: thresholds as for :func:`isochrones`, weights or connector
+        times that are not one finite number >= 0 per opportunity, unknown nodes.
     """
+    origins = node_list(origins, "origins")
+    opportunity_nodes = node_list(opportunity_nodes, "opportunity_nodes")
+    thresholds = check_minutes(minutes)
+    count = len(opportunity_nodes)
+    w = np.ones(count) if weights is None else _per_target(weights, count, "weights")
+    extra = (
+        np.zeros(count)
+        if extra_seconds is None
+        else _per_target(extra_seconds, count, "extra_seconds")
+    )
     compiled = compile_graph(G, weight=weight)
     targets = compiled.positions(opportunity_nodes, what="opportunity")
-    w = np.ones(len(targets)) if weights is None else np.asarray(weights, dtype=float)
-    extra = (
-        np.zeros(len(targets)) if extra_seconds is None else np.asarray(extra_seconds, dtype=float)
-    )
-    thresholds = sorted(float(m) for m in minutes)
     sources = compiled.positions(origins, what="origin")
     out = np.zeros((len(sources), len(thresholds)))
     for s, block in distance_rows(compiled, sources, targets, limit=thresholds[-1] * 60.0):
         times = block + extra
         for j, m in enumerate(thresholds):
             out[s, j] = ((times <= m * 60.0) * w).sum(axis=1)
-    return pd.DataFrame(out, index=pd.Index(list(origins), name="origin"), columns=thresholds)
+    return pd.DataFrame(out, index=pd.Index(origins, name="origin"), columns=thresholds)
 
 
 # --------------------------------------------------------------------------- corridors

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import math
 import numbers
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo import demand
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import DemandError
 from sanqu_geo.resources import data_file
@@ -41,6 +43,9 @@ __all__ = [
 ]
 
 FORECAST_FILE = "demand/forecast.toml"
+
+#: Largest forecast file read, bytes (the shipped one is a few kilobytes).
+FORECAST_MAX_BYTES: int = 1 * MB
 
 _PERIOD_IDS = ("am_peak", "pm_peak", "inter_peak")
 _RULE_KEYS = ("annual_rate", "district_trend", "path")
@@ -150,8 +155,15 @@ def load_forecast(path: str | Path | None = None) -> dict[str, Any]:
     DemandError
         When a table or number is missing or out of range, a source is missing, or the
         periods' equivalent hours do not add up to the daily expansion of the demand parameters.
+    DataSourceError
+        When the file is missing, not a regular file, or larger than
+        :data:`FORECAST_MAX_BYTES`.
     """
+    if path is not None and not isinstance(path, str | os.PathLike):
+        msg = f"path must be the name of a forecast file (.toml), got {path!r}"
+        raise DemandError(msg)
     path = Path(path) if path is not None else data_file(FORECAST_FILE)
+    check_input_file(path, what="forecast file", max_bytes=FORECAST_MAX_BYTES)
     stamp = (str(path), path.stat().st_mtime_ns if path.is_file() else 0)
     if stamp in _LOADED:
         return _LOADED[stamp]
@@ -227,6 +239,9 @@ def period_hours_per_year(*, season: str = "all") -> dict[str, float]:
     DemandError
         For an unknown season.
     """
+    if not isinstance(season, str):
+        msg = f"season must be one of all, winter, other, got {season!r}"
+        raise DemandError(msg)
     spec = load_forecast()
     days = spec["days"]
     per_year = days["weekdays"] + days["weekend_days"] * days["weekend_factor"]
@@ -343,6 +358,15 @@ def year_range() -> tuple[int, int]:
     return int(spec["base"]["first_year"]), int(spec["base"]["last_year"])
 
 
+def _check_demand(d: Any) -> None:
+    if not isinstance(d, demand.Demand):
+        msg = (
+            f"d must be a sanqu_geo.demand.Demand (e.g. demand.load_demand()), "
+            f"got {type(d).__name__}"
+        )
+        raise DemandError(msg)
+
+
 def _check_year(year: Any, spec: dict[str, Any]) -> int:
     first, last = int(spec["base"]["first_year"]), int(spec["base"]["last_year"])
     ok = isinstance(year, numbers.Integral) and not isinstance(year, bool)
@@ -370,7 +394,13 @@ def growth_factors(d: demand.Demand, *, year: int) -> pd.DataFrame:
     pandas.DataFrame
         ``id``, ``car``, ``truck`` (factors of the zone's row and column totals) and
         ``car_rule``, ``truck_rule`` (``district:<id>``, ``group:<name>`` or ``default``).
+
+    Raises
+    ------
+    DemandError
+        When ``d`` is not a Demand or the year is outside the range.
     """
+    _check_demand(d)
     spec = load_forecast()
     year = _check_year(year, spec)
     rules = _rules(spec)
@@ -398,7 +428,16 @@ def growth_table(d: demand.Demand, *, years: tuple[int, ...] = (2025, 2035)) -> 
         ``group`` (``district`` or the group's name), ``applies_to``, ``annual_rate`` (the rate
         used; for a path, over its span), ``factor_<year>`` for each year, ``zones`` (zones of
         ``d`` it applies to, any class), ``source``. Residents' factors include the trip rate.
+
+    Raises
+    ------
+    DemandError
+        When ``d`` is not a Demand, or ``years`` is not a list of years within the range.
     """
+    _check_demand(d)
+    if isinstance(years, str | bytes) or not isinstance(years, tuple | list):
+        msg = f"years must be a list of years such as (2025, 2035), got {years!r}"
+        raise DemandError(msg)
     spec = load_forecast()
     years = tuple(_check_year(y, spec) for y in years)
     per_zone = [set(labels) for labels in zip(*_zone_rules(d.zones, spec).values(), strict=True)]
@@ -453,11 +492,12 @@ def demand_for(d: demand.Demand, *, year: int = 2020, period: str = "am_peak") -
     Raises
     ------
     DemandError
-        For a year outside the range or an unknown period.
+        When ``d`` is not a Demand, for a year outside the range or an unknown period.
     """
+    _check_demand(d)
     spec = load_forecast()
     periods = spec["periods"]
-    if period not in periods:
+    if not isinstance(period, str) or period not in periods:
         msg = f"period {period!r} is unknown; use one of {', '.join(periods)} ({FORECAST_FILE})"
         raise DemandError(msg)
     year = _check_year(year, spec)

@@ -25,6 +25,7 @@ from shapely.validation import explain_validity, make_valid
 from sanqu_geo import crs as _crs
 from sanqu_geo import settings
 from sanqu_geo._atomic import atomic_path
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo._safe import control_character, spreadsheet_safe_frame, unescape
 from sanqu_geo.errors import CRSError, DataSourceError, LayerError
 from sanqu_geo.resources import data_file
@@ -595,6 +596,57 @@ def _geometry_issues(
     return issues
 
 
+#: Largest GIS file a layer is imported from (bytes): a city's parcels or a province's roads
+#: as a GeoPackage or shapefile are a few hundred megabytes.
+max_layer_bytes: int = 2048 * MB
+
+#: Largest CSV file a layer is imported from (bytes): read whole into memory.
+max_layer_csv_bytes: int = 512 * MB
+
+#: Files GDAL opens beside the one named, by the named file's suffix: the parts of a
+#: shapefile or a MapInfo table, and SQLite's journal files beside a GeoPackage.
+_SIDECARS: dict[str, tuple[str, ...]] = {
+    ".shp": (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj", ".shp.xml"),
+    ".tab": (".dat", ".map", ".id", ".ind"),
+    ".mif": (".mid",),
+    ".gpkg": ("-wal", "-shm", "-journal"),
+}
+
+
+def _check_vector_source(path: Path, *, csv: bool) -> None:
+    """Refuse a pipe, a device, a folder or a huge file, and the same among its side files.
+
+    A File Geodatabase (a ``.gdb`` folder) is read as a folder: each file in it is checked.
+    """
+    limit = max_layer_csv_bytes if csv else max_layer_bytes
+    if path.suffix.lower() == ".gdb" and path.is_dir():
+        total = 0
+        for part in sorted(path.iterdir()):
+            total += (
+                check_input_file(part, what="File Geodatabase part", max_bytes=limit).stat().st_size
+            )
+        if total > limit:
+            msg = (
+                f"{path}: {total / MB:,.0f} MB is more than the {limit / MB:,.0f} MB a layer "
+                "file may have; check that this is the right geodatabase"
+            )
+            raise DataSourceError(msg)
+        return
+    check_input_file(path, what="layer file", max_bytes=limit)
+    name = path.name.lower()
+    for suffix, sides in _SIDECARS.items():
+        if not name.endswith(suffix):
+            continue
+        if suffix == ".gpkg":  # zones.gpkg-wal
+            wanted = {(path.name + side).lower() for side in sides}
+        else:  # zones.shp -> zones.dbf
+            stem = path.name[: -len(suffix)]
+            wanted = {(stem + side).lower() for side in sides}
+        for sibling in path.parent.iterdir():
+            if sibling.name.lower() in wanted and sibling.name != path.name:
+                check_input_file(sibling, what=f"part of {path.name}", max_bytes=limit)
+
+
 def read_vector_file(
     path: str | Path, *, crs: str | None = None, layer: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -619,19 +671,21 @@ def read_vector_file(
     Raises
     ------
     DataSourceError
-        Missing, empty or unreadable file; a CSV without coordinate columns.
+        Missing, empty or unreadable file; a pipe, a device or a folder (other than a ``.gdb``
+        File Geodatabase), or one of them among a shapefile's parts; a file over
+        :data:`max_layer_bytes` (:data:`max_layer_csv_bytes` for CSV); a CSV without
+        coordinate columns.
     CRSError
         Unknown CRS name; coordinates far from Harbin or swapped.
     """
     path = Path(path)
-    if not path.exists():
-        msg = f"{path}: file not found; check the path"
-        raise DataSourceError(msg)
+    is_csv = path.suffix.lower() in {".csv", ".txt"}
+    _check_vector_source(path, csv=is_csv)
     if path.is_file() and path.stat().st_size == 0:
         msg = f"{path}: the file is empty; export the layer again"
         raise DataSourceError(msg)
     source_crs = _crs.parse_crs(crs) if crs is not None else None
-    if path.suffix.lower() in {".csv", ".txt"}:
+    if is_csv:
         gdf = _read_csv(path)
         declared = None
     else:

@@ -24,22 +24,29 @@ from shapely.geometry import LineString
 
 from sanqu_geo import _osm, capacity, citynet, junctions, settings, speeds
 from sanqu_geo._atomic import atomic_path
-from sanqu_geo.errors import DataSourceError, NetworkError
+from sanqu_geo._inputs import MB, check_input_file
+from sanqu_geo.errors import NetworkError, SanquGeoError
 from sanqu_geo.resources import data_file
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CACHE_VERSION",
     "EMBEDDED_NETWORKS",
+    "OSM_MAX_BYTES",
     "add_street_count",
     "apply_truck_bans",
+    "build_key",
     "cache_path",
     "city_graph",
     "default_network",
+    "file_digest",
     "fingerprint",
+    "layers_key",
     "load_network",
     "network_summary",
     "parse_bbox",
+    "settings_key",
     "trunk_graph",
 ]
 
@@ -49,6 +56,14 @@ CITY_FOLDER = "roads/harbin"
 
 #: Names of the embedded networks: the city's (OSM core + trunk) and the trunk sketch.
 EMBEDDED_NETWORKS: tuple[str, ...] = ("harbin", "trunk")
+
+#: Largest OpenStreetMap file read (bytes): the extract of all China is about 1.3 GB as PBF; a
+#: city's or a province's is far smaller.
+OSM_MAX_BYTES: int = 2048 * MB
+
+#: Layout of every cache file in the user folder (networks, assignments); raising it makes the
+#: caches of older layouts miss instead of being read.
+CACHE_VERSION: int = 2
 
 
 def _line_length_m(line: LineString) -> float:
@@ -222,24 +237,135 @@ def _source_key(source: str | Path | tuple, network_type: str | None) -> tuple[s
     if isinstance(source, tuple):
         bbox = parse_bbox(source)
         text = "bbox:" + ",".join(f"{v:.6f}" for v in bbox)
-        return "bbox", hashlib.sha1(f"{text}|{network_type}".encode()).hexdigest()[:16]
+        ident = f"{text}|{network_type}|{_versions()}"
+        return "bbox", hashlib.sha1(ident.encode()).hexdigest()[:16]
     text = str(source)
     if text in EMBEDDED_NETWORKS:
         return text, text
     path = Path(text)
     lowered = path.name.lower()
     if path.exists() or lowered.endswith(_osm.XML_SUFFIXES + _osm.PBF_SUFFIXES):
-        if not path.is_file():
-            msg = f"{path}: OpenStreetMap file not found; check the path"
-            raise DataSourceError(msg)
-        stat = path.stat()
-        ident = f"file:{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{network_type}"
+        check_input_file(path, what="OpenStreetMap file", max_bytes=OSM_MAX_BYTES)
+        # the content, not the name or the modification time: a file edited in place (its
+        # time put back or not) is another network
+        ident = f"file:{path.name}|{file_digest(path)}|{network_type}|{_versions()}"
         return "file", hashlib.sha1(ident.encode()).hexdigest()[:16]
     if re.fullmatch(r"[-\d.,\s]+", text) and text.count(",") == 3:
         bbox = parse_bbox(text)
         return _source_key(bbox, network_type)
-    ident = f"place:{text.strip().lower()}|{network_type}"
+    ident = f"place:{text.strip().lower()}|{network_type}|{_versions()}"
     return "place", hashlib.sha1(ident.encode()).hexdigest()[:16]
+
+
+def _versions() -> str:
+    import sanqu_geo
+
+    return f"{sanqu_geo.__version__}/{CACHE_VERSION}"
+
+
+#: Content hashes of files by (path, device, inode, size, mtime, ctime): a file is read again
+#: only when one of them changes (writing a file always moves its ctime, even when its mtime is
+#: put back).
+_CONTENT_HASHES: dict[tuple, str] = {}
+
+
+def file_digest(path: str | Path) -> str:
+    """A hash of a file's content, read again only when the file's status changes.
+
+    Parameters
+    ----------
+    path : path-like
+        A regular file.
+
+    Returns
+    -------
+    str
+        SHA-1 of the bytes (hex).
+    """
+    p = Path(path)
+    st = p.stat()
+    stamp = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    digest = _CONTENT_HASHES.get(stamp)
+    if digest is None:
+        h = hashlib.sha1()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(MB), b""):
+                h.update(block)
+        digest = h.hexdigest()
+        if len(_CONTENT_HASHES) >= 256:
+            _CONTENT_HASHES.clear()
+        _CONTENT_HASHES[stamp] = digest
+    return digest
+
+
+def _setting_text(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, default=repr)
+    except (TypeError, ValueError):  # keys json cannot sort or write
+        return repr(value)
+
+
+def settings_key() -> str:
+    """A hash of every value of :mod:`sanqu_geo.settings`, as they are now.
+
+    Speeds, junction delay, capacities, profiles, the VDF and its parameters: a run reads many
+    of them, and a setting changed in a notebook (or a profiles file loaded) must never serve a
+    run built before. Every public value is hashed, so a new setting is never left out.
+
+    Returns
+    -------
+    str
+    """
+    h = hashlib.sha1()
+    for name, value in sorted(vars(settings).items()):
+        if name.startswith("_") or callable(value) or isinstance(value, type(settings)):
+            continue
+        h.update(f"{name}={_setting_text(value)}\n".encode())
+    return h.hexdigest()[:20]
+
+
+def layers_key() -> str:
+    """A hash of every layer a run may read: the user's imported files and the embedded ones.
+
+    Truck bans, facilities and gates (where zones join the roads), zones: each by its content.
+
+    Returns
+    -------
+    str
+    """
+    from sanqu_geo import layers
+
+    h = hashlib.sha1()
+    folder = settings.get_home_folder() / "layers"
+    stored = sorted(folder.iterdir()) if folder.is_dir() else []
+    for path in stored:
+        if path.is_file() and not path.name.startswith("."):
+            h.update(f"imported {path.name} {file_digest(path)}\n".encode())
+    for name, spec in sorted(layers.LAYERS.items()):
+        path = data_file(spec.file)
+        if path.is_file():
+            h.update(f"embedded {name} {file_digest(path)}\n".encode())
+    return h.hexdigest()[:20]
+
+
+def build_key(source: str | Path | tuple | None = None) -> str:
+    """A hash of what a network-based run is built from, besides its demand and options.
+
+    The network source's content (:func:`fingerprint`), every setting (:func:`settings_key`),
+    every layer (:func:`layers_key`), the version of sanqu-geo and of its cache layout. Run
+    caches keyed by it never serve a run built from other inputs.
+
+    Parameters
+    ----------
+    source : str, path or tuple, optional
+        As for :func:`load_network` (default :data:`settings.default_network`).
+
+    Returns
+    -------
+    str
+    """
+    text = "|".join([_versions(), fingerprint(source), settings_key(), layers_key()])
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
 def default_network() -> str:
@@ -282,7 +408,8 @@ def fingerprint(source: str | Path | tuple | None = None) -> str:
     -------
     str
         For the embedded networks, a hash of their data files (so a new release of the data
-        never serves an old cached run); for other sources, their cache key.
+        never serves an old cached run); for an OpenStreetMap file, a hash of its content; for
+        Overpass, its cache key.
     """
     if source is None:
         source = default_network()
@@ -420,9 +547,15 @@ def _cached_osm_graph(
 
     path = cache_path(source, network_type=network_type)
     if use_cache and path.is_file():
-        logger.info("network from cache %s", path)
-        G = ox.load_graphml(path)
-        return G
+        try:
+            G = ox.load_graphml(path)
+        except Exception as exc:  # a truncated or foreign file: XML, key or value errors
+            logger.warning("ignoring the unreadable network cache %s (%s); rebuilding", path, exc)
+        else:
+            if len(G) and G.number_of_edges():
+                logger.info("network from cache %s", path)
+                return G
+            logger.warning("ignoring the empty network cache %s; rebuilding", path)
     if kind == "file":
         G, report = _osm.graph_from_osm_file(Path(str(source)), network_type=network_type)
         G.graph["source"] = f"OpenStreetMap file {Path(str(source)).name}"
@@ -431,15 +564,21 @@ def _cached_osm_graph(
         G = _overpass_graph(source, kind, network_type=network_type)
     _strip_for_graphml(G)
     if use_cache:
-        with atomic_path(path) as tmp:
-            ox.save_graphml(G, tmp)
-        G = ox.load_graphml(path)
+        try:
+            with atomic_path(path) as tmp:
+                ox.save_graphml(G, tmp)
+        except (OSError, SanquGeoError) as exc:  # a cache is never worth failing the run
+            logger.warning("cannot write the network cache %s (%s)", path, exc)
+        else:
+            # read back, so a first run gets the same attribute types as later ones
+            G = ox.load_graphml(path)
     return G
 
 
 def _overpass_graph(source: Any, kind: str, *, network_type: str | None) -> nx.MultiDiGraph:
     import osmnx as ox
 
+    ox.settings.requests_timeout = max(1, round(settings.download_timeout_s))  # Overpass: whole s
     network = network_type or "all"
     try:
         if kind == "bbox":

@@ -83,6 +83,13 @@ default_max_iterations: int = 10
 #: Gradient steps at fixed path proportions between two assignments.
 default_inner_iterations: int = 5
 
+#: Most outer iterations that may be asked for: each is an equilibrium assignment (seconds to
+#: minutes), and the fit levels off within a few tens.
+max_iterations_limit: int = 1000
+
+#: Most gradient steps between two assignments that may be asked for.
+inner_iterations_limit: int = 1000
+
 #: Stop when Z after an assignment changes by less than this, relative to the one before.
 default_tolerance: float = 1e-3
 
@@ -227,9 +234,18 @@ def _check_options(
     if not (isinstance(max_factor, (int, float)) and math.isfinite(max_factor) and max_factor > 1):
         msg = f"max_factor must be a finite number > 1 (e.g. 5), got {max_factor!r}"
         raise DemandError(msg)
-    for name, value in (("max_iterations", max_iterations), ("inner_iterations", inner_iterations)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    for name, value, limit in (
+        ("max_iterations", max_iterations, max_iterations_limit),
+        ("inner_iterations", inner_iterations, inner_iterations_limit),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             msg = f"{name} must be a whole number >= 1, got {value!r}"
+            raise DemandError(msg)
+        if value > limit:
+            msg = (
+                f"{name} {value} is more than the {limit:,} allowed; give {limit:,} or fewer "
+                "(the fit levels off within a few tens)"
+            )
             raise DemandError(msg)
     if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
         msg = f"tolerance must be a finite number >= 0, got {tolerance!r}"
@@ -322,7 +338,7 @@ def estimate(
         :data:`default_max_factor`).
     max_iterations : int, optional
         Assignments of adjusted matrices (outer iterations; default
-        :data:`default_max_iterations`).
+        :data:`default_max_iterations`, at most :data:`max_iterations_limit`).
     inner_iterations : int, optional
         Gradient steps at fixed proportions between assignments (default
         :data:`default_inner_iterations`).

@@ -16,13 +16,14 @@ import math
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from sanqu_geo import assignment, demand, edits, network, scenarios, settings, speeds
 from sanqu_geo._atomic import atomic_path
-from sanqu_geo.errors import NetworkError
+from sanqu_geo.errors import AssignmentError, DemandError, NetworkError, SanquGeoError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ __all__ = [
     "busiest_two_way",
     "calibrate",
     "calibration_table",
+    "check_delay_index_target",
     "congested_travel_graph",
     "delay_index",
     "demand_classes",
@@ -182,13 +184,37 @@ def assignment_graph(
 
 def _built(source: str, option, zones, extra) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """The cached assignment graph (never to be changed: :func:`assignment_graph` copies it)."""
-    zones_key = hashlib.sha1(
-        "|".join(zones["id"].astype(str)).encode() + b"".join(g.wkb for g in zones.geometry)
-    ).hexdigest()
-    key = (str(source), _option_key(option), zones_key, _profiles_key(), repr(extra))
+    key = (network.build_key(source), _option_key(option), _frame_key(zones), repr(extra))
     if key not in _GRAPHS:
+        if len(_GRAPHS) >= _GRAPHS_KEPT:
+            _GRAPHS.pop(next(iter(_GRAPHS)))
         _GRAPHS[key] = _build_graph(source, option, zones, extra)
     return _GRAPHS[key]
+
+
+def _frame_key(frame: pd.DataFrame) -> str:
+    """A hash of a table's content (every column, geometries as WKB) in its row order."""
+    h = hashlib.sha1(repr(list(frame.columns)).encode())
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, gpd.array.GeometryDtype):
+            h.update(b"".join(b"-" if g is None else g.wkb for g in values))
+            continue
+        try:
+            h.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+        except TypeError:  # unhashable cells (lists, dicts)
+            h.update(repr(values.tolist()).encode())
+    return h.hexdigest()[:20]
+
+
+def _demand_key(d: demand.Demand) -> str:
+    """A hash of what an assignment reads from a demand: zones, OD cells and PCE.
+
+    Hashed from the content every time (an OD changed in place, even with the same total, is
+    another demand); never from the demand's name.
+    """
+    pce = json.dumps(sorted((str(k), float(v)) for k, v in dict(d.pce).items()))
+    return hashlib.sha1(f"{_frame_key(d.zones)}|{_frame_key(d.od)}|{pce}".encode()).hexdigest()[:20]
 
 
 def with_variant(H: nx.MultiDiGraph, variant: Variant) -> nx.MultiDiGraph:
@@ -218,14 +244,10 @@ def with_variant(H: nx.MultiDiGraph, variant: Variant) -> nx.MultiDiGraph:
     return H
 
 
+#: Assignment graphs by what they are built from (the network's build key, the option, the
+#: zones, the extra edits); the oldest is dropped beyond :data:`_GRAPHS_KEPT`.
 _GRAPHS: dict[tuple, tuple[nx.MultiDiGraph, dict[str, Any]]] = {}
-
-
-def _profiles_key() -> str:
-    return json.dumps(
-        [settings.profiles.get("car"), settings.profiles.get("truck"), demand._time_settings(),
-         settings.capacity_per_lane_pcu, settings.default_lanes_per_direction]
-    , default=str)  # fmt: skip
+_GRAPHS_KEPT = 64
 
 
 def graph_key(H: nx.MultiDiGraph) -> str:
@@ -252,8 +274,8 @@ _ROADS: dict[tuple, nx.MultiDiGraph] = {}
 
 
 def _roads(source: str) -> nx.MultiDiGraph:
-    """A copy of the car network, loaded once per source and settings (as :data:`_GRAPHS`)."""
-    key = (str(source), _profiles_key())
+    """A copy of the car network, loaded once per build key (source, settings, layers)."""
+    key = (str(source), network.build_key(source))
     if key not in _ROADS:
         _ROADS.clear()
         _ROADS[key] = network.load_network(source, profile="car")
@@ -360,16 +382,39 @@ def run_key(
     gap: float,
     extra: tuple[edits.Edit, ...] = (),
 ) -> str:
-    """A key naming one run: the built graph's content, the demand, the variant and the gap.
+    """A key naming one run: a hash of everything it is built from.
 
-    The graph is hashed as built (corridors, edits, truck bans, speeds, capacities), so a
-    changed layer or setting never serves a stale run.
+    The network source's content, every stored layer (truck bans, places) and every setting
+    (:func:`sanqu_geo.network.build_key`), the built graph's content (corridors, edits, truck
+    bans, speeds, capacities), the demand's content (zones, OD cells, PCE), the option, the
+    variant, the gap, the extra edits, and the versions of sanqu-geo and of its cache layout:
+    a changed input never serves a stale run, in memory or from the user folder.
+
+    Parameters
+    ----------
+    source : str
+        Network source.
+    d : Demand
+        The demand.
+    option : Option or None
+        The option (None: the base network).
+    variant : Variant
+        Sensitivity changes.
+    gap : float
+        Relative-gap target.
+    extra : tuple of Edit
+        Edits on top of the option's.
+
+    Returns
+    -------
+    str
+        20 hex digits.
     """
-    H, _ = _built(demand.network_name(source), option, d.zones, extra)
+    source = demand.network_name(source)
+    H, _ = _built(source, option, d.zones, extra)
     text = json.dumps(
-        [H.graph["content_key"], d.key(), _option_key(option), dataclasses.asdict(variant), gap,
-         settings.peak_vdf, settings.conical_alpha, settings.bpr_alpha, settings.bpr_beta,
-         _profiles_key(), settings.signal_green_share, settings.signal_green_share_minor],
+        [network.build_key(source), H.graph["content_key"], _demand_key(d), _option_key(option),
+         dataclasses.asdict(variant), gap, repr(extra)],
         default=str,
     )  # fmt: skip
     return hashlib.sha1(text.encode()).hexdigest()[:20]
@@ -500,8 +545,41 @@ def delay_index(run: PeakRun) -> float:
 # --------------------------------------------------------------------------- congested graphs
 
 
-def _cache_file(key: str) -> Path:
-    return settings.get_home_folder() / "cache" / "assignments" / f"{key}.parquet"
+def _cache_file(key: str, suffix: str = ".parquet") -> Path:
+    return settings.get_home_folder() / "cache" / "assignments" / f"{key}{suffix}"
+
+
+def _write_cache(path: Path, write: Any) -> None:
+    """Write a cache file atomically; a cache that cannot be written is logged, not raised."""
+    try:
+        with atomic_path(path) as tmp:
+            write(Path(tmp))
+    except (OSError, SanquGeoError) as exc:
+        logger.warning("cannot write the cache %s (%s); the run is not kept", path, exc)
+
+
+def _read_congested(path: Path, H: nx.MultiDiGraph) -> tuple[pd.DataFrame, float] | None:
+    """A cached table of congested times that fits ``H`` exactly, or None (missing or bad)."""
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_parquet(path)
+        columns = ("u", "v", "key", "delay_s", "pcu", "vc", "relative_gap")
+        if list(table.columns) != list(columns) or len(table) != H.number_of_edges():
+            raise ValueError("columns or rows differ from the network's")
+        numbers = table[["delay_s", "pcu", "vc", "relative_gap"]].to_numpy(dtype=float)
+        if not np.isfinite(numbers).all() or (numbers[:, 1:] < 0).any():
+            raise ValueError("non-finite or negative values")
+        by_str = {str(n): n for n in H.nodes}
+        for row in table.itertuples(index=False):
+            u, v = by_str.get(row.u), by_str.get(row.v)
+            if u is None or v is None or not H.has_edge(u, v, int(row.key)):
+                raise ValueError(f"edge {row.u}→{row.v} is not in the network")
+        gap = float(table["relative_gap"].iloc[0])
+    except Exception as exc:  # pyarrow's errors have no common base
+        logger.warning("ignoring the cache %s (%s); solving again", path, exc)
+        return None
+    return table, gap
 
 
 def congested_travel_graph(
@@ -536,9 +614,9 @@ def congested_travel_graph(
     key = run_key(source, d, None, Variant(), default_gap)
     path = _cache_file(key)
     H, centroids = assignment_graph(source, None, zones=d.zones)
-    if path.is_file():
-        table = pd.read_parquet(path)
-        gap = float(table["relative_gap"].iloc[0])
+    cached = _read_congested(path, H)
+    if cached is not None:
+        table, gap = cached
     else:
         run = solve(None, source=source, demand_=d)
         res = run.result
@@ -554,17 +632,12 @@ def congested_travel_graph(
                 "relative_gap": res.relative_gap,
             }
         )
-        with atomic_path(path) as tmp:
-            table.to_parquet(tmp, index=False)
+        _write_cache(path, lambda tmp: table.to_parquet(tmp, index=False))
         gap = res.relative_gap
     by_str = {str(n): n for n in H.nodes}
     attr = TIME_CAR if profile == "car" else TIME_TRUCK
     for row in table.itertuples(index=False):
-        u, v = by_str.get(row.u), by_str.get(row.v)
-        if u is None or v is None or not H.has_edge(u, v, row.key):
-            msg = "the cached congested times do not fit the network; delete the cache folder"
-            raise NetworkError(msg)
-        data = H.edges[u, v, row.key]
+        data = H.edges[by_str[row.u], by_str[row.v], int(row.key)]
         data["free_flow_time"] = float(data[attr])
         data["travel_time"] = float(data[attr]) + float(row.delay_s)
         data["volume_pcu"] = float(row.pcu)
@@ -583,6 +656,74 @@ def congested_travel_graph(
 # --------------------------------------------------------------------------- calibration
 
 
+#: Delay indices a calibration target may have: above 1 (1 is an empty network) and at most
+#: twice the most congested peak Amap publishes for a Chinese city (about 2.1); Harbin's
+#: published range is 1.4–1.9.
+plausible_delay_index: tuple[float, float] = (1.0, 4.0)
+
+#: Car trip rates (per resident and peak hour) the calibration searches between.
+calibration_rates: tuple[float, float] = (0.001, 0.2)
+
+#: Largest number of solves of one calibration.
+max_calibration_steps: int = 100
+
+
+def check_delay_index_target(target: Any, *, what: str = "delay index target") -> float:
+    """Check a delay-index target: a finite number within :data:`plausible_delay_index`.
+
+    Parameters
+    ----------
+    target : float
+        The target.
+    what : str
+        What it is, for the message.
+
+    Returns
+    -------
+    float
+        The target.
+
+    Raises
+    ------
+    AssignmentError
+        When it is not a number, not finite or out of the plausible range.
+    """
+    low, high = plausible_delay_index
+    if isinstance(target, bool) or not isinstance(target, int | float | np.integer | np.floating):
+        msg = f"{what} {target!r} is not a number; give a delay index such as 1.6"
+        raise AssignmentError(msg)
+    value = float(target)
+    if not (math.isfinite(value) and low < value <= high):
+        msg = (
+            f"{what} {value:g} is not a plausible delay index: give a number above {low:g} and "
+            f"at most {high:g} (congested ÷ free-flow time; Harbin's published range is 1.4–1.9)"
+        )
+        raise AssignmentError(msg)
+    return value
+
+
+def _check_calibration_options(tolerance: Any, max_steps: Any) -> None:
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, int | float)
+        or not (math.isfinite(tolerance) and 0 < tolerance < 1)
+    ):
+        msg = (
+            f"calibration tolerance {tolerance!r} must be a number above 0 and below 1 (e.g. 0.01)"
+        )
+        raise AssignmentError(msg)
+    if (
+        isinstance(max_steps, bool)
+        or not isinstance(max_steps, int | np.integer)
+        or not 1 <= max_steps <= max_calibration_steps
+    ):
+        msg = (
+            f"calibration max_steps {max_steps!r} must be a whole number from 1 to "
+            f"{max_calibration_steps}"
+        )
+        raise AssignmentError(msg)
+
+
 def calibrate(
     *,
     target: float | None = None,
@@ -593,42 +734,69 @@ def calibrate(
 ) -> pd.DataFrame:
     """Find the car trip rate whose base assignment gives the target network delay index.
 
-    The rate (``car_trips_per_resident``) is bisected in log space between 0.001 and 0.2;
-    every step regenerates the default demand and solves the base peak hour.
+    The rate (``car_trips_per_resident``) is bisected in log space between the ends of
+    :data:`calibration_rates`; every step regenerates the default demand and solves the base
+    peak hour.
 
     Parameters
     ----------
     target : float, optional
-        Delay index wanted (default: the middle of the Amap range in the parameters).
+        Delay index wanted, within :data:`plausible_delay_index` (default: the middle of the
+        Amap range in the parameters).
     source : str
         Network source.
     parameters : dict, optional
         Demand parameters (default: the embedded ones).
     tolerance : float
-        Stop when the delay index is this close to the target.
+        Stop when the delay index is this close to the target (above 0, below 1).
     max_steps : int
-        Largest number of solves.
+        Largest number of solves (1 to :data:`max_calibration_steps`).
 
     Returns
     -------
     pandas.DataFrame
         One row per step: ``rate``, ``car_trips``, ``truck_trips``, ``delay_index``,
-        ``relative_gap``; the last row is the answer.
+        ``relative_gap``; the last row is the answer (within the tolerance of the target).
+
+    Raises
+    ------
+    AssignmentError
+        When the target or an option is not valid, or when the target is not reached: out of
+        reach of the rates searched, or not within ``max_steps`` solves. The message gives the
+        closest delay index reached; the exception's ``steps`` attribute holds the steps.
     """
     import copy
 
+    _check_calibration_options(tolerance, max_steps)
+    if target is not None:
+        target = check_delay_index_target(target)
     source = demand.network_name(source)
     params = demand.parameters_for(copy.deepcopy(parameters or demand.load_parameters()), source)
     cal = params["calibration"]
-    target = target or (cal["delay_index_low"] + cal["delay_index_high"]) / 2
+    if target is None:
+        target = check_delay_index_target(
+            (float(cal["delay_index_low"]) + float(cal["delay_index_high"])) / 2,
+            what="the parameters' delay index target (middle of delay_index_low and _high)",
+        )
     zones = demand.default_zones(params, network=source)
     minutes = demand.zone_minutes(zones, network.load_network(source, profile="car"))
-    low, high = math.log(0.001), math.log(0.2)
+    low, high = (math.log(r) for r in calibration_rates)
     rows = []
+    reached = at_end = False
     for _ in range(max_steps):
         rate = math.exp((low + high) / 2)
         params["generation"]["car_trips_per_resident"] = rate
-        gen = demand.generate(zones, minutes, params)
+        try:
+            gen = demand.generate(zones, minutes, params)
+        except DemandError as exc:
+            # too few cars for the generators' fixed attractions: this rate is below the
+            # lowest the model can carry, so the target lies above it (or out of reach)
+            logger.info("calibration rate %.5f cannot be generated (%s)", rate, exc)
+            low = math.log(rate)
+            at_end = high - low < _BRACKET_END
+            if at_end:
+                break
+            continue
         d = demand.Demand(
             zones, demand._long(list(zones["id"]), gen), f"calibration rate {rate:.5f}",
             float(params["daily"]["expansion_factor"]), demand._pce(params),
@@ -645,12 +813,57 @@ def calibrate(
             }
         )
         if abs(index - target) <= tolerance:
+            reached = True
             break
         if index > target:
             high = math.log(rate)
         else:
             low = math.log(rate)
-    return pd.DataFrame(rows)
+        at_end = high - low < _BRACKET_END
+        if at_end:
+            break
+    steps = pd.DataFrame(
+        rows, columns=["rate", "car_trips", "truck_trips", "delay_index", "relative_gap"]
+    )
+    if not reached:
+        raise _not_reached(target, tolerance, steps, searched=at_end)
+    return steps
+
+
+#: Width (in log rate) below which the bisection has run into an end of its search range.
+_BRACKET_END = 1e-3
+
+
+def _not_reached(
+    target: float, tolerance: float, steps: pd.DataFrame, *, searched: bool
+) -> AssignmentError:
+    """The error of a calibration that did not reach its target, with the closest value."""
+    lo, hi = calibration_rates
+    if steps.empty:
+        msg = (
+            f"delay index target {target:g} cannot be reached: no car trip rate from {lo:g} to "
+            f"{hi:g} per resident gives a demand the generators allow; check the demand "
+            "parameters"
+        )
+    else:
+        best = steps.iloc[int((steps["delay_index"] - target).abs().to_numpy().argmin())]
+        where = (
+            f"out of reach of car trip rates {lo:g}–{hi:g} per resident"
+            if searched
+            else f"not within ±{tolerance:g} in {len(steps)} solves"
+        )
+        advice = (
+            "choose a target the model can reach"
+            if searched
+            else "allow more steps or a wider tolerance"
+        )
+        msg = (
+            f"delay index target {target:g} {where}: the closest reached is "
+            f"{best['delay_index']:.3f} at rate {best['rate']:.5f}; {advice}"
+        )
+    error = AssignmentError(msg)
+    error.steps = steps  # type: ignore[attr-defined]
+    return error
 
 
 def total_vehicle_hours(
@@ -678,17 +891,35 @@ def total_vehicle_hours(
     source = demand.network_name(source)
     d = demand_ if demand_ is not None else demand.load_demand(network=source)
     key = run_key(source, d, option, variant, gap, extra)
-    path = settings.get_home_folder() / "cache" / "assignments" / "vehicle-hours.json"
-    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    if key in cache:
-        return cache[key]
+    path = _cache_file(key, ".hours.json")
+    cached = _read_hours(path)
+    if cached is not None:
+        return cached
     run = solve(option, source=source, demand_=d, variant=variant, gap=gap, extra=extra)
     value = {**run.vehicle_hours(), "relative_gap": run.result.relative_gap}
-    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    cache[key] = value
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(cache, indent=0), encoding="utf-8")
+    text = json.dumps({"key": key, **value})
+    _write_cache(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return value
+
+
+def _read_hours(path: Path) -> dict[str, float] | None:
+    """Cached vehicle-hours of one run, or None when missing, unreadable or implausible."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("key") != path.name.split(".")[0]:
+            raise ValueError("not a cache of this run")
+        value = {k: data[k] for k in ("car", "truck", "relative_gap")}
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            for v in value.values()
+        ):
+            raise ValueError("non-finite or negative values")
+    except (OSError, ValueError, KeyError) as exc:  # JSON and UTF-8 errors are ValueErrors
+        logger.warning("ignoring the cache %s (%s); solving again", path, exc)
+        return None
+    return {k: float(v) for k, v in value.items()}
 
 
 def busiest_two_way(part: pd.DataFrame) -> float:

@@ -7,12 +7,16 @@ answers what is overdue and what changed since the previous meeting. It never dr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import json
 import logging
 import os
+import re
 import tempfile
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,8 @@ import pandas as pd
 
 from sanqu_geo import layers, settings
 from sanqu_geo._atomic import atomic_path
-from sanqu_geo._safe import spreadsheet_text_cells
+from sanqu_geo._inputs import MB, check_input_file
+from sanqu_geo._safe import control_character, spreadsheet_text_cells
 from sanqu_geo.errors import DataSourceError, RegisterError
 from sanqu_geo.resources import data_file
 
@@ -30,6 +35,11 @@ __all__ = [
     "AREAS",
     "COLUMNS",
     "DEADLINES",
+    "EARLIEST_DATE",
+    "MAX_SNAPSHOT_BYTES",
+    "MAX_WORKBOOK_BYTES",
+    "MAX_WORKBOOK_UNPACKED_BYTES",
+    "MAX_WORKBOOK_XML_BYTES",
     "STATUSES",
     "Snapshot",
     "changed_since_previous",
@@ -81,6 +91,50 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 _REQUIRED = ("task", "status", "note", "date")
 _SHEET = "状态 Status"
+
+#: Largest status workbook read, bytes (a filled-in register of 40 tasks is about 15 kB).
+MAX_WORKBOOK_BYTES: int = 20 * MB
+#: Largest content of a status workbook once unpacked, bytes (an .xlsx is a zip: this bounds
+#: the memory a small file may claim, pictures included).
+MAX_WORKBOOK_UNPACKED_BYTES: int = 64 * MB
+#: Largest XML of a status workbook once unpacked, bytes (the 40 tasks with long notes take
+#: well under 1 MB; this bounds the time spent parsing cells).
+MAX_WORKBOOK_XML_BYTES: int = 8 * MB
+#: Largest snapshot file read, bytes (a snapshot of 40 tasks is a few kB).
+MAX_SNAPSHOT_BYTES: int = 4 * MB
+#: No status is reported before this day: the plan dates from 2021.
+EARLIEST_DATE = _dt.date(2020, 1, 1)
+
+_SNAPSHOT_NAME = re.compile(r"status-(\d{4}-\d{2}-\d{2})-(\d{3,})\.json")
+_TMP_PREFIX = ".status.tmp"  # temporaries: .status.tmp<pid>.<random>.json
+_TMP_NAME = re.compile(r"\.status\.tmp(\d+)\.[^/]*\.json")
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _check_day(value: Any, name: str) -> _dt.date | None:
+    """``value`` if it is a ``datetime.date`` or None; a clear error naming ``name`` if not."""
+    if value is None or (isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)):
+        return value
+    if isinstance(value, _dt.datetime):
+        msg = f"{name}={value!r} is a datetime; give a datetime.date (e.g. {name}=value.date())"
+    else:
+        msg = (
+            f"{name}={value!r} is a {type(value).__name__}; give a datetime.date "
+            f"(e.g. {name}=datetime.date(2025, 11, 20)) or None"
+        )
+    raise RegisterError(msg)
+
+
+def _check_path(value: Any, name: str) -> Path:
+    """``value`` as a path if it is a ``str`` or path-like of ``str``; a clear error if not."""
+    if isinstance(value, str | os.PathLike):
+        with contextlib.suppress(TypeError):
+            return Path(value)
+    msg = f"{name}={value!r} is a {type(value).__name__}; give a file path (str or pathlib.Path)"
+    raise RegisterError(msg)
 
 
 # --------------------------------------------------------------------------- tasks
@@ -191,7 +245,20 @@ def deadline_text(terms: tuple[str, ...], deadline: _dt.date | None) -> str:
     -------
     str
         The text.
+
+    Raises
+    ------
+    RegisterError
+        When ``terms`` is not a sequence of the plan's terms or ``deadline`` not a date.
     """
+    if (
+        isinstance(terms, str)
+        or not isinstance(terms, Sequence)
+        or not all(isinstance(t, str) for t in terms)
+    ):
+        msg = f"terms={terms!r}: give a tuple of the plan's terms, e.g. ('近期', '中期')"
+        raise RegisterError(msg)
+    deadline = _check_day(deadline, "deadline")
     words = "/".join(terms)
     return f"{words} {deadline.isoformat()}" if deadline else f"{words} (无年份 no year)"
 
@@ -235,7 +302,36 @@ def snapshots_folder() -> Path:
     return settings.get_home_folder() / "register"
 
 
+def _clean_note(text: str) -> str:
+    """A note on one line: line breaks and tabs become one space."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def _snapshot_rows(data: Any) -> tuple[dict[str, Any], ...]:
+    """The rows of a snapshot's JSON, checked; a ValueError says what is wrong."""
+    rows = data.get("rows") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise ValueError("no list of rows")
+    out = []
+    for row in rows:
+        if not isinstance(row, dict):
+            raise ValueError(f"row {row!r} is not an object")
+        task, status, note = row.get("task"), row.get("status"), row.get("note", "")
+        if isinstance(task, bool) or not isinstance(task, int) or not 1 <= task <= _N_TASKS:
+            raise ValueError(f"task {task!r} is not a task of the plan (1–{_N_TASKS})")
+        if status not in STATUSES:
+            raise ValueError(f"task {task}: status {status!r} is not one of {', '.join(STATUSES)}")
+        if not isinstance(note, str):
+            raise ValueError(f"task {task}: note {note!r} is not text")
+        day = _dt.date.fromisoformat(str(row.get("date")))
+        # earlier versions kept line breaks and direction marks in notes: read them clean
+        clean = "".join(c for c in _clean_note(note) if control_character(c) is None)
+        out.append({"task": task, "status": status, "note": clean, "date": day.isoformat()})
+    return tuple(out)
+
+
 def _read_snapshot(path: Path) -> Snapshot:
+    check_input_file(path, what="status snapshot", max_bytes=MAX_SNAPSHOT_BYTES)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Snapshot(
@@ -243,20 +339,36 @@ def _read_snapshot(path: Path) -> Snapshot:
             date=_dt.date.fromisoformat(data["date"]),
             imported=str(data["imported"]),
             source=str(data["source"]),
-            rows=tuple(data["rows"]),
+            rows=_snapshot_rows(data),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         msg = f"status snapshot {path} cannot be read ({exc}); move it out of {path.parent}"
         raise DataSourceError(msg) from exc
 
 
+def _sequence(path: Path) -> tuple[str, int] | None:
+    """The date and sequence number in a snapshot's file name, or None for another file."""
+    match = _SNAPSHOT_NAME.fullmatch(path.name)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
 def _all_snapshots() -> list[Snapshot]:
     folder = snapshots_folder()
     if not folder.is_dir():
         return []
-    found = [_read_snapshot(p) for p in sorted(folder.glob("status-*.json"))]
-    # file names sort by date then import sequence
-    return sorted(found, key=lambda s: (s.date, s.id))
+    named = []
+    for path in folder.iterdir():
+        key = _sequence(path)
+        if key is None:
+            if path.name.startswith("status-"):
+                logger.warning(
+                    "%s: not a snapshot name (status-YYYY-MM-DD-NNN.json); skipped", path
+                )
+            continue
+        named.append((key[1], path))
+    found = [(_read_snapshot(path), seq) for seq, path in named]
+    # by date, then import sequence as a number (the 1,000th after the 999th)
+    return [snap for snap, _ in sorted(found, key=lambda item: (item[0].date, item[1]))]
 
 
 def snapshots(*, as_of: _dt.date | None = None) -> pd.DataFrame:
@@ -271,7 +383,15 @@ def snapshots(*, as_of: _dt.date | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``id``, ``date``, ``imported``, ``source``, ``tasks`` (how many tasks it reports).
+
+    Raises
+    ------
+    RegisterError
+        When ``as_of`` is not a date.
+    DataSourceError
+        When a kept snapshot cannot be read.
     """
+    as_of = _check_day(as_of, "as_of")
     kept = [s for s in _all_snapshots() if as_of is None or s.date <= as_of]
     return pd.DataFrame(
         [
@@ -310,8 +430,13 @@ def status_as_of(as_of: _dt.date | None = None) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by task 1–40: ``status`` (``""`` when never reported), ``note``,
         ``status_date`` (date or None) and ``snapshot`` (id or ``""``).
+
+    Raises
+    ------
+    RegisterError
+        When ``as_of`` is not a date.
     """
-    as_of = as_of or _dt.date.today()
+    as_of = _check_day(as_of, "as_of") or _dt.date.today()
     state = _state([s for s in _all_snapshots() if s.date <= as_of])
     rows = []
     for task in range(1, _N_TASKS + 1):
@@ -344,8 +469,13 @@ def changed_since_previous(as_of: _dt.date | None = None) -> pd.DataFrame:
     pandas.DataFrame
         ``task``, ``title_zh``, ``title_en``, ``before`` (``""`` when never reported),
         ``after``, ``note``; empty when fewer than two snapshots are kept.
+
+    Raises
+    ------
+    RegisterError
+        When ``as_of`` is not a date.
     """
-    as_of = as_of or _dt.date.today()
+    as_of = _check_day(as_of, "as_of") or _dt.date.today()
     kept = [s for s in _all_snapshots() if s.date <= as_of]
     columns = ["task", "title_zh", "title_en", "before", "after", "note"]
     if len(kept) < 2:
@@ -387,8 +517,13 @@ def register_table(as_of: _dt.date | None = None) -> pd.DataFrame:
         ``title_en``, ``terms``, ``term``, ``deadline``, ``deadline_text``, ``areas``
         (Chinese names joined by ``、``), ``located``, ``status``, ``note``, ``status_date``,
         ``overdue``, ``changed`` (in the latest snapshot).
+
+    Raises
+    ------
+    RegisterError
+        When ``as_of`` is not a date.
     """
-    as_of = as_of or _dt.date.today()
+    as_of = _check_day(as_of, "as_of") or _dt.date.today()
     tasks = load_tasks()
     status = status_as_of(as_of)
     changed = set(changed_since_previous(as_of)["task"].astype(int))
@@ -427,7 +562,9 @@ def _header(key: str) -> str:
     return f"{zh} {en}"
 
 
-def export_status(out: str | os.PathLike[str], *, as_of: _dt.date | None = None) -> Path:
+def export_status(
+    out: str | os.PathLike[str], *, as_of: _dt.date | None = None, force: bool = False
+) -> Path:
     """Write the status workbook the office edits: one row per task, prefilled.
 
     The status column offers a drop-down of :data:`STATUSES`; status, note and date are
@@ -439,19 +576,37 @@ def export_status(out: str | os.PathLike[str], *, as_of: _dt.date | None = None)
         The ``.xlsx`` file (written atomically).
     as_of : datetime.date, optional
         Prefill with the status as of this day (default: today).
+    force : bool
+        Replace ``out`` if it exists (it may be a filled-in workbook not yet imported).
 
     Returns
     -------
     pathlib.Path
         The written file.
+
+    Raises
+    ------
+    RegisterError
+        When ``out`` is not an ``.xlsx`` path, exists without ``force``, or ``as_of`` is not a
+        date.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    out = Path(out)
+    out = _check_path(out, "out")
+    as_of = _check_day(as_of, "as_of")
     if out.suffix.casefold() != ".xlsx":
         msg = f"--out {out.name!r}: the status workbook must be an .xlsx file"
+        raise RegisterError(msg)
+    if out.is_dir():
+        msg = f"--out {out}: is a folder; give the name of the .xlsx file to write"
+        raise RegisterError(msg)
+    if (out.exists() or out.is_symlink()) and not force:
+        msg = (
+            f"--out {out}: already exists (it may hold statuses not yet imported); import it "
+            "first, give another name, or pass --force to replace it"
+        )
         raise RegisterError(msg)
     table = register_table(as_of)
     wb = Workbook()
@@ -504,15 +659,23 @@ def export_status(out: str | os.PathLike[str], *, as_of: _dt.date | None = None)
 
 def _parse_date(value: Any, where: str) -> _dt.date:
     if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    text = str(value).strip()
-    try:
-        return _dt.date.fromisoformat(text.replace("/", "-").replace(".", "-"))
-    except ValueError:
-        msg = f"{where}: date {text!r} is not a date; write it as YYYY-MM-DD"
-        raise RegisterError(msg) from None
+        day = value.date()
+    elif isinstance(value, _dt.date):
+        day = value
+    else:
+        text = str(value).strip()
+        try:
+            day = _dt.date.fromisoformat(text.replace("/", "-").replace(".", "-"))
+        except ValueError:
+            msg = f"{where}: date {text!r} is not a date; write it as YYYY-MM-DD"
+            raise RegisterError(msg) from None
+    if day < EARLIEST_DATE:
+        msg = (
+            f"{where}: date {day.isoformat()} is before {EARLIEST_DATE.isoformat()}, earlier "
+            "than the plan; give the day the status was reported as YYYY-MM-DD"
+        )
+        raise RegisterError(msg)
+    return day
 
 
 def _parse_task(value: Any, where: str) -> int:
@@ -520,19 +683,23 @@ def _parse_task(value: Any, where: str) -> int:
         number = float(str(value).strip())
     except ValueError:
         number = float("nan")
-    if not (number == number and number.is_integer() and 1 <= number <= _N_TASKS):
+    if isinstance(value, bool) or not (
+        number == number and number.is_integer() and 1 <= number <= _N_TASKS
+    ):
         msg = f"{where}: task {value!r} is not a task of the plan (1–{_N_TASKS}); fix the number"
         raise RegisterError(msg)
     return int(number)
 
 
 def _column_map(header: tuple[Any, ...], name: str) -> dict[str, int]:
-    found: dict[str, int] = {}
+    from openpyxl.utils import get_column_letter
+
+    found: dict[str, list[int]] = {}
     for i, cell in enumerate(header):
         text = " ".join(str(cell or "").split()).casefold()
         for key, (zh, en) in COLUMNS.items():
             if text in {_header(key).casefold(), zh.casefold(), en.casefold()}:
-                found.setdefault(key, i)
+                found.setdefault(key, []).append(i)
     missing = [k for k in _REQUIRED if k not in found]
     if missing:
         cols = ", ".join(repr(_header(k)) for k in missing)
@@ -541,7 +708,168 @@ def _column_map(header: tuple[Any, ...], name: str) -> dict[str, int]:
             "`sanqu-geo register export` (columns: " + ", ".join(_header(k) for k in COLUMNS) + ")"
         )
         raise RegisterError(msg)
-    return found
+    for key in _REQUIRED:
+        if len(found[key]) > 1:
+            letters = " and ".join(get_column_letter(i + 1) for i in found[key])
+            msg = (
+                f"{name} row 1: columns {letters} have the same header {_header(key)!r}; which "
+                "one to read is unclear: delete or rename all but one"
+            )
+            raise RegisterError(msg)
+    return {key: columns[0] for key, columns in found.items()}
+
+
+def _sheet_names(wb: Any) -> str:
+    return ", ".join(
+        repr(ws.title) + ("" if ws.sheet_state == "visible" else f" ({ws.sheet_state})")
+        for ws in wb.worksheets
+    )
+
+
+def _status_sheet(wb: Any, name: str) -> Any:
+    """The visible sheet named :data:`_SHEET` (the one Excel shows), or a clear error."""
+
+    def norm(title: str) -> str:
+        return " ".join(title.split()).casefold()
+
+    named = [ws for ws in wb.worksheets if norm(ws.title) == norm(_SHEET)]
+    visible = [ws for ws in named if ws.sheet_state == "visible"]
+    if len(visible) == 1:
+        return visible[0]
+    if named and not visible:
+        msg = (
+            f"{name}: the sheet {_SHEET!r} is hidden (sheets: {_sheet_names(wb)}); unhide it in "
+            "Excel, or delete it if the statuses are on another sheet and give that one its name"
+        )
+    elif visible:
+        msg = f"{name}: {len(visible)} sheets are named {_SHEET!r}; keep one"
+    else:
+        msg = (
+            f"{name}: no sheet is named {_SHEET!r} (sheets: {_sheet_names(wb)}); rename the "
+            "sheet holding the statuses, or use the workbook from `sanqu-geo register export`"
+        )
+    raise RegisterError(msg)
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _raw_cells(archive: zipfile.ZipFile, part: str) -> tuple[set[str], set[str]]:
+    """Cells of a sheet's XML with a formula but no saved value, and cells holding serial 60.
+
+    openpyxl reads a formula without a saved value as an empty cell, and serial 60 (Excel's
+    1900-02-29, a day that never was) as 1900-02-28; the file itself tells them apart.
+    """
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils import column_index_from_string, get_column_letter
+    from openpyxl.utils.cell import coordinate_from_string
+
+    unsaved: set[str] = set()
+    sixty: set[str] = set()
+    row = col = 0
+    with archive.open(part) as fh:
+        for event, elem in iterparse(fh, events=("start", "end")):
+            if event == "start":
+                if elem.tag == f"{_MAIN_NS}row":
+                    row = int(elem.get("r") or row + 1)
+                    col = 0
+                continue
+            if elem.tag != f"{_MAIN_NS}c":
+                if elem.tag == f"{_MAIN_NS}row":
+                    elem.clear()
+                continue
+            ref = elem.get("r")
+            if ref:
+                letters, row = coordinate_from_string(ref)
+                coord = ref
+                col = column_index_from_string(letters)
+            else:
+                col += 1
+                coord = f"{get_column_letter(col)}{row}"
+            value = elem.find(f"{_MAIN_NS}v")
+            text = None if value is None else value.text
+            if elem.find(f"{_MAIN_NS}f") is not None and not text:
+                unsaved.add(coord)
+            if elem.get("t", "n") == "n" and text:
+                with contextlib.suppress(ValueError):
+                    if 60 <= float(text) < 61:
+                        sixty.add(coord)
+    return unsaved, sixty
+
+
+def _is_xml(name: str) -> bool:
+    return name.casefold().endswith((".xml", ".rels", ".vml"))
+
+
+def _open_workbook(path: Path) -> tuple[Any, set[str], set[str]]:
+    """Load a status workbook whole (no trust in ``<dimension>``), with its raw cell facts."""
+    from openpyxl.reader.excel import ExcelReader
+
+    name = path.name
+    check_input_file(
+        path,
+        what="status workbook",
+        max_bytes=MAX_WORKBOOK_BYTES,
+        hint="give the status workbook exported by `sanqu-geo register export`",
+    )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+        for kind, size, limit in (
+            ("", sum(i.file_size for i in infos), MAX_WORKBOOK_UNPACKED_BYTES),
+            (
+                " of XML",
+                sum(i.file_size for i in infos if _is_xml(i.filename)),
+                MAX_WORKBOOK_XML_BYTES,
+            ),
+        ):
+            if size > limit:
+                msg = (
+                    f"{path}: unpacks to {size / MB:,.0f} MB{kind}, more than the "
+                    f"{limit / MB:,.0f} MB a status workbook may have; check that this is the "
+                    "right file"
+                )
+                raise DataSourceError(msg)
+        reader = ExcelReader(path, read_only=False, data_only=True)
+        reader.read()
+        wb = reader.wb
+        parts = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()}
+        ws = _status_sheet(wb, name)
+        with zipfile.ZipFile(path) as archive:
+            unsaved, sixty = _raw_cells(archive, parts[ws.title])
+    except (DataSourceError, RegisterError):
+        raise
+    except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        msg = f"{path}: cannot be read as an .xlsx workbook ({first}); save it from Excel as .xlsx"
+        raise DataSourceError(msg) from exc
+    return ws, unsaved, sixty
+
+
+def _merged_values(ws: Any, cols: dict[str, int], name: str) -> dict[tuple[int, int], Any]:
+    """What Excel shows in each merged cell of a read column: the top-left cell's value.
+
+    A merge across columns that covers a read column is refused: which column its value
+    belongs to is unclear.
+    """
+    read = {i + 1: key for key, i in cols.items() if key in _REQUIRED}
+    shown: dict[tuple[int, int], Any] = {}
+    for merge in ws.merged_cells.ranges:
+        covered = [c for c in range(merge.min_col, merge.max_col + 1) if c in read]
+        if not covered:
+            continue
+        if merge.max_col > merge.min_col:
+            what = " and ".join(repr(_header(read[c])) for c in covered)
+            msg = (
+                f"{name}: cells {merge.coord} are merged across columns, over {what}; unmerge "
+                "them in Excel and give each cell its own value"
+            )
+            raise RegisterError(msg)
+        value = ws.cell(merge.min_row, merge.min_col).value
+        for r in range(merge.min_row, merge.max_row + 1):
+            shown[(r, merge.min_col)] = (value, merge.coord)
+    return shown
 
 
 def read_status_workbook(
@@ -549,10 +877,15 @@ def read_status_workbook(
 ) -> list[dict[str, Any]]:
     """Read and check a status workbook; return the rows that report a status.
 
+    The workbook is read as Excel shows it: the visible sheet named ``状态 Status``; every row
+    (whatever range the file declares); a merged cell as the value of its top-left cell;
+    formulas by their saved values; dates in the workbook's date system. A note's line
+    breaks become spaces.
+
     Parameters
     ----------
     path : path-like
-        The ``.xlsx`` file.
+        The ``.xlsx`` file (at most :data:`MAX_WORKBOOK_BYTES`).
     date : datetime.date, optional
         The snapshot's date (default: today); no row may be dated after it.
 
@@ -565,104 +898,164 @@ def read_status_workbook(
     Raises
     ------
     RegisterError
-        On the first bad row: an unknown task number or status word, a date after the
-        snapshot's, a task given twice, or a missing column; the message names the row.
+        On the first bad row or cell: an unknown task number or status word, a date after
+        the snapshot's or before :data:`EARLIEST_DATE`, a task given twice, a formula without
+        a saved value, an error value, a control or text-direction character in a note, cells
+        merged across columns; or a missing, hidden or repeated sheet or column. The message
+        names the row or cell.
     DataSourceError
-        When the file cannot be opened as a workbook.
+        When the file is not a regular file, is too large, or is not an ``.xlsx`` workbook.
     """
-    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.datetime import WINDOWS_EPOCH
 
-    path = Path(path)
+    path = _check_path(path, "path")
+    date = _check_day(date, "date") or _dt.date.today()
     name = path.name
-    date = date or _dt.date.today()
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError as exc:
-        msg = f"{path}: no such file; give the status workbook exported by `sanqu-geo register export`"
-        raise DataSourceError(msg) from exc
-    except Exception as exc:  # openpyxl raises several kinds for a file that is not xlsx
-        msg = f"{path}: cannot be read as an .xlsx workbook ({exc}); save it from Excel as .xlsx"
-        raise DataSourceError(msg) from exc
-    try:
-        ws = wb[_SHEET] if _SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, ())
-        cols = _column_map(tuple(header), name)
-        reports: list[dict[str, Any]] = []
-        seen: dict[int, int] = {}
-        for number, values in enumerate(rows, start=2):
-
-            def cell(key: str, values: tuple[Any, ...] = values) -> Any:
-                i = cols.get(key)
-                return values[i] if i is not None and i < len(values) else None
-
-            if all(v is None or str(v).strip() == "" for v in values):
-                continue
-            where = f"{name} row {number}"
-            task = _parse_task(cell("task"), where)
-            status_value = cell("status")
-            status = "" if status_value is None else str(status_value).strip()
-            if not status:
-                continue
-            if status not in STATUSES:
+    ws, unsaved, sixty = _open_workbook(path)
+    header = tuple(c.value for c in next(ws.iter_rows(min_row=1, max_row=1), ()))
+    cols = _column_map(header, name)
+    merged = _merged_values(ws, cols, name)
+    windows_epoch = ws.parent.epoch == WINDOWS_EPOCH
+    reports: list[dict[str, Any]] = []
+    seen: dict[int, int] = {}
+    for number in range(1, ws.max_row + 1):
+        values: dict[str, Any] = {}
+        for key in _REQUIRED:
+            column = cols[key] + 1
+            coord = f"{get_column_letter(column)}{number}"
+            if (number, column) in merged:
+                value, _ = merged[(number, column)]
+            else:
+                cell = ws.cell(number, column)
+                value = cell.value
+                if cell.data_type == "e":
+                    msg = (
+                        f"{name} cell {coord} ({_header(key)}): shows the error {value}; fix "
+                        "it in Excel"
+                    )
+                    raise RegisterError(msg)
+            if coord in unsaved:
                 msg = (
-                    f"{where}: status {status!r} is not one of {', '.join(STATUSES)}; "
-                    "choose it from the drop-down"
+                    f"{name} cell {coord} ({_header(key)}): a formula without a saved value; "
+                    "open and save the file in Excel, then import it again"
                 )
                 raise RegisterError(msg)
-            if task in seen:
+            shown_as_day = isinstance(value, _dt.datetime)  # a date-formatted cell
+            if key == "date" and coord in sixty and windows_epoch and shown_as_day:
                 msg = (
-                    f"{where}: task {task} is given again (first in row {seen[task]}); keep one row"
+                    f"{name} cell {coord}: Excel shows 1900-02-29, a day that never was (its "
+                    "1900 leap-year bug); type the day the status was reported as YYYY-MM-DD"
                 )
                 raise RegisterError(msg)
-            seen[task] = number
-            raw_date = cell("date")
-            when = (
-                date
-                if raw_date is None or str(raw_date).strip() == ""
-                else _parse_date(raw_date, where)
+            values[key] = value
+        if number == 1 or all(v is None or str(v).strip() == "" for v in values.values()):
+            continue
+        where = f"{name} row {number}"
+        task = _parse_task(values["task"], where)
+        status_value = values["status"]
+        status = "" if status_value is None else str(status_value).strip()
+        if not status:
+            continue
+        if status not in STATUSES:
+            msg = (
+                f"{where}: status {status!r} is not one of {', '.join(STATUSES)}; "
+                "choose it from the drop-down"
             )
-            if when > date:
-                msg = (
-                    f"{where}: date {when.isoformat()} is in the future (after "
-                    f"{date.isoformat()}); give the day the status was reported"
-                )
-                raise RegisterError(msg)
-            note = cell("note")
-            reports.append(
-                {
-                    "task": task,
-                    "status": status,
-                    "note": "" if note is None else str(note).strip(),
-                    "date": when.isoformat(),
-                }
+            raise RegisterError(msg)
+        if task in seen:
+            task_cell = (number, cols["task"] + 1)
+            why = (
+                f" (cells {merged[task_cell][1]} are merged: unmerge them and give each row "
+                "its task)"
+                if task_cell in merged
+                else ""
             )
-    finally:
-        wb.close()
+            msg = f"{where}: task {task} is given again (first in row {seen[task]}){why}; keep one row"
+            raise RegisterError(msg)
+        seen[task] = number
+        raw_date = values["date"]
+        when = (
+            date
+            if raw_date is None or str(raw_date).strip() == ""
+            else _parse_date(raw_date, where)
+        )
+        if when > date:
+            msg = (
+                f"{where}: date {when.isoformat()} is in the future (after "
+                f"{date.isoformat()}); give the day the status was reported"
+            )
+            raise RegisterError(msg)
+        note = "" if values["note"] is None else _clean_note(str(values["note"]))
+        if (bad := control_character(note)) is not None:
+            msg = (
+                f"{where}: the note holds {bad}, a control or text-direction character that "
+                "can disguise what a reader sees; delete it in Excel"
+            )
+            raise RegisterError(msg)
+        reports.append({"task": task, "status": status, "note": note, "date": when.isoformat()})
     return reports
 
 
 def _keep(folder: Path, date: _dt.date, payload: str) -> Path:
-    """Write a new snapshot file under a fresh name; an existing file is never replaced."""
+    """Write a new snapshot file under a fresh name; an existing file is never replaced.
+
+    The snapshot is written whole to a temporary file, then linked to its name in one step:
+    a run killed before the link leaves the register as it was (the next run removes the
+    temporary), one killed after it has kept the whole snapshot.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".status.", suffix=".json", dir=folder)
+    _remove_stale(folder)
+    day = date.isoformat()
+    taken = [key[1] for p in folder.iterdir() if (key := _sequence(p)) and key[0] == day]
+    seq = max(taken, default=0) + 1
+    prefix = f"{_TMP_PREFIX}{os.getpid()}."
+    fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".json", dir=folder)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        for seq in range(1, 10_000):
-            target = folder / f"status-{date.isoformat()}-{seq:03d}.json"
+        for _ in range(1_000):  # other imports may take names at the same time
+            target = folder / f"status-{day}-{seq:03d}.json"
             try:
                 os.link(tmp, target)  # fails if the name exists: no overwrite, no race
             except FileExistsError:
+                seq += 1
                 continue
+            _sync_folder(folder)
             return target
-        msg = f"{folder}: too many snapshots dated {date.isoformat()}"
+        msg = f"{folder}: no free snapshot name for {day}; check the folder"
         raise RegisterError(msg)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove the temporaries of imports that were killed (their process is gone)."""
+    for path in folder.iterdir():
+        match = _TMP_NAME.fullmatch(path.name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                logger.info("removed %s, left by an import that was stopped", path)
+        except (PermissionError, OverflowError, OSError):
+            continue
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a new name in ``folder`` durable (where the system allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def import_status(path: str | os.PathLike[str], *, date: _dt.date | None = None) -> Snapshot:
@@ -673,7 +1066,8 @@ def import_status(path: str | os.PathLike[str], *, date: _dt.date | None = None)
     path : path-like
         The workbook (from :func:`export_status`, edited).
     date : datetime.date, optional
-        The date the snapshot stands for (default: today); it may not be in the future.
+        The date the snapshot stands for (default: today); it may not be in the future nor
+        before :data:`EARLIEST_DATE`.
 
     Returns
     -------
@@ -683,23 +1077,33 @@ def import_status(path: str | os.PathLike[str], *, date: _dt.date | None = None)
     Raises
     ------
     RegisterError
-        For a bad workbook (see :func:`read_status_workbook`) or a future ``date``.
+        For a bad workbook (see :func:`read_status_workbook`) or a bad ``date``.
+    DataSourceError
+        When the workbook cannot be read.
     """
+    path = _check_path(path, "path")
+    date = _check_day(date, "date")
     today = _dt.date.today()
     date = date or today
     if date > today:
         msg = f"--date {date.isoformat()} is in the future (today is {today.isoformat()})"
         raise RegisterError(msg)
+    if date < EARLIEST_DATE:
+        msg = (
+            f"--date {date.isoformat()} is before {EARLIEST_DATE.isoformat()}, earlier than "
+            "the plan; give the day the snapshot stands for"
+        )
+        raise RegisterError(msg)
     rows = read_status_workbook(path, date=date)
     if not rows:
         msg = (
-            f"{Path(path).name}: no row has a status; fill the column {_header('status')!r} "
+            f"{path.name}: no row has a status; fill the column {_header('status')!r} "
             f"({', '.join(STATUSES)}) before importing"
         )
         raise RegisterError(msg)
     imported = _dt.datetime.now().replace(microsecond=0).isoformat()
     payload = json.dumps(
-        {"date": date.isoformat(), "imported": imported, "source": Path(path).name, "rows": rows},
+        {"date": date.isoformat(), "imported": imported, "source": path.name, "rows": rows},
         ensure_ascii=False,
         indent=1,
     )

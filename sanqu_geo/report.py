@@ -29,13 +29,23 @@ from sanqu_geo import (
     travel,
     workbook,
 )
-from sanqu_geo._atomic import atomic_folder
+from sanqu_geo._atomic import atomic_folder, check_output_folder
 from sanqu_geo._safe import spreadsheet_text_cells
 from sanqu_geo.maps import style
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["STEPS", "meeting_pack", "project_register", "register_sheet"]
+__all__ = ["PACK_FILES", "STEPS", "meeting_pack", "project_register", "register_sheet"]
+
+#: Files every pack holds (checked against the user's files before the work).
+PACK_FILES: tuple[str, ...] = (
+    "index.html",
+    "meeting-pack.xlsx",
+    "corridors-summary.md",
+    "web/infrastructure.html",
+    "web/corridors.html",
+    "web/flows.html",
+)
 
 #: The steps of the pack, for progress bars.
 STEPS: tuple[str, ...] = (
@@ -253,7 +263,8 @@ def meeting_pack(
         eight more assignments of the base and every road option). Without them the
         Sensitivity sheet says how to add them.
     force : bool
-        Write into a folder that holds files the toolkit did not write (they are kept; see
+        Write into a folder that holds files the toolkit did not write (they are kept), and
+        replace the user's own files of the names the pack writes (reported; see
         :func:`sanqu_geo._atomic.atomic_folder`).
     detail : callable, optional
         Called with each assignment of the comparison as it starts (a long step).
@@ -267,6 +278,8 @@ def meeting_pack(
 
     say = progress or (lambda step: None)
     date = date or _dt.date.today()
+    # A bad folder, or the user's own files of the pack's names, fail before the work.
+    check_output_folder(out, force=force, names=PACK_FILES)
     sc = scenarios.load_scenario(scenario)
     travel.role_places()  # the key places must be there before the work starts
     out = Path(out)

@@ -13,6 +13,8 @@ import dataclasses
 import logging
 import math
 import os
+import re
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -32,12 +34,26 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "Runner",
     "connect",
+    "max_local_workers",
     "parse_address",
     "place_od_to_parquet",
 ]
 
 #: Seconds to wait for a scheduler to answer before giving up.
 connect_timeout_s: float = 5.0
+
+#: Seconds added to :data:`connect_timeout_s` for the client to finish its handshake.
+connect_grace_s: float = 5.0
+
+#: Longest wait for a scheduler that may be asked for (seconds).
+max_connect_timeout_s: float = 600.0
+
+#: Local worker processes per core, at most (``local:N``): more only share the cores and
+#: multiply the memory of the data every worker holds.
+local_workers_per_core: int = 4
+
+#: Local worker processes, at most, whatever the number of cores.
+local_workers_limit: int = 64
 
 #: Tasks kept in flight per worker: enough to hide scheduling latency, few enough that the
 #: results waiting on the workers (OD blocks) stay bounded.
@@ -48,14 +64,28 @@ tasks_per_worker: int = 4
 task_retries: int = 2
 
 
+def max_local_workers() -> int:
+    """Upper bound of ``local:N``: :data:`local_workers_per_core` per core, at most
+    :data:`local_workers_limit`.
+
+    Returns
+    -------
+    int
+        The largest number of worker processes a local cluster may start on this machine.
+    """
+    return max(1, min(local_workers_limit, local_workers_per_core * (os.cpu_count() or 1)))
+
+
 def parse_address(value: str) -> tuple[str, int | None]:
     """Check a ``--dask`` value: ``local``, ``local:N`` or a scheduler address.
 
     Parameters
     ----------
     value : str
-        ``local`` (one worker per core), ``local:N`` (N worker processes), or an address such
-        as ``tcp://10.0.0.5:8786`` (``tls://``, ``ws://``, ``wss://`` and ``inproc://`` too).
+        ``local`` (one worker per core), ``local:N`` (N worker processes, at most
+        :func:`max_local_workers`), or an address such as ``tcp://10.0.0.5:8786``
+        (``tls://``, ``ws://``, ``wss://`` and ``inproc://`` too; the port, 1–65535, may be
+        left out).
 
     Returns
     -------
@@ -67,21 +97,174 @@ def parse_address(value: str) -> tuple[str, int | None]:
     SettingsError
         For anything else (one line saying what is accepted).
     """
+    if not isinstance(value, str):
+        msg = f"--dask {value!r}: give the address as text (`local`, `local:N` or tcp://HOST:8786)"
+        raise SettingsError(msg)
     text = value.strip()
     if text == "local":
         return "local", None
     if text.startswith("local:"):
         count = text.partition(":")[2]
-        if count.isdigit() and int(count) > 0:
+        bound = max_local_workers()
+        if _ASCII_DIGITS.fullmatch(count) and int(count) > 0:
+            if int(count) > bound:
+                msg = (
+                    f"--dask {value}: at most {bound} local worker processes on this machine "
+                    f"({local_workers_per_core} per core, {os.cpu_count() or 1} cores, at most "
+                    f"{local_workers_limit}); give local:{bound} or fewer, or a scheduler address "
+                    "for a larger cluster"
+                )
+                raise SettingsError(msg)
             return "local", int(count)
-    elif "://" in text and text.split("://", 1)[0] in ("tcp", "tls", "ws", "wss", "inproc"):
-        if text.split("://", 1)[1]:
+        msg = (
+            f"--dask {value}: N in local:N is the number of worker processes, a whole number "
+            f"from 1 to {bound}"
+        )
+        raise SettingsError(msg)
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme in _SCHEMES and rest:
+        if scheme == "inproc":
             return text, None
+        problem = _address_problem(rest)
+        if problem is None:
+            return text, None
+        msg = f"--dask {value}: {problem}; give a scheduler address such as tcp://HOST:8786"
+        raise SettingsError(msg)
     msg = (
         f"--dask {value!r}: give `local`, `local:N` (N worker processes) or a scheduler "
-        "address such as tcp://HOST:8786; put a bare --dask last on the command line"
+        f"address such as tcp://HOST:8786 ({', '.join(s + '://' for s in _SCHEMES)}); "
+        "put a bare --dask last on the command line"
     )
     raise SettingsError(msg)
+
+
+_SCHEMES = ("tcp", "tls", "ws", "wss", "inproc")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,9}")
+_HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def _address_problem(rest: str) -> str | None:
+    """What is wrong with ``HOST[:PORT]`` of a scheduler address, or None."""
+    if "/" in rest or "?" in rest or "@" in rest:
+        return "the address is HOST:PORT, with no path, query or user"
+    if rest.startswith("["):  # [IPv6]:port
+        host, _, tail = rest.partition("]")
+        host += "]"
+        port = tail[1:] if tail.startswith(":") else None
+        if tail and not tail.startswith(":"):
+            return "write an IPv6 address as [ADDRESS]:PORT"
+    elif rest.count(":") > 1:
+        return "write an IPv6 address as [ADDRESS]:PORT"
+    else:
+        host, colon, port_text = rest.partition(":")
+        port = port_text if colon else None
+    if not host or not _HOST.fullmatch(host):
+        return f"the host {host!r} is missing or not a host name"
+    if port is not None:
+        if not _ASCII_DIGITS.fullmatch(port) or not 1 <= int(port) <= 65535:
+            return f"the port {port!r} is not a number from 1 to 65535"
+    return None
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """Host and port of a checked ``tcp://`` address (Dask's default port 8786)."""
+    rest = address.partition("://")[2]
+    if rest.startswith("["):
+        host, _, tail = rest[1:].partition("]")
+        return host, int(tail[1:]) if tail else 8786
+    host, _, port = rest.partition(":")
+    return host, int(port) if port else 8786
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Check that a Dask scheduler talks at a ``tcp://`` address, within ``timeout`` seconds.
+
+    A Dask server sends its handshake as soon as a connection is accepted: eight bytes giving
+    the size of a small message. A server that says nothing, or something else (a web or SSH
+    server), is refused here, before Dask would wait for ever or read a huge size.
+    """
+    import socket
+    import struct
+
+    host, port = _host_port(address)
+    deadline = time.monotonic() + timeout
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        msg = (
+            f"--dask {address}: no Dask scheduler answered within {timeout:g} s ({reason}); "
+            "start one with `dask scheduler` (and workers with `dask worker ADDRESS`) or check "
+            "the address"
+        )
+        raise ClusterError(msg) from None
+    header = b""
+    try:
+        with sock:
+            while len(header) < 8:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                sock.settimeout(left)
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    break
+                header += chunk
+    except OSError:  # TimeoutError too
+        pass
+    if len(header) < 8:
+        msg = (
+            f"--dask {address}: something listens there but no Dask scheduler answered within "
+            f"{timeout:g} s; check the address and port (a scheduler listens on 8786 by default)"
+        )
+        raise ClusterError(msg)
+    (size,) = struct.unpack("<Q", header)
+    if not 0 < size <= _HANDSHAKE_BYTES:
+        msg = (
+            f"--dask {address}: the server there is not a Dask scheduler (it does not speak "
+            "Dask's protocol); check the address and port (a scheduler listens on 8786 by "
+            "default, its dashboard on 8787)"
+        )
+        raise ClusterError(msg)
+
+
+#: Largest first message a Dask scheduler sends (its handshake is a few hundred bytes).
+_HANDSHAKE_BYTES = 1 << 20
+
+
+def _client_within(where: str, timeout: float) -> Any:
+    """``distributed.Client(where)``, given up after ``timeout`` seconds (plus a grace).
+
+    Dask's own timeout covers opening the connection, not a peer that accepts it and then
+    says nothing; the client is made in a helper thread so that the wait has an end.
+    """
+    import threading
+
+    from distributed import Client
+
+    box: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            box["client"] = Client(where, timeout=f"{timeout}s")
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    helper = threading.Thread(target=make, name="sanqu-geo-dask-connect", daemon=True)
+    helper.start()
+    helper.join(timeout + connect_grace_s)
+    if helper.is_alive() or isinstance(box.get("error"), (OSError, TimeoutError)):
+        msg = (
+            f"--dask {where}: no Dask scheduler answered within {timeout:g} s; start one with "
+            "`dask scheduler` (and workers with `dask worker ADDRESS`) or check the address"
+        )
+        raise ClusterError(msg) from box.get("error")
+    if "error" in box:
+        exc = box["error"]
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        msg = f"--dask {where}: cannot connect to the Dask scheduler ({first}); check the address"
+        raise ClusterError(msg) from exc
+    return box["client"]
 
 
 @contextlib.contextmanager
@@ -90,16 +273,18 @@ def connect(
 ) -> Iterator[Any]:  # distributed.Client
     """Open a Dask client: a new local cluster, or an existing scheduler.
 
-    A local cluster has one single-threaded worker process per core (or ``local:N``), its
-    scheduler's web server on any free port, and is closed on exit; an existing cluster is
-    left running.
+    A local cluster has one single-threaded worker process per core (or ``local:N``, at most
+    :func:`max_local_workers`), its scheduler's web server on any free port, and is closed on
+    exit; an existing cluster is left running. Waiting for a scheduler has an end: a
+    ``tcp://`` address is first checked to answer as a Dask scheduler does, and the client
+    gives up after ``timeout`` seconds (plus :data:`connect_grace_s`).
 
     Parameters
     ----------
     address : str
         See :func:`parse_address`.
     timeout : float, optional
-        Seconds to wait for a scheduler (default :data:`connect_timeout_s`).
+        Seconds to wait for a scheduler (default :data:`connect_timeout_s`; > 0).
 
     Yields
     ------
@@ -109,15 +294,25 @@ def connect(
     Raises
     ------
     SettingsError
-        For a malformed address.
+        For a malformed address, too many local workers, or a bad timeout.
     ClusterError
-        When no scheduler answers at the address within the timeout.
+        When no Dask scheduler answers at the address within the timeout.
     """
-    from distributed import Client, LocalCluster
-
     where, workers = parse_address(address)
     timeout = connect_timeout_s if timeout is None else timeout
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or not 0 < timeout <= max_connect_timeout_s
+    ):
+        msg = (
+            f"timeout {timeout!r}: give seconds, more than 0 and at most {max_connect_timeout_s:g}"
+        )
+        raise SettingsError(msg)
     if where == "local":
+        from distributed import Client, LocalCluster
+
         n = workers or os.cpu_count() or 1
         with (
             LocalCluster(
@@ -131,14 +326,9 @@ def connect(
         ):
             yield client
         return
-    try:
-        client = Client(where, timeout=f"{timeout}s")
-    except (OSError, TimeoutError) as exc:
-        msg = (
-            f"--dask {where}: no Dask scheduler answered within {timeout:g} s; start one with "
-            "`dask scheduler` (and workers with `dask worker ADDRESS`) or check the address"
-        )
-        raise ClusterError(msg) from exc
+    if where.startswith("tcp://"):
+        _probe(where, timeout)
+    client = _client_within(where, timeout)
     with client:
         yield client
 

@@ -25,6 +25,7 @@ from shapely.geometry import LineString, Point
 
 from sanqu_geo import capacity, layers, settings, speeds
 from sanqu_geo import edits as edits_
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo._safe import control_character
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError
@@ -275,6 +276,11 @@ _CORRIDOR_KEYS = {
 }
 
 
+#: Largest scenario file (bytes): the plan's own, with every corridor drawn, is a few tens of
+#: kilobytes.
+max_scenario_bytes: int = 16 * MB
+
+
 def default_scenario_path() -> Path:
     """The plan's own scenario file, ``data/projects/scenarios.toml``."""
     return data_file("projects/scenarios.toml")
@@ -297,8 +303,12 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     ------
     ScenarioError
         With one line naming the file, the option or corridor, and the field.
+    DataSourceError
+        When the file is missing, is not a regular file (a pipe, a device, a folder) or is
+        larger than :data:`max_scenario_bytes`.
     """
     path = Path(path) if path is not None else default_scenario_path()
+    check_input_file(path, what="scenario file", max_bytes=max_scenario_bytes)
     data = read_toml(path, what="scenario file", error=ScenarioError)
     where = str(path)
     _check_keys(data, {"scenario", "group", "corridor", "edit", "condition"}, where)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo import demand, network, peak, resources, scenarios
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import ScenarioError, SettingsError
 from sanqu_geo.scaleout import Runner
@@ -39,6 +40,7 @@ __all__ = [
     "Distribution",
     "MonteCarlo",
     "calibration_band",
+    "check_draws",
     "draw_parameters",
     "load_distributions",
     "markdown",
@@ -88,6 +90,14 @@ min_accepted: int = 2
 #: ... and at least this share of the draws. Below it the distributions describe another city
 #: than the one the demand was calibrated to, and the probabilities would rest on a few draws.
 min_accepted_share: float = 0.25
+
+#: Most Monte-Carlo draws of one run. Each draw solves the base and every road option (about a
+#: second on the city network); the standard error of a mean falls as 1/√n, so 100,000 draws
+#: already give 0.3 % of the spread, and more would only run for days and fill the memory.
+max_draws: int = 100_000
+
+#: Largest distributions file (bytes): a few tables of numbers.
+max_parameters_bytes: int = 1 * MB
 
 #: Rejection reasons, as written in the draws table.
 BELOW, ABOVE = "below band", "above band"
@@ -190,7 +200,9 @@ def load_distributions(path: str | Path | None = None) -> dict[str, Distribution
     tables = read_toml(default_path, what="sensitivity file", error=SettingsError)
     origin: dict[str, Path] = dict.fromkeys(PARAMETERS, default_path)
     if path is not None:
-        path = Path(path)
+        path = check_input_file(
+            path, what="sensitivity parameters file", max_bytes=max_parameters_bytes
+        )
         user = read_toml(path, what="sensitivity file", error=SettingsError)
         check_keys(user, set(PARAMETERS), str(path), error=SettingsError)
         tables.update(user)
@@ -198,6 +210,39 @@ def load_distributions(path: str | Path | None = None) -> dict[str, Distribution
     return {
         name: _distribution(name, tables[name], f"{origin[name]} [{name}]") for name in PARAMETERS
     }
+
+
+def check_draws(n: Any) -> int:
+    """Check a number of Monte-Carlo draws: a whole number from 1 to :data:`max_draws`.
+
+    Parameters
+    ----------
+    n : int
+        Number of draws (``--sensitivity N``).
+
+    Returns
+    -------
+    int
+        ``n``.
+
+    Raises
+    ------
+    SettingsError
+        When ``n`` is not a whole number, is below 1 or above :data:`max_draws`.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        msg = f"--sensitivity {n!r}: give the number of draws as a whole number"
+        raise SettingsError(msg)
+    if n < 1:
+        msg = f"--sensitivity {n}: give at least 1 draw"
+        raise SettingsError(msg)
+    if n > max_draws:
+        msg = (
+            f"--sensitivity {n}: at most {max_draws:,} draws in one run (each solves every "
+            f"option); give {max_draws:,} or fewer, e.g. 200 to 1,000"
+        )
+        raise SettingsError(msg)
+    return int(n)
 
 
 def draw_parameters(
@@ -211,7 +256,7 @@ def draw_parameters(
     Parameters
     ----------
     n : int
-        Number of draws (>= 1).
+        Number of draws (1 to :data:`max_draws`).
     seed : int
         Seed (>= 0).
     distributions : dict, optional
@@ -222,9 +267,7 @@ def draw_parameters(
     pandas.DataFrame
         ``draw`` and one column per parameter.
     """
-    if n < 1:
-        msg = f"--sensitivity {n}: give at least 1 draw"
-        raise SettingsError(msg)
+    n = check_draws(n)
     if seed < 0:
         msg = f"--seed {seed}: give a whole number >= 0"
         raise SettingsError(msg)
@@ -624,7 +667,7 @@ def run(
     Parameters
     ----------
     n : int
-        Number of draws.
+        Number of draws (1 to :data:`max_draws`).
     seed : int, optional
         Seed of the draws (default: fresh entropy, reported in the result).
     scenario : Scenario, optional
@@ -657,11 +700,13 @@ def run(
     Raises
     ------
     SettingsError
-        When fewer than :data:`min_accepted` draws (or :data:`min_accepted_share` of them)
+        When ``n`` is out of bounds (:func:`check_draws`), or when fewer than
+        :data:`min_accepted` draws (or :data:`min_accepted_share` of them)
         pass the band.
     ScenarioError
         When the scenario has no road option.
     """
+    n = check_draws(n)
     scenario = scenario or scenarios.load_scenario()
     distributions = _complete(distributions)
     seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
@@ -853,5 +898,20 @@ def _summarise(saved: pd.DataFrame, roads: list[scenarios.Option]) -> pd.DataFra
     )
 
 
-# The tables and notes of a run live in their own module; they are part of this one's API.
-from sanqu_geo.sensitivity_report import markdown, write_outputs  # noqa: E402
+# The tables and notes of a run live in their own module, which imports this one; they are
+# part of this module's API too, looked up at call time so either module may be imported first.
+
+
+def markdown(mc: MonteCarlo) -> str:
+    """The Markdown section of a run (see :func:`sanqu_geo.sensitivity_report.markdown`)."""
+    from sanqu_geo import sensitivity_report
+
+    return sensitivity_report.markdown(mc)
+
+
+def write_outputs(mc: MonteCarlo, out_dir: str | Path, **options: Any) -> list[Path]:
+    """Add a run to a comparison folder (see :func:`sanqu_geo.sensitivity_report.write_outputs`,
+    which takes the same options)."""
+    from sanqu_geo import sensitivity_report
+
+    return sensitivity_report.write_outputs(mc, out_dir, **options)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sanqu_geo.sensitivity import ABOVE, BELOW, STRUCTURAL, MonteCarlo
 
-__all__ = ["HEADERS", "markdown", "write_outputs"]
+__all__ = ["FILES", "HEADERS", "markdown", "write_files", "write_outputs"]
 
 HEADERS: dict[str, str] = {
     "group": "方案组 Group",
@@ -166,7 +166,7 @@ def markdown(mc: MonteCarlo) -> str:
             )
     lines += ["", "抽样分布 Distributions drawn:", ""]
     for p, dist in mc.distributions.items():
-        lines.append(f"- {p}: {dist.describe()} — {dist.source}")
+        lines.append(f"- {p}: {dist.describe()} — {t(dist.source)}")
     if mc.structural and not mc.structural.startswith("applied"):
         lines += [
             "",
@@ -175,7 +175,9 @@ def markdown(mc: MonteCarlo) -> str:
     if mc.not_scored:
         lines += [
             "",
-            "不按道路评分 Not scored as a road (rail): " + ", ".join(mc.not_scored) + ".",
+            "不按道路评分 Not scored as a road (rail): "
+            + ", ".join(t(o) for o in mc.not_scored)
+            + ".",
         ]
     lines += [
         "",
@@ -186,34 +188,40 @@ def markdown(mc: MonteCarlo) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(mc: MonteCarlo, out_dir: str | Path) -> list[Path]:
-    """Add a Monte-Carlo run to a comparison folder: two CSVs, sheets, a Markdown section.
+#: Files a Monte-Carlo run always adds to a comparison folder.
+FILES = ("monte_carlo.csv", "monte_carlo_draws.csv")
 
-    ``monte_carlo.csv`` (the summary) and ``monte_carlo_draws.csv`` are written; the
-    summary, the draws and the distributions become sheets of ``comparison.xlsx`` and the
-    section is added to ``summary.md`` when those exist. Every file is replaced atomically.
+
+def write_files(mc: MonteCarlo, folder: str | Path) -> list[str]:
+    """Write a Monte-Carlo run's files into a folder being filled; return their names.
+
+    ``monte_carlo.csv`` (the summary), ``monte_carlo_draws.csv`` and, when there are task
+    measures, ``monte_carlo_measures.csv`` are written; the summary, the draws and the
+    distributions become sheets of ``comparison.xlsx`` and the section is added to
+    ``summary.md`` (both created when absent). Text cells are escaped so that no spreadsheet
+    runs them as formulas. ``folder`` is the temporary folder of an atomic write (see
+    :func:`sanqu_geo.tables.write_comparison`); use :func:`write_outputs` for a finished one.
 
     Parameters
     ----------
     mc : MonteCarlo
         The run.
-    out_dir : path-like
-        The comparison's output folder.
+    folder : path-like
+        The folder being filled.
 
     Returns
     -------
-    list of pathlib.Path
-        The files written or updated.
+    list of str
+        The names of the files written or updated, relative to ``folder``.
     """
-    from sanqu_geo._atomic import atomic_path
+    from sanqu_geo._safe import spreadsheet_safe_frame, spreadsheet_text_cells
     from sanqu_geo.tables import rounded
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
     summary = _headers(rounded(mc.summary))
     draws = _headers(rounded(mc.draws))
-    written = []
     measures = rounded(mc.measures)
+    written = []
     for name, table in (
         ("monte_carlo.csv", summary),
         ("monte_carlo_draws.csv", draws),
@@ -221,37 +229,74 @@ def write_outputs(mc: MonteCarlo, out_dir: str | Path) -> list[Path]:
     ):
         if table.empty:
             continue
-        with atomic_path(out_dir / name) as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
-        written.append(out_dir / name)
-    workbook = out_dir / "comparison.xlsx"
+        spreadsheet_safe_frame(table).to_csv(folder / name, index=False, encoding="utf-8-sig")
+        written.append(name)
+    workbook = folder / "comparison.xlsx"
     sheets = (
         ("蒙特卡洛 Monte Carlo", summary),
         ("抽样 Draws", draws),
         ("抽样分布 Distributions", _parameters_table(mc)),
         ("蒙特卡洛任务指标 MC measures", measures),
     )
-    with atomic_path(workbook) as tmp:
-        mode = "a" if workbook.is_file() else "w"
-        if mode == "a":
-            tmp.write_bytes(workbook.read_bytes())
-        kwargs = {"if_sheet_exists": "replace"} if mode == "a" else {}
-        with pd.ExcelWriter(tmp, engine="openpyxl", mode=mode, **kwargs) as writer:
-            for sheet, table in sheets:
-                if table.empty:
-                    continue
-                table.to_excel(writer, sheet_name=sheet[:31], index=False)
-                ws = writer.sheets[sheet[:31]]
-                ws.freeze_panes = "A2"
-                for column in ws.columns:
-                    ws.column_dimensions[column[0].column_letter].width = 18
-    written.append(workbook)
-    notes = out_dir / "summary.md"
+    mode = "a" if workbook.is_file() else "w"
+    kwargs = {"if_sheet_exists": "replace"} if mode == "a" else {}
+    with pd.ExcelWriter(workbook, engine="openpyxl", mode=mode, **kwargs) as writer:
+        for sheet, table in sheets:
+            if table.empty:
+                continue
+            table.to_excel(writer, sheet_name=sheet[:31], index=False)
+            ws = writer.sheets[sheet[:31]]
+            spreadsheet_text_cells(ws)
+            ws.freeze_panes = "A2"
+            for column in ws.columns:
+                ws.column_dimensions[column[0].column_letter].width = 18
+    written.append("comparison.xlsx")
+    notes = folder / "summary.md"
     text = notes.read_text(encoding="utf-8") if notes.is_file() else ""
     marker = "## 蒙特卡洛敏感性 Monte-Carlo sensitivity"
     if marker in text:  # a re-run replaces its own section
         text = text[: text.index(marker)].rstrip("\n") + "\n"
-    with atomic_path(notes) as tmp:
-        tmp.write_text((text + "\n" if text else "") + markdown(mc), encoding="utf-8")
-    written.append(notes)
+    notes.write_text((text + "\n" if text else "") + markdown(mc), encoding="utf-8")
+    written.append("summary.md")
     return written
+
+
+def write_outputs(mc: MonteCarlo, out_dir: str | Path, *, force: bool = False) -> list[Path]:
+    """Add a Monte-Carlo run to a comparison folder: CSV files, sheets, a Markdown section.
+
+    The files (see :func:`write_files`) join the folder's manifest beside the comparison's,
+    and move in only when all are written; the comparison's ``comparison.xlsx`` and
+    ``summary.md`` are updated when the toolkit wrote them. A later comparison removes them.
+
+    Parameters
+    ----------
+    mc : MonteCarlo
+        The run.
+    out_dir : path-like
+        The comparison's output folder (or a new one).
+    force : bool
+        Write into a folder that holds other files, and replace the user's own files of the
+        names written (see :func:`sanqu_geo._atomic.atomic_folder`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written or updated.
+
+    Raises
+    ------
+    DataSourceError
+        When the folder may not be written, or holds the user's own files of those names.
+    """
+    import shutil
+
+    from sanqu_geo._atomic import atomic_folder, own_files
+
+    out_dir = Path(out_dir)
+    ours = own_files(out_dir)
+    with atomic_folder(out_dir, force=force, add=True) as tmp:
+        for name in ("comparison.xlsx", "summary.md"):
+            if name in ours:
+                shutil.copyfile(out_dir / name, tmp / name)
+        names = write_files(mc, tmp)
+    return [out_dir / n for n in names]

@@ -29,6 +29,12 @@ harbin_bbox: tuple[float, float, float, float] = (125.0, 44.8, 128.0, 46.6)
 #: ``SANQU_GEO_NETWORK`` environment variable sets it for a whole session.
 default_network: str = os.environ.get("SANQU_GEO_NETWORK", "harbin")
 
+#: Seconds to wait for each answer of a download (Nominatim and Overpass for ``--place`` and
+#: ``--bbox``) before giving up: offline, or behind a proxy that never answers, a command
+#: fails within about this long instead of waiting for ever. It is also the time the Overpass
+#: server is given for the query (osmnx sends it along), so a large area may need more.
+download_timeout_s: float = 60.0
+
 #: Folder where imported user layers, the network cache and other state are kept.
 #: Overridden by the ``SANQU_GEO_HOME`` environment variable.
 home_folder: Path = Path(

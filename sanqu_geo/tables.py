@@ -362,12 +362,23 @@ def appraisal_tables(comparison) -> list[tuple[str, str, pd.DataFrame]]:
     return out
 
 
+#: Files every comparison folder holds (checked against the user's files before the work).
+COMPARISON_FILES = ("comparison.xlsx", "summary.md")
+
+
 def write_comparison(
-    comparison, out_dir: str | Path, *, force: bool = False, extra: Any = None
+    comparison,
+    out_dir: str | Path,
+    *,
+    force: bool = False,
+    extra: Any = None,
+    monte_carlo: Any = None,
 ) -> list[Path]:
     """Write a corridor comparison: one CSV per table, one XLSX, and a Markdown summary.
 
-    The folder is filled atomically: files appear only when all are written.
+    The folder is filled atomically: files appear only when all are written, and the folder's
+    manifest lists them all (see :mod:`sanqu_geo._atomic`), the Monte-Carlo files too, so a
+    later comparison removes what it does not write again.
 
     Parameters
     ----------
@@ -376,15 +387,25 @@ def write_comparison(
     out_dir : path-like
         Output folder (created; an earlier comparison's files in it are replaced, nothing else).
     force : bool
-        Write into a folder that holds files the toolkit did not write (they are kept).
+        Write into a folder that holds files the toolkit did not write (they are kept), and
+        replace the user's own files of the names written (reported, see
+        :func:`sanqu_geo._atomic.replaced_files`).
     extra : callable, optional
         Called with the folder being filled; returns the names of further files it wrote
         there (the maps), which move in with the tables.
+    monte_carlo : sanqu_geo.sensitivity.MonteCarlo, optional
+        A Monte-Carlo run, written with the tables (its CSV files, workbook sheets and
+        Markdown section; see :func:`sanqu_geo.sensitivity_report.write_files`).
 
     Returns
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    DataSourceError
+        When the folder may not be written (see :func:`sanqu_geo._atomic.atomic_folder`).
     """
     from sanqu_geo._atomic import atomic_folder
 
@@ -412,7 +433,11 @@ def write_comparison(
         names.append("summary.md")
         if extra is not None:
             names += list(extra(tmp))
-    return [out_dir / n for n in names]
+        if monte_carlo is not None:
+            from sanqu_geo import sensitivity_report
+
+            names += sensitivity_report.write_files(monte_carlo, tmp)
+    return [out_dir / n for n in dict.fromkeys(names)]
 
 
 def _task_markdown(comparison) -> list[str]:

@@ -11,6 +11,7 @@ turns the model's assignment graph into a TNTP problem (:func:`from_model`);
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from collections.abc import Hashable, Mapping, Sequence
@@ -21,12 +22,15 @@ import numpy as np
 import pandas as pd
 
 from sanqu_geo._atomic import write_text
+from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo.errors import DataSourceError, TntpError
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from sanqu_geo.assignment import DemandClass
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -48,6 +52,52 @@ __all__ = [
 #: Columns every ``*_net.tntp`` link table must have.
 NET_COLUMNS = ("init_node", "term_node", "capacity", "length", "free_flow_time", "b", "power")
 
+#: Upper bounds of the input files, bytes. The largest public networks (the Chicago region)
+#: have net files of a few MB and trips files of tens of MB.
+NET_MAX_BYTES: int = 256 * MB
+TRIPS_MAX_BYTES: int = 512 * MB
+FLOW_MAX_BYTES: int = 256 * MB
+NODE_MAX_BYTES: int = 64 * MB
+COUNTS_MAX_BYTES: int = 64 * MB
+
+#: Largest node number, number of zones and number of links read (the largest public
+#: networks have about 40,000 nodes and 2,000 zones).
+MAX_NODE: int = 10_000_000
+MAX_ZONES: int = 100_000
+MAX_LINKS: int = 10_000_000
+
+#: Largest trips of one OD pair, and largest link count and count weight (file units).
+MAX_TRIPS: float = 1e9
+MAX_COUNT: float = 1e7
+MAX_COUNT_WEIGHT: float = 1e6
+
+#: Largest generalized-cost weight (minutes per toll or length unit).
+MAX_WEIGHT: float = 1000.0
+
+#: Plausible range of each numeric link column: (lowest, lowest allowed?, highest, what).
+#: The public networks have capacities from 1 to 49,500, BPR ``b`` up to 0.15 and ``power``
+#: from 0 to 16.83 (Barcelona); ``b`` of a conical function (the alpha) is above 1.
+LINK_RANGES: dict[str, tuple[float, bool, float, str]] = {
+    "capacity": (0.0, False, 1e9, "capacity must be a number > 0 and at most 1e9"),
+    "length": (0.0, True, 1e9, "length must be a number from 0 to 1e9"),
+    "free_flow_time": (0.0, True, 1e6, "free_flow_time must be a number from 0 to 1e6"),
+    "b": (0.0, True, 100.0, "b must be a number from 0 to 100 (the BPR b; 0.15 is usual)"),
+    "power": (
+        0.0,
+        True,
+        50.0,
+        "power must be a number from 0 to 50 (the BPR exponent; 4 is usual)",
+    ),
+    "speed": (0.0, True, 1e6, "speed must be a number from 0 to 1e6"),
+    "toll": (0.0, True, 1e9, "toll must be a number from 0 to 1e9"),
+}
+_CONICAL_B = (
+    1.0,
+    False,
+    100.0,
+    "with <VDF> CONICAL column b is the conical alpha and must be > 1 and at most 100",
+)
+
 #: Generalized-cost weights of networks whose link cost is not the time alone: minutes per
 #: toll unit and per length unit, added to the free-flow time as flow-independent constants
 #: (``toll_factor`` and ``distance_factor`` in the upstream READMEs). Chicago Sketch (upstream
@@ -59,17 +109,20 @@ generalized_cost_weights: dict[str, tuple[float, float]] = {"ChicagoSketch": (0.
 _VDF_NAMES = ("bpr", "conical")
 
 _META = re.compile(r"^\s*<([^>]+)>\s*(.*)$")
+_WHOLE = re.compile(r"^[+]?\d+$")
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, what: str, max_bytes: int) -> str:
+    check_input_file(path, what=what, max_bytes=max_bytes)
     try:
         return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        msg = f"{path}: cannot read the TNTP file ({exc.strerror or exc}); check the path"
+        msg = f"{path}: cannot read the {what} ({exc.strerror or exc}); check the path"
         raise DataSourceError(msg) from exc
 
 
-def _split_metadata(text: str, path: Path) -> tuple[dict[str, str], list[str]]:
+def _split_metadata(text: str, path: Path) -> tuple[dict[str, str], list[str], int]:
+    """The metadata, the lines after it, and the number of lines before those."""
     meta: dict[str, str] = {}
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -78,18 +131,44 @@ def _split_metadata(text: str, path: Path) -> tuple[dict[str, str], list[str]]:
             continue
         key = m.group(1).strip().upper()
         if key == "END OF METADATA":
-            return meta, lines[i + 1 :]
-        meta[key] = m.group(2).strip()
+            return meta, lines[i + 1 :], i + 1
+        value = m.group(2).strip()
+        if key in meta and meta[key].split() != value.split():
+            msg = (
+                f"{path} line {i + 1}: <{key}> is given again ({meta[key]!r}, then {value!r}); "
+                "keep one of them"
+            )
+            raise TntpError(msg)
+        meta[key] = value
     msg = f"{path}: no <END OF METADATA> line; is this a TNTP file?"
     raise TntpError(msg)
 
 
-def _meta_int(meta: dict[str, str], key: str, path: Path) -> int:
+def _whole(text: str) -> int | None:
+    """``text`` as a whole number (``12``, ``12.0``, ``1.2e1``), or None."""
+    t = text.strip()
+    if _WHOLE.match(t):
+        return int(t)
     try:
-        return int(float(meta[key].split()[0]))
-    except (KeyError, ValueError, IndexError):
-        msg = f"{path}: metadata <{key}> missing or not a number"
-        raise TntpError(msg) from None
+        v = float(t)
+    except ValueError:
+        return None
+    return int(v) if math.isfinite(v) and v.is_integer() and abs(v) < 2**53 else None
+
+
+def _meta_int(
+    meta: dict[str, str], key: str, path: Path, *, low: int = 1, high: int = MAX_NODE
+) -> int:
+    text = meta.get(key, "").split()
+    value = _whole(text[0]) if text else None
+    if value is None or not low <= value <= high:
+        shown = repr(meta[key]) if key in meta else "missing"
+        msg = (
+            f"{path}: metadata <{key}> is {shown}; it must be a whole number from {low:,} "
+            f"to {high:,}"
+        )
+        raise TntpError(msg)
+    return value
 
 
 def _meta_factor(meta: dict[str, str], key: str, path: Path) -> float | None:
@@ -127,15 +206,23 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
     Raises
     ------
+    DataSourceError
+        The file is missing, not a regular file (a pipe, a device) or larger than
+        :data:`NET_MAX_BYTES`.
     TntpError
-        A missing metadata line or column, a row too short, a value that is not a number, a
-        negative capacity, time, ``b`` or ``power``, or an unknown ``<VDF>``.
+        A missing or repeated metadata line or column, a count in the metadata that is not a
+        whole number in range (``<NUMBER OF ZONES>`` up to :data:`MAX_ZONES`), a row too
+        short, a value that is not a finite number, a node that is not a whole number from 1
+        to :data:`MAX_NODE`, a value outside its plausible range (:data:`LINK_RANGES`: e.g.
+        a capacity of 0, a ``power`` above 50), or an unknown ``<VDF>``. The message names
+        the file, the line and the column.
     """
     path = Path(path)
-    meta, body = _split_metadata(_read_text(path), path)
+    meta, body, offset = _split_metadata(_read_text(path, "TNTP net file", NET_MAX_BYTES), path)
     comments: list[str] = []
     rows: list[list[str]] = []
-    for line in body:
+    line_of: list[int] = []
+    for n, line in enumerate(body, start=offset + 1):
         s = line.strip()
         if not s:
             continue
@@ -144,6 +231,7 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
                 comments.append(s)
             continue
         rows.append(s.replace(";", " ").split())
+        line_of.append(n)
     if not comments:
         msg = f"{path}: no '~ init_node term_node ...' header line before the link table"
         raise TntpError(msg)
@@ -157,88 +245,148 @@ def read_net(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     if missing:
         msg = f"{path}: the link table lacks the column(s) {', '.join(missing)}"
         raise TntpError(msg)
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        msg = f"{path}: the column line names {', '.join(repeated)} twice; name each column once"
+        raise TntpError(msg)
     width = len(header)
     for k, row in enumerate(rows):
         if len(row) < width:
-            msg = f"{path}: link row {k + 1} has {len(row)} values, the header names {width}"
+            msg = (
+                f"{path} line {line_of[k]}: {len(row)} values, the column line names {width} "
+                f"({' '.join(header)})"
+            )
             raise TntpError(msg)
-    arr = np.array([r[:width] for r in rows], dtype=object).reshape(len(rows), width)
-    links = pd.DataFrame(arr, columns=header)
-    for col in header:
-        try:
-            links[col] = pd.to_numeric(links[col])
-        except (ValueError, TypeError):
-            msg = f"{path}: column {col} holds values that are not numbers"
-            raise TntpError(msg) from None
-    links["init_node"] = links["init_node"].astype(np.int64)
-    links["term_node"] = links["term_node"].astype(np.int64)
     vdf_text = meta.get("VDF", "").strip()
     vdf = vdf_text.split()[0].lower() if vdf_text else "bpr"
     if vdf not in _VDF_NAMES:
         msg = f"{path}: <VDF> {meta['VDF']!r} is not known; use BPR or CONICAL (or leave it out)"
         raise TntpError(msg)
     info: dict[str, Any] = {
-        "zones": _meta_int(meta, "NUMBER OF ZONES", path),
+        "zones": _meta_int(meta, "NUMBER OF ZONES", path, high=MAX_ZONES),
         "nodes": _meta_int(meta, "NUMBER OF NODES", path),
         "first_thru_node": _meta_int(meta, "FIRST THRU NODE", path)
         if "FIRST THRU NODE" in meta
         else 1,
-        "links": _meta_int(meta, "NUMBER OF LINKS", path),
+        "links": _meta_int(meta, "NUMBER OF LINKS", path, high=MAX_LINKS),
         "vdf": vdf,
         "toll_factor": _meta_factor(meta, "TOLL FACTOR", path),
         "distance_factor": _meta_factor(meta, "DISTANCE FACTOR", path),
         "notes": notes,
     }
-    if len(links) != info["links"]:
-        msg = f"{path}: {len(links)} link rows, the header says <NUMBER OF LINKS> {info['links']}"
+    if len(rows) != info["links"]:
+        msg = f"{path}: {len(rows)} link rows, the header says <NUMBER OF LINKS> {info['links']}"
         raise TntpError(msg)
-    for col in ("capacity", "free_flow_time", "b", "power"):
-        bad = links.index[(links[col] < 0) | ~np.isfinite(links[col])]
-        if len(bad):
-            r = links.loc[bad[0]]
-            msg = (
-                f"{path}: link {int(r.init_node)}->{int(r.term_node)} has {col} {r[col]:g}; "
-                f"{col} must be a finite number >= 0"
-            )
-            raise TntpError(msg)
-    if vdf == "conical":
-        bad = links.index[~(links["b"] > 1)]
-        if len(bad):
-            r = links.loc[bad[0]]
-            msg = (
-                f"{path}: link {int(r.init_node)}->{int(r.term_node)} has b {r.b:g}; with "
-                "<VDF> CONICAL column b is the conical alpha and must be > 1"
-            )
-            raise TntpError(msg)
+    raw = np.array([r[:width] for r in rows], dtype=object).reshape(len(rows), width)
+    ends = (header.index("init_node"), header.index("term_node"))
+    links = pd.DataFrame(
+        {col: _link_column(raw, j, col, vdf, path, line_of, ends) for j, col in enumerate(header)}
+    )
+    links["init_node"] = links["init_node"].astype(np.int64)
+    links["term_node"] = links["term_node"].astype(np.int64)
     return links, info
+
+
+def _link_column(
+    raw: np.ndarray,
+    j: int,
+    col: str,
+    vdf: str,
+    path: Path,
+    line_of: list[int],
+    ends: tuple[int, int],
+) -> np.ndarray:
+    """Column ``j`` of the link table as numbers, each checked against its range."""
+    text = raw[:, j]
+    values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        if col in ("init_node", "term_node"):
+            bad = ~((values >= 1) & (values <= MAX_NODE) & (values == np.round(values)))
+            rule = f"node numbers are whole numbers from 1 to {MAX_NODE:,}"
+        elif col in LINK_RANGES or col == "b":
+            low, closed, high, rule = (
+                _CONICAL_B if (col, vdf) == ("b", "conical") else LINK_RANGES[col]
+            )
+            above = values >= low if closed else values > low
+            bad = ~(above & (values <= high))
+        else:
+            bad = ~np.isfinite(values)
+            rule = f"{col} must be a finite number"
+    if not bad.any():
+        return values
+    k = int(np.flatnonzero(bad)[0])
+    u, v = raw[k, ends[0]], raw[k, ends[1]]
+    shown = text[k] if np.isfinite(values[k]) else repr(text[k])
+    msg = f"{path} line {line_of[k]}: link {u}->{v} has {col} {shown}; {rule}"
+    raise TntpError(msg)
 
 
 def _read_trips(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The OD pairs of a trips file between zones, and the intrazonal ones (positive trips)."""
-    meta, body = _split_metadata(_read_text(path), path)
+    meta, body, offset = _split_metadata(_read_text(path, "TNTP trips file", TRIPS_MAX_BYTES), path)
+    declared = "NUMBER OF ZONES" in meta
+    zones = _meta_int(meta, "NUMBER OF ZONES", path, high=MAX_ZONES) if declared else MAX_ZONES
+    limit = f"the <NUMBER OF ZONES> {zones:,} of the file" if declared else f"{MAX_ZONES:,} zones"
+
+    def zone(text: str, n: int, what: str) -> int:
+        z = _whole(text)
+        if z is None or not 1 <= z <= zones:
+            msg = (
+                f"{path} line {n}: demand zone {text} ({what}) is not a zone number; zones "
+                f"are whole numbers from 1 to {limit}"
+            )
+            raise TntpError(msg)
+        return z
+
     origins: list[int] = []
     dests: list[int] = []
     trips: list[float] = []
+    seen: dict[tuple[int, int], int] = {}
     origin = None
-    pair = re.compile(r"(\d+)\s*:\s*([-+0-9.eE]+)")
-    for line in body:
+    for n, line in enumerate(body, start=offset + 1):
         s = line.strip()
         if not s or s.startswith("~"):
             continue
-        if s.lower().startswith("origin"):
-            try:
-                origin = int(s.split()[1])
-            except (IndexError, ValueError):
-                msg = f"{path}: bad line {s!r}; expected 'Origin N'"
-                raise TntpError(msg) from None
+        if s[:6].lower() == "origin":
+            words = s[6:].replace(";", " ").split()
+            if len(words) != 1:
+                msg = f"{path} line {n}: {s[:60]!r} is not an 'Origin N' line"
+                raise TntpError(msg)
+            origin = zone(words[0], n, "origin")
             continue
         if origin is None:
-            msg = f"{path}: OD values before the first 'Origin' line"
+            msg = f"{path} line {n}: OD values before the first 'Origin' line"
             raise TntpError(msg)
-        for d, v in pair.findall(s):
+        for cell in s.split(";"):
+            if not cell.strip():
+                continue
+            d_text, colon, v_text = cell.partition(":")
+            if not colon or not d_text.strip():
+                msg = f"{path} line {n}: {cell.strip()[:40]!r} is not a 'zone : trips' cell"
+                raise TntpError(msg)
+            d = zone(d_text.strip(), n, "destination")
+            v_text = v_text.strip()
+            try:
+                v = float(v_text)
+            except ValueError:
+                v = math.nan
+            if not 0 <= v <= MAX_TRIPS:
+                shown = "empty" if not v_text else repr(v_text)
+                msg = (
+                    f"{path} line {n}: the trips from {origin} to {d} are {shown}; trips are "
+                    f"numbers from 0 to {MAX_TRIPS:g}"
+                )
+                raise TntpError(msg)
+            if (origin, d) in seen:
+                msg = (
+                    f"{path} line {n}: the trips from {origin} to {d} are given again (first "
+                    f"on line {seen[origin, d]}); give each pair once"
+                )
+                raise TntpError(msg)
+            seen[origin, d] = n
             origins.append(origin)
-            dests.append(int(d))
-            trips.append(float(v))
+            dests.append(d)
+            trips.append(v)
     od = pd.DataFrame(
         {
             "origin": np.asarray(origins, np.int64),
@@ -246,16 +394,31 @@ def _read_trips(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             "trips": np.asarray(trips, float),
         }
     )
-    if (od["trips"] < 0).any():
-        r = od[od["trips"] < 0].iloc[0]
-        msg = f"{path}: negative demand {r.trips} from {r.origin} to {r.destination}"
-        raise TntpError(msg)
-    total = meta.get("TOTAL OD FLOW")
+    total = float("nan")
+    if "TOTAL OD FLOW" in meta:
+        words = meta["TOTAL OD FLOW"].split()
+        try:
+            total = float(words[0]) if words else math.nan
+        except ValueError:
+            total = math.nan
+        if not 0 <= total < math.inf:
+            msg = (
+                f"{path}: metadata <TOTAL OD FLOW> is {meta['TOTAL OD FLOW']!r}; it must be a "
+                "number >= 0 (or leave the line out)"
+            )
+            raise TntpError(msg)
+        found = float(od["trips"].sum())
+        if not math.isclose(found, total, rel_tol=1e-6, abs_tol=1e-6):
+            logger.warning(
+                "%s: the trips add up to %.6g, the header's <TOTAL OD FLOW> says %.6g",
+                path, found, total,
+            )  # fmt: skip
     same = od["origin"] == od["destination"]
     intrazonal = od[same & (od["trips"] > 0)].reset_index(drop=True)
     od = od[(od["trips"] > 0) & ~same].reset_index(drop=True)
-    od.attrs["total_od_flow"] = float(total.split()[0]) if total else float("nan")
+    od.attrs["total_od_flow"] = total
     od.attrs["intrazonal_trips"] = float(intrazonal["trips"].sum())
+    od.attrs["zones"] = zones if declared else None
     return od, intrazonal
 
 
@@ -272,7 +435,18 @@ def read_trips(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``origin``, ``destination``, ``trips``: pairs with positive trips, origin ≠
         destination (intrazonal trips never load the network; their sum is in
-        ``attrs["intrazonal_trips"]``, the header's total in ``attrs["total_od_flow"]``).
+        ``attrs["intrazonal_trips"]``, the header's total in ``attrs["total_od_flow"]``, its
+        ``<NUMBER OF ZONES>`` in ``attrs["zones"]``, None when it has none).
+
+    Raises
+    ------
+    DataSourceError
+        The file is missing, not a regular file or larger than :data:`TRIPS_MAX_BYTES`.
+    TntpError
+        A line that is neither ``Origin N`` nor ``zone : trips`` cells, a zone that is not a
+        whole number from 1 to the file's ``<NUMBER OF ZONES>`` (or :data:`MAX_ZONES`), trips
+        that are missing, not a number or outside 0 .. :data:`MAX_TRIPS`, a pair given twice,
+        or a ``<TOTAL OD FLOW>`` that is not a number >= 0. The message names the line.
     """
     return _read_trips(Path(path))[0]
 
@@ -301,15 +475,18 @@ def read_flows(path: str | Path) -> pd.DataFrame:
 
     Raises
     ------
+    DataSourceError
+        The file is missing, not a regular file or larger than :data:`FLOW_MAX_BYTES`.
     TntpError
-        A row with fewer than four numbers, text between the rows, or no rows at all.
+        A row with fewer than four numbers, text between the rows, no rows at all, a node
+        that is not a whole number from 1 to :data:`MAX_NODE`, or a volume or cost that is
+        not a finite number.
     """
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    lines = _read_text(path, "TNTP flow file", FLOW_MAX_BYTES).splitlines()
     first = next((s.strip() for s in lines if s.strip()), "")
     if _META.match(first):
-        body = _split_metadata("\n".join(lines), path)[1]
-        offset = len(lines) - len(body)
+        _, body, offset = _split_metadata("\n".join(lines), path)
     else:
         body, offset = lines, 0
     rows: list[list[float]] = []
@@ -333,25 +510,77 @@ def read_flows(path: str | Path) -> pd.DataFrame:
         msg = f"{path}: no flow rows (from, to, volume, cost); is this a TNTP flow file?"
         raise TntpError(msg)
     arr = np.asarray(rows, float)
-    whole = (arr[:, :2] == np.round(arr[:, :2])) & (arr[:, :2] >= 1)
+    with np.errstate(invalid="ignore"):
+        whole = (arr[:, :2] == np.round(arr[:, :2])) & (arr[:, :2] >= 1) & (arr[:, :2] <= MAX_NODE)
     if not whole.all():
         k = int(np.flatnonzero(~whole.all(axis=1))[0])
         msg = (
-            f"{path}: flow row {k + 1} has the node {arr[k, :2].tolist()}; nodes are whole numbers"
+            f"{path}: flow row {k + 1} has the node {arr[k, :2].tolist()}; nodes are whole "
+            f"numbers from 1 to {MAX_NODE:,}"
         )
+        raise TntpError(msg)
+    finite = np.isfinite(arr[:, 2:]).all(axis=1)
+    if not finite.all():
+        k = int(np.flatnonzero(~finite)[0])
+        msg = f"{path}: flow row {k + 1} has volume and cost {arr[k, 2:].tolist()}; give numbers"
         raise TntpError(msg)
     flows = pd.DataFrame(arr, columns=list(_FLOW_COLUMNS))
     return flows.astype({"init_node": np.int64, "term_node": np.int64})
 
 
 def read_nodes(path: str | Path) -> pd.DataFrame:
-    """Read a ``*_node.tntp`` file: columns ``node``, ``x``, ``y`` (in the file's own units)."""
+    """Read a ``*_node.tntp`` file: columns ``node``, ``x``, ``y`` (in the file's own units).
+
+    Parameters
+    ----------
+    path : path-like
+        The node file: a column line (``Node X Y ;``), then one row per node.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``node`` (int), ``x``, ``y`` (float), in file order.
+
+    Raises
+    ------
+    TntpError
+        A row with fewer than three values, a node that is not a whole number from 1 to
+        :data:`MAX_NODE`, a coordinate that is not a finite number, or a node given twice.
+    """
     path = Path(path)
-    rows = []
-    for line in _read_text(path).splitlines()[1:]:
+    lines = _read_text(path, "TNTP node file", NODE_MAX_BYTES).splitlines()
+    rows: list[tuple[int, float, float]] = []
+    seen: dict[int, int] = {}
+    header = True
+    for n, line in enumerate(lines, start=1):
         parts = line.replace(";", " ").split()
-        if len(parts) >= 3:
-            rows.append(parts[:3])
+        if not parts or parts[0].startswith("~"):
+            continue
+        if header:  # the column line
+            header = False
+            continue
+        if len(parts) < 3:
+            msg = f"{path} line {n}: {line.strip()[:60]!r} is not a node row (node x y)"
+            raise TntpError(msg)
+        node = _whole(parts[0])
+        if node is None or not 1 <= node <= MAX_NODE:
+            msg = (
+                f"{path} line {n}: node {parts[0]!r}; nodes are whole numbers from 1 to "
+                f"{MAX_NODE:,}"
+            )
+            raise TntpError(msg)
+        try:
+            x, y = float(parts[1]), float(parts[2])
+        except ValueError:
+            x = y = math.nan
+        if not (math.isfinite(x) and math.isfinite(y)):
+            msg = f"{path} line {n}: node {node} has x, y {parts[1]!r}, {parts[2]!r}; give numbers"
+            raise TntpError(msg)
+        if node in seen:
+            msg = f"{path} line {n}: node {node} is given again (first on line {seen[node]})"
+            raise TntpError(msg)
+        seen[node] = n
+        rows.append((node, x, y))
     nodes = pd.DataFrame(rows, columns=["node", "x", "y"])
     return nodes.astype({"node": np.int64, "x": float, "y": float})
 
@@ -422,8 +651,10 @@ def _two(found: list[Path]) -> str:
 
 def _problem_files(folder: Path) -> tuple[str, Path, Path]:
     """The name, net file and trips file of a TNTP folder."""
+    # every entry by name: a pipe, a device or a folder of a matching name is refused when
+    # read (sanqu_geo._inputs.check_input_file), not passed over for another file
     try:
-        files = sorted(p for p in folder.iterdir() if p.is_file())
+        files = sorted(folder.iterdir())
     except OSError as exc:
         msg = f"{folder}: cannot list the folder ({exc.strerror or exc}); check the path"
         raise DataSourceError(msg) from exc
@@ -473,8 +704,11 @@ def _factor(value: float | None, what: str) -> float | None:
         v = float(value)
     except (TypeError, ValueError):
         v = math.nan
-    if not (math.isfinite(v) and v >= 0):
-        msg = f"{what} must be a finite number >= 0 (minutes per unit), got {value!r}"
+    if not (math.isfinite(v) and 0 <= v <= MAX_WEIGHT):
+        msg = (
+            f"{what} must be a finite number >= 0 and at most {MAX_WEIGHT:g} (minutes per "
+            f"unit), got {value!r}"
+        )
         raise TntpError(msg)
     return v
 
@@ -509,10 +743,13 @@ def load_problem(
     Raises
     ------
     DataSourceError
-        Not a folder, no net or no trips file, or two candidates for either.
+        Not a folder, no net or no trips file, or two candidates for either; a net or trips
+        file that is not a regular file or is larger than :data:`NET_MAX_BYTES` /
+        :data:`TRIPS_MAX_BYTES`.
     TntpError
-        Malformed files (see :func:`read_net`), a demand zone that is not a node, or a weight
-        that is negative or not a finite number.
+        Malformed files (see :func:`read_net` and :func:`read_trips`), a demand zone above
+        the net file's ``<NUMBER OF ZONES>`` or that is not a node, or a weight that is
+        negative, not a finite number or above :data:`MAX_WEIGHT`.
     """
     toll_factor = _factor(toll_factor, "toll_factor")
     distance_factor = _factor(distance_factor, "distance_factor")
@@ -535,6 +772,14 @@ def load_problem(
     if length_w:
         cost0 += length_w * links["length"].to_numpy(float)
     links["cost0"] = cost0
+    both = pd.concat([od, intrazonal], ignore_index=True)
+    largest = int(both[["origin", "destination"]].to_numpy().max(initial=0))
+    if largest > info["zones"]:
+        msg = (
+            f"{trips}: zone {largest} is above the <NUMBER OF ZONES> {info['zones']} of "
+            f"{net.name}; the two files must describe the same zones"
+        )
+        raise TntpError(msg)
     nodes = set(links["init_node"]) | set(links["term_node"])
     for col in ("origin", "destination"):
         missing = sorted(set(od[col]) - nodes)
@@ -578,10 +823,16 @@ def _check_counts(frame: pd.DataFrame, links: pd.DataFrame | None, where) -> pd.
         raise TntpError(msg)
     out = {}
     rules = {
-        "init_node": ("a node number", "node"),
-        "term_node": ("a node number", "node"),
-        "count": ("a number >= 0 (vehicles per hour)", "value"),
-        "weight": ("a number >= 0", "value"),
+        "init_node": (f"a node number (a whole number from 1 to {MAX_NODE:,})", "node"),
+        "term_node": (f"a node number (a whole number from 1 to {MAX_NODE:,})", "node"),
+        "count": (f"a number from 0 to {MAX_COUNT:g} (vehicles per hour)", "value"),
+        "weight": (f"a number from 0 to {MAX_COUNT_WEIGHT:g}", "value"),
+    }
+    highest = {
+        "init_node": MAX_NODE,
+        "term_node": MAX_NODE,
+        "count": MAX_COUNT,
+        "weight": MAX_COUNT_WEIGHT,
     }
     for col in (*COUNT_COLUMNS, "weight"):
         if col not in frame:
@@ -590,9 +841,10 @@ def _check_counts(frame: pd.DataFrame, links: pd.DataFrame | None, where) -> pd.
         if col == "weight":  # an empty weight cell means 1, as a missing column does
             raw = raw.where(raw.notna() & (raw.astype(str).str.strip() != ""), "1")
         vals = pd.to_numeric(raw, errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(vals) | (vals < 0)
-        if rules[col][1] == "node":
-            bad |= vals != np.round(vals)
+        with np.errstate(invalid="ignore"):
+            bad = ~((vals >= 0) & (vals <= highest[col]))
+            if rules[col][1] == "node":
+                bad |= (vals != np.round(vals)) | (vals < 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             text = raw.iloc[i]
@@ -654,8 +906,9 @@ def check_counts(counts: pd.DataFrame, links: pd.DataFrame | None = None) -> pd.
     Raises
     ------
     TntpError
-        A missing column, no rows, a value that is not a number, NaN, negative or (for a
-        node) not whole, a link counted twice (one row per link: average repeated counts
+        A missing column, no rows, a value that is not a number, NaN, negative, above
+        :data:`MAX_COUNT` (a count) or :data:`MAX_COUNT_WEIGHT` (a weight), or (for a node)
+        not a whole number from 1 to :data:`MAX_NODE`, a link counted twice (one row per link: average repeated counts
         first), or a link not in ``links``. The message names the row (1 = the first).
     """
     return _check_counts(counts, links, lambda i: "counts" if i is None else f"counts row {i + 1}")
@@ -679,11 +932,12 @@ def read_counts(path: str | Path, *, links: pd.DataFrame | None = None) -> pd.Da
     Raises
     ------
     DataSourceError
-        The file cannot be read, or is empty.
+        The file cannot be read, is empty, is not a regular file or is larger than
+        :data:`COUNTS_MAX_BYTES`.
     TntpError
         Bad content (see :func:`check_counts`); the message names the file's line.
     """
-    path = Path(path)
+    path = check_input_file(path, what="counts file", max_bytes=COUNTS_MAX_BYTES)
     try:
         frame = pd.read_csv(
             path,
@@ -754,8 +1008,9 @@ def write_trips(
     Raises
     ------
     TntpError
-        Missing columns, zone numbers that are not whole numbers in 1..zones, or trips that
-        are negative or not finite.
+        Missing columns, zone numbers that are not whole numbers in 1..zones, ``zones`` that
+        is not a whole number from 1 to :data:`MAX_ZONES`, or trips that are negative or not
+        finite.
     """
     missing = [c for c in ("origin", "destination", "trips") if c not in od.columns]
     if missing:
@@ -777,7 +1032,7 @@ def write_trips(
             raise TntpError(msg)
         ends.append(vals.astype(np.int64))
     largest = int(max(ends[0].max(initial=0), ends[1].max(initial=0)))
-    n_zones = largest if zones is None else int(zones)
+    n_zones = largest if zones is None else _zone_count(zones, "zones")
     if largest > n_zones:
         msg = f"zone {largest} in the OD table is above zones={n_zones}"
         raise TntpError(msg)
@@ -805,6 +1060,18 @@ def write_trips(
         for k in range(0, len(cells), 5):
             parts.append("    " + "  ".join(cells[k : k + 5]) + "\n")
     return write_text(path, "".join(parts))
+
+
+def _zone_count(value: Any, what: str) -> int:
+    """A number of zones: a whole number from 1 to :data:`MAX_ZONES`."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = math.nan
+    if isinstance(value, bool) or not (v.is_integer() and 1 <= v <= MAX_ZONES):
+        msg = f"{what} is {value!r}; it must be a whole number from 1 to {MAX_ZONES:,}"
+        raise TntpError(msg)
+    return int(v)
 
 
 def _comment_lines(notes: Sequence[str]) -> list[str]:
@@ -892,6 +1159,7 @@ def write_problem(
             "'-', '_' and '.'"
         )
         raise TntpError(msg)
+    _zone_count(problem.zones, "problem zones")
     extra = dict(extra_trips or {})
     for cls in extra:
         if not _SAFE_NAME.match(str(cls)):

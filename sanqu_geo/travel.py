@@ -9,8 +9,11 @@ from __future__ import annotations
 import difflib
 import logging
 import math
-from collections.abc import Callable
+import numbers
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -33,6 +36,38 @@ __all__ = [
 
 _PLACE_LAYERS = ("facilities", "zones")
 _LABEL_COLUMNS = ("id", "name_zh", "name_en")
+_WEIGHTS = ("travel_time", "length")
+# How a short name shared by places of both layers is told apart in a table's labels.
+_LAYER_QUALIFIERS = {"facilities": ("设施", "facility"), "zones": ("区域", "zone")}
+
+
+def _check_places(places: Any, what: str, *, one: bool = False) -> gpd.GeoDataFrame:
+    """Places as the functions here take them: a GeoDataFrame with unique ids (one row if
+    ``one``), or a :class:`LayerError` naming the argument."""
+    if not isinstance(places, gpd.GeoDataFrame):
+        hint = "; find one with find_place(name)" if one else "; see load_places"
+        msg = (
+            f"{what} must be a GeoDataFrame of places with an id, got {type(places).__name__}{hint}"
+        )
+        raise LayerError(msg)
+    if "id" not in places.columns:
+        msg = f"{what}: the places have no id column; add one (see load_places)"
+        raise LayerError(msg)
+    if places.empty:
+        msg = f"{what}: no places given; give at least one"
+        raise LayerError(msg)
+    if one and len(places) != 1:
+        msg = f"{what} must be one place, got {len(places)}; pick one, e.g. with find_place(name)"
+        raise LayerError(msg)
+    ids = places["id"].astype(str)
+    if not ids.is_unique:
+        repeated = sorted(set(ids[ids.duplicated()]))[:5]
+        msg = (
+            f"{what}: place ids repeat ({', '.join(repeated)}), so their times cannot be told "
+            "apart; give every place its own id"
+        )
+        raise LayerError(msg)
+    return places
 
 
 def load_places(which: str | Path) -> gpd.GeoDataFrame:
@@ -48,7 +83,15 @@ def load_places(which: str | Path) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         ``id``, ``name_zh``, ``name_en``, geometry; features without a location are left out.
+
+    Raises
+    ------
+    LayerError
+        When ``which`` is neither a name nor a path, or no place has a location.
     """
+    if not isinstance(which, str | os.PathLike) or not str(which).strip():
+        msg = f"places must be zones, facilities, all or a file of places, got {which!r}"
+        raise LayerError(msg)
     if str(which) == "all":
         parts = [load_places(name) for name in _PLACE_LAYERS]
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
@@ -94,8 +137,11 @@ def role_places(places: gpd.GeoDataFrame | None = None) -> dict[str, str]:
     Raises
     ------
     LayerError
-        When a role has no place, or more than one; the message says how to fix the layer.
+        When ``places`` is not a frame of places, or a role has no place, or more than one;
+        the message says how to fix the layer.
     """
+    if places is not None:
+        _check_places(places, "places")
     found, issues = layers.place_roles(load_places("all") if places is None else places)
     if issues:
         raise LayerError("; ".join(str(i) for i in issues))
@@ -124,9 +170,12 @@ def find_place(name: str) -> gpd.GeoDataFrame:
     Raises
     ------
     LayerError
-        When nothing or more than one place matches; the message lists close matches with
-        their ids.
+        When ``name`` is not a text, or nothing or more than one place matches; the message
+        lists close matches with their ids.
     """
+    if not isinstance(name, str) or not name.strip():
+        msg = f"place name must be an id, Chinese or English name such as 'airport', got {name!r}"
+        raise LayerError(msg)
     places = load_places("all")
     wanted = name.strip().casefold()
     labels = {
@@ -193,6 +242,7 @@ def access_table(G: nx.MultiDiGraph, places: gpd.GeoDataFrame) -> pd.DataFrame:
     pandas.DataFrame
         As :func:`sanqu_geo.access.access_nodes`.
     """
+    _check_places(places, "places")
     table = access.access_nodes(G, places, gates=_gates())
     missing = set(places["id"]) - set(table["id"])
     if missing:
@@ -229,7 +279,22 @@ def place_od(
     -------
     pandas.DataFrame
         Seconds (or metres), indexed by origin id, one column per destination id.
+
+    Raises
+    ------
+    LayerError
+        When origins or destinations are not frames of places with unique ids.
+    NetworkError
+        For a wrong graph or weight, or a place with no access node.
     """
+    engine.check_graph(G)
+    _check_places(origins, "origins")
+    _check_places(destinations, "destinations")
+    if weight not in _WEIGHTS:
+        msg = (
+            f"weight must be one of {', '.join(_WEIGHTS)} (connectors add the same), got {weight!r}"
+        )
+        raise NetworkError(msg)
     a = access_table(G, origins)
     b = access_table(G, destinations)
     od = engine.od_matrix(G, list(a["node"]), list(b["node"]), weight=weight, progress=progress)
@@ -293,7 +358,17 @@ def place_route(
     -------
     (Route, float, float)
         The route between the chosen access nodes, and the connector seconds at each end.
+
+    Raises
+    ------
+    LayerError
+        When origin or destination is not a one-row frame of places.
+    NetworkError
+        When they are the same place, or one cannot reach the other.
     """
+    engine.check_graph(G)
+    _check_places(origin, "origin", one=True)
+    _check_places(destination, "destination", one=True)
     if origin["id"].iloc[0] == destination["id"].iloc[0]:
         msg = f"origin and destination are the same place ({origin['id'].iloc[0]}); name two places"
         raise NetworkError(msg)
@@ -329,6 +404,11 @@ def check_minutes(minutes: list[float]) -> list[float]:
     SettingsError
         For no thresholds, or one that is not a positive finite number of at most a day.
     """
+    if isinstance(minutes, numbers.Real):
+        minutes = [minutes]
+    if isinstance(minutes, str | bytes) or not isinstance(minutes, Iterable):
+        msg = f"isochrone minutes must be numbers such as [15, 30, 45, 60], got {minutes!r}"
+        raise SettingsError(msg)
     values = list(minutes)
     if not values:
         raise SettingsError("isochrone minutes: none given; give numbers such as 15,30,45,60")
@@ -363,7 +443,16 @@ def place_isochrones(
     geopandas.GeoDataFrame
         As :func:`sanqu_geo.engine.isochrones`, with the place's ``id``, ``name_zh`` and
         ``name_en``; the connector time is subtracted from each threshold.
+
+    Raises
+    ------
+    LayerError
+        When ``place`` is not a one-row frame of places.
+    SettingsError
+        For thresholds that are not numbers of minutes between 0 and 1440.
     """
+    engine.check_graph(G)
+    _check_places(place, "place", one=True)
     minutes = check_minutes(minutes)
     table = access_table(G, place).sort_values("connector_s")
     node, connector = table["node"].iloc[0], float(table["connector_s"].iloc[0])
@@ -378,3 +467,44 @@ def place_isochrones(
     return iso[
         ["id", "name_zh", "name_en", "short_zh", "short_en", "minutes", "area_km2", "geometry"]
     ]
+
+
+def table_labels(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Places whose short names tell them apart in a table's row or column labels.
+
+    A short name that several places share (内陆港 is a facility and a zone) is qualified with
+    the place's layer where that tells them apart (``内陆港（设施）`` / ``Inland port
+    (facility)``), else with its id.
+
+    Parameters
+    ----------
+    places : geopandas.GeoDataFrame
+        Places as :func:`load_places` returns them.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``short_zh`` and ``short_en`` qualified where they repeat.
+    """
+    out = places.copy()
+    for short, full in (("short_zh", "name_zh"), ("short_en", "name_en")):
+        if short not in out.columns:
+            out[short] = out[full] if full in out.columns else out["id"]
+        out[short] = out[short].fillna("").astype(str)
+    key = out["short_zh"].str.strip() + "\x00" + out["short_en"].str.strip()
+    repeated = key.duplicated(keep=False)
+    if not repeated.any():
+        return out
+    facility_ids = set(load_places("facilities")["id"])
+    layer = out["id"].map(lambda i: "facilities" if i in facility_ids else "zones")
+    for _, group in out[repeated].groupby(key[repeated], sort=False):
+        by_layer = layer[group.index]
+        for i in group.index:
+            if by_layer.is_unique:
+                zh, en = _LAYER_QUALIFIERS[layer[i]]
+            else:
+                zh = en = str(out.at[i, "id"])
+            for column, text in (("short_zh", f"（{zh}）"), ("short_en", f" ({en})")):
+                if out.at[i, column].strip():  # an absent name stays absent
+                    out.at[i, column] = out.at[i, column].strip() + text
+    return out

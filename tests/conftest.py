@@ -49,3 +49,14 @@ def reference() -> Path:
     if not SHARED_REFERENCE.is_dir():
         pytest.skip(f"reference data not found at {SHARED_REFERENCE} (a clone without ../shared)")
     return SHARED_REFERENCE
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The totals table of the second fault campaign, when any of it ran."""
+    import sys
+
+    campaign = sys.modules.get("faults3")
+    if campaign is None or not campaign.RESULTS:
+        return
+    terminalreporter.write_sep("-", "fault campaign, round 3: cases by outcome")
+    terminalreporter.write_line(campaign.totals(campaign.RESULTS).to_string())

@@ -340,3 +340,69 @@ def test_add_class_time_bans_edges_missing_from_the_class_graph() -> None:
     )
     assert res.volumes.loc[("A", "B", 0), "lorry"] == 0.0
     assert res.volumes["lorry"].sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"name": None}, "name must be a text"),
+        ({"name": " "}, "name must be a text"),
+        ({"od": {"origin": ["A"], "destination": ["B"], "trips": [1.0]}}, "must be a pandas"),
+        ({"pce": "2"}, "pce must be a positive number"),
+        ({"pce": None}, "pce must be a positive number"),
+        ({"pce": True}, "pce must be a positive number"),
+        ({"pce": 0.0}, "pce must be a positive number"),
+        ({"pce": 21.0}, "at most 20"),
+        ({"time_attr": 3}, "time_attr must be the name"),
+    ],
+)
+def test_demand_class_checks_its_fields(kwargs, needle) -> None:
+    fields = {"name": "car", "od": _od([("A", "B", 1.0)]), **kwargs}
+    name, od = fields.pop("name"), fields.pop("od")
+    with pytest.raises(AssignmentError, match=needle):
+        assignment.DemandClass(name, od, **fields)
+
+
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        (lambda G, c: assignment.assign(nx.Graph(G), [c]), "must be a networkx.MultiDiGraph"),
+        (lambda G, c: assignment.assign(nx.DiGraph(G), [c]), "got DiGraph"),
+        (lambda G, c: assignment.assign(G, c), r"got one DemandClass; pass \[car\]"),
+        (lambda G, c: assignment.assign(G, []), "classes is empty"),
+        (lambda G, c: assignment.assign(G, ["car"]), "found str"),
+        (lambda G, c: assignment.assign(G, {"car": c}), "got dict"),
+        (lambda G, c: assignment.assign(G, [c], vdf=["bpr"]), "vdf must be one of"),
+        (lambda G, c: assignment.assign(G, [c], gap=True), "gap must be a positive number"),
+        (lambda G, c: assignment.assign(G, [c], max_iterations=0), "max_iterations"),
+        (lambda G, c: assignment.assign(G, [c], max_iterations=2.5), "max_iterations"),
+        (lambda G, c: assignment.assign(G, [c], centroids="A"), "centroids must be a collection"),
+        (lambda G, c: assignment.assign(G, [c], centroids=[["A"]]), "centroid"),
+        (lambda G, c: assignment.assign(G, [c], warm={}), "warm must be an AssignmentResult"),
+        (lambda G, c: assignment.assign(G, [c], progress="p"), "progress must be a function"),
+        (lambda G, c: assignment.vehicle_hours(None), "needs an AssignmentResult"),
+        (lambda G, c: assignment.select_link(None, []), "needs an AssignmentResult"),
+        (lambda G, c: assignment.add_class_time(G, nx.Graph(G), "t"), "class_graph must be"),
+        (lambda G, c: assignment.add_class_time(G, G, None), "attr must be the name"),
+        (lambda G, c: assignment.assign_tntp(None), "needs a sanqu_geo.tntp.TntpProblem"),
+    ],
+)
+def test_wrong_arguments_are_assignment_errors(call, needle) -> None:
+    G = _toy()
+    with pytest.raises(AssignmentError, match=needle):
+        call(G, assignment.DemandClass("car", _od([("A", "B", 100.0)])))
+
+
+def test_demand_beyond_a_plausible_pair_or_on_a_missing_time_is_refused() -> None:
+    G = _toy()
+    too_many = assignment.DemandClass("car", _od([("A", "B", 2e6)]))
+    with pytest.raises(AssignmentError, match="more than the 1,000,000"):
+        assignment.assign(G, [too_many])
+    typo = assignment.DemandClass("truck", _od([("A", "B", 10.0)]), time_attr="truck_tiem")
+    with pytest.raises(AssignmentError, match="no edge has a usable 'truck_tiem'"):
+        assignment.assign(G, [typo])
+    with pytest.raises(AssignmentError, match=r"origin \['A'\] is not a node id"):
+        assignment.assign(G, [assignment.DemandClass("car", _od([(["A"], "B", 1.0)]))])
+    # at the limit it is assigned
+    fine = assignment.DemandClass("car", _od([("A", "B", 1e6)]))
+    assert assignment.assign(G, [fine]).volumes["car"].sum() >= 1e6

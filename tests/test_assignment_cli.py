@@ -83,7 +83,7 @@ def _set_capacity(value: str):
     [
         (lambda t: t.replace("\tcapacity", "\tcap"), None, "1e-6", "lacks the column(s) capacity"),
         (_set_capacity("-25900"), None, "1e-6", "link 1->2 has capacity -25900"),
-        (_set_capacity("0"), None, "1e-6", "link (1, 2, 0) carries flow but its capacity"),
+        (_set_capacity("0"), None, "1e-6", "link 1->2 has capacity 0"),
         (None, lambda t: t.replace("Origin \t24", "Origin \t99"), "1e-6", "demand zone 99"),
         (None, None, "0", "gap must be a positive number"),
         (None, None, "-1e-6", "gap must be a positive number"),

@@ -159,3 +159,31 @@ def test_delay_ranks_by_hand(city) -> None:
         free += x * data["travel_time"]
         peak_h += x * res.time[i]
     assert ranks.set_index("name").loc[name, "ratio"] == pytest.approx(peak_h / free)
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        ({"delay_index": float("nan")}, "delay index target nan"),
+        ({"delay_index": 0.9}, "delay index target 0.9"),
+        ({"free_flow_kph": float("inf")}, "free_flow_kph target inf"),
+        ({"free_flow_kph": -5}, "free_flow_kph target -5"),
+        ({"gap": 0}, "gap 0"),
+        ({"max_solves": 0}, "max_solves 0"),
+        ({"max_solves": 2.5}, "max_solves 2.5"),
+    ],
+)
+def test_fit_refuses_options_it_cannot_mean(options, needle) -> None:
+    from sanqu_geo.errors import AssignmentError
+
+    with pytest.raises(AssignmentError, match=needle):
+        calibration.fit(source="trunk", **options)
+
+
+def test_calibrate_command_fails_when_the_targets_are_not_met(capsys) -> None:
+    # on the trunk sketch the free-flow factor cannot act (no city streets), and one solve
+    # cannot fit both targets: the command ends with an error naming what it reached
+    assert main(["model", "calibrate", "--max-solves", "1"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "did not meet its targets in 1 solves" in err[0]
+    assert "delay index" in err[0] and "--max-solves" in err[0]

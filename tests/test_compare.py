@@ -23,6 +23,7 @@ from sanqu_geo import (
     travel,
 )
 from sanqu_geo.cli import main
+from sanqu_geo.errors import ScenarioError
 
 
 @pytest.fixture(scope="module")
@@ -146,6 +147,101 @@ def test_user_cost_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert "monorail" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "how"),
+    [
+        ("option,cost_yi_yuan,source\nlast_mile,2.25,港务局\n".encode("utf-8-sig"), "CSV UTF-8"),
+        ("option,cost_yi_yuan,source\r\nlast_mile,2.25,港务局\r\n".encode("gbk"), "GBK CSV"),
+        ("option\tcost_yi_yuan\tsource\r\nlast_mile\t2.25\t港务局\r\n".encode("utf-16"), "UTF-16"),
+        ("option;cost_yi_yuan;source\nlast_mile;2.25;港务局\n".encode(), "semicolons"),
+        (' option , COST_YI_YUAN ,source\n\n"last_mile", 2.25 ," 港务局 "\n\n'.encode(), "spaces"),
+    ],
+)  # fmt: skip
+def test_cost_files_as_excel_writes_them(tmp_path: Path, data: bytes, how: str) -> None:
+    path = tmp_path / "costs.csv"
+    path.write_bytes(data)
+    table = compare.read_costs(path, scenarios.load_scenario())
+    assert table.to_dict("records") == [
+        {"option": "last_mile", "cost_yi_yuan": 2.25, "source": "港务局"}
+    ], how
+
+
+def test_cost_file_without_a_source_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "office.csv"
+    path.write_text(
+        'option,cost_yi_yuan,source\nlast_mile,1.5,\nsecond_passage_full,80,"plan, 2023"\n'
+    )
+    table = compare.read_costs(path, scenarios.load_scenario())
+    assert table["source"].tolist() == ["user file office.csv", "plan, 2023"]
+    assert table["cost_yi_yuan"].tolist() == [1.5, 80.0]
+    bare = tmp_path / "bare.csv"
+    bare.write_text("option,cost_yi_yuan\nlast_mile,10000\n")
+    only = compare.read_costs(bare, scenarios.load_scenario())
+    assert only.to_dict("records") == [
+        {"option": "last_mile", "cost_yi_yuan": 10_000.0, "source": "user file bare.csv"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        ("option,cost_yi_yuan\n\nlast_mile,1\n\nlast_mile,2\n", "line 5", "given again"),
+        ("option,cost_yi_yuan\nlast_mile,1\nlast_mile,1,x,y\n", "line 3", "4 values"),
+        ("option,cost_yi_yuan\nlast_mile,10000.5\n", "line 2", "is it in yuan?"),
+        ('option,cost_yi_yuan,source\nlast_mile,1,"a, b"\n\nsecond_passage_full,x\n', "line 4",
+         "'x'"),
+        ('option,cost_yi_yuan,source\nlast_mile,1,"a\nb"\n', "line 2", "U+000A"),
+        ("option,cost_yi_yuan\nlast_mile,0x10\n", "line 2", "'0x10'"),
+        ("option,cost_yi_yuan\nlast_mile,1_000\n", "line 2", "'1_000'"),
+        ("\ufeff\n", "", "is empty"),
+    ],
+)  # fmt: skip
+def test_bad_cost_rows_name_the_file_and_line(
+    tmp_path: Path, text: str, where: str, words: str
+) -> None:
+    path = tmp_path / "costs.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        compare.read_costs(path, scenarios.load_scenario())
+    message = str(info.value)
+    assert message.startswith(f"{path} {where}".strip()) and words in message
+    assert "\n" not in message
+
+
+def test_check_costs_of_a_table() -> None:
+    sc = scenarios.load_scenario()
+    table = pd.DataFrame(
+        {"option": [" last_mile ", "second_passage_full"], "cost_yi_yuan": [np.float64(3), "4.5"]}
+    )
+    clean = compare.check_costs(table, sc)
+    assert clean.to_dict("records") == [
+        {"option": "last_mile", "cost_yi_yuan": 3.0, "source": "user costs"},
+        {"option": "second_passage_full", "cost_yi_yuan": 4.5, "source": "user costs"},
+    ]
+    for bad, words in [
+        ({"option": ["last_mile"], "cost_yi_yuan": [math.nan]}, "costs row 1: cost_yi_yuan"),
+        ({"option": ["last_mile"], "cost_yi_yuan": [1e308]}, "is it in yuan?"),
+        ({"option": [None], "cost_yi_yuan": [1.0]}, "costs row 1: the option is blank"),
+        ({"option": ["last_mile"]}, "cost_yi_yuan missing"),
+        ({"option": [], "cost_yi_yuan": []}, "no costs"),
+    ]:
+        with pytest.raises(ScenarioError, match="costs") as info:
+            compare.check_costs(pd.DataFrame(bad), sc)
+        assert words in str(info.value)
+    with pytest.raises(ScenarioError, match="must be a pandas DataFrame"):
+        compare.check_costs({"last_mile": 3.0}, sc)  # type: ignore[arg-type]
+
+
+def test_compare_checks_costs_before_any_solve(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_solve(*args: object, **kwargs: object) -> None:
+        raise AssertionError("solved before the costs were checked")
+
+    monkeypatch.setattr(peak, "solve", no_solve)
+    costs = pd.DataFrame({"option": ["last_mile"], "cost_yi_yuan": [math.inf]})
+    with pytest.raises(ScenarioError, match="costs row 1: cost_yi_yuan of last_mile"):
+        compare.compare(costs=costs, sensitivity=False, appraisal=False)
 
 
 def test_rail_is_door_to_door_not_a_road(result: compare.Comparison) -> None:

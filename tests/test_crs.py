@@ -694,3 +694,49 @@ def test_detect_gcj02_offset():
     assert not crs.detect_gcj02_offset(noisy, reference)
     points = gpd.GeoSeries(gpd.points_from_xy(glon, glat), crs="EPSG:4326")
     assert crs.detect_gcj02_offset(points, reference)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        crs.wgs84_to_gcj02,
+        crs.gcj02_to_wgs84,
+        crs.gcj02_to_bd09,
+        crs.bd09_to_gcj02,
+        crs.bd09_to_wgs84,
+    ],
+)
+@pytest.mark.parametrize(
+    ("lon", "lat", "shown"),
+    [
+        (500.0, 45.0, "lon 500"),
+        (126.6, -91.0, "lat -91"),
+        (1e300, 45.0, "1e+300"),
+        (126.6, np.inf, "inf"),
+    ],
+)
+def test_conversions_refuse_coordinates_out_of_range(function, lon, lat, shown):
+    with pytest.raises(CRSError, match="out of range") as info:
+        function(lon, lat)
+    assert shown in str(info.value)
+    with pytest.raises(CRSError, match="out of range"):
+        function(np.array([126.6, lon]), np.array([45.7, lat]))
+
+
+def test_conversions_still_pass_nan_through_and_refuse_none():
+    lon, lat = crs.wgs84_to_gcj02(np.array([np.nan, 126.6]), np.array([45.7, 45.7]))
+    assert np.isnan(lon[0]) and np.isfinite(lon[1])
+    assert np.isnan(lat[0]) and np.isfinite(lat[1])
+    with pytest.raises(CRSError, match="numbers"):
+        crs.wgs84_to_gcj02(None, None)
+
+
+def test_wrong_arguments_of_the_checks():
+    with pytest.raises(CRSError, match="expects a GeoDataFrame or GeoSeries, got NoneType"):
+        crs.check_geodataframe(None)
+    with pytest.raises(CRSError, match="points must be an"):
+        crs.detect_gcj02_offset("a", "b")
+    with pytest.raises(CRSError, match="tolerance_m"):
+        crs.detect_gcj02_offset([[126.6, 45.7]], [[126.6, 45.7]], tolerance_m=-1)
+    with pytest.raises(CRSError, match="max_distance_km"):
+        crs.check_lonlat([126.6], [45.7], max_distance_km=float("nan"))

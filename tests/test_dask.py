@@ -364,3 +364,103 @@ def test_compare_with_fixed_parameters_gives_the_central_saving(tmp_path: Path, 
 def test_dask_options_need_draws(capsys) -> None:
     assert main(["corridors", "compare", "--seed", "3"]) == 2
     assert "--sensitivity N" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ bounds and waits
+
+
+def test_local_worker_count_has_a_stated_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert scaleout.max_local_workers() == 6 * scaleout.local_workers_per_core
+    assert scaleout.parse_address("local:24") == ("local", 24)
+    with pytest.raises(SettingsError, match=r"local:25: at most 24 local worker processes"):
+        scaleout.parse_address("local:25")
+    monkeypatch.setattr(os, "cpu_count", lambda: 512)
+    assert scaleout.max_local_workers() == scaleout.local_workers_limit == 64
+    for bad in ("local:²", "local:٣", "local:0", "local:+3", "local: 3"):
+        with pytest.raises(SettingsError, match="whole number from 1 to 64"):
+            scaleout.parse_address(bad)
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("tcp://10.0.0.5:8786", True),
+        ("tcp://scheduler.example", True),  # Dask's default port
+        ("tcp://[::1]:8786", True),
+        ("tls://host:8786", True),
+        ("tcp://host:0", False),
+        ("tcp://host:65536", False),
+        ("tcp://host:８７８６", False),  # full-width digits
+        ("tcp://::1:8786", False),
+        ("tcp://host:8786/path", False),
+        ("tcp://us er:8786", False),
+    ],
+)
+def test_scheduler_addresses(address: str, ok: bool) -> None:
+    if ok:
+        assert scaleout.parse_address(address) == (address, None)
+    else:
+        with pytest.raises(SettingsError, match=r"--dask .*tcp://HOST:8786"):
+            scaleout.parse_address(address)
+
+
+def _listener(answer: bytes | None) -> tuple[int, object]:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def loop() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if answer is not None:
+                conn.sendall(answer)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return server.getsockname()[1], server
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        (None, "something listens there but no Dask scheduler answered within 1 s"),
+        (b"HTTP/1.1 400 Bad Request\r\n\r\n", "not a Dask scheduler"),
+        (b"\x00" * 8, "not a Dask scheduler"),  # a size of 0
+    ],
+)
+def test_a_server_that_is_not_dask_is_refused_in_time(answer: bytes | None, match: str) -> None:
+    import time
+
+    port, server = _listener(answer)
+    started = time.monotonic()
+    with (
+        pytest.raises(ClusterError, match=match),
+        scaleout.connect(f"tcp://127.0.0.1:{port}", timeout=1),
+    ):
+        pass
+    assert time.monotonic() - started < 3
+    server.close()
+
+
+def test_the_probe_lets_a_real_scheduler_through(client) -> None:
+    address = client.scheduler.address
+    assert address.startswith("tcp://")
+    with scaleout.connect(address, timeout=5) as other:
+        assert len(other.nthreads()) == 2
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), 1e9, True])
+def test_a_bad_connect_timeout_is_refused(timeout: float) -> None:
+    with (
+        pytest.raises(SettingsError, match="timeout"),
+        scaleout.connect("tcp://127.0.0.1:9", timeout=timeout),
+    ):
+        pass

@@ -12,7 +12,7 @@ import pytest
 
 from sanqu_geo import demand, network
 from sanqu_geo.cli import main
-from sanqu_geo.errors import DemandError
+from sanqu_geo.errors import DataSourceError, DemandError
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +256,7 @@ def test_demand_show_cli(capsys) -> None:
     assert main(["demand", "show"]) == 0
     out = capsys.readouterr().out
     assert "南岗区" in out and "1,390,679" in out
-    with pytest.raises(DemandError):
+    with pytest.raises(DataSourceError, match="missing.csv: OD file not found"):
         demand.read_od("missing.csv", ["a"])
 
 
@@ -277,3 +277,89 @@ def test_the_remembered_key_is_the_hash_and_follows_changes(default: demand.Dema
     d.od["trips"] = d.od["trips"] * 1.2
     assert d.key() != first
     assert d.scaled(1.0).key() == d.key()
+
+
+def test_od_bounds_are_inclusive_and_named(tmp_path) -> None:
+    ids = ["daoli", "nangang"]
+    at = tmp_path / "at.csv"
+    at.write_text(
+        f"origin,destination,class,trips\ndaoli,nangang,car,{demand.MAX_TRIPS_PER_CELL:.0f}\n"
+        "nangang,daoli,truck, 0.25 \ndaoli,nangang,truck,-0.0\n",
+        encoding="utf-8",
+    )
+    od = demand.read_od(at, ids)
+    # the bound itself is accepted; spaces are trimmed; -0.0 is no trip and is left out
+    assert sorted(zip(od["class"], od["trips"], strict=True)) == [
+        ("car", demand.MAX_TRIPS_PER_CELL),
+        ("truck", 0.25),
+    ]
+    above = tmp_path / "above.csv"
+    above.write_text(
+        f"origin,destination,class,trips\ndaoli,nangang,car,{demand.MAX_TRIPS_PER_CELL + 1:.0f}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DemandError, match=r"above.csv: trips 50001 on line 2 .* 50,000 veh/h"):
+        demand.read_od(above, ids)
+
+
+def test_a_store_of_an_earlier_version_keeps_its_prior(tmp_path) -> None:
+    """The layout before versioned stores (files side by side, ``prior/`` beside them)."""
+    from sanqu_geo import settings
+
+    a = _tiny(tmp_path, "a.csv", 300.0)
+    b = _tiny(tmp_path, "b.csv", 150.0)
+    store = settings.get_home_folder() / "demand"
+    for folder, d, source in ((store, b, "estimate"), (store / "prior", a, "user file a.csv")):
+        folder.mkdir(parents=True)
+        d.zones.to_file(folder / "zones.gpkg", driver="GPKG", layer="zones", engine="pyogrio")
+        d.od.to_csv(folder / "od.csv", index=False)
+        meta = {"source": source, "expansion_factor": 10.0, "pce": d.pce}
+        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert demand.load_demand().totals()["car"] == 150.0
+    assert demand.reset_demand() == "prior"
+    back = demand.load_demand()
+    assert (back.source, back.totals()["car"]) == ("user file a.csv", 300.0)
+    # moved into the versioned layout: nothing of the earlier one is left
+    assert not (store / "prior").exists() and not (store / "od.csv").exists()
+    assert demand.reset_demand() == "default"
+    assert not store.exists()
+
+
+def _tiny(tmp_path, name: str, trips: float) -> demand.Demand:
+    path = tmp_path / name
+    path.write_text(f"origin,destination,class,trips\ndaoli,airport,car,{trips}\n")
+    return demand.demand_from_file(path)
+
+
+def test_a_store_mixed_by_hand_names_the_store_and_the_fix(tmp_path) -> None:
+    demand.import_demand(_write(tmp_path / "a.csv", "daoli,airport,car,5\n"))
+    od = demand._store() / "od.csv"
+    od.write_text("origin,destination,class,trips\ndaoli,nowhere,car,5\n", encoding="utf-8")
+    with pytest.raises(DemandError) as info:
+        demand.load_demand()
+    text = str(info.value)
+    assert str(demand._store()) in text and "nowhere" in text and "demand reset" in text
+    assert "\n" not in text
+    assert demand.reset_demand() == "default"
+    assert demand.load_demand(compute_default=False).source == "indicative default"
+
+
+def _write(path, rows: str):
+    path.write_text("origin,destination,class,trips\n" + rows, encoding="utf-8")
+    return path
+
+
+def test_compare_refuses_a_demand_without_trips_between_zones_before_solving(monkeypatch) -> None:
+    from sanqu_geo import compare, peak
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved a demand that should have been refused")
+
+    monkeypatch.setattr(peak, "solve", no_solve)
+    base = demand.load_demand(compute_default=False)
+    od = pd.DataFrame(
+        {"origin": ["daoli"], "destination": ["daoli"], "class": ["car"], "trips": [9.0]}
+    )
+    d = demand.Demand(base.zones, od, "inside one zone", base.expansion_factor, base.pce)
+    with pytest.raises(DemandError, match="no trips between zones"):
+        compare.compare(demand_=d, sensitivity=False, appraisal=False)

@@ -127,6 +127,33 @@ def test_a_negative_cost_is_refused(params: economics.EconomicParameters) -> Non
         economics.appraise(benefits, cost_yuan=-1.0, opening_year=2030, params=params)
 
 
+@pytest.mark.parametrize("cost", [0.0, math.inf, -math.inf, 1.0001e12, "35.7e8", True])
+def test_a_cost_out_of_range_or_not_a_number_is_refused(
+    params: economics.EconomicParameters, cost: object
+) -> None:
+    benefits = pd.DataFrame({"year": [2030], "benefit_yuan": [1.0]})
+    with pytest.raises(ScenarioError, match="cost_yuan must be a number above 0 and at most"):
+        economics.appraise(benefits, cost_yuan=cost, opening_year=2030, params=params)
+
+
+def test_the_largest_cost_allowed_is_appraised(params: economics.EconomicParameters) -> None:
+    p = _hand_params(params)
+    benefits = pd.DataFrame({"year": [2023], "benefit_yuan": [1e9]})
+    result = economics.appraise(
+        benefits, cost_yuan=economics.MAX_COST_YUAN, opening_year=2023, params=p
+    )
+    assert result.fyrr == pytest.approx(1e9 / 1e12)
+
+
+@pytest.mark.parametrize("year", [2030.5, 1899, 2201, "2030", None])
+def test_an_opening_year_that_is_not_a_whole_year_in_range_is_refused(
+    params: economics.EconomicParameters, year: object
+) -> None:
+    benefits = pd.DataFrame({"year": [2030], "benefit_yuan": [1.0]})
+    with pytest.raises(ScenarioError, match="opening_year must be a whole year from 1900 to 2200"):
+        economics.appraise(benefits, cost_yuan=1e9, opening_year=year, params=params)
+
+
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [

@@ -229,3 +229,85 @@ def test_unknown_node_is_a_clear_error() -> None:
 
     with pytest.raises(NetworkError, match="origin id"):
         engine.od_matrix(_random_graph(0), ["nowhere"], [1])
+
+
+def test_route_and_isochrones_on_an_undirected_simple_graph() -> None:
+    G = _random_graph(4)
+    simple = nx.Graph(G)  # parallel edges merge: the last one's attributes stay
+    found = engine.route(simple, 0, 5)
+    expected = nx.shortest_path_length(simple, 0, 5, weight="travel_time")
+    assert found is not None and found.travel_time == pytest.approx(expected, abs=1e-9)
+    assert found.nodes[0] == 0 and found.nodes[-1] == 5
+    iso = engine.isochrones(simple, [0], [5, 10])
+    assert list(iso["minutes"]) == [5.0, 10.0]
+    small, big = iso.geometry.iloc[0], iso.geometry.iloc[1]
+    assert small.area > 0 and small.difference(big).area < 1e-6 * small.area  # nested
+
+
+def test_a_graph_without_node_coordinates_is_named() -> None:
+    from sanqu_geo.errors import NetworkError
+
+    G = nx.MultiDiGraph()
+    G.add_edge("a", "b", travel_time=10.0)
+    G.add_edge("b", "c", travel_time=10.0)
+    assert engine.od_matrix(G, ["a"], ["c"]).iloc[0, 0] == 20.0  # no coordinates needed
+    with pytest.raises(NetworkError, match="node 'a' has no usable x/y"):
+        engine.route(G, "a", "c")
+    with pytest.raises(NetworkError, match="x/y"):
+        engine.isochrones(G, ["a"], [15])
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [(15, [15.0]), ([30, 15.5], [15.5, 30.0]), (np.array([60, 5]), [5.0, 60.0])],
+)
+def test_check_minutes_takes_numbers(minutes, expected) -> None:
+    assert engine.check_minutes(minutes) == expected
+
+
+@pytest.mark.parametrize("minutes", ["15", [], None, [float("nan")], [0], [-5], [1441], [True]])
+def test_check_minutes_refuses_the_rest(minutes) -> None:
+    from sanqu_geo.errors import NetworkError
+
+    with pytest.raises(NetworkError, match="minutes"):
+        engine.check_minutes(minutes)
+
+
+def test_reach_checks_weights_and_connectors_per_opportunity() -> None:
+    from sanqu_geo.errors import NetworkError
+
+    G = _random_graph(2)
+    ok = engine.reach(G, [0], [600], [1, 2], weights=[2.0, 3.0], extra_seconds=[0.0, 0.0])
+    times = nx.single_source_dijkstra_path_length(G, 0, weight="travel_time")
+    expected = 2.0 * (times.get(1, np.inf) <= 36_000) + 3.0 * (times.get(2, np.inf) <= 36_000)
+    assert ok.iloc[0, 0] == expected
+    for kwargs, needle in [
+        ({"weights": [1.0]}, "weights has 1 values for 2"),
+        ({"weights": [1.0, float("nan")]}, "weights must be finite"),
+        ({"extra_seconds": [-1.0, 0.0]}, "extra_seconds must be finite numbers >= 0"),
+        ({"weights": "ab"}, "weights must be a list"),
+    ]:
+        with pytest.raises(NetworkError, match=needle):
+            engine.reach(G, [0], [10], [1, 2], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        (lambda G: engine.od_matrix(None, [0], [1]), "must be a networkx road graph"),
+        (lambda G: engine.od_matrix(G, 0, [1]), "origins must be a list of node ids"),
+        (lambda G: engine.od_matrix(G, [0], None), "destinations must be a list"),
+        (lambda G: engine.od_matrix(G, [[0]], [1]), "origin id '\\[0\\]' is not a node id"),
+        (lambda G: engine.od_matrix(G, [0], [1], weight=None), "weight must be the name"),
+        (lambda G: engine.od_matrix(G, [0], [1], progress=1), "progress must be a function"),
+        (lambda G: engine.isochrones(G, [0], [15], buffer_m=0), "buffer_m must be"),
+        (lambda G: engine.isochrones(G, [0], [15], buffer_m=1e6), "buffer_m must be"),
+        (lambda G: engine.od_to_parquet(G, [0], [1], None), "path must be"),
+        (lambda G: engine.clear_cache([G]), "must be a networkx road graph"),
+    ],
+)
+def test_wrong_arguments_are_network_errors(call, needle) -> None:
+    from sanqu_geo.errors import DataSourceError, NetworkError
+
+    with pytest.raises((NetworkError, DataSourceError), match=needle):
+        call(_random_graph(3))

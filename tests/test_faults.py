@@ -14,9 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import faults3
 import openpyxl
 import pandas as pd
 import pytest
+from faults3 import snapshot
 
 from sanqu_geo import compare, layers, tables, travel
 from sanqu_geo._atomic import MANIFEST
@@ -36,18 +38,6 @@ def one_clear_line(err: str) -> str:
     assert len(lines) == 1, err
     assert "Traceback" not in err and "internal error" not in err, err
     return lines[0]
-
-
-def snapshot(*folders: Path) -> dict[str, tuple[int, int]]:
-    """Every file under the folders with its size and modification time."""
-    out = {}
-    for folder in folders:
-        if not folder.exists():
-            continue
-        for path in sorted(folder.rglob("*")):
-            st = path.lstat()
-            out[str(path)] = (st.st_size, st.st_mtime_ns) if path.is_file() else (-1, 0)
-    return out
 
 
 def dead_pid() -> int:
@@ -204,6 +194,108 @@ def test_kill_9_while_a_folder_is_written_keeps_the_earlier_one(
     assert len(left) == 1 and (left[0] / "comparison.xlsx").is_file()  # the half-written run
     tables.write_comparison(comparison, out)
     assert [p.name for p in tmp_path.iterdir()] == ["r"]  # cleaned by the next run
+
+
+# ------------------------------------------- 1b. the manifest, the user's files, interruptions
+
+
+def _fill(out: Path, files: dict[str, str], **kwargs) -> None:
+    from sanqu_geo import _atomic
+
+    with _atomic.atomic_folder(out, **kwargs) as tmp:
+        for name, text in files.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_text(text, encoding="utf-8")
+
+
+def test_manifest_lines_outside_the_folder_are_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sanqu_geo import _atomic
+
+    out = tmp_path / "r"
+    _fill(out, {"a.csv": "a", "sub/b.csv": "b"})
+    (tmp_path / "x").write_text("outside", encoding="utf-8")
+    with open(out / MANIFEST, "a", encoding="utf-8") as fh:
+        fh.write(f"../x\n{tmp_path / 'x'}\nsub/./b.csv\nsub//b.csv\n")
+    with caplog.at_level("WARNING", logger="sanqu_geo"):
+        assert _atomic.own_files(out) == {"a.csv", "sub/b.csv"}
+    warned = [r.getMessage() for r in caplog.records]
+    assert len(warned) == 1 and str(out / MANIFEST) in warned[0] and "4 line(s)" in warned[0]
+    _fill(out, {"c.csv": "c"})  # a later run removes its own stale files only
+    assert sorted(p.name for p in out.rglob("*.csv")) == ["c.csv"]
+    assert (tmp_path / "x").read_text(encoding="utf-8") == "outside"
+
+
+def test_temporary_names_of_a_long_chinese_name_are_cut_on_a_character(tmp_path: Path) -> None:
+    name = "哈尔滨" * 27 + "区.csv"  # 82 characters of 3 bytes: 250 bytes, the limit is 255
+    assert len(os.fsencode(name)) == 250
+    tables.write_table(pd.DataFrame({"a": [1.5]}), tmp_path / name)
+    tables.write_table(pd.DataFrame({"a": [2.5]}), tmp_path / name)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert pd.read_csv(tmp_path / name, encoding="utf-8-sig")["a"].tolist() == [2.5]
+
+
+def test_a_failed_move_leaves_the_folder_marked_until_a_run_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import errno
+
+    from sanqu_geo import _atomic
+
+    out = tmp_path / "r"
+    _fill(out, {"a.csv": "old a", "b.csv": "old b"})
+    assert _atomic.interrupted(out) is None
+    real = os.replace
+    moves = []
+
+    def failing(src, dst):
+        moves.append(Path(dst).name)
+        if len(moves) == 3:  # the marker, a.csv, then b.csv fails
+            raise OSError(errno.EIO, "I/O error")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OSError, match="I/O error"):
+        _fill(out, {"a.csv": "new a", "b.csv": "new b"})
+    monkeypatch.setattr(os, "replace", real)
+    assert moves == [_atomic.INCOMPLETE, "a.csv", "b.csv"]
+    assert (out / "a.csv").read_text(encoding="utf-8") == "new a"  # a mix of two runs ...
+    said = _atomic.interrupted(out)
+    assert said is not None and f"run {os.getpid()}@" in said  # ... that says so
+    with caplog.at_level("WARNING", logger="sanqu_geo"):
+        _fill(out, {"a.csv": "third a"})
+    assert any("interrupted" in r.getMessage() for r in caplog.records)
+    assert _atomic.interrupted(out) is None
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "a.csv"]
+
+
+def test_files_replaced_with_force_are_collected_or_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sanqu_geo import _atomic
+    from sanqu_geo.errors import DataSourceError
+
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "summary.md").write_text("mine", encoding="utf-8")
+    (out / "ranking.csv").write_text("mine", encoding="utf-8")
+    with pytest.raises(DataSourceError, match="summary.md"):
+        _fill(out, {"summary.md": "toolkit"}, beside=True)
+    assert (out / "summary.md").read_text(encoding="utf-8") == "mine"
+    with _atomic.replaced_files() as replaced:
+        _fill(out, {"summary.md": "toolkit", "a.csv": "toolkit"}, force=True)
+    assert replaced == [out / "summary.md"]
+    assert (out / "ranking.csv").read_text(encoding="utf-8") == "mine"
+    # the toolkit's summary.md now: a re-run replaces it without --force and says nothing
+    with caplog.at_level("WARNING", logger="sanqu_geo"):
+        _fill(out, {"summary.md": "again"})
+    assert caplog.records == []
+    assert not (out / "a.csv").exists()  # the toolkit's, not written again: removed
+    (out / "a.csv").write_text("mine again", encoding="utf-8")  # a user's file of that name
+    with caplog.at_level("WARNING", logger="sanqu_geo"):
+        _fill(out, {"a.csv": "toolkit"}, force=True)
+    assert [r.getMessage() for r in caplog.records] == [f"{out}: replaced your own a.csv (force)"]
 
 
 # --------------------------------------------------------- 2. user text read as Rich markup
@@ -1336,3 +1428,37 @@ def test_campaign_of_bad_inputs(
     bad = table[~table["clear"] | table["lost"]]
     assert len(table) >= 60
     assert bad.empty, figures + "\n" + bad[["case", "code", "lost", "err"]].to_string()
+
+
+# ------------------------------------------------------------------ the second campaign
+
+
+@pytest.mark.parametrize("area", faults3.AREAS)
+def test_second_campaign(
+    area: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hostile inputs, kills between writes, hangs and stale results, one area at a time.
+
+    Every case must be a clear error (exit 2 or a ``SanquGeoError``, one line naming the
+    input, nothing changed) or a passed check; ``faults3`` says how each kind is judged. The
+    totals of every area run are printed at the end of the session.
+    """
+    from sanqu_geo import settings
+
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    home = Path(os.environ["SANQU_GEO_HOME"])
+    ws = tmp_path / "work"
+    ws.mkdir()
+    monkeypatch.chdir(ws)
+    profiles = dict(settings.profiles)
+    try:
+        table = faults3.run_area(area, ws, home, capsys)
+    finally:
+        settings.profiles.clear()
+        settings.profiles.update(profiles)
+    print(faults3.totals(table).to_string())
+    bad = table[~table["outcome"].isin(faults3.PASS)]
+    assert bad.empty, bad[["case", "outcome", "detail"]].to_string()

@@ -183,3 +183,26 @@ def test_city_demand_is_fast() -> None:
         "group:external"
     }
     assert grown.totals()["car"] > 0
+
+
+def test_wrong_arguments_are_demand_errors(base: demand.Demand, tmp_path: Path) -> None:
+    from sanqu_geo.errors import DataSourceError
+
+    with pytest.raises(DemandError, match=r"d must be a sanqu_geo.demand.Demand .*got NoneType"):
+        forecast.demand_for(None)
+    with pytest.raises(DemandError, match="must be a sanqu_geo.demand.Demand"):
+        forecast.growth_factors(base.od, year=2025)
+    with pytest.raises(DemandError, match="period \\['am_peak'\\] is unknown"):
+        forecast.demand_for(base, period=["am_peak"])
+    with pytest.raises(DemandError, match="years must be a list of years"):
+        forecast.growth_table(base, years="2025")
+    with pytest.raises(DemandError, match="years must be a list of years"):
+        forecast.growth_table(base, years=2025)
+    with pytest.raises(DemandError, match="season must be one of"):
+        forecast.period_hours_per_year(season=["all"])
+    big = tmp_path / "forecast.toml"
+    big.write_bytes(b"#" * (forecast.FORECAST_MAX_BYTES + 1))
+    with pytest.raises(DataSourceError, match="forecast.toml.*more than the 1 MB"):
+        forecast.load_forecast(big)
+    with pytest.raises(DataSourceError, match="is a folder"):
+        forecast.load_forecast(tmp_path)

@@ -330,3 +330,29 @@ def test_import_bd09_csv_lands_on_the_published_wgs84_point(tmp_path: Path) -> N
     gdf = layers.import_layer(csv, "facilities", crs="bd09")
     p = gdf.geometry.iloc[0]
     assert abs(p.x - 126.5714) < 2e-6 and abs(p.y - 45.7053) < 2e-6
+
+
+def test_a_shapefile_part_that_is_a_pipe_is_refused_before_gdal_opens_it(tmp_path: Path) -> None:
+    import os
+
+    zones = layers.load_layer("zones")[["id", "geometry"]]
+    shp = tmp_path / "zones.shp"
+    zones.to_file(shp, driver="ESRI Shapefile", engine="pyogrio")
+    assert len(layers.read_vector_file(shp)) == len(zones)  # a whole shapefile reads
+    (tmp_path / "zones.dbf").unlink()
+    os.mkfifo(tmp_path / "zones.dbf")
+    with pytest.raises(DataSourceError, match=r"zones.dbf: is a pipe.*part of zones.shp"):
+        layers.read_vector_file(shp)
+
+
+def test_a_layer_file_over_its_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv = tmp_path / "points.csv"
+    csv.write_text("id,lon,lat\np1,126.63,45.75\n", encoding="utf-8")
+    assert len(layers.read_vector_file(csv)) == 1
+    monkeypatch.setattr(layers, "max_layer_csv_bytes", csv.stat().st_size - 1)
+    with pytest.raises(DataSourceError, match="points.csv: .* is more than the"):
+        layers.read_vector_file(csv)
+    with pytest.raises(DataSourceError, match="is a folder"):
+        layers.read_vector_file(tmp_path)

@@ -185,3 +185,53 @@ def test_truck_profile_respects_an_imported_ban_layer(tmp_path) -> None:
     for *_, d in banned.edges(data=True):
         assert not ban.contains(d["geometry"].interpolate(0.5, normalized=True))
     assert network.load_network("trunk", profile="car").number_of_edges() == free.number_of_edges()
+
+
+def test_file_digest_follows_the_content_not_the_file_status(tmp_path) -> None:
+    import hashlib
+    import os
+
+    path = tmp_path / "city.osm"
+    path.write_bytes(b"<osm maxspeed='50'/>")
+    first = network.file_digest(path)
+    assert first == hashlib.sha1(b"<osm maxspeed='50'/>").hexdigest()
+    st = path.stat()
+    path.write_bytes(b"<osm maxspeed='70'/>")  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same time
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert network.file_digest(path) == hashlib.sha1(b"<osm maxspeed='70'/>").hexdigest()
+
+
+def test_build_key_follows_settings_and_layers(tmp_path, monkeypatch) -> None:
+    import json
+
+    from shapely.geometry import box
+
+    from sanqu_geo import settings
+
+    key = network.build_key("trunk")
+    assert network.build_key("trunk") == key  # the same inputs: the same key (cache hits)
+    monkeypatch.setitem(settings.published_capacity_pcu, "松浦大桥", 5000.0)
+    changed = network.build_key("trunk")
+    assert changed != key
+    monkeypatch.undo()
+    assert network.build_key("trunk") == key
+    path = tmp_path / "bans.geojson"
+    feature = {"type": "Feature", "geometry": mapping(box(126.60, 45.73, 126.62, 45.75)),
+               "properties": {"id": "ban", "name_zh": "货车禁行区"}}  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    layers.import_layer(path, "truck_bans", accuracy="surveyed")
+    assert network.build_key("trunk") not in (key, changed)
+    layers.remove_imported_layer("truck_bans")
+    assert network.build_key("trunk") == key
+
+
+def test_an_osm_source_that_is_a_pipe_is_refused(tmp_path) -> None:
+    import os
+
+    from sanqu_geo.errors import DataSourceError
+
+    path = tmp_path / "city.osm"
+    os.mkfifo(path)
+    with pytest.raises(DataSourceError, match="city.osm: is a pipe"):
+        network.load_network(path)

@@ -199,3 +199,29 @@ def test_network_without_drivable_roads(tmp_path: Path) -> None:
 def test_bad_bbox(bbox: str) -> None:
     with pytest.raises(NetworkError, match="bbox"):
         network.parse_bbox(bbox)
+
+
+def test_an_osm_file_that_is_a_pipe_a_device_or_too_large_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.osm"
+    os.mkfifo(fifo)
+    with pytest.raises(DataSourceError, match="fifo.osm: is a pipe"):
+        _osm.read_osm(fifo)
+    zero = tmp_path / "zero.osm.pbf"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(DataSourceError, match="zero.osm.pbf: is a device"):
+        _osm.read_osm(zero)
+    small = tmp_path / "small.osm"
+    small.write_text(
+        "<osm version='0.6'><node id='1' lat='45.7' lon='126.6'/><node id='2' lat='45.71' "
+        "lon='126.6'/><way id='5'><nd ref='1'/><nd ref='2'/><tag k='highway' v='primary'/></way>"
+        "</osm>",
+        encoding="utf-8",
+    )
+    assert len(_osm.read_osm(small).ways) == 1
+    monkeypatch.setattr(_osm, "max_osm_bytes", small.stat().st_size - 1)
+    with pytest.raises(DataSourceError, match="small.osm: .* is more than the"):
+        _osm.read_osm(small)

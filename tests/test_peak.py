@@ -109,3 +109,48 @@ def test_calibration_table_compares_published_figures(base) -> None:
     assert len(bridges) == 2
     for value in bridges["model"]:
         assert 0 < float(value.replace(",", "")) <= 9_800 * 1.2
+
+
+def test_vehicle_hours_are_served_from_the_user_folder_until_an_input_changes(
+    monkeypatch,
+) -> None:
+    d = demand.load_demand(network="trunk")
+    run = peak.solve(None, source="trunk", demand_=d, gap=1e-4)
+    first = peak.total_vehicle_hours(source="trunk", demand_=d, gap=1e-4)
+    assert first["car"] == pytest.approx(run.vehicle_hours()["car"], rel=1e-12)
+    assert first["truck"] == pytest.approx(run.vehicle_hours()["truck"], rel=1e-12)
+    peak._RUNS.clear()
+    solved = []
+    real_solve = peak.solve
+
+    def counting_solve(*args, **kwargs):
+        solved.append(kwargs.get("gap"))
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(peak, "solve", counting_solve)
+    assert peak.total_vehicle_hours(source="trunk", demand_=d, gap=1e-4) == first
+    assert solved == []  # read from the user folder
+    monkeypatch.setattr(settings, "max_speed_kph", 70.0)  # a setting the free-flow times read
+    slower = peak.total_vehicle_hours(source="trunk", demand_=d, gap=1e-4)
+    assert solved == [1e-4]
+    assert slower["car"] > first["car"]  # capped speeds: more hours for the same trips
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf"), 0, -1, 1, 4.5, 1e9, "1.6", True])
+def test_calibrate_refuses_a_target_it_cannot_mean(target) -> None:
+    from sanqu_geo.errors import AssignmentError
+
+    with pytest.raises(AssignmentError, match="target"):
+        peak.calibrate(target=target)
+
+
+def test_calibrate_says_when_its_target_is_out_of_reach() -> None:
+    from sanqu_geo.errors import AssignmentError
+
+    # the lowest car trip rates the generators allow still give more delay than this
+    with pytest.raises(AssignmentError, match="out of reach") as info:
+        peak.calibrate(target=1.01)
+    steps = info.value.steps
+    assert len(steps) >= 1 and (steps["delay_index"] > 1.01 + 0.01).all()
+    closest = steps["delay_index"].min()
+    assert f"closest reached is {closest:.3f}" in str(info.value)

@@ -4,7 +4,12 @@ snapshots the office imports."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -386,3 +391,139 @@ def test_register_sheet_and_print_page_mark_the_overdue(tmp_path: Path) -> None:
     with Image.open(png) as im:
         # A3 landscape, 420 x 297 mm, at 100 dpi
         assert abs(im.size[0] - 1654) <= 1 and abs(im.size[1] - 1169) <= 1
+
+
+# ----------------------------------------------------------------------------- as Excel shows it
+
+
+def test_the_status_sheet_is_found_by_its_name_as_excel_shows_it(tmp_path: Path) -> None:
+    path = _workbook(tmp_path, "s.xlsx", {5: ("推进中", "a", dt.date(2026, 3, 1))})
+    wb = load_workbook(path)
+    wb.active.title = "状态  status"  # spaces and case as a person may type them
+    stale = wb.create_sheet("旧 old", 0)
+    stale.append(["编号 Task", "状态 Status", "进展说明 Note", "日期 Date"])
+    stale.append([5, "已完成", "stale", dt.date(2026, 1, 1)])
+    stale.sheet_state = "hidden"
+    wb.active = 1
+    wb.save(path)
+    rows = register.read_status_workbook(path, date=dt.date(2026, 3, 2))
+    assert [(r["task"], r["status"], r["note"]) for r in rows] == [(5, "推进中", "a")]
+
+    wb["状态  status"].title = "Sheet1"
+    wb.save(path)
+    with pytest.raises(RegisterError) as err:
+        register.read_status_workbook(path, date=dt.date(2026, 3, 2))
+    assert "no sheet is named '状态 Status'" in str(err.value)
+    assert "'旧 old' (hidden), 'Sheet1'" in str(err.value)
+
+
+def test_notes_lose_line_breaks_and_keep_their_words(tmp_path: Path) -> None:
+    note = "\t第一段\r\n第二段\u2028第三段  双空格\n"
+    path = _workbook(tmp_path, "n.xlsx", {2: ("推进中", note, dt.date(2026, 3, 1))})
+    (row,) = register.read_status_workbook(path, date=dt.date(2026, 3, 2))
+    assert row["note"] == "第一段 第二段 第三段  双空格"
+
+
+def test_dates_follow_the_workbook_date_system(tmp_path: Path) -> None:
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    # written by openpyxl in the 1904 system: the serials differ, the days are the same
+    path = _workbook(tmp_path, "mac.xlsx", {3: ("推进中", "", dt.date(2026, 2, 27))})
+    wb = load_workbook(path)
+    wb.epoch = CALENDAR_MAC_1904
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        assert 'date1904="1"' in z.read("xl/workbook.xml").decode()
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    serial = re.search(r'<c r="F4"[^>]*><v>([\d.]+)</v>', sheet)
+    assert (
+        serial is not None
+        and float(serial.group(1)) == (dt.date(2026, 2, 27) - dt.date(1904, 1, 1)).days
+    )
+    (row,) = register.read_status_workbook(path, date=dt.date(2026, 3, 2))
+    assert row["date"] == "2026-02-27"
+    # in the 1900 system, 61 is 1900-03-01: a real day, but long before the plan
+    bad = _workbook(tmp_path, "61.xlsx", {3: ("推进中", "", 61)})
+    with pytest.raises(RegisterError, match=r"61\.xlsx row 4: date 1900-03-01 is before 2020"):
+        register.read_status_workbook(bad, date=dt.date(2026, 3, 2))
+
+
+def test_snapshots_sort_by_day_then_sequence_number(tmp_path: Path) -> None:
+    folder = register.snapshots_folder()
+    folder.mkdir(parents=True)
+    for stem, day, status in [
+        ("status-2026-03-02-001", "2026-03-02", "已完成"),
+        ("status-2026-03-01-1000", "2026-03-01", "滞后"),
+        ("status-2026-03-01-999", "2026-03-01", "推进中"),
+        ("status-2026-03-01-010", "2026-03-01", "未启动"),
+    ]:
+        payload = {"date": day, "imported": day, "source": "x.xlsx"}
+        payload["rows"] = [{"task": 4, "status": status, "note": "", "date": day}]
+        (folder / f"{stem}.json").write_text(json.dumps(payload), encoding="utf-8")
+    (folder / "status-2026-03-01-002 copy.json").write_text("{}", encoding="utf-8")
+    assert list(register.snapshots()["id"]) == [
+        "status-2026-03-01-010",
+        "status-2026-03-01-999",
+        "status-2026-03-01-1000",
+        "status-2026-03-02-001",
+    ]
+    assert register.status_as_of(dt.date(2026, 3, 1)).at[4, "status"] == "滞后"
+    changed = register.changed_since_previous(dt.date(2026, 3, 1))
+    assert changed[["task", "before", "after"]].values.tolist() == [[4, "推进中", "滞后"]]
+    book = _workbook(tmp_path, "q.xlsx", {4: ("推进中", "", dt.date(2026, 3, 1))})
+    assert register.import_status(book, date=dt.date(2026, 3, 1)).id == "status-2026-03-01-1001"
+
+
+def test_a_killed_imports_temporary_is_removed_a_live_ones_kept(tmp_path: Path) -> None:
+    folder = register.snapshots_folder()
+    folder.mkdir(parents=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    killed = folder / f".status.tmp{int(dead.stdout)}.abc.json"
+    alive = folder / f".status.tmp{os.getppid()}.def.json"  # another import still writing
+    killed.write_text("{half", encoding="utf-8")
+    alive.write_text("{half", encoding="utf-8")
+    book = _workbook(tmp_path, "q.xlsx", {4: ("推进中", "", dt.date(2026, 3, 1))})
+    snap = register.import_status(book, date=dt.date(2026, 3, 2))
+    assert sorted(p.name for p in folder.iterdir()) == sorted([alive.name, f"{snap.id}.json"])
+
+
+def test_export_keeps_an_existing_workbook_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "status.xlsx"
+    out.write_bytes(b"the office's edits")
+    assert main(["register", "export", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == b"the office's edits"
+    assert main(["register", "export", "--out", str(out), "--force"]) == 0
+    assert "replaced" in capsys.readouterr().out
+    assert load_workbook(out).active.cell(41, 1).value == 40
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda p: register.import_status(p, date="2026-03-02"), r"date='2026-03-02' is a str"),
+        (
+            lambda p: register.import_status(p, date=dt.datetime(2026, 3, 2)),
+            r"date=.* is a datetime",
+        ),
+        (lambda p: register.import_status(str(p).encode()), r"path=b'.*' is a bytes"),
+        (lambda p: register.register_table(pd.Timestamp("2026-03-02")), r"as_of=.* is a datetime"),
+        (
+            lambda p: register.export_status(p.with_name("x.xlsx"), as_of=True),
+            r"as_of=True is a bool",
+        ),
+    ],
+)
+def test_the_api_names_a_wrong_argument(tmp_path: Path, call, message: str) -> None:
+    book = _workbook(tmp_path, "q.xlsx", {4: ("推进中", "", dt.date(2026, 3, 1))})
+    with pytest.raises(RegisterError, match=message):
+        call(book)
+    assert not register.snapshots_folder().exists()
+    assert not (tmp_path / "x.xlsx").exists()

@@ -261,3 +261,23 @@ def test_interchange_5_km_off_the_network_is_an_error(tmp_path: Path) -> None:
     G = network.load_network("trunk")
     with pytest.raises(ScenarioError, match=r"corridor 'c1': interchange 2 .* km from the network"):
         scenarios.plan_splice(G, scenario.options[0].corridors)
+
+
+def test_a_scenario_that_is_a_pipe_a_folder_or_too_large_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from sanqu_geo.errors import DataSourceError
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(DataSourceError, match="fifo.toml: is a pipe"):
+        scenarios.load_scenario(fifo)
+    with pytest.raises(DataSourceError, match="is a folder"):
+        scenarios.load_scenario(tmp_path)
+    plan = scenarios.default_scenario_path()
+    assert scenarios.load_scenario(plan).options  # the plan's own file is well inside the bound
+    monkeypatch.setattr(scenarios, "max_scenario_bytes", plan.stat().st_size - 1)
+    with pytest.raises(DataSourceError, match="is more than the .* limit for the scenario file"):
+        scenarios.load_scenario(plan)

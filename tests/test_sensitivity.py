@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sanqu_geo import demand, peak, scaleout, sensitivity
-from sanqu_geo.errors import SettingsError
+from sanqu_geo.errors import DataSourceError, SettingsError
 
 DRAWS, SEED = 4, 21
 
@@ -364,3 +364,34 @@ def test_the_draws_cover_each_tasks_measure(wide) -> None:
         share = m.loc[(option, "normal", "end_share")]
         assert 0.0 <= share["p5"] <= share["p50"] <= share["p95"] <= 1.0
     assert (m["draws"] == wide.accepted).all()
+
+
+def test_draws_have_a_stated_upper_bound() -> None:
+    import time
+
+    bound = sensitivity.max_draws
+    assert sensitivity.check_draws(bound) == bound
+    assert sensitivity.check_draws(np.int64(3)) == 3
+    started = time.monotonic()
+    for n in (bound + 1, 10**9):
+        with pytest.raises(SettingsError, match=f"--sensitivity {n}: at most {bound:,} draws"):
+            sensitivity.draw_parameters(n, seed=1)
+        with pytest.raises(SettingsError, match=f"at most {bound:,} draws"):
+            sensitivity.run(n, seed=1)
+    assert time.monotonic() - started < 5  # refused before any work
+    for bad in (0, -5, 2.5, True, "10"):
+        with pytest.raises(SettingsError, match="--sensitivity"):
+            sensitivity.check_draws(bad)
+
+
+def test_a_parameters_file_that_is_a_pipe_or_too_large_is_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "params.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(DataSourceError, match="params.toml: is a pipe"):
+        sensitivity.load_distributions(fifo)
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * sensitivity.max_parameters_bytes + "\n", encoding="utf-8")
+    with pytest.raises(DataSourceError, match="big.toml: .* more than the 1 MB"):
+        sensitivity.load_distributions(big)

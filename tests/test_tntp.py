@@ -8,6 +8,7 @@ README's figure ÷ 1e5; Chicago Sketch with its toll and length terms).
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import networkx as nx
@@ -166,7 +167,16 @@ def test_a_small_file_problem_solves(tmp_path: Path) -> None:
     [
         (NET.format(cap=-5), TRIPS.format(dest=3), "capacity -5"),
         (NET.replace(" capacity", "").format(cap=1000), TRIPS.format(dest=3), "lacks the column"),
-        (NET.format(cap=1000), TRIPS.format(dest=9), "demand zone 9 is not a node"),
+        (
+            NET.format(cap=1000),
+            TRIPS.format(dest=9),
+            "demand zone 9 .destination. is not a zone number",
+        ),
+        (
+            NET.replace("ZONES> 3", "ZONES> 4").format(cap=1000),
+            TRIPS.replace("ZONES> 3", "ZONES> 4").format(dest=4),
+            "demand zone 4 is not a node",
+        ),
     ],
 )
 def test_bad_files_are_one_clear_error(tmp_path: Path, net: str, trips: str, message: str) -> None:
@@ -322,6 +332,8 @@ def test_reference_flow_files(tntp_dir: Path, name: str) -> None:
             "line 8: .total 10. is not a flow row",
         ),
         (FLOW_META + "From To Volume Cost\n", "no flow rows"),
+        (FLOW_META + "From To Volume Cost\n1 2 inf 1\n", "flow row 1 has volume and cost"),
+        (FLOW_META + "From To Volume Cost\n1 20000000 1 1\n", "from 1 to 10,000,000"),
     ],
 )
 def test_bad_flow_files(tmp_path: Path, text: str, message: str) -> None:
@@ -613,3 +625,154 @@ def test_from_model_bad_input(change: dict, message: str) -> None:
     G.edges["m", "n", 0]["capacity"] = None
     with pytest.raises(TntpError, match=r"edge \('m', 'n', 0\): capacity is None"):
         tntp.from_model(G, _classes(), centroids=["zA", "zB"], name="toy")
+
+
+# --------------------------------------------------------------------------- numbers in range
+
+
+def _net_with(**fields: str) -> str:
+    names = "init_node term_node capacity length free_flow_time b power speed toll link_type"
+    values = dict(zip(names.split(), "1 2 1000 1 1 0.15 4 0 0 1".split(), strict=True))
+    values.update(fields)
+    return NET.replace("1 2 {cap} 1 1 0.15 4 0 0 1", " ".join(values.values()))
+
+
+@pytest.mark.parametrize(
+    ("fields", "ok"),
+    [
+        ({"power": "50"}, True),
+        ({"power": "50.01"}, False),
+        ({"power": "16.83", "b": "2.2e-9"}, True),  # as Barcelona
+        ({"b": "100"}, True),
+        ({"b": "100.5"}, False),
+        ({"capacity": "1e-9"}, True),
+        ({"capacity": "1e9"}, True),
+        ({"capacity": "1.5e9"}, False),
+        ({"free_flow_time": "0"}, True),
+        ({"init_node": "1e0", "term_node": "2.000"}, True),
+        ({"term_node": "0"}, False),
+        ({"link_type": "nan"}, False),
+    ],
+)
+def test_link_values_at_the_edges_of_their_range(
+    tmp_path: Path, fields: dict[str, str], ok: bool
+) -> None:
+    path = tmp_path / "Toy_net.tntp"
+    path.write_text(_net_with(**fields), encoding="utf-8")
+    if ok:
+        links, _ = tntp.read_net(path)
+        first = links.iloc[0]
+        for col, text in fields.items():
+            assert first[col] == float(text)
+        assert links["init_node"].dtype == np.int64
+    else:
+        col = next(iter(fields))
+        with pytest.raises(TntpError, match=f"Toy_net.tntp line 8: link .* has {col} "):
+            tntp.read_net(path)
+
+
+def test_a_metadata_line_given_twice_with_two_values(tmp_path: Path) -> None:
+    path = tmp_path / "Toy_net.tntp"
+    path.write_text(NET.format(cap=1000).replace("<END", "<NUMBER OF ZONES> 4\n<END"))
+    with pytest.raises(
+        TntpError, match=r"line 5: <NUMBER OF ZONES> is given again \('3', then '4'\)"
+    ):
+        tntp.read_net(path)
+    same = tmp_path / "Same_net.tntp"
+    same.write_text(NET.format(cap=1000).replace("<END", "<NUMBER OF ZONES>\t3 \n<END"))
+    assert tntp.read_net(same)[1]["zones"] == 3
+
+
+def test_trips_total_that_does_not_add_up_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "Toy_trips.tntp"
+    path.write_text(TRIPS.format(dest=3).replace("FLOW> 3000", "FLOW> 3100"), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="sanqu_geo.tntp"):
+        od = tntp.read_trips(path)
+    assert od["trips"].tolist() == [3000.0] and od.attrs["total_od_flow"] == 3100.0
+    assert "add up to 3000, the header's <TOTAL OD FLOW> says 3100" in caplog.text
+
+
+def test_trips_cells_in_every_layout_of_the_public_files(tmp_path: Path) -> None:
+    path = tmp_path / "Toy_trips.tntp"
+    path.write_text(
+        "<NUMBER OF ZONES> 3\n<END OF METADATA>\n\n~ a note\nOrigin \t1 \n"
+        "    1 :       0.0;    2 :     1.5e2;\n    3:7;\n\nOrigin 2\n\t3\t:\t0.5\t;\n"
+        "Origin 3;\n 1 : 1e-3 ;;\n",
+        encoding="utf-8",
+    )
+    od = tntp.read_trips(path)
+    assert od.to_numpy().tolist() == [[1, 2, 150.0], [1, 3, 7.0], [2, 3, 0.5], [3, 1, 0.001]]
+    assert od.attrs["zones"] == 3 and math.isnan(od.attrs["total_od_flow"])
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("    hello", "line 6: 'hello' is not a 'zone : trips' cell"),
+        ("    : 5;", "line 6: ': 5' is not a 'zone : trips' cell"),
+        ("    3 : 1 2;", "line 6: the trips from 1 to 3 are '1 2'"),
+        ("    0 : 5;", "line 6: demand zone 0 .destination. is not a zone number"),
+    ],
+)
+def test_bad_trips_cells_name_the_line(tmp_path: Path, cells: str, message: str) -> None:
+    path = tmp_path / "Toy_trips.tntp"
+    path.write_text(TRIPS.replace("    {dest} : 3000.0;", cells), encoding="utf-8")
+    with pytest.raises(TntpError, match=message):
+        tntp.read_trips(path)
+
+
+def test_node_files(tmp_path: Path) -> None:
+    path = tmp_path / "Toy_node.tntp"
+    path.write_text("Node\tX\tY\t;\n1\t-96.5\t43.5\t;\n\n2 10 20 ;\n", encoding="utf-8")
+    nodes = tntp.read_nodes(path)
+    assert nodes.to_numpy().tolist() == [[1, -96.5, 43.5], [2, 10.0, 20.0]]
+    for body, message in [
+        ("2.5 1 1 ;", "line 2: node '2.5'"),
+        ("1 abc 1 ;", "line 2: node 1 has x, y 'abc', '1'"),
+        ("1 1 ;", "line 2: '1 1 ;' is not a node row"),
+        ("1 1 1 ;\n1 2 2 ;", "line 3: node 1 is given again .first on line 2."),
+    ]:
+        path.write_text(f"Node X Y ;\n{body}\n", encoding="utf-8")
+        with pytest.raises(TntpError, match=message):
+            tntp.read_nodes(path)
+
+
+@pytest.mark.parametrize("which", ["net", "trips"])
+def test_a_pipe_or_a_device_in_the_folder_is_refused_unread(tmp_path: Path, which: str) -> None:
+    folder = _write(tmp_path / "p", NET.format(cap=1000), TRIPS.format(dest=3))
+    target = folder / f"Toy_{which}.tntp"
+    target.unlink()
+    os.mkfifo(target)
+    with pytest.raises(DataSourceError, match=f"Toy_{which}.tntp: is a pipe"):
+        tntp.load_problem(folder)
+    target.unlink()
+    target.symlink_to("/dev/zero")
+    with pytest.raises(DataSourceError, match=f"Toy_{which}.tntp: is a device"):
+        tntp.load_problem(folder)
+
+
+def test_counts_out_of_range(tmp_path: Path) -> None:
+    ok = tntp.check_counts(
+        pd.DataFrame({"init_node": [1], "term_node": [2], "count": [1e7], "weight": [1e6]})
+    )
+    assert ok[["count", "weight"]].to_numpy().tolist() == [[1e7, 1e6]]
+    for change, message in [
+        ({"count": [1.5e7]}, "count is '15000000.0'; it must be a number from 0 to 1e"),
+        ({"weight": [2e6]}, "weight is '2000000.0'"),
+        ({"init_node": [0]}, "init_node is '0'"),
+    ]:
+        frame = pd.DataFrame({"init_node": [1], "term_node": [2], "count": [5.0], **change})
+        with pytest.raises(TntpError, match=message):
+            tntp.check_counts(frame)
+
+
+def test_write_trips_refuses_a_runaway_zone_count(tmp_path: Path) -> None:
+    od = pd.DataFrame({"origin": [1], "destination": [2], "trips": [5.0]})
+    for zones in (10**9, 2.5, 0, True):
+        with pytest.raises(TntpError, match="zones is .*; it must be a whole number from 1 to"):
+            tntp.write_trips(od, tmp_path / "t_trips.tntp", zones=zones)
+    assert not (tmp_path / "t_trips.tntp").exists()
+    tntp.write_trips(od, tmp_path / "t_trips.tntp", zones=2.0)
+    assert tntp.read_trips(tmp_path / "t_trips.tntp").to_numpy().tolist() == [[1, 2, 5.0]]

@@ -151,3 +151,65 @@ def test_network_access_cli_reports_snapping_distances(capsys: pytest.CaptureFix
     assert main(["network", "access", "--places", "facilities"]) == 0
     out = capsys.readouterr().out
     assert "harbin_station" in out and "distance m" in out
+
+
+def test_table_labels_tell_a_zone_and_a_facility_of_one_name_apart() -> None:
+    places = travel.load_places("all")
+    shared = places[places["short_zh"] == "内陆港"]
+    assert sorted(shared["id"]) == ["inland_port", "inland_port_hub"]  # the case it is for
+    labelled = travel.table_labels(places).set_index("id")
+    assert labelled.at["inland_port", "short_zh"] == "内陆港（区域）"
+    assert labelled.at["inland_port", "short_en"] == "Inland port (zone)"
+    assert labelled.at["inland_port_hub", "short_zh"] == "内陆港（设施）"
+    assert labelled.at["inland_port_hub", "short_en"] == "Inland port (facility)"
+    # names that do not repeat are left as they are
+    assert labelled.at["airport", "short_zh"] == "太平机场"
+    labels = labelled["short_zh"] + " " + labelled["short_en"]
+    assert labels.is_unique
+
+
+def test_table_labels_fall_back_to_ids_within_one_layer() -> None:
+    zones = travel.load_places("zones").head(2).copy()
+    zones["short_zh"], zones["short_en"] = "同名", "Same"
+    labelled = travel.table_labels(zones)
+    ids = list(zones["id"])
+    assert list(labelled["short_zh"]) == [f"同名（{i}）" for i in ids]
+    assert list(labelled["short_en"]) == [f"Same ({i})" for i in ids]
+
+
+def test_od_all_to_all_csv_has_distinct_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "od.csv"
+    assert main(["od", "--from", "all", "--to", "all", "--out", str(out)]) == 0
+    table = pd.read_csv(out, index_col=0, encoding="utf-8-sig")
+    assert table.shape == (20, 20)
+    assert table.index.is_unique and table.columns.is_unique
+    assert "内陆港（区域） Inland port (zone)" in table.index
+    assert "内陆港（设施） Inland port (facility)" in table.columns
+    assert (np.diag(table.to_numpy()) == 0).all()
+
+
+def test_place_functions_refuse_wrong_places(trunk: nx.MultiDiGraph) -> None:
+    zones = travel.load_places("zones")
+    airport = travel.find_place("airport")
+    with pytest.raises(LayerError, match="ids repeat.*airport"):
+        travel.place_od(trunk, pd.concat([airport, airport]), zones)
+    with pytest.raises(LayerError, match="origin must be one place, got 7"):
+        travel.place_route(trunk, zones, airport)
+    with pytest.raises(LayerError, match="destinations: no places"):
+        travel.place_od(trunk, zones, zones.iloc[0:0])
+    with pytest.raises(LayerError, match="place must be a GeoDataFrame.*find_place"):
+        travel.place_isochrones(trunk, "airport", [15])
+    with pytest.raises(LayerError, match="place name must be"):
+        travel.find_place(None)
+
+
+def test_place_od_takes_length_and_refuses_other_weights(trunk: nx.MultiDiGraph) -> None:
+    from sanqu_geo.errors import NetworkError
+
+    zones = travel.load_places("zones")
+    metres = travel.place_od(trunk, zones, zones, weight="length")
+    assert (metres.to_numpy() >= 0).all() and (np.diag(metres.to_numpy()) == 0).all()
+    with pytest.raises(NetworkError, match="weight must be one of travel_time, length"):
+        travel.place_od(trunk, zones, zones, weight="free_flow_time")

@@ -38,6 +38,13 @@ CLASSES: tuple[str, ...] = ("car", "truck")
 
 PARAMETERS_FILE = "appraisal/economics.toml"
 
+#: Largest investment cost of one option, yuan (10,000 亿元: more than any single transport
+#: project of the plan).
+MAX_COST_YUAN: float = 1e12
+
+#: Opening years an option may have (first and last).
+OPENING_YEARS: tuple[int, int] = (1900, 2200)
+
 _TRUCK_H = "yuan per truck-hour"
 # field → (factor_zh, factor_en, unit, integer?, lowest allowed, highest allowed)
 _FACTORS: dict[str, tuple[str, str, str, bool, float, float]] = {
@@ -307,7 +314,9 @@ def appraise(
     Raises
     ------
     ScenarioError
-        On empty or repeated years, missing benefit values, or a cost ≤ 0.
+        On empty or repeated years, missing benefit values, a cost ≤ 0 or above
+        :data:`MAX_COST_YUAN`, or an opening year that is not a whole year in
+        :data:`OPENING_YEARS`.
     """
     columns = {"year", "benefit_yuan"}
     if (
@@ -323,9 +332,23 @@ def appraise(
     if not np.isfinite(values_m).all():
         msg = "benefits: benefit_yuan must be a finite number in every modelled year"
         raise ScenarioError(msg)
-    cost = math.nan if cost_yuan is None else float(cost_yuan)
-    if not math.isnan(cost) and cost <= 0:
-        msg = f"cost_yuan must be positive, or NaN/None when not published (found {cost_yuan!r})"
+    real = isinstance(cost_yuan, numbers.Real) and not isinstance(cost_yuan, bool)
+    cost = math.nan if cost_yuan is None else float(cost_yuan) if real else -1.0
+    if not math.isnan(cost) and not 0 < cost <= MAX_COST_YUAN:
+        msg = (
+            f"cost_yuan must be a number above 0 and at most {MAX_COST_YUAN:g} yuan, or "
+            f"NaN/None when not published (found {cost_yuan!r})"
+        )
+        raise ScenarioError(msg)
+    if (
+        isinstance(opening_year, bool)
+        or not isinstance(opening_year, numbers.Integral)
+        or not OPENING_YEARS[0] <= opening_year <= OPENING_YEARS[1]
+    ):
+        msg = (
+            f"opening_year must be a whole year from {OPENING_YEARS[0]} to {OPENING_YEARS[1]} "
+            f"(found {opening_year!r})"
+        )
         raise ScenarioError(msg)
 
     n_build, n_run = params.construction_years, params.appraisal_years

@@ -142,7 +142,8 @@ def appraise(
     gap : float
         Relative gap of every solve.
     costs : pandas.DataFrame, optional
-        A user's costs (``option``, ``cost_yi_yuan``, ``source``); they replace published ones.
+        A user's costs (``option``, ``cost_yi_yuan``, ``source``; checked at the door); they
+        replace published ones.
     conditions : tuple of str, optional
         Conditions to solve (default: those of the file with ``run = true``).
     years, periods : tuple, optional
@@ -153,7 +154,16 @@ def appraise(
     Returns
     -------
     Appraisal
+
+    Raises
+    ------
+    ScenarioError
+        Bad costs (see :func:`sanqu_geo.compare.check_costs`).
     """
+    if costs is not None:
+        from sanqu_geo.compare import check_costs
+
+        costs = check_costs(costs, sc)
     say = progress or (lambda text: None)
     years = tuple(years or sc.years)
     periods = tuple(periods or sc.periods)

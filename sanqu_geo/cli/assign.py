@@ -15,10 +15,30 @@ if TYPE_CHECKING:
     from sanqu_geo.tntp import TntpProblem
 
 
+#: The relative gaps ``--gap`` accepts: below 1e-14 is under the rounding of the link costs
+#: (the solve would run to its iteration limit); above 0.5 is no equilibrium at all.
+GAP_RANGE: tuple[float, float] = (1e-14, 0.5)
+
+#: Most iterations ``--max-iterations`` accepts (the default limit is 2,000).
+MAX_ITERATIONS: int = 100_000
+
+
 def _check_factor(value: float | None, option: str, unit: str) -> None:
-    if value is not None and not (math.isfinite(value) and value >= 0):
+    from sanqu_geo.tntp import MAX_WEIGHT
+
+    if value is not None and not (math.isfinite(value) and 0 <= value <= MAX_WEIGHT):
         raise typer.BadParameter(
-            f"{value:g}; give a finite number >= 0 (minutes per {unit})", param_hint=f"'{option}'"
+            f"{value:g}; give a finite number >= 0 and at most {MAX_WEIGHT:g} (minutes per {unit})",
+            param_hint=f"'{option}'",
+        )
+
+
+def _check_gap(gap: float) -> None:
+    low, high = GAP_RANGE
+    if not (math.isfinite(gap) and low <= gap <= high):
+        raise typer.BadParameter(
+            f"{gap:g}; gap must be a positive number from {low:g} to {high:g} (e.g. 1e-6)",
+            param_hint="'--gap'",
         )
 
 
@@ -49,16 +69,23 @@ def assign_command(
             "road network (--network) and demand as one problem in PCU (no solve).",
         ),
     ] = None,
-    gap: Annotated[float, typer.Option("--gap", help="Target relative gap (> 0).")] = 1e-6,
+    gap: Annotated[
+        float, typer.Option("--gap", help="Target relative gap (1e-14 to 0.5; default 1e-6).")
+    ] = 1e-6,
     max_iterations: Annotated[
         int | None,
-        typer.Option("--max-iterations", min=1, help="Stop after this many iterations (≥ 1)."),
+        typer.Option(
+            "--max-iterations",
+            min=1,
+            max=MAX_ITERATIONS,
+            help="Stop after this many iterations (1 to 100,000; default 2,000).",
+        ),
     ] = None,
     toll_factor: Annotated[
         float | None,
         typer.Option(
             "--toll-factor",
-            help="Minutes per toll unit added to the free-flow time (≥ 0; default: the net "
+            help="Minutes per toll unit added to the free-flow time (0 to 1000; default: the net "
             "file's or the network's published weight, e.g. 0.02 for ChicagoSketch, else 0).",
         ),
     ] = None,
@@ -66,7 +93,7 @@ def assign_command(
         float | None,
         typer.Option(
             "--distance-factor",
-            help="Minutes per length unit added to the free-flow time (≥ 0; default as "
+            help="Minutes per length unit added to the free-flow time (0 to 1000; default as "
             "--toll-factor, 0.04 for ChicagoSketch).",
         ),
     ] = None,
@@ -115,6 +142,7 @@ def assign_command(
             "--tntp needs --out DIR (the folder for link_flows.csv and summary.json) or "
             "--export-tntp DIR (to write the problem again)"
         )
+    _check_gap(gap)
     _check_factor(toll_factor, "--toll-factor", "toll unit")
     _check_factor(distance_factor, "--distance-factor", "length unit")
     if out is not None and export_tntp is not None and _same_folder(out, export_tntp):

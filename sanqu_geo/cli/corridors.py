@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from sanqu_geo.cli._common import (
     DaskOpt,
@@ -182,10 +183,12 @@ def corridors_compare(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from sanqu_geo import compare, scenarios, tables
-    from sanqu_geo._atomic import check_output_folder
+    from sanqu_geo import compare, scenarios, sensitivity_report, tables
+    from sanqu_geo._atomic import check_output_folder, replaced_files
 
-    check_output_folder(out, force=force)  # a bad --out fails before the work
+    # A bad --out, or the user's own files of these names, fail before the work.
+    names = [*tables.COMPARISON_FILES, *(sensitivity_report.FILES if sensitivity_draws else ())]
+    check_output_folder(out, force=force, names=names)
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
     sc = scenarios.load_scenario(scenario)
@@ -200,6 +203,7 @@ def corridors_compare(
     if sensitivity_draws is not None:
         from sanqu_geo import scaleout, sensitivity
 
+        sensitivity.check_draws(sensitivity_draws)  # the bound, before the work
         distributions = sensitivity.load_distributions(sensitivity_params)
         if dask is not None:
             scaleout.parse_address(dask)  # a malformed address fails before the work
@@ -250,10 +254,12 @@ def corridors_compare(
 
         return draw_appraisal_maps(result, folder)
 
-    files = tables.write_comparison(result, out, force=force, extra=maps)
+    with replaced_files() as replaced:
+        files = tables.write_comparison(
+            result, out, force=force, extra=maps, monte_carlo=monte_carlo
+        )
     typer.echo(tables.comparison_markdown(result).split("\n## ")[0])
     if monte_carlo is not None:
-        files += [f for f in sensitivity.write_outputs(monte_carlo, out) if f not in files]
         typer.echo(sensitivity.markdown(monte_carlo))
         console.print(
             f"[dim]{monte_carlo.n} draws ({monte_carlo.accepted} accepted), "
@@ -264,6 +270,14 @@ def corridors_compare(
         f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
         + esc(", ".join(f.name for f in files))
     )
+    say_replaced(replaced)
+
+
+def say_replaced(replaced: list[Path]) -> None:
+    """One line naming the user's files that --force replaced (none: nothing printed)."""
+    if replaced:
+        line = f"replaced your own files (--force): {', '.join(str(p) for p in replaced)}"
+        err_console.print(Text(line, style="yellow"), soft_wrap=True, highlight=False)
 
 
 def _appraisal_choices(sc, conditions: str | None, years: str | None, periods: str | None) -> dict:

@@ -37,7 +37,7 @@ def demand_show() -> None:
     from sanqu_geo import demand as _demand
 
     d = _demand.load_demand()
-    console.print(f"demand 需求: {d.source}")
+    console.print(f"demand 需求: {esc(d.source)}")
     console.print(
         "morning peak hour 早高峰小时, vehicles per hour 辆/小时 · "
         + " · ".join(f"{c} {v:,.0f}" for c, v in d.totals().items())
@@ -59,9 +59,9 @@ def demand_show() -> None:
     for z in d.zones.itertuples():
         pop = "" if z.population != z.population else f"{z.population:,.0f}"
         table.add_row(
-            z.id,
-            str(z.name_zh),
-            str(z.kind),
+            esc(z.id),
+            esc(z.name_zh),
+            esc(z.kind),
             pop,
             f"{car.loc[z.id].sum():,.0f}",
             f"{car[z.id].sum():,.0f}",
@@ -114,6 +114,9 @@ def demand_export(
 ) -> None:
     """Write the demand in use (OD as CSV or OMX, and the zones).
 
+    In the CSV, text a spreadsheet would run as a formula (=1+1) starts with an apostrophe;
+    `sanqu-geo demand import` reads it back as it was.
+
     Example: sanqu-geo demand export --out od.omx --zones-out zones.gpkg
     """
     from sanqu_geo import demand as _demand
@@ -121,19 +124,20 @@ def demand_export(
     from sanqu_geo.errors import DemandError
 
     drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+    _demand.check_od_suffix(out)  # a wrong name fails before the demand is built
     if zones_out is not None and zones_out.suffix.lower() not in drivers:
         msg = f"{zones_out}: write the zones as .gpkg or .geojson"
         raise DemandError(msg)
     d = _demand.load_demand()
     _demand.write_od(d, out)
-    console.print(f"[green]wrote[/green] {out}")
+    console.print(f"[green]wrote[/green] {esc(out)}")
     if zones_out is not None:
         driver = drivers[zones_out.suffix.lower()]
         # the layer is named, not taken from the temporary file's name
         layer = {"layer": "zones"} if driver == "GPKG" else {}
         with atomic_path(zones_out) as tmp:
             d.zones.to_file(tmp, driver=driver, engine="pyogrio", **layer)
-        console.print(f"[green]wrote[/green] {zones_out}")
+        console.print(f"[green]wrote[/green] {esc(zones_out)}")
 
 
 @demand_app.command("reset")

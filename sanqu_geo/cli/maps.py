@@ -49,11 +49,25 @@ def maps_build(
         Path | None,
         typer.Option("--assets", help="Folder with local copies of scripts and styles."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace your own files of the pages' names in --out (other files are "
+            "always kept; pages built earlier stay).",
+            metavar="",
+        ),
+    ] = False,
 ) -> None:
     """Build one HTML page per map recipe.
 
+    The pages join the files already in --out; a file of yours with a page's name is only
+    replaced with --force.
+
     Example: sanqu-geo maps build infrastructure --basemap gaode --out maps-out/
     """
+    from sanqu_geo._atomic import check_output_folder, replaced_files
+    from sanqu_geo.cli.corridors import say_replaced
     from sanqu_geo.errors import DataSourceError, SettingsError
     from sanqu_geo.maps import basemaps, interactive
 
@@ -62,14 +76,15 @@ def maps_build(
         basemaps.get_basemap(basemap, tiles_folder="tiles" if basemap == "local" else None)
     if lang is not None and lang not in {"zh", "en", "both"}:
         raise SettingsError(f"--lang {lang!r}: use zh, en or both")
-    if out.exists() and not out.is_dir():
-        raise DataSourceError(f"{out}: is a file, not a folder; give a folder for --out")
     for option, folder in (("--tiles", tiles), ("--assets", assets)):
         if folder is not None and not folder.is_dir():
             raise DataSourceError(f"{option} {folder}: folder not found; check the path")
     names = recipes or ["infrastructure", "corridors"]
+    loaded = [interactive.load_recipe(name) for name in names]
+    pages = [f"{recipe.name}.html" for recipe in loaded]
+    check_output_folder(out, force=force, beside=True, names=pages)
     corridor_data = None
-    with_corridors = [r for r in map(interactive.load_recipe, names) if "corridors" in r.layers]
+    with_corridors = [r for r in loaded if "corridors" in r.layers]
     if with_corridors:
         from sanqu_geo import compare, scenarios
 
@@ -82,8 +97,8 @@ def maps_build(
             corridor_data = compare.map_layers(
                 comparison, profile=options.get("profile"), minutes=minutes
             )
-    with console.status("building the maps"):
-        pages = interactive.publish(
+    with console.status("building the maps"), replaced_files() as replaced:
+        written = interactive.publish(
             names,
             out,
             basemap=basemap,
@@ -92,9 +107,11 @@ def maps_build(
             tiles=tiles,
             assets=assets,
             corridor_data=corridor_data,
+            force=force,
         )
-    for page in pages:
+    for page in written:
         console.print(f"[green]wrote[/green] {esc(page)} ({page.stat().st_size / 1e6:.2f} MB)")
+    say_replaced(replaced)
 
 
 # ---------------------------------------------------------------------------- meeting pack
@@ -144,10 +161,11 @@ def meeting_pack_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sanqu_geo import report
-    from sanqu_geo._atomic import check_output_folder
+    from sanqu_geo._atomic import check_output_folder, replaced_files
+    from sanqu_geo.cli.corridors import say_replaced
     from sanqu_geo.errors import SettingsError
 
-    check_output_folder(out, force=force)
+    check_output_folder(out, force=force, names=report.PACK_FILES)
 
     if paper not in {"A4", "A3"}:
         raise SettingsError(f"--paper {paper!r}: use A4 or A3")
@@ -169,19 +187,21 @@ def meeting_pack_command(
             bar.update(task, completed=done["n"], description=name)
             done["n"] += 1
 
-        folder = report.meeting_pack(
-            out,
-            scenario=scenario,
-            paper=paper,
-            lang=lang,
-            font=font,
-            date=day,
-            progress=step,
-            force=force,
-            sensitivity=sensitivity,
-            detail=lambda text: bar.update(task, description=f"{report.STEPS[0]}: {text}"),
-        )
+        with replaced_files() as replaced:
+            folder = report.meeting_pack(
+                out,
+                scenario=scenario,
+                paper=paper,
+                lang=lang,
+                font=font,
+                date=day,
+                progress=step,
+                force=force,
+                sensitivity=sensitivity,
+                detail=lambda text: bar.update(task, description=f"{report.STEPS[0]}: {text}"),
+            )
         bar.update(task, completed=len(report.STEPS))
     console.print(
         f"[green]meeting pack written[/green] to {esc(folder)}: open {esc(folder / 'index.html')}"
     )
+    say_replaced(replaced)

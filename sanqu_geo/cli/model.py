@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from sanqu_geo.cli._common import SanquGroup, app, console, esc, print_table
+from sanqu_geo.errors import AssignmentError
 
 _GapOpt = Annotated[
     float,
@@ -254,9 +255,16 @@ def model_calibrate(
         steps.add_row(str(i + 1), f"{row.factor:.3f}", f"{row.rate:.4f}",
                       f"{row.core_free_kph:.1f}", f"{row.delay_index:.3f}", f"{row.core_peak_kph:.1f}")  # fmt: skip
     print_table(steps)
-    state = "converged 收敛" if result.converged else "[red]not converged 未收敛[/red]"
+    if not result.converged:
+        last = result.steps.iloc[-1]
+        msg = (
+            f"the calibration did not meet its targets in {len(result.steps)} solves (reached "
+            f"core free-flow {last['core_free_kph']:.1f} km/h, delay index "
+            f"{last['delay_index']:.3f}); raise --max-solves"
+        )
+        raise AssignmentError(msg)
     console.print(
-        f"{state}: city_free_flow_factor {result.free_flow_factor:.3f} (in use "
+        f"converged 收敛: city_free_flow_factor {result.free_flow_factor:.3f} (in use "
         f"{settings.city_free_flow_factor:.3f}); car_trips_per_resident "
         f"{result.car_trips_per_resident:.4f} (in use "
         f"{demand.parameters_for(demand.load_parameters(), name)['generation']['car_trips_per_resident']:.4f})"

@@ -69,13 +69,20 @@ def register_export(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Prefill the status as of YYYY-MM-DD.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the workbook if it exists (edits not yet imported are lost)."
+        ),
+    ] = False,
 ) -> None:
     """Write the status workbook the office edits (status drop-down, note, date).
 
     Example: sanqu-geo register export --out status.xlsx
     """
-    path = _register.export_status(out, as_of=parse_day(as_of, "--as-of"))
-    console.print(f"[green]wrote[/green] {esc(path)}")
+    existed = out.is_file()
+    path = _register.export_status(out, as_of=parse_day(as_of, "--as-of"), force=force)
+    console.print(f"[green]{'replaced' if existed else 'wrote'}[/green] {esc(path)}")
 
 
 @register_app.command("import")

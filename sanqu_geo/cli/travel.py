@@ -121,7 +121,10 @@ def od_command(
             destinations,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    table = tables.minutes_table(seconds, origins, destinations)
+    # a name shared by two places (内陆港: a facility and a zone) must not repeat a label
+    table = tables.minutes_table(
+        seconds, travel.table_labels(origins), travel.table_labels(destinations)
+    )
     console.print(
         f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(G.graph['profile'])} · "
         "minutes 分钟"

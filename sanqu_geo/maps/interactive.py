@@ -26,7 +26,7 @@ from branca.element import Element
 
 from sanqu_geo import crs as _crs
 from sanqu_geo import layers
-from sanqu_geo._atomic import atomic_path
+from sanqu_geo._atomic import atomic_folder, check_output_folder
 from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import DataSourceError, SettingsError
 from sanqu_geo.maps import style, web_base
@@ -809,8 +809,14 @@ def publish(
     tiles: str | Path | None = None,
     assets: str | Path | None = None,
     corridor_data: dict[str, gpd.GeoDataFrame] | None = None,
+    force: bool = False,
 ) -> list[Path]:
-    """Build and write one HTML file per recipe, atomically.
+    """Build and write one HTML file per recipe into a folder, atomically.
+
+    The pages (and the tiles of an MBTiles file) move into ``out_dir`` together, only when
+    all are built; they join the folder's manifest, so pages built earlier stay, and other
+    files in the folder are kept (see :mod:`sanqu_geo._atomic`). A page of the same name as a
+    file of the user's is refused unless ``force``.
 
     Parameters
     ----------
@@ -832,52 +838,58 @@ def publish(
         Folder with local copies of scripts and stylesheets.
     corridor_data : dict, optional
         For recipes with corridors (see :func:`build_map`).
+    force : bool
+        Replace the user's own files of the names written (reported, see
+        :func:`sanqu_geo._atomic.replaced_files`).
 
     Returns
     -------
     list of pathlib.Path
         The pages written.
+
+    Raises
+    ------
+    DataSourceError
+        When the folder may not be written, or holds the user's own files of those names.
     """
     out_dir = Path(out_dir)
-    written = []
-    tiles_folder, tiles_ext = tiles, "png"
-    if tiles is not None and str(tiles).casefold().endswith(".mbtiles"):
-        from sanqu_geo.maps.basemaps import unpack_mbtiles
-
-        # a page cannot read SQLite: the tiles go into a folder beside the pages
-        tiles_folder = out_dir / "tiles"
-        tiles_ext = unpack_mbtiles(tiles, tiles_folder)
-    pages: list[tuple[Path, str]] = []
-    for item in recipes:
-        recipe = load_recipe(item)
-        chosen = basemap
-        tiles_url = None
-        if tiles is not None:
-            from sanqu_geo.maps.basemaps import relative_url
-
-            chosen, tiles_url = "local", relative_url(tiles_folder, out_dir)
-        elif offline and chosen is None:
-            chosen = "none"
-        elif offline and chosen != "none":
-            logger.warning(
-                "offline page with the %s basemap: its tiles still need the network", chosen
-            )
-        m = build_map(
-            recipe,
-            basemap=chosen,
-            lang=lang,
-            tiles_url=tiles_url,
-            tiles_ext=tiles_ext,
-            corridor_data=corridor_data,
-        )
-        pages.append(
-            (out_dir / f"{recipe.name}.html", render_html(m, offline=offline, assets=assets))
-        )
-    # Every page is built before any is written, so a failed or killed run does not leave a
+    loaded = [load_recipe(item) for item in recipes]
+    names = [f"{recipe.name}.html" for recipe in loaded]
+    check_output_folder(out_dir, force=force, beside=True, names=names)  # before the work
+    # Every page is built before any moves in, so a failed or killed run does not leave a
     # folder with some pages new and some old.
-    for target, page in pages:
-        with atomic_path(target) as tmp:
-            tmp.write_text(page, encoding="utf-8")
+    with atomic_folder(out_dir, force=force, beside=True, add=True) as folder:
+        tiles_folder, tiles_ext = tiles, "png"
+        if tiles is not None and str(tiles).casefold().endswith(".mbtiles"):
+            from sanqu_geo.maps.basemaps import unpack_mbtiles
+
+            # a page cannot read SQLite: the tiles go into a folder beside the pages
+            tiles_ext = unpack_mbtiles(tiles, folder / "tiles")
+            tiles_folder = out_dir / "tiles"
+        for recipe, name in zip(loaded, names, strict=True):
+            chosen = basemap
+            tiles_url = None
+            if tiles is not None:
+                from sanqu_geo.maps.basemaps import relative_url
+
+                chosen, tiles_url = "local", relative_url(tiles_folder, out_dir)
+            elif offline and chosen is None:
+                chosen = "none"
+            elif offline and chosen != "none":
+                logger.warning(
+                    "offline page with the %s basemap: its tiles still need the network", chosen
+                )
+            m = build_map(
+                recipe,
+                basemap=chosen,
+                lang=lang,
+                tiles_url=tiles_url,
+                tiles_ext=tiles_ext,
+                corridor_data=corridor_data,
+            )
+            page = render_html(m, offline=offline, assets=assets)
+            (folder / name).write_text(page, encoding="utf-8")
+    written = [out_dir / name for name in dict.fromkeys(names)]
+    for target in written:
         logger.info("wrote %s (%.0f kB)", target, target.stat().st_size / 1024)
-        written.append(target)
     return written
