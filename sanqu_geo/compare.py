@@ -1120,7 +1120,35 @@ def map_layers(
     summary_ids = set(summary.index)
     for option in sc.options:
         if option.id not in summary_ids:
-            continue  # rail options are not ranked with roads
+            # a rail option is not ranked with roads: drawn without a rank, with its first
+            # door-to-door pair (from the comparison's rail table)
+            rail = comparison.rail
+            rail = rail[rail["option"] == option.id] if len(rail) else rail
+            en = places.set_index("id")["short_en"]
+            for corridor in option.corridors:
+                pair = rail[rail["corridor"] == corridor.id] if len(rail) else rail
+                r = pair.iloc[0] if len(pair) else None
+                option_rows.append(
+                    {
+                        "option": option.id, "group": option.group, "title_zh": option.title_zh,
+                        "title_en": option.title_en, "corridor": corridor.id, "profile": "rail",
+                        "rank": math.nan, "key_links_mean_saved_min": math.nan,
+                        "vht_saved": math.nan,
+                        "cost_yi_yuan": option.cost / 1e8 if option.cost else math.nan,
+                        "from_zh": r["from_zh"] if r is not None else None,
+                        "to_zh": r["to_zh"] if r is not None else None,
+                        "from_en": en.get(r["from"]) if r is not None else None,
+                        "to_en": en.get(r["to"]) if r is not None else None,
+                        "door_to_door_min": r["door_to_door_min"] if r is not None else math.nan,
+                        "car_congested_min": r["car_congested_min"] if r is not None else math.nan,
+                        "geometry": corridor.geometry,
+                    }
+                )  # fmt: skip
+                stop_rows += [
+                    {"option": option.id, "corridor": corridor.id, "number": i + 1, "geometry": pt}
+                    for i, pt in enumerate(corridor.interchanges)
+                ]
+            continue
         p = profile or option.profile or sc.profile
         G = base_graph(p)
         if p not in base_routes:

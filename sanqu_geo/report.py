@@ -30,7 +30,6 @@ from sanqu_geo import (
     workbook,
 )
 from sanqu_geo._atomic import atomic_folder, check_output_folder
-from sanqu_geo._safe import spreadsheet_text_cells
 from sanqu_geo.maps import style
 
 logger = logging.getLogger(__name__)
@@ -189,15 +188,16 @@ def _validation_sheet(table: pd.DataFrame) -> pd.DataFrame:
     """The validation table with bilingual headers and numbers rounded for reading."""
 
     def number(value: Any) -> Any:
+        # numbers stay numbers (a relative gap unrounded); a missing one is a blank cell
         if isinstance(value, float) and value == value:
-            return round(value, 3) if abs(value) < 100 else round(value)
-        return "—" if isinstance(value, float) else value
+            if 0 < abs(value) < 1e-3:
+                return value
+            return style.round_half_up(value, 3 if abs(value) < 100 else 0)
+        return None if isinstance(value, float) else value
 
     out = table.copy()
-    gap = out["target"].str.startswith("relative gap")
-    out.loc[gap, "model"] = out.loc[gap, "model"].map(lambda v: f"{v:.1e}")
-    out["model"] = out["model"].map(number)
-    out["difference"] = out["difference"].map(number)
+    out["model"] = out["model"].astype(object).map(number)
+    out["difference"] = out["difference"].astype(object).map(number)
     return out.rename(
         columns={
             "target": "指标 Target",
@@ -479,6 +479,7 @@ def meeting_pack(
             register_sheet(date),
             checks,
             validation,
+            paper=paper,
         )
         (tmp / "corridors-summary.md").write_text(
             tables.comparison_markdown(comparison), encoding="utf-8"
@@ -491,6 +492,7 @@ def meeting_pack(
             flows.flows_web_map(links, differences, select_link=select_zones), encoding="utf-8"
         )
         say(STEPS[5])
+        _thumbnails(tmp / "maps", printed)
         (tmp / "index.html").write_text(
             _index(comparison, od_car, printed, calibration, date), encoding="utf-8"
         )
@@ -537,13 +539,20 @@ def _workbook(
     tasks: pd.DataFrame,
     checks: pd.DataFrame,
     validation: pd.DataFrame,
+    *,
+    paper: str = "A4",
 ) -> None:
+    """The meeting workbook: every sheet labelled, numbers as numbers, print-ready on ``paper``."""
+    labels = workbook.code_labels(comparison)
     options = {o.id: f"{o.title_zh} {o.title_en}" for o in comparison.scenario.options}
+    options["base"] = labels["base"]
+    groups = workbook.group_labels(comparison)
 
     def people(table: pd.DataFrame, *drop: str) -> pd.DataFrame:
         # internal ids are dropped where a labelled column says the same
         table = table.drop(columns=list(drop), errors="ignore")
-        return tables.bilingual_headers(workbook.for_people(table, options=options))
+        shown = workbook.for_people(table, options=options, labels=labels, groups=groups)
+        return tables.bilingual_headers(shown)
 
     project = project_register()
     project["已定位 Located"] = project["已定位 Located"].map(
@@ -551,17 +560,36 @@ def _workbook(
     )
     project["状态 Status"] = project["状态 Status"].map(style.code_label)
     project["精度 Accuracy"] = project["精度 Accuracy"].map(style.code_label)
+    project["类型 Kind"] = project["类型 Kind"].map(lambda v: labels.get(v, v))
+    project["说明 Note"] = project["说明 Note"].map(lambda v: workbook.replace_codes(v, labels))
+    appraisal = getattr(comparison, "appraisal", None)
+    ranking = workbook.decision_first(
+        comparison.summary, appraisal.overall if appraisal is not None else None
+    )
+    calibration_sheet = workbook.readable_numbers(
+        calibration.rename(
+            columns={
+                "measure": "指标 Measure",
+                "model": "模型 Model",
+                "published": "公布值 Published",
+                "source": "来源 Source",
+            }
+        )
+    )
+    check_sheet = workbook.readable_numbers(checks)
+    roads = {**labels, "all": "全部道路 all roads"}
+    check_sheet["项目 Item"] = check_sheet["项目 Item"].map(lambda v: roads.get(v, v))
     # (sheet, table, index written, phase column)
     sheets = [
         (REGISTER_SHEET, tasks, False, None),
         ("项目库 Projects", project, False, "期限 Term"),
-        ("方案排名 Ranking", people(comparison.summary, "group", "option"), False, None),
-        ("标定 Calibration", calibration, False, None),
-        ("模型检查 Model check", checks, False, None),
+        ("方案排名 Ranking", people(ranking, "option"), False, None),
+        ("标定 Calibration", calibration_sheet, False, None),
+        ("模型检查 Model check", check_sheet, False, None),
         ("校核 Validation", _validation_sheet(validation), False, None),
-        ("关键通道高峰 Key links peak", people(comparison.key_links, "link"), False, None),
-        ("通道与相关道路 Roads", people(comparison.roads, "road"), False, None),
-        ("新通道使用者 Select link", people(_zone_names(comparison.select_link)), False, None),
+        ("关键通道高峰 Key links peak", people(comparison.key_links), False, None),
+        ("通道与相关道路 Roads", people(comparison.roads), False, None),
+        ("新通道使用者 Select link", people(comparison.select_link), False, None),
         (
             "轨道门到门 Rail door to door",
             people(comparison.rail, "corridor", "from", "to"),
@@ -571,13 +599,18 @@ def _workbook(
         ("敏感性 Sensitivity", _sensitivity_sheet(comparison, people), False, None),
         (
             "关键通道畅行 Key links free flow",
-            people(comparison.key_links_free, "link", "option_zh"),
+            people(comparison.key_links_free, "option_zh"),
             False,
             None,
         ),
         ("区域间畅行 Zones car", _od_for_people(od_car), True, None),
         ("区域间高峰 Zones peak", _od_for_people(od_peak), True, None),
-        ("假设 Assumptions", workbook.assumptions_table(comparison), False, None),
+        (
+            "假设 Assumptions",
+            workbook.assumptions_sheet(workbook.assumptions_table(comparison), labels=labels),
+            False,
+            None,
+        ),
     ]
     # each plan task's own measure, then what every task shares (periods, years, economics)
     at = len(sheets) - 3
@@ -585,33 +618,12 @@ def _workbook(
         if table is not None and not table.empty:
             sheets.insert(at, (name, people(table), False, None))
             at += 1
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, table, index, phase in sheets:
-            table.to_excel(writer, sheet_name=name[:31], index=index)
-            ws = writer.sheets[name[:31]]
-            spreadsheet_text_cells(ws)
-            workbook.format_sheet(
-                ws,
-                table,
-                index=index,
-                phase_column=phase,
-                # the zone-to-zone tables hold minutes only
-                decimals=style.MINUTES_DECIMALS if index else None,
-            )
-        _mark_overdue(writer.sheets[REGISTER_SHEET], tasks)
-
-
-def _zone_names(table: pd.DataFrame) -> pd.DataFrame:
-    """Origin and destination zone ids replaced by the zones' names (of the demand in use)."""
-    from sanqu_geo import demand
-
-    zones = demand.load_demand().zones
-    names = {str(z.id): f"{z.name_zh} {z.name_en}" for z in zones.itertuples()}
-    out = table.copy()
-    for column in ("origin", "destination"):
-        if column in out:
-            out[column] = out[column].map(lambda v: names.get(str(v), v))
-    return out
+    workbook.write_sheets(
+        path,
+        sheets,
+        paper=paper,
+        after=lambda writer: _mark_overdue(writer.sheets[REGISTER_SHEET], tasks),
+    )
 
 
 def _od_for_people(od: pd.DataFrame) -> pd.DataFrame:
@@ -639,6 +651,54 @@ def _mark_overdue(ws: Any, tasks: pd.DataFrame) -> None:
             ws.cell(i, column + 1).font = mark
 
 
+#: Folder of the index page's thumbnails (under ``maps/``) and their width in pixels.
+THUMBNAILS = "thumbs"
+THUMBNAIL_PX = 480
+
+
+def _thumbnails(folder: Path, printed: list[tuple[str, str, str, str]]) -> list[Path]:
+    """Small JPEG copies (:data:`THUMBNAIL_PX` wide) of the print maps for the index page, so
+    it loads a few hundred kilobytes instead of the 300-dpi PNGs; the cards link the full files."""
+    from PIL import Image
+
+    out = folder / THUMBNAILS
+    out.mkdir(exist_ok=True)
+    written = []
+    for name, _zh, _en, size in printed:
+        with Image.open(folder / f"{name}-{size}.png") as im:
+            im.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))
+            small = im.convert("RGB")
+            height = round(small.height * THUMBNAIL_PX / small.width)
+            small = small.resize((THUMBNAIL_PX, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        path = out / f"{name}-{size}.jpg"
+        small.save(path, "JPEG", quality=82, optimize=True, progressive=True)
+        written.append(path)
+    logger.debug("%d thumbnails in %s", len(written), out)
+    return written
+
+
+def _html_table(table: pd.DataFrame, *, blank: str = "—") -> str:
+    """A table of internal columns as the workbook shows it: bilingual headers, numbers rounded
+    and separated by the workbook's rule (:func:`sanqu_geo.workbook.text_value`)."""
+    shown = table.copy().astype(object)
+    for column in shown.columns:
+        if table[column].dtype.kind in "fi":
+            shown[column] = [
+                blank
+                if v is None or (isinstance(v, float) and not np.isfinite(v))
+                else workbook.text_value(str(column), v)
+                for v in table[column]
+            ]
+    return tables.bilingual_headers(shown).to_html(index=False, escape=True, border=0, na_rep=blank)
+
+
+def _minutes_text(value: Any) -> str:
+    if value is None or not np.isfinite(value):
+        return "—"
+    number = style.round_half_up(value, style.MINUTES_DECIMALS)
+    return f"{number:.{style.MINUTES_DECIMALS}f}"
+
+
 def _index(
     comparison: compare.Comparison,
     od: pd.DataFrame,
@@ -649,7 +709,8 @@ def _index(
     e = html.escape
     sc = comparison.scenario
     cards = "".join(
-        f"<figure><a href='maps/{e(name)}-{size}.pdf'><img src='maps/{e(name)}-{size}.png' alt='{e(en)}'></a>"
+        f"<figure><a href='maps/{e(name)}-{size}.pdf'><img src='maps/{THUMBNAILS}/{e(name)}-"
+        f"{size}.jpg' width='{THUMBNAIL_PX}' alt='{e(zh)} {e(en)}'></a>"
         f"<figcaption>{e(zh)} · {e(en)} ({e(size)}) — <a href='maps/{e(name)}-{size}.png'>PNG</a> · "
         f"<a href='maps/{e(name)}-{size}.pdf'>PDF</a></figcaption></figure>"
         for name, zh, en, size in printed
@@ -668,33 +729,23 @@ def _index(
             "cost_source",
         ]
     ]
-    ranking = tables.bilingual_headers(tables.rounded(shown)).to_html(
-        index=False, escape=True, border=0, na_rep="未公布 not published"
-    )
+    labels = workbook.code_labels(comparison)
+    shown = shown.assign(cost_source=shown["cost_source"].map(lambda v: labels.get(v, v)))
+    ranking = _html_table(shown, blank="未公布 not published")
     notes = "".join(
         f"<li><b>{e(r.title_zh)}</b> {e(r.note_zh)} <i>{e(r.note_en)}</i></li>"
         for r in comparison.summary.itertuples()
     )
     rail = comparison.rail
     rail_html = (
-        tables.bilingual_headers(
-            tables.rounded(
-                rail[
-                    [
-                        "from_zh",
-                        "to_zh",
-                        "door_to_door_min",
-                        "car_congested_min",
-                        "car_free_flow_min",
-                    ]
-                ]
-            )
-        ).to_html(index=False, escape=True, border=0)
+        _html_table(
+            rail[["from_zh", "to_zh", "door_to_door_min", "car_congested_min", "car_free_flow_min"]]
+        )
         if not rail.empty
         else ""
     )
     calibration_html = calibration.to_html(index=False, escape=True, border=0)
-    od_html = od.to_html(escape=True, border=0, float_format=lambda v: f"{v:.1f}")
+    od_html = od.to_html(escape=True, border=0, formatters={c: _minutes_text for c in od.columns})
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="generator" content="sanqu-geo">
 <title>{e(sc.name_zh)} · 联席会议资料 Meeting pack</title>
@@ -702,7 +753,8 @@ def _index(
  body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 24px; color: #222; }}
  h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; margin-top: 28px; }}
  figure {{ display: inline-block; width: 420px; margin: 8px; vertical-align: top; }}
- figure img {{ width: 100%; border: 1px solid #ccc; }}
+ figure img {{ width: 100%; height: auto; border: 1px solid #ccc; }}
+ td {{ text-align: right; }} td:nth-child(-n+3) {{ text-align: left; }}
  table {{ border-collapse: collapse; font-size: 13px; }} td, th {{ border: 1px solid #ddd; padding: 3px 6px; }}
  .note {{ color: #666; font-size: 12px; }}
 </style></head><body>

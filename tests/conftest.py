@@ -27,6 +27,10 @@ def pytest_configure(config: pytest.Config) -> None:
     import os
 
     os.environ["SANQU_GEO_NETWORK"] = "trunk"
+    # The interface language follows the locale; the tests read English unless they say so.
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        os.environ.pop(name, None)
+    os.environ["LANG"] = "C.UTF-8"
     from sanqu_geo import settings
 
     settings.default_network = "trunk"

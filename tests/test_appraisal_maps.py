@@ -417,3 +417,39 @@ def test_draw_appraisal_maps_for_a_comparison(appraised, tmp_path, caplog) -> No
         assert amaps.draw_appraisal_maps(bare, tmp_path / "bare") == []
     assert "no zone table of airport access" in caplog.text
     assert "no zone table of truck minutes" in caplog.text
+
+
+def test_appraisal_footers_name_the_network_in_the_page_language(
+    appraised, zones, roads, cjk
+) -> None:
+    """The network the options were compared on is named in Chinese on a Chinese page and
+    in both languages on a bilingual one: no English-only words in the footer."""
+    from sanqu_geo.maps.airport_access import airport_access_figure
+    from sanqu_geo.maps.truck_time import truck_time_figure
+
+    def footer(fig: Figure) -> str:
+        text = next(t for t in fig.findobj(Text) if t.get_gid() == "map-footer").get_text()
+        return " ".join(text.split())
+
+    args = _airport_args(appraised, zones, roads)
+    zh = footer(airport_access_figure(**{**args, "lang": "zh"}))
+    assert "比选路网:内置骨干路网(示意)" in zh
+    assert "embedded trunk network" not in zh
+    both = footer(airport_access_figure(**args))
+    assert "内置骨干路网(示意) / embedded trunk network (indicative)" in both
+    truck = footer(
+        truck_time_figure(
+            zones,
+            appraised.zones["trucks"],
+            option="freight_ring_feeders",
+            place="new_area_jiangbei",
+            title_zh="货车时间",
+            title_en="Truck minutes",
+            network_label="embedded trunk network (indicative)",
+            roads=roads,
+            lang="zh",
+            date=DATE,
+        )
+    )
+    assert "内置骨干路网(示意)" in truck
+    assert "embedded trunk network" not in truck

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,136 @@ def test_no_command_shows_bool_in_help(capsys: pytest.CaptureFixture[str]) -> No
         help_text = capsys.readouterr().out
         assert "Usage" in help_text, args
         assert "<bool>" not in help_text, args
+
+
+# ------------------------------------------------------------- the interface language
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _run_cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """The command line in a new process, with the locale given (and no inherited one)."""
+    environ = {k: v for k, v in os.environ.items() if k not in {"LANG", "LC_ALL", "LC_MESSAGES"}}
+    environ.update({"COLUMNS": "100", **env})
+    return subprocess.run(
+        [sys.executable, "-c", "from sanqu_geo.cli import run; run()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environ,
+    )
+
+
+def test_a_chinese_locale_gets_chinese_help_and_lang_en_english() -> None:
+    zh = _run_cli(["--help"], LANG="zh_CN.UTF-8")
+    assert zh.returncode == 0, zh.stderr
+    flat = " ".join(zh.stdout.split())
+    assert "用法" in flat and "命令" in flat and "选项" in flat
+    assert "通道方案：列出方案，并与基准路网比较。" in flat  # the corridors group
+    assert "显示本帮助并退出。" in flat
+    assert "Usage" not in flat and "Show this message" not in flat
+    en = _run_cli(["--lang", "en", "--help"], LANG="zh_CN.UTF-8")
+    assert en.returncode == 0, en.stderr
+    assert "Usage" in en.stdout and "Corridor options: list them" in en.stdout
+    chinese_lines = "用法命令选项通道方案列出并与基准路网比较显示本帮助退出"
+    assert not set(chinese_lines) & set(en.stdout)
+    # LC_ALL outranks LANG, as POSIX has it
+    assert "Usage" in _run_cli(["--help"], LANG="zh_CN.UTF-8", LC_ALL="C.UTF-8").stdout
+
+
+def test_a_missing_file_is_one_chinese_line_and_english_with_lang_en(tmp_path: Path) -> None:
+    missing = tmp_path / "没有" / "zones.gpkg"
+    zh = _run_cli(["layers", "import", str(missing), "--as", "zones"], LC_MESSAGES="zh_CN.UTF-8")
+    assert zh.returncode == 2
+    (line,) = [x for x in zh.stderr.splitlines() if x.strip()]
+    assert line.startswith("错误：") and "找不到" in line and str(missing) in line
+    en = _run_cli(
+        ["--lang", "en", "layers", "import", str(missing), "--as", "zones"], LANG="zh_CN.UTF-8"
+    )
+    assert en.returncode == 2
+    (line,) = [x for x in en.stderr.splitlines() if x.strip()]
+    assert line.startswith("error:") and "not found" in line
+    assert not CJK.search(line.replace(str(missing), ""))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["layers", "import", "x.gpkg"], "缺少选项 '--as'"),
+        (["layers", "show", "zonez"], "未知的图层 'zonez'"),
+        (["layers", "bogus"], "没有这个命令 'bogus'"),
+        (["assign", "--tntp", "x", "--max-iterations", "0"], "应大于或等于 1"),
+    ],
+)
+def test_common_errors_are_one_chinese_line(
+    args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--lang", "zh", *args]) == 2
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("错误：")
+    assert expected in lines[0]
+    assert main(args) == 2  # the next run speaks the locale's language again (C here)
+    assert not CJK.search(capsys.readouterr().err.replace("zonez", ""))
+
+
+def test_global_lang_is_the_one_before_the_command() -> None:
+    from sanqu_geo.cli import interface_language
+
+    assert interface_language(["--lang", "zh", "meeting-pack"]) == "zh"
+    assert interface_language(["--network", "trunk", "--lang=en", "od"]) == "en"
+    # after the command, --lang is the language of the maps, not of the interface
+    assert interface_language(["meeting-pack", "--lang", "both"]) is None
+    assert interface_language(["--network", "trunk", "maps", "build", "--lang", "zh"]) is None
+
+
+def test_every_help_text_has_its_chinese() -> None:
+    from sanqu_geo import i18n
+    from sanqu_geo.cli import app
+    from sanqu_geo.cli._common import localise_help
+
+    group = typer.main.get_command(app)
+    texts: list[str] = []
+
+    def walk(command) -> None:
+        texts.append(command.help or "")
+        texts.extend(p.help for p in command.params if getattr(p, "help", None))
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(group)
+    assert len(texts) > 120
+    try:
+        i18n.set_language("zh")
+        missing = []
+        for text in texts:
+            for paragraph in (localise_help(text) or "").split("\n\n"):
+                # an untranslated paragraph is English words with at most a Chinese name in it
+                if paragraph and len(CJK.findall(paragraph)) < 2:
+                    missing.append(paragraph)
+        assert not missing, missing[:5]
+    finally:
+        i18n.set_language(None)
+
+
+def test_corridors_list_reads_at_80_columns() -> None:
+    from rich.cells import cell_len
+
+    from sanqu_geo import scenarios
+
+    sc = scenarios.load_scenario(None)
+    for env in ({"LANG": "C.UTF-8"}, {"LANG": "zh_CN.UTF-8"}):
+        done = _run_cli(["corridors", "list"], COLUMNS="80", **env)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        assert max(cell_len(line) for line in lines) <= 80
+        assert not [line for line in lines if line != line.rstrip()]  # no padding to the edge
+        text = done.stdout
+        for option in sc.options:
+            assert option.id in text and option.title_zh in text
+            # Chinese first, then English
+            assert text.index(option.title_zh) < text.index(option.title_en)
+            for corridor in option.corridors:
+                assert corridor.id in text
+        for condition in sc.conditions:
+            assert condition.id in text and condition.title_zh in text
+        assert "未公布 not published" in text

@@ -99,10 +99,11 @@ def test_projects_map_at_a3(cjk_family: str, tmp_path: Path) -> None:
     fig = static.projects_map(lang="zh")  # A3 by default
     texts = _texts(fig)
     located = layers.load_layer("projects", located_only=True)
-    # every task number is on the map; a feature that is not a plan task is starred
+    # every task number is on the map, before the part's name; a feature that is not a plan
+    # task is starred
     numbers = {str(int(i)) for i in located["item"].dropna()}
     assert numbers == {"7", "8", "10", "35", "36", "37", "38", "39"}
-    assert numbers | {"*"} <= set(texts)
+    assert numbers | {"*"} <= {t.split(" ", 1)[0] for t in texts if " " in t}
     assert "非方案任务" in "".join(texts)
     unlocated = next(t for t in fig.findobj(Text) if t.get_gid() == "unlocated").get_text()
     assert "保税物流中心" in unlocated
@@ -336,9 +337,10 @@ def test_projects_inset_carries_the_small_sites_tags(cjk_family: str) -> None:
     projects = layers.load_layer("projects", located_only=True).to_crs(settings.metric_crs)
     inside = projects[projects.geometry.within(shapely.box(x0 - 700, y0 - 700, x1 + 700, y1 + 700))]
     assert {"inland_port_last_mile", "intermodal_centre"} <= set(inside["id"])
-    in_inset = [a.get_text() for a in inset_tags]
+    # a tag is the task number, a space and the part's name
+    in_inset = [a.get_text().split(" ", 1)[0] for a in inset_tags]
     assert all(str(int(i)) in in_inset for i in inside["item"])
-    in_main = [a.get_text() for a in main_tags]
+    in_main = [a.get_text().split(" ", 1)[0] for a in main_tags]
     outside = projects[~projects["id"].isin(inside["id"])]
     # a tag shared with a project outside the cluster may stay on the map; the others do not
     for task in set(inside["item"]) - set(outside["item"]):
@@ -356,3 +358,223 @@ def test_projects_inset_carries_the_small_sites_tags(cjk_family: str) -> None:
     for t in main_tags:
         assert not Text.get_window_extent(t, renderer).overlaps(inset_box)
     static.save_map(fig, ARTIFACTS / "projects_A3_zh_inset.png")
+
+
+# --------------------------------------------------------------------------- nothing hidden
+
+
+def _pixels(fig: Figure) -> np.ndarray:
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].astype(float)
+
+
+def _drawn(ax: matplotlib.axes.Axes, gid: str) -> matplotlib.collections.LineCollection:
+    return next(c for c in ax.collections if c.get_gid() == gid)
+
+
+def _display_lines(ax: matplotlib.axes.Axes, gid: str) -> list[shapely.LineString]:
+    """The lines of an artist as drawn, in display pixels (origin bottom left)."""
+    out = []
+    for path in _drawn(ax, gid).get_paths():
+        xy = ax.transData.transform(path.vertices)
+        if len(xy) > 1:
+            out.append(shapely.LineString(xy))
+    return out
+
+
+def _visible_share(
+    fig: Figure,
+    image: np.ndarray,
+    gid: str,
+    colour: str,
+    *,
+    same_colour: tuple[str, ...] = (),
+    tolerance: float = 40.0,
+) -> tuple[float, int]:
+    """Share of the points along a line (every 4 px of its drawn path) near which the page
+    shows the line's own colour, and the number of points judged.
+
+    A point counts when a pixel within half a dash gap (plus 2 px) along or across the path
+    has the colour (RGB distance < ``tolerance``): a dashed line is seen along its length, a
+    line under another is not. Points near another line of the same colour are not judged.
+    """
+    ax = _map_axes(fig)
+    height = image.shape[0]
+    artist = _drawn(ax, gid)
+    gaps = [g for _, dashes in artist.get_linestyle() if dashes for g in dashes[1::2]]
+    px_per_pt = fig.dpi / 72.0
+    radius = math.ceil((max(gaps) / 2 if gaps else 0.0) * px_per_pt) + 2
+    width_px = float(np.max(artist.get_linewidth())) * px_per_pt
+    others = [line for g in same_colour for line in _display_lines(ax, g)]
+    near_other = shapely.unary_union(others).buffer(radius + width_px) if others else None
+    want = np.array(matplotlib.colors.to_rgb(colour)) * 255
+    seen = judged = 0
+    for line in _display_lines(ax, gid):
+        for d in np.arange(0.0, line.length, 4.0):
+            p = line.interpolate(d)
+            if near_other is not None and near_other.contains(p):
+                continue
+            x, y = round(p.x), round(height - p.y)
+            window = image[max(y - radius, 0) : y + radius + 1, max(x - radius, 0) : x + radius + 1]
+            judged += 1
+            if window.size and (np.linalg.norm(window - want, axis=2) < tolerance).any():
+                seen += 1
+    return (seen / judged if judged else 0.0), judged
+
+
+def _near_alignment(fig: Figure, gid: str, alignment: shapely.Geometry, limit_pt: float) -> float:
+    """Largest distance (points on the page) from the drawn line to its true alignment."""
+    ax = _map_axes(fig)
+    x0, x1 = ax.get_xlim()
+    metres_per_pt = (x1 - x0) / (ax.get_window_extent().width / fig.dpi * 72.0)
+    far = 0.0
+    for path in _drawn(ax, gid).get_paths():
+        for x, y in path.vertices:
+            far = max(far, alignment.distance(shapely.Point(x, y)) / metres_per_pt)
+    assert far <= limit_pt, f"{gid} is drawn {far:.1f} pt from its alignment"
+    return far
+
+
+def _metric_line(geoms: list[shapely.Geometry]) -> shapely.Geometry:
+    to_m = Transformer.from_crs(settings.default_crs, settings.metric_crs, always_xy=True)
+    return shapely.union_all(
+        [shapely.transform(g, lambda xy: np.column_stack(to_m.transform(*xy.T))) for g in geoms]
+    )
+
+
+def test_corridor_map_hides_no_option(comparison: compare.Comparison) -> None:
+    """The three best road options (phase 1 under the full second passage too) and the rail
+    option (beside the second passage for most of its length) show their own colour along at
+    least 80 % of their drawn length, every other option along at least 70 % (the container
+    centre link, where ranks 3, 5 and 7 meet at the inland port, shows along about 73 %); all
+    drawn within a few line widths of their alignment."""
+    fig = static.corridors_map(comparison, paper="A3", lang="zh")
+    image = _pixels(fig)
+    ranks = dict(zip(comparison.summary["option"], comparison.summary["rank"], strict=True))
+    looks = style.option_styles({o: int(r) for o, r in ranks.items()})
+    colours = {f"option-{o}": c for o, (c, _) in looks.items()}
+    rail = [o for o in comparison.scenario.options if o.rail]
+    assert [o.id for o in rail] == ["art_harbin_west"]
+    colours.update({f"rail-option-{o.id}": style.RAIL_OPTION_COLOUR for o in rail})
+    by_id = {o.id: o for o in comparison.scenario.options}
+    for gid, colour in colours.items():
+        same = tuple(g for g, c in colours.items() if c == colour and g != gid)
+        share, judged = _visible_share(fig, image, gid, colour, same_colour=same)
+        assert judged >= 8, gid
+        option_id = gid.split("-", 2)[-1] if gid.startswith("rail-") else gid[7:]
+        least = 0.8 if gid.startswith("rail-") or ranks[option_id] <= 3 else 0.7
+        assert share >= least, f"{gid}: visible along {share:.0%} of its length"
+        option = by_id[gid.split("-", 2)[-1] if gid.startswith("rail-") else gid[7:]]
+        _near_alignment(fig, gid, _metric_line([c.geometry for c in option.corridors]), 12.0)
+    # the two that ran together (phase 1 of the second passage, the rail link along it) are
+    # now laid beside it: neither is drawn where the full line is
+    ax = _map_axes(fig)
+    full = shapely.unary_union(_display_lines(ax, "option-second_passage_full"))
+    for gid in ("option-second_passage_ph1", "rail-option-art_harbin_west"):
+        line = shapely.unary_union(_display_lines(ax, gid))
+        assert line.intersection(full.buffer(3)).length < 0.2 * line.length, gid
+
+
+def test_corridor_map_footer_is_in_the_page_language(comparison: compare.Comparison) -> None:
+    fig = static.corridors_map(comparison, lang="zh")
+    footer = next(t for t in fig.findobj(Text) if t.get_gid() == "map-footer").get_text()
+    assert "比选路网:内置骨干路网(示意)" in footer
+    assert "embedded trunk network" not in footer
+    fig = static.corridors_map(comparison, lang="both")
+    footer = next(t for t in fig.findobj(Text) if t.get_gid() == "map-footer").get_text()
+    flat = " ".join(footer.split())
+    assert "内置骨干路网(示意) / embedded trunk network (indicative)" in flat
+
+
+def test_projects_map_task_37_beside_task_36_and_parts_named(cjk_family: str) -> None:
+    fig = static.projects_map(lang="zh")
+    image = _pixels(fig)
+    projects = layers.load_layer("projects", located_only=True)
+    colour_of = {
+        f"project-{r.id}": style.phase_colour(r.phase)
+        for r in projects.itertuples()
+        if r.geometry.geom_type in ("LineString", "MultiLineString")
+    }
+    rail = "project-airport_art_harbin_west"
+    same = tuple(g for g, c in colour_of.items() if c == colour_of[rail] and g != rail)
+    share, judged = _visible_share(fig, image, rail, colour_of[rail], same_colour=same)
+    assert judged >= 20
+    assert share >= 0.8, f"task 37 visible along {share:.0%} of its length"
+    geometry = projects.set_index("id").geometry
+    _near_alignment(fig, rail, _metric_line([geometry["airport_art_harbin_west"]]), 12.0)
+    # every part of task 36 is seen as well
+    for part in ("airport_second_passage_ph1", "airport_second_passage"):
+        gid = f"project-{part}"
+        others = tuple(g for g, c in colour_of.items() if c == colour_of[gid] and g != gid)
+        share, _ = _visible_share(fig, image, gid, colour_of[gid], same_colour=others)
+        assert share >= 0.8, f"{gid} visible along {share:.0%} of its length"
+    # tags name the part, not only the task number
+    texts = set(_texts(fig))
+    for tag in ("36 一期", "36 全线", "36 临空经济区支线", "39 绕城高速方案", "39 新线方案"):
+        assert tag in texts, tag
+    assert "37 机场—哈尔滨西站轨道" in texts
+    assert not {"36", "37", "39"} & texts
+
+
+def test_projects_map_bilingual_tags() -> None:
+    fig = static.projects_map(lang="both", paper="A4")
+    texts = set(_texts(fig))
+    assert "36 一期\nphase 1" in texts
+    assert "39 新线方案\nnew-alignment option" in texts
+
+
+def test_part_names() -> None:
+    assert static.part_name(
+        "机场第二通道(一期)", "Airport second passage, phase 1", shared=True
+    ) == (
+        "一期",
+        "phase 1",
+    )
+    assert static.part_name(
+        "哈双北路延长线(接吉林S514)", "哈双北路 extension (to Jilin S514)", shared=False
+    ) == ("哈双北路延长线", "哈双北路 extension")
+    assert static.part_name(None, "Runway", shared=False) == ("", "Runway")
+
+
+def test_isochrones_after_equal_to_before_say_so(cjk_family: str) -> None:
+    """An option that does not reach the place's isochrones: the map says "no change" and
+    draws no outline over the fill it equals."""
+    plan = scenarios.load_scenario()
+    option = next(o for o in plan.options if o.id == "hashuang_extension")
+    G = network.load_network("trunk")
+    place = travel.find_place("inland_port_hub")
+    before = travel.place_isochrones(G, place, [30, 60])
+    after = travel.place_isochrones(scenarios.apply(G, option), place, [30, 60])
+    # the premise: the same polygons (a few metres of polygon construction apart)
+    b_m, a_m = before.to_crs(settings.metric_crs), after.to_crs(settings.metric_crs)
+    for b, a in zip(b_m.geometry, a_m.geometry, strict=True):
+        assert b.symmetric_difference(a).area < 0.01 * 1e6
+    fig = static.isochrones_map(
+        before,
+        after,
+        title_place=("内陆港", "Inland port"),
+        option_title=(option.title_zh, option.title_en),
+        network_source="embedded trunk network (indicative), Car, peak hour",
+        place=place,
+        lang="both",
+        roads=G,
+    )
+    note = next(t for t in fig.findobj(Text) if t.get_gid() == "iso-no-change").get_text()
+    assert note.startswith("无变化")
+    assert "No change" in " ".join(note.split())
+    assert "哈双北路延伸" in note.replace("\n", "")
+    gids = {a.get_gid() for a in _map_axes(fig).collections}
+    assert not {"iso-after-30", "iso-after-60"} & gids
+    texts = _texts(fig)
+    assert any("30 分钟 建成后:与现状相同" in t for t in texts)
+    footer = next(t for t in fig.findobj(Text) if t.get_gid() == "map-footer").get_text()
+    assert "内置骨干路网(示意),小汽车(高峰)" in " ".join(footer.split())
+    # the note lies inside the map frame
+    ax = _map_axes(fig)
+    box = next(t for t in fig.findobj(Text) if t.get_gid() == "iso-no-change")
+    fig.canvas.draw()
+    inner = box.get_window_extent()
+    frame = ax.get_window_extent()
+    assert frame.x0 <= inner.x0 and inner.x1 <= frame.x1
+    assert frame.y0 <= inner.y0 and inner.y1 <= frame.y1

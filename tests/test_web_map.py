@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageColor
 
 from sanqu_geo import crs, layers
 from sanqu_geo.cli import main
 from sanqu_geo.errors import DataSourceError, SettingsError
-from sanqu_geo.maps import interactive
+from sanqu_geo.maps import interactive, style
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "maps"
@@ -471,3 +473,340 @@ def test_mbtiles_file_becomes_a_tile_folder_beside_the_page(tmp_path: Path) -> N
     bad.write_text("hello", encoding="utf-8")
     with pytest.raises(DataSourceError, match="not an MBTiles file"):
         interactive.publish(["infrastructure"], tmp_path / "x", offline=True, tiles=bad)
+
+
+# ------------------------------------------------------------------ pages read at a glance
+
+#: Option ids and profile names of the corridor fixture: none may show on a page.
+_CODES = (
+    "airport_second_passage",
+    "airport_art_harbin_west",
+    "freight_g1001",
+    "truck",
+    "car",
+    "Profile",
+)
+
+
+def _corridor_data() -> dict:
+    """Corridor layers as :func:`sanqu_geo.compare.map_layers` gives them, drawn by hand on the
+    projects of tasks 36 and 37 (the rail option runs along the second passage for 4/5 of its
+    length), with two ranked road options and an unranked rail option."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    projects = layers.load_layer("projects").set_index("id")
+    passage = projects.loc["airport_second_passage", "geometry"]
+    rail = projects.loc["airport_art_harbin_west", "geometry"]
+    g1001 = projects.loc["freight_expressway_g1001", "geometry"]
+    nan = float("nan")
+    road = {"key_links_mean_saved_min": 2.46, "vht_saved": 812.0, "cost_yi_yuan": nan}
+    options = gpd.GeoDataFrame(
+        [
+            {"option": "airport_second_passage", "group": "airport", "title_zh": "第二通道",
+             "title_en": "Second passage", "corridor": "c1", "profile": "car", "rank": 1,
+             **road, "geometry": passage},
+            {"option": "freight_g1001", "group": "freight", "title_zh": "货运通道",
+             "title_en": "Freight expressway", "corridor": "c2", "profile": "truck", "rank": 2,
+             **road, "geometry": g1001},
+            {"option": "airport_art_harbin_west", "group": "rail", "title_zh": "机场智轨",
+             "title_en": "Airport ART", "corridor": "c3", "profile": "rail", "rank": nan,
+             "key_links_mean_saved_min": nan, "vht_saved": nan, "cost_yi_yuan": nan,
+             "from_zh": "哈西站", "to_zh": "机场", "from_en": "Harbin West", "to_en": "Airport",
+             "door_to_door_min": 41.2, "car_congested_min": 47.9, "geometry": rail},
+        ],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    stops = gpd.GeoDataFrame(
+        [
+            {"option": o, "corridor": c, "number": i + 1, "geometry": Point(g.coords[k])}
+            for o, c, g in (
+                ("airport_second_passage", "c1", passage),
+                ("freight_g1001", "c2", g1001),
+            )
+            for i, k in enumerate((0, -1))
+        ],
+        crs="EPSG:4326",
+    )
+    routes = gpd.GeoDataFrame(
+        [
+            {"option": "base:car", "link": "w", "link_zh": "哈西站—机场", "link_en": "West – airport",
+             "minutes": 38.0, "saved_min": 0.0, "geometry": passage},
+            {"option": "airport_second_passage", "link": "w", "link_zh": "哈西站—机场",
+             "link_en": "West – airport", "minutes": 37.6, "saved_min": 0.4, "geometry": passage},
+        ],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    airport = Point(passage.coords[-1])
+    iso = gpd.GeoDataFrame(
+        [
+            {"option": o, "place": "airport", "place_zh": "机场", "place_en": "Airport",
+             "minutes": 30.0, "area_km2": 100.0, "profile": "car",
+             "geometry": airport.buffer(0.1)}
+            for o in ("base", "airport_second_passage")
+        ],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    return {"options": options, "interchanges": stops, "routes": routes, "isochrones": iso}
+
+
+def _flows_inputs():
+    """A small flows page: v/c on two roads, one option's difference with its new corridor, the
+    zones using it."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    zones = layers.load_layer("zones", located_only=True)
+    roads = [
+        LineString([(126.45, 45.70), (126.62, 45.72)]),
+        LineString([(126.62, 45.72), (126.70, 45.80)]),
+    ]
+    congestion = gpd.GeoDataFrame(
+        {"name": ["友谊路", "机场路"], "vc": [0.5, 1.3], "pcu": [1200.0, 3600.0]},
+        geometry=roads,
+        crs="EPSG:4326",
+    )
+    new = LineString([(126.30, 45.62), (126.45, 45.70)])
+    diff = gpd.GeoDataFrame(
+        {"name": ["友谊路", "机场路", "新通道"], "corridor": ["", "", "c1"],
+         "delta_pcu": [-300.0, 150.0, 2400.0]},
+        geometry=[*roads, new],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    used = zones.head(3).assign(vehicles=[215.0, 640.0, 90.0])
+    return (
+        congestion,
+        {"opt": (("第二通道", "Second passage"), diff)},
+        {"opt": (("第二通道", "Second passage"), used)},
+    )
+
+
+def test_no_import_cycle_between_the_page_modules() -> None:
+    import ast
+    import subprocess
+    import sys
+
+    def imported(module: str) -> set[str]:
+        tree = ast.parse((REPO / "sanqu_geo" / "maps" / f"{module}.py").read_text("utf-8"))
+        out = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                out.add(node.module)
+            elif isinstance(node, ast.Import):
+                out.update(a.name for a in node.names)
+        return out
+
+    assert "sanqu_geo.maps.interactive" not in imported("web_corridors")
+    assert "sanqu_geo.maps.web_corridors" in imported("interactive")
+    # either module imports first, in a fresh interpreter
+    for first in ("web_corridors", "interactive"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import sanqu_geo.maps.{first}"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+
+
+def test_corridor_popups_have_one_figure_per_line_with_its_period() -> None:
+    m = interactive.build_map(
+        interactive.load_recipe("corridors"), basemap="none", corridor_data=_corridor_data()
+    )
+    page = interactive.render_html(m)
+    popups = [json.loads(f'"{p}"') for p in re.findall(r'"popup": "((?:[^"\\]|\\.)*)"', page)]
+    # the corridor layers' popups (options, routes today, isochrones); not sources' dates
+    popups = [p for p in popups if "Rank" in p or "free flow" in p]
+    assert len(popups) >= 5
+    numbers = re.compile(r"\d+(?:[.,]\d+)?")
+    for text in popups:
+        for cell in re.findall(r"<td>(.*?)</td>", text):
+            assert len(numbers.findall(cell)) <= 1, cell
+        for th, td in re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", text):
+            if "节省" in th and numbers.search(td):
+                assert "高峰" in th or "自由流" in th, th
+        for code in _CODES:
+            assert not re.search(rf"(?<![\w-]){code}(?![\w-])", text), (code, text)
+    # the free-flow saving of 0.4 min is named as such
+    assert any("自由流节省" in p for p in popups)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, Path]:
+    from sanqu_geo.maps import flows
+
+    folder = tmp_path_factory.mktemp("glance")
+    out = {}
+    for name, data in (("infrastructure", None), ("corridors", _corridor_data())):
+        m = interactive.build_map(interactive.load_recipe(name), basemap="none", corridor_data=data)
+        out[name] = folder / f"{name}.html"
+        out[name].write_text(interactive.render_html(m, offline=True), encoding="utf-8")
+    congestion, differences, select = _flows_inputs()
+    out["flows"] = folder / "flows.html"
+    out["flows"].write_text(
+        flows.flows_web_map(congestion, differences, select_link=select), encoding="utf-8"
+    )
+    return out
+
+
+_BOXES = """() => {
+  const box = el => { if (!el) return null; const b = el.getBoundingClientRect();
+    return {x0: b.left, y0: b.top, x1: b.right, y1: b.bottom, w: b.width, h: b.height}; };
+  const title = document.querySelector('.sq-title');
+  return {
+    title: document.title,
+    titleBox: box(title), titleText: title ? title.innerText : '',
+    legend: box(document.getElementById('sq-legend')),
+    scale: box(document.querySelector('.leaflet-control-scale')),
+    scaleText: Array.from(document.querySelectorAll('.leaflet-control-scale-line'))
+      .map(e => e.innerText),
+  };
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x1"] <= b["x0"] or b["x1"] <= a["x0"] or a["y1"] <= b["y0"] or b["y1"] <= a["y0"]
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["infrastructure", "corridors", "flows"])
+@pytest.mark.parametrize("width", [1400, 900])
+def test_every_page_has_a_title_a_metric_scale_and_a_legend_clear_of_it(
+    browser, pages, name: str, width: int
+) -> None:
+    p = _Page(browser, pages[name])
+    try:
+        p.page.set_viewport_size({"width": width, "height": 700})
+        p.page.wait_for_timeout(300)
+        info = p.js(_BOXES)
+        assert p.errors == []
+        assert len(info["title"]) > 4 and info["title"].split(" ")[0] in info["titleText"]
+        assert info["titleBox"]["w"] > 50 and info["titleBox"]["h"] > 10
+        assert info["scaleText"] and all(re.fullmatch(r"\d+ k?m", t) for t in info["scaleText"])
+        assert info["legend"]["h"] > 20
+        assert not _overlap(info["legend"], info["scale"]), info
+        p.shot(f"glance-{name}-{width}.png")
+    finally:
+        p.close()
+
+
+_PATH_HITS = """(sel) => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  const box = map.getContainer().getBoundingClientRect();
+  let layer = null;
+  map.eachLayer(l => { if (l.feature && l._path && sel(l.feature.properties)) layer = l; });
+  if (!layer) return null;
+  const pts = layer.getLatLngs().flat(3);
+  let hits = 0, inside = 0;
+  for (let i = 0; i + 1 < pts.length; i++) {
+    for (const t of [0.25, 0.5, 0.75]) {
+      const a = map.latLngToContainerPoint(pts[i]), b = map.latLngToContainerPoint(pts[i + 1]);
+      const x = a.x + (b.x - a.x) * t, y = a.y + (b.y - a.y) * t;
+      if (x < 5 || y < 5 || x > box.width - 5 || y > box.height - 5) continue;
+      inside += 1;
+      if (document.elementFromPoint(x + box.left, y + box.top) === layer._path) hits += 1;
+    }
+  }
+  const style = getComputedStyle(layer._path);
+  return {hits, inside, stroke: style.stroke, width: parseFloat(style.strokeWidth),
+          opacity: parseFloat(style.strokeOpacity)};
+}"""
+
+
+def _hits(p: _Page, predicate: str) -> dict:
+    return p.page.evaluate(f"(src) => ({_PATH_HITS})(new Function('p', src))", predicate)
+
+
+@pytest.mark.browser
+def test_task_37_is_visible_beside_task_36_on_the_infrastructure_map(browser, pages) -> None:
+    p = _Page(browser, pages["infrastructure"])
+    try:
+        p.js(f"{_MAP}.setZoom(11)")
+        p.page.wait_for_timeout(600)
+        rail = _hits(p, "return p.id === 'airport_art_harbin_west'")
+        assert rail is not None and rail["inside"] >= 10
+        assert rail["width"] >= 3 and rail["opacity"] > 0.5 and rail["stroke"] != "none"
+        assert rail["hits"] >= 0.8 * rail["inside"], rail
+        # phase 1 of task 36 stays visible along its length too
+        ph1 = _hits(p, "return p.id === 'airport_second_passage_ph1' && p.weight < 9")
+        assert ph1 is not None and ph1["hits"] >= 0.8 * ph1["inside"], ph1
+        p.shot("glance-task37.png")
+    finally:
+        p.close()
+
+
+@pytest.mark.browser
+def test_corridor_page_shows_the_rail_option_and_no_internal_code(browser, pages) -> None:
+    p = _Page(browser, pages["corridors"])
+    try:
+        names = p.js(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+            ".map(l => [l.innerText.trim(), l.querySelector('input').checked])"
+        )
+        rail = [checked for text, checked in names if "机场智轨" in text]
+        assert rail == [True], names
+        drawn = _hits(p, "return p.id === 'airport_art_harbin_west'")
+        assert drawn is not None and drawn["hits"] >= 0.8 * drawn["inside"], drawn
+        # everything a reader sees, the collapsed layer list included
+        p.js("document.querySelector('.leaflet-control-layers').classList.add("
+             "'leaflet-control-layers-expanded')")  # fmt: skip
+        text = p.js("document.body.innerText")
+        for code in _CODES:
+            assert not re.search(rf"(?<![\w-]){code}(?![\w-])", text), code
+        assert "第二通道" in text and "机场智轨" in text
+    finally:
+        p.close()
+
+
+_CANVAS_POINTS = """() => {
+  const map = window[Object.keys(window).find(k => k.startsWith('map_'))];
+  const box = map.getContainer().getBoundingClientRect();
+  let layer = null;
+  map.eachLayer(l => { if (l.feature && l.feature.properties && String(l.feature.properties.tooltip || '')
+    .includes('New corridor')) layer = l; });
+  if (!layer) return [];
+  const pts = layer.getLatLngs().flat(3).map(ll => map.latLngToContainerPoint(ll));
+  const out = [];
+  for (let i = 0; i + 1 < pts.length; i++) {
+    for (let k = 1; k < 20; k++) {
+      const x = pts[i].x + (pts[i + 1].x - pts[i].x) * k / 20;
+      const y = pts[i].y + (pts[i + 1].y - pts[i].y) * k / 20;
+      if (x > 5 && y > 5 && x < box.width - 5 && y < box.height - 5) {
+        out.push([x + box.left, y + box.top]);
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+def test_select_link_layer_shows_the_corridor_and_the_figures(browser, pages) -> None:
+    p = _Page(browser, pages["flows"])
+    try:
+        p.page.locator(".leaflet-control-layers").hover()
+        p.page.get_by_text("Who uses the corridor").click()
+        p.page.mouse.move(5, 400)
+        p.page.wait_for_timeout(500)
+        # the page draws on a canvas: the corridor's own colour, sampled along its course
+        p.js(
+            f"{_MAP}.fitBounds(L.latLngBounds([[45.60, 126.28], [45.72, 126.47]]),"
+            "{paddingTopLeft: [60, 80], paddingBottomRight: [330, 60]}) && null"
+        )
+        p.page.wait_for_timeout(600)
+        points = p.js(_CANVAS_POINTS)
+        assert len(points) >= 10
+        image = Image.open(io.BytesIO(p.page.screenshot())).convert("RGB")
+        ink = ImageColor.getrgb(style.INK)
+        near = [
+            max(abs(a - b) for a, b in zip(image.getpixel((round(x), round(y))), ink, strict=True))
+            <= 40
+            for x, y in points
+        ]
+        assert sum(near) >= 0.8 * len(near), near
+        labels = [lab["text"] for lab in p.page.evaluate(_VISIBLE_LABELS)]
+        assert any("640" in t for t in labels) and any("215" in t for t in labels), labels
+        p.shot("glance-flows-select-link.png")
+    finally:
+        p.close()

@@ -33,8 +33,31 @@ from sanqu_geo.cli import (  # noqa: F401  (registration)
 )
 from sanqu_geo.cli._common import app, err_console, expand_bare_options, state
 from sanqu_geo.errors import SanquGeoError
+from sanqu_geo.i18n import _, set_language, translate_error
 
-__all__ = ["app", "main", "run"]
+__all__ = ["app", "interface_language", "main", "run"]
+
+
+#: Global options that take a value, skipped when looking for ``--lang`` before the command.
+_VALUED_GLOBAL_OPTIONS: frozenset[str] = frozenset({"--network", "--lang"})
+
+
+def interface_language(args: list[str]) -> str | None:
+    """The ``--lang`` given before the command (the interface language), if any.
+
+    ``--lang`` after the command is that command's own option (the language of the maps).
+    """
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--" or not arg.startswith("-"):
+            return None  # the command: later options are its own
+        if arg.startswith("--lang="):
+            return arg.removeprefix("--lang=")
+        if arg == "--lang":
+            return args[i + 1] if i + 1 < len(args) else None
+        i += 2 if arg in _VALUED_GLOBAL_OPTIONS else 1
+    return None
 
 
 def _say_error(label: str, text: str) -> None:
@@ -68,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         args.remove("--debug")
         args.insert(0, "--debug")
     state["debug"] = "--debug" in args
+    lang = interface_language(args)
+    set_language(lang if lang in ("zh", "en") else None)  # a bad value is refused by the option
     try:
         code = app(args=args, prog_name="sanqu-geo", standalone_mode=False)
     except SystemExit as exc:
@@ -80,25 +105,32 @@ def main(argv: list[str] | None = None) -> int:
     except ClickException as exc:
         # Usage errors too are one line: what is wrong, and where the help is.
         where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "sanqu-geo"
-        _say_error("error:", f"{exc.format_message()} (see `{where} --help`)")
+        _say_error(
+            _("error:"),
+            _("{message} (see `{where} --help`)").format(
+                message=translate_error(exc.format_message()), where=where
+            ),
+        )
         return exc.exit_code
     except typer.Abort:
-        _say_error("aborted:", "nothing was replaced")
+        _say_error(_("aborted:"), _("nothing was replaced"))
         return 1
     except SanquGeoError as exc:
         if state["debug"]:
             raise
-        _say_error("error:", str(exc))
+        _say_error(_("error:"), translate_error(str(exc)))
         return 2
     except KeyboardInterrupt:
-        _say_error("interrupted:", "nothing was replaced")
+        _say_error(_("interrupted:"), _("nothing was replaced"))
         return 130
     except Exception as exc:
         if state["debug"]:
             raise
         _say_error(
-            "internal error:",
-            f"{type(exc).__name__}: {exc} (run again with --debug for the traceback, and report it)",
+            _("internal error:"),
+            _("{kind}: {message} (run again with --debug for the traceback, and report it)").format(
+                kind=type(exc).__name__, message=exc
+            ),
         )
         return 1
     return code if isinstance(code, int) else 0

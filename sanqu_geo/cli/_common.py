@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import logging
 import math
 from pathlib import Path
@@ -13,9 +14,11 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
-from typer.core import TyperGroup
+from typer import rich_utils
+from typer.core import TyperCommand, TyperGroup
 
 from sanqu_geo import __version__
+from sanqu_geo.i18n import _, language, set_language
 
 
 class _LazyModule:
@@ -40,18 +43,96 @@ _speeds = lazy("sanqu_geo.speeds")
 
 
 class SanquGroup(TyperGroup):
-    """A command group whose flags (``--help`` included) show no ``<bool>`` type in help."""
+    """A command group whose help speaks the interface language and shows no ``<bool>`` type.
+
+    Typer builds the Click commands anew on every run, so their help texts are put into the
+    interface language as each command is looked up.
+    """
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)
         _plain_flags([*self.params, option])
+        _localise_params([option])
         return option
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None and not hasattr(command, "commands"):  # a command, not a group
             _plain_flags([*command.params, command.get_help_option(ctx)])
+        if command is not None:
+            _localise_command(command)
         return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _localise_command(self)
+        _localise_help_labels()
+        super().format_help(ctx, formatter)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        _write_usage(self, ctx, formatter)
+
+
+class SanquCommand(TyperCommand):
+    """A command whose help and usage line speak the interface language."""
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _localise_params([option])
+        return option
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _localise_command(self)
+        _localise_help_labels()
+        super().format_help(ctx, formatter)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        _write_usage(self, ctx, formatter)
+
+
+def _write_usage(command: Any, ctx: Any, formatter: Any) -> None:
+    pieces = command.collect_usage_pieces(ctx)
+    prefix = _("Usage:")
+    formatter.write_usage(
+        ctx.command_path, " ".join(pieces), prefix=prefix if prefix.endswith("：") else prefix + " "
+    )
+
+
+def localise_help(text: str | None) -> str | None:
+    """A help text in the interface language, paragraph by paragraph.
+
+    Paragraphs missing from the catalogue stay English, except an ``Example:`` line, whose
+    command is the same in both languages.
+    """
+    if not text or language() == "en":
+        return text
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        said = _(paragraph)
+        if said is paragraph and paragraph.startswith("Example: "):
+            said = _("Example: {command}").format(command=paragraph.removeprefix("Example: "))
+        paragraphs.append(said)
+    return "\n\n".join(paragraphs)
+
+
+def _localise_params(params: list[Any]) -> None:
+    for param in params:
+        if getattr(param, "help", None):
+            param.help = localise_help(param.help)
+
+
+def _localise_command(command: Any) -> None:
+    command.help = localise_help(command.help)
+    command.short_help = localise_help(command.short_help)
+    _localise_params(command.params)
+
+
+def _localise_help_labels() -> None:
+    """Panel titles and the default/required marks of Typer's help, in the interface language."""
+    rich_utils.ARGUMENTS_PANEL_TITLE = _("Arguments")
+    rich_utils.OPTIONS_PANEL_TITLE = _("Options")
+    rich_utils.COMMANDS_PANEL_TITLE = _("Commands")
+    rich_utils.DEFAULT_STRING = _("[default: {}]")
+    rich_utils.REQUIRED_LONG_STRING = _("[required]")
 
 
 def _plain_flags(params: list[Any]) -> None:
@@ -105,7 +186,7 @@ def print_wide_table(frame) -> None:
         block = columns[start : start + per_block]
         table = Table(show_lines=False, pad_edge=False, padding=(0, 1))
         table.add_column(esc(frame.index.name or ""), max_width=label_width, overflow="fold")
-        for n, _ in enumerate(block, start=start + 1):
+        for n in range(start + 1, start + len(block) + 1):
             table.add_column(str(n), justify="right", no_wrap=True)
         for idx, row in frame[block].iterrows():
             table.add_row(esc(idx), *(_minutes_cell(v) for v in row))
@@ -121,6 +202,17 @@ def _minutes_cell(value: Any) -> str:
     if isinstance(value, float):
         return "∞" if math.isinf(value) else style.format_minutes(value)
     return esc(value)
+
+
+def _interface_language(value: str | None) -> str | None:
+    """Switch the interface language as soon as the global ``--lang`` is read."""
+    if value is not None:
+        if value not in ("zh", "en"):
+            raise typer.BadParameter(
+                _("--lang {value!r}: use zh (Chinese) or en (English)").format(value=value)
+            )
+        set_language(value)
+    return value
 
 
 def _version(value: bool) -> None:
@@ -146,6 +238,18 @@ def _main(
             "OpenStreetMap core + trunk roads; default) or trunk (the sketch, for quick runs).",
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="[zh|en]",
+            callback=_interface_language,
+            is_eager=True,
+            help="Language of the interface: zh or en (default: from LC_ALL, LC_MESSAGES or "
+            "LANG). Give it before the command; after meeting-pack or maps build, --lang is "
+            "the language of the maps.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -158,8 +262,10 @@ def _main(
 
     if network is not None and network not in _network.EMBEDDED_NETWORKS:
         raise typer.BadParameter(
-            f"--network {network!r}: use one of {', '.join(_network.EMBEDDED_NETWORKS)} "
-            "(an OpenStreetMap file goes with --osm-file)"
+            _(
+                "--network {network!r}: use one of {names} "
+                "(an OpenStreetMap file goes with --osm-file)"
+            ).format(network=network, names=", ".join(_network.EMBEDDED_NETWORKS))
         )
     if network is not None:
         _settings.default_network = network
@@ -196,7 +302,7 @@ ProfilesFileOpt = Annotated[
 def network_source(osm_file: Path | None, place: str | None, bbox: str | None) -> str | tuple:
     given = [v for v in (osm_file, place, bbox) if v is not None]
     if len(given) > 1:
-        raise typer.BadParameter("give only one of --osm-file, --place, --bbox")
+        raise typer.BadParameter(_("give only one of --osm-file, --place, --bbox"))
     if osm_file is not None:
         return str(osm_file)
     if bbox is not None:
@@ -210,7 +316,7 @@ def load_graph(osm_file, place, bbox, profile, profiles_file, *, use_cache: bool
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
     source = network_source(osm_file, place, bbox)
-    with console.status(f"loading the road network 路网 ({esc(source)})"):
+    with console.status(_("loading the road network 路网 ({source})").format(source=esc(source))):
         return _network.load_network(source, profile=profile, use_cache=use_cache), source
 
 
@@ -223,7 +329,9 @@ def parse_day(value: str | None, option: str) -> _dt.date | None:
     except ValueError:
         from sanqu_geo.errors import SettingsError
 
-        msg = f"{option} {value!r} is not a date; write it as YYYY-MM-DD"
+        msg = _("{option} {value!r} is not a date; write it as YYYY-MM-DD").format(
+            option=option, value=value
+        )
         raise SettingsError(msg) from None
 
 
@@ -259,7 +367,7 @@ def load_travel_graph(osm_file, profile, profiles_file, *, congested: bool = Fal
     if profiles_file is not None:
         _speeds.load_profiles(profiles_file)
     source = network_source(osm_file, None, None)
-    with console.status("congested peak hour 高峰拥堵 (equilibrium assignment, cached)"):
+    with console.status(_("congested peak hour 高峰拥堵 (equilibrium assignment, cached)")):
         G = peak.congested_travel_graph(str(source), profile=profile)
     console.print(f"[dim]{esc(G.graph['congested'])}[/dim]")
     return G

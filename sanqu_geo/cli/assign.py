@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sanqu_geo.cli._common import ForceOpt, app, console, err_console, esc
+from sanqu_geo.cli._common import ForceOpt, SanquCommand, app, console, err_console, esc
+from sanqu_geo.i18n import _
 
 if TYPE_CHECKING:
     from sanqu_geo.tntp import TntpProblem
@@ -46,7 +47,7 @@ def _same_folder(a: Path, b: Path) -> bool:
     return a.expanduser().resolve() == b.expanduser().resolve()
 
 
-@app.command("assign")
+@app.command("assign", cls=SanquCommand)
 def assign_command(
     tntp_dir: Annotated[
         Path | None,
@@ -177,7 +178,7 @@ def assign_command(
         with atomic_folder(export_tntp, force=force) as tmp:
             written = tntp.write_problem(problem, tmp)
         names = ", ".join(esc(export_tntp / p.name) for p in written)
-        console.print(f"[green]wrote[/green] {names}")
+        console.print(_("[green]wrote[/green]") + f" {names}")
     if out is not None:
         _solve(problem, out, gap=gap, max_iterations=max_iterations, force=force)
 
@@ -242,7 +243,7 @@ def _solve(
         f"TSTT {result.tstt:,.3f}"
     )
     console.print(
-        f"[green]wrote[/green] {esc(out / 'link_flows.csv')}, {esc(out / 'summary.json')}"
+        _("[green]wrote[/green]") + f" {esc(out / 'link_flows.csv')}, {esc(out / 'summary.json')}"
     )
 
 
@@ -290,4 +291,4 @@ def _export_model(folder: Path, *, force: bool) -> None:
         "[yellow]one class in PCU:[/yellow] the classes' own free-flow times and bans are left "
         f"out (see the ~ lines of {esc(problem.name)}_net.tntp)"
     )
-    console.print(f"[green]wrote[/green] {', '.join(esc(folder / n) for n in names)}")
+    console.print(_("[green]wrote[/green]") + f" {', '.join(esc(folder / n) for n in names)}")

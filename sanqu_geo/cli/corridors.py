@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 from sanqu_geo.cli._common import (
     DaskOpt,
     ForceOpt,
     ProfilesFileOpt,
+    SanquCommand,
     SanquGroup,
     ScenarioArg,
     app,
@@ -22,9 +23,9 @@ from sanqu_geo.cli._common import (
     err_console,
     esc,
     lazy,
-    print_table,
     progress_bar,
 )
+from sanqu_geo.i18n import _
 
 _speeds = lazy("sanqu_geo.speeds")
 
@@ -37,45 +38,68 @@ corridors_app = typer.Typer(
 app.add_typer(corridors_app, name="corridors")
 
 
-@corridors_app.command("list")
+@corridors_app.command("list", cls=SanquCommand)
 def corridors_list(scenario: ScenarioArg = None) -> None:
-    """List the groups, options and corridors of a scenario."""
+    """List the groups, options and corridors of a scenario.
+
+    One block per option, Chinese first: it reads at 80 columns.
+    """
     from sanqu_geo import scenarios
 
     sc = scenarios.load_scenario(scenario)
-    table = Table(title=esc(f"{sc.name_zh} · {sc.name_en}"))
-    for column in (
-        "task 任务",
-        "option 方案",
-        "名称",
-        "profile",
-        "corridors 通道 / edits 改造",
-        "km",
-        "cost 亿元",
-    ):
-        table.add_column(column)
-    for option in sc.options:
-        g = sc.group(option.group)
-        built = ", ".join(c.id for c in option.corridors)
-        if option.edits:
-            built += "; " + ", ".join(e.id for e in option.edits)
-        table.add_row(
-            esc(str(g.task) if g.task is not None else option.group),
-            esc(option.id),
-            esc(option.title_zh),
-            esc(option.profile or sc.profile),
-            esc(built),
-            f"{sum(c.length_m for c in option.corridors) / 1000:.1f}",
-            f"{option.cost / 1e8:.1f}" if option.cost is not None else "not published 未公布",
-        )
-    print_table(table)
+    console.print(Text(sc.name_zh, style="bold"), Text(sc.name_en), sep="\n", highlight=False)
+    for gid, options in sc.groups.items():
+        g = sc.group(gid)
+        task = _("任务 {n} task").format(n=g.task) if g.task is not None else gid
+        console.print()
+        _say_block(f"{task} · {g.title_zh} {g.title_en}", indent=0, style="bold")
+        for option in options:
+            _say_block(f"{option.id}  {option.title_zh}", indent=2, style="cyan")
+            _say_block(option.title_en, indent=6)
+            km = sum(c.length_m for c in option.corridors) / 1000
+            cost = (
+                _("{yi:.1f} 亿元 (¥{bn:.2f} bn)").format(yi=option.cost / 1e8, bn=option.cost / 1e9)
+                if option.cost is not None
+                else _("未公布 not published")
+            )
+            _say_block(
+                _("口径 profile {profile} · 长度 length {km:.1f} km · 投资 cost {cost}").format(
+                    profile=option.profile or sc.profile, km=km, cost=cost
+                ),
+                indent=6,
+            )
+            _say_block(
+                _("通道 corridors: {ids}").format(ids=", ".join(c.id for c in option.corridors)),
+                indent=6,
+            )
+            if option.edits:
+                _say_block(
+                    _("改造 edits: {ids}").format(ids=", ".join(e.id for e in option.edits)),
+                    indent=6,
+                )
+    if sc.conditions:
+        console.print()
+        _say_block(_("工况 Conditions"), indent=0, style="bold")
     for c in sc.conditions:
-        what = ", ".join(e.id for e in c.edits) or f"capacity × {c.capacity_factor:g}"
-        state = "" if c.run else " (--conditions)"
-        console.print(f"工况 condition {esc(c.id)}: {esc(c.title_zh)} — {esc(what)}{esc(state)}")
+        what = (
+            _("改造 edits: {ids}").format(ids=", ".join(e.id for e in c.edits))
+            if c.edits
+            else _("通行能力 capacity × {factor:g}").format(factor=c.capacity_factor)
+        )
+        off = "" if c.run else " " + _("(only with --conditions)")
+        _say_block(f"{c.id}  {c.title_zh}{off}", indent=2, style="cyan")
+        _say_block(c.title_en, indent=6)
+        _say_block(what, indent=6)
 
 
-@corridors_app.command("compare")
+def _say_block(text: str, *, indent: int, style: str = "") -> None:
+    """One wrapped paragraph of plain text (never markup), indented by ``indent`` columns."""
+    console.print(
+        Padding(Text(text, style=style), (0, 0, 0, indent), expand=False), highlight=False
+    )
+
+
+@corridors_app.command("compare", cls=SanquCommand)
 def corridors_compare(
     scenario: ScenarioArg = None,
     out: Annotated[
@@ -220,7 +244,7 @@ def corridors_compare(
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), console=err_console, transient=True
         ) as bar:
-            task = bar.add_task("comparing", total=None)
+            task = bar.add_task(_("comparing"), total=None)
             result = compare.compare(
                 sc,
                 demand_=run_demand,
@@ -228,7 +252,7 @@ def corridors_compare(
                 gap=gap,
                 profile=profile,
                 sensitivity=not no_sensitivity,
-                progress=lambda text: bar.update(task, description=f"comparing: {text}"),
+                progress=lambda text: bar.update(task, description=_("comparing") + f": {text}"),
                 appraisal=not no_appraisal,
                 **chosen,
             )
@@ -267,8 +291,9 @@ def corridors_compare(
             f"{monte_carlo.workers} worker(s)[/dim]"
         )
     console.print(
-        f"[green]wrote[/green] {len(files)} files to {esc(out)}: "
-        + esc(", ".join(f.name for f in files))
+        _("[green]wrote[/green] {n} files to {out}: {names}").format(
+            n=len(files), out=esc(out), names=esc(", ".join(f.name for f in files))
+        )
     )
     say_replaced(replaced)
 
@@ -276,7 +301,9 @@ def corridors_compare(
 def say_replaced(replaced: list[Path]) -> None:
     """One line naming the user's files that --force replaced (none: nothing printed)."""
     if replaced:
-        line = f"replaced your own files (--force): {', '.join(str(p) for p in replaced)}"
+        line = _("replaced your own files (--force): {files}").format(
+            files=", ".join(str(p) for p in replaced)
+        )
         err_console.print(Text(line, style="yellow"), soft_wrap=True, highlight=False)
 
 

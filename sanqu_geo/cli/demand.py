@@ -10,6 +10,7 @@ from rich.table import Table
 
 from sanqu_geo.cli._common import (
     BARE_OPTION_VALUES,
+    SanquCommand,
     SanquGroup,
     app,
     console,
@@ -17,6 +18,7 @@ from sanqu_geo.cli._common import (
     print_table,
 )
 from sanqu_geo.cli.odme import OdmeFactorOpt, OdmeGapOpt, OdmeIterationsOpt
+from sanqu_geo.i18n import _
 
 #: A bare ``--template`` writes the template here.
 TEMPLATE_FILE = "counts_template.csv"
@@ -31,7 +33,7 @@ demand_app = typer.Typer(
 app.add_typer(demand_app, name="demand")
 
 
-@demand_app.command("show")
+@demand_app.command("show", cls=SanquCommand)
 def demand_show() -> None:
     """Zones, trips produced and attracted per zone, and totals by class."""
     from sanqu_geo import demand as _demand
@@ -77,7 +79,7 @@ def demand_show() -> None:
         )
 
 
-@demand_app.command("import")
+@demand_app.command("import", cls=SanquCommand)
 def demand_import(
     od: Annotated[
         Path, typer.Option("--od", help="OD file: .csv (origin,destination,class,trips) or .omx.")
@@ -105,7 +107,7 @@ def demand_import(
     )
 
 
-@demand_app.command("export")
+@demand_app.command("export", cls=SanquCommand)
 def demand_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Write the OD to .csv or .omx.")],
     zones_out: Annotated[
@@ -130,17 +132,17 @@ def demand_export(
         raise DemandError(msg)
     d = _demand.load_demand()
     _demand.write_od(d, out)
-    console.print(f"[green]wrote[/green] {esc(out)}")
+    console.print(_("[green]wrote[/green]") + f" {esc(out)}")
     if zones_out is not None:
         driver = drivers[zones_out.suffix.lower()]
         # the layer is named, not taken from the temporary file's name
         layer = {"layer": "zones"} if driver == "GPKG" else {}
         with atomic_path(zones_out) as tmp:
             d.zones.to_file(tmp, driver=driver, engine="pyogrio", **layer)
-        console.print(f"[green]wrote[/green] {esc(zones_out)}")
+        console.print(_("[green]wrote[/green]") + f" {esc(zones_out)}")
 
 
-@demand_app.command("reset")
+@demand_app.command("reset", cls=SanquCommand)
 def demand_reset() -> None:
     """Undo the demand in use: an estimate's prior comes back, else the default.
 
@@ -159,7 +161,7 @@ def demand_reset() -> None:
         console.print("no imported demand; the default is in use")
 
 
-@demand_app.command("estimate")
+@demand_app.command("estimate", cls=SanquCommand)
 def demand_estimate(
     counts_file: Annotated[
         Path | None,
@@ -195,9 +197,11 @@ def demand_estimate(
     name = _demand.network_name()
     if template is not None:
         d = _demand.load_demand(network=name)
-        H, _ = peak.assignment_graph(name, None, zones=d.zones)
+        H, _centroids = peak.assignment_graph(name, None, zones=d.zones)
         counts.write_template(template, H)
-        console.print(f"[green]wrote[/green] {esc(template)} (fill in the counts, then --counts)")
+        console.print(
+            _("[green]wrote[/green]") + f" {esc(template)} (fill in the counts, then --counts)"
+        )
         return
     if counts_file is None:
         raise typer.BadParameter("give --counts FILE (or --template to write one)")
@@ -275,7 +279,7 @@ def demand_estimate(
     )
 
 
-@demand_app.command("calibrate")
+@demand_app.command("calibrate", cls=SanquCommand)
 def demand_calibrate(
     target: Annotated[
         float | None,

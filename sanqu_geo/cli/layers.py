@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from sanqu_geo.cli._common import (
+    SanquCommand,
     SanquGroup,
     app,
     console,
@@ -18,6 +19,7 @@ from sanqu_geo.cli._common import (
     print_table,
 )
 from sanqu_geo.errors import SanquGeoError
+from sanqu_geo.i18n import _
 
 _layers = lazy("sanqu_geo.layers")
 
@@ -29,12 +31,12 @@ layers_app = typer.Typer(
 app.add_typer(layers_app, name="layers")
 
 
-@layers_app.command("list")
+@layers_app.command("list", cls=SanquCommand)
 def layers_list() -> None:
     """List the layers, their feature counts and where each comes from."""
-    table = Table(title="图层 Layers")
+    table = Table(title=_("图层 Layers"))
     for column in ("name", "图层", "title", "features", "located", "origin"):
-        table.add_column(column)
+        table.add_column(_(column))
     for name, spec in _layers.LAYERS.items():
         gdf = _layers.load_layer(name)
         located = int((~(gdf.geometry.isna() | gdf.geometry.is_empty)).sum())
@@ -49,7 +51,7 @@ def layers_list() -> None:
     print_table(table)
 
 
-@layers_app.command("show")
+@layers_app.command("show", cls=SanquCommand)
 def layers_show(
     name: Annotated[str, typer.Argument(help="Layer name, e.g. zones.")],
 ) -> None:
@@ -74,13 +76,13 @@ def layers_show(
     ]
     for column in [*shown, "geometry"]:
         table.add_column(column)
-    for (_, row), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
-        gtext = "unknown location" if geom is None else geom.geom_type
+    for (_index, row), geom in zip(gdf.iterrows(), gdf.geometry, strict=True):
+        gtext = _("unknown location") if geom is None else geom.geom_type
         table.add_row(*[("" if row[c] is None else esc(row[c])) for c in shown], gtext)
     print_table(table)
 
 
-@layers_app.command("validate")
+@layers_app.command("validate", cls=SanquCommand)
 def layers_validate(
     names: Annotated[
         list[str] | None, typer.Argument(help="Layers to check (default: all).")
@@ -98,7 +100,9 @@ def layers_validate(
                 err_console.print(f"[red]{esc(issue)}[/red]")
         else:
             console.print(
-                f"[green]ok[/green] {esc(name)}: {len(gdf)} features ({esc(gdf.attrs['origin'])})"
+                _("[green]ok[/green] {name}: {n} features ({origin})").format(
+                    name=esc(name), n=len(gdf), origin=esc(gdf.attrs["origin"])
+                )
             )
     if {"facilities", "zones"} & set(names):
         # What corridor comparisons and the meeting pack need of the place layers.
@@ -111,15 +115,16 @@ def layers_validate(
         problems += len(roles)
         if not roles:
             console.print(
-                "[green]ok[/green] the key places of the main jobs: "
+                _("[green]ok[/green] the key places of the main jobs:")
+                + " "
                 + ", ".join(_layers.PLACE_ROLES)
             )
     if problems:
-        err_console.print(f"[red]{problems} problem(s) found[/red]")
+        err_console.print(_("[red]{n} problem(s) found[/red]").format(n=problems))
         raise typer.Exit(code=2)
 
 
-@layers_app.command("import")
+@layers_app.command("import", cls=SanquCommand)
 def layers_import(
     file: Annotated[
         Path, typer.Argument(help="GeoPackage, Shapefile, GeoJSON, KML or CSV (lon/lat).")
@@ -146,20 +151,21 @@ def layers_import(
         file, as_, crs=crs, accuracy=accuracy, fix_invalid=make_valid, source_layer=layer
     )
     console.print(
-        f"[green]imported[/green] {len(gdf)} features from {esc(file)} as layer {esc(as_)}"
+        _("[green]imported[/green] {n} features from {file} as layer {layer}").format(
+            n=len(gdf), file=esc(file), layer=esc(as_)
+        )
     )
 
 
-@layers_app.command("reset")
+@layers_app.command("reset", cls=SanquCommand)
 def layers_reset(name: Annotated[str, typer.Argument(help="Layer name.")]) -> None:
     """Forget an imported layer and use the embedded one again."""
     removed = _layers.remove_imported_layer(name)
-    console.print(
-        f"{esc(name)}: {'imported layer removed' if removed else 'already the embedded layer'}"
-    )
+    said = _("imported layer removed") if removed else _("already the embedded layer")
+    console.print(f"{esc(name)}: {said}")
 
 
-@layers_app.command("export")
+@layers_app.command("export", cls=SanquCommand)
 def layers_export(
     name: Annotated[str, typer.Argument(help="Layer name.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")],
@@ -176,4 +182,4 @@ def layers_export(
     Example: sanqu-geo layers export zones --format gpkg --out zones.gpkg --crs EPSG:4551
     """
     path = _layers.export_layer(name, out, fmt=fmt, crs=crs)
-    console.print(f"[green]wrote[/green] {esc(path)}")
+    console.print(_("[green]wrote[/green]") + f" {esc(path)}")

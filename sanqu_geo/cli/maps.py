@@ -9,6 +9,7 @@ import typer
 
 from sanqu_geo.cli._common import (
     ForceOpt,
+    SanquCommand,
     SanquGroup,
     app,
     console,
@@ -16,6 +17,7 @@ from sanqu_geo.cli._common import (
     esc,
     parse_day,
 )
+from sanqu_geo.i18n import _
 
 maps_app = typer.Typer(
     cls=SanquGroup,
@@ -25,7 +27,7 @@ maps_app = typer.Typer(
 app.add_typer(maps_app, name="maps")
 
 
-@maps_app.command("build")
+@maps_app.command("build", cls=SanquCommand)
 def maps_build(
     recipes: Annotated[
         list[str] | None,
@@ -37,7 +39,14 @@ def maps_build(
     basemap: Annotated[
         str | None, typer.Option("--basemap", help="osm, gaode, gaode_satellite, tianditu, none.")
     ] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="zh, en or both.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the pages: zh, en or both (the interface language is the global "
+            "--lang, given before the command).",
+        ),
+    ] = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Pages that need no internet at all.", metavar="")
     ] = False,
@@ -89,7 +98,7 @@ def maps_build(
         from sanqu_geo import compare, scenarios
 
         options = with_corridors[0].corridors or {}
-        with console.status("computing the corridor options for the map"):
+        with console.status(_("computing the corridor options for the map")):
             comparison = compare.compare(
                 scenarios.load_scenario(options.get("scenario") or None), sensitivity=False
             )
@@ -97,7 +106,7 @@ def maps_build(
             corridor_data = compare.map_layers(
                 comparison, profile=options.get("profile"), minutes=minutes
             )
-    with console.status("building the maps"), replaced_files() as replaced:
+    with console.status(_("building the maps")), replaced_files() as replaced:
         written = interactive.publish(
             names,
             out,
@@ -110,14 +119,16 @@ def maps_build(
             force=force,
         )
     for page in written:
-        console.print(f"[green]wrote[/green] {esc(page)} ({page.stat().st_size / 1e6:.2f} MB)")
+        console.print(
+            _("[green]wrote[/green]") + f" {esc(page)} ({page.stat().st_size / 1e6:.2f} MB)"
+        )
     say_replaced(replaced)
 
 
 # ---------------------------------------------------------------------------- meeting pack
 
 
-@app.command("meeting-pack")
+@app.command("meeting-pack", cls=SanquCommand)
 def meeting_pack_command(
     out: Annotated[
         Path,
@@ -132,7 +143,14 @@ def meeting_pack_command(
         Path | None, typer.Option("--scenario", help="Scenario TOML (default: the plan's options).")
     ] = None,
     paper: Annotated[str, typer.Option("--paper", help="A4 or A3.")] = "A3",
-    lang: Annotated[str, typer.Option("--lang", help="Print-map labels: zh, en or both.")] = "zh",
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the maps' labels: zh, en or both (the interface language is the "
+            "global --lang, given before the command).",
+        ),
+    ] = "zh",
     font: Annotated[
         str | None, typer.Option("--font", help="CJK font family or file for the print maps.")
     ] = None,
@@ -168,7 +186,7 @@ def meeting_pack_command(
     check_output_folder(out, force=force, names=report.PACK_FILES)
 
     if paper not in {"A4", "A3"}:
-        raise SettingsError(f"--paper {paper!r}: use A4 or A3")
+        raise SettingsError(_("--paper {paper!r}: use A4 or A3").format(paper=paper))
     if lang not in {"zh", "en", "both"}:
         raise SettingsError(f"--lang {lang!r}: use zh, en or both")
     day = parse_day(date, "--date")
@@ -180,11 +198,11 @@ def meeting_pack_command(
         console=err_console,
         transient=True,
     ) as bar:
-        task = bar.add_task("meeting pack", total=len(report.STEPS))
+        task = bar.add_task(_("meeting pack"), total=len(report.STEPS))
         done = {"n": 0}
 
         def step(name: str) -> None:
-            bar.update(task, completed=done["n"], description=name)
+            bar.update(task, completed=done["n"], description=_(name))
             done["n"] += 1
 
         with replaced_files() as replaced:
@@ -202,6 +220,8 @@ def meeting_pack_command(
             )
         bar.update(task, completed=len(report.STEPS))
     console.print(
-        f"[green]meeting pack written[/green] to {esc(folder)}: open {esc(folder / 'index.html')}"
+        _("[green]meeting pack written[/green] to {folder}: open {index}").format(
+            folder=esc(folder), index=esc(folder / "index.html")
+        )
     )
     say_replaced(replaced)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo.cli._common import SanquGroup, app, console, esc, print_table
+from sanqu_geo.cli._common import SanquCommand, SanquGroup, app, console, esc, print_table
 from sanqu_geo.errors import AssignmentError
 
 _GapOpt = Annotated[
@@ -25,7 +25,7 @@ model_app = typer.Typer(
 app.add_typer(model_app, name="model")
 
 
-@model_app.command("check")
+@model_app.command("check", cls=SanquCommand)
 def model_check(
     top: Annotated[int, typer.Option("--top", min=1, help="Links shown by delay.")] = 10,
     gap: _GapOpt = 1e-6,
@@ -172,7 +172,7 @@ def _validation_rows(table) -> Table:
     return out
 
 
-@model_app.command("validate")
+@model_app.command("validate", cls=SanquCommand)
 def model_validate(
     sources: Annotated[
         bool, typer.Option("--sources", help="Also list every target's source.")
@@ -216,7 +216,7 @@ def model_validate(
             console.print(f"· {esc(row.source)}")
 
 
-@model_app.command("calibrate")
+@model_app.command("calibrate", cls=SanquCommand)
 def model_calibrate(
     max_solves: Annotated[
         int, typer.Option("--max-solves", min=1, max=50, help="Largest number of solves.")

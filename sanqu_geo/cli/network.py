@@ -13,6 +13,7 @@ from sanqu_geo.cli._common import (
     PlaceOpt,
     ProfileOpt,
     ProfilesFileOpt,
+    SanquCommand,
     SanquGroup,
     app,
     console,
@@ -33,7 +34,7 @@ network_app = typer.Typer(
 app.add_typer(network_app, name="network")
 
 
-@network_app.command("build")
+@network_app.command("build", cls=SanquCommand)
 def network_build(
     osm_file: OsmFileOpt = None,
     place: PlaceOpt = None,
@@ -59,7 +60,7 @@ def network_build(
     )
 
 
-@network_app.command("info")
+@network_app.command("info", cls=SanquCommand)
 def network_info(
     osm_file: OsmFileOpt = None,
     place: PlaceOpt = None,
@@ -68,7 +69,7 @@ def network_info(
     profiles_file: ProfilesFileOpt = None,
 ) -> None:
     """Print nodes, edges, km and capacity by road class, connected components and the source."""
-    G, _ = load_graph(osm_file, place, bbox, profile, profiles_file)
+    G, _source = load_graph(osm_file, place, bbox, profile, profiles_file)
     summary = _network.network_summary(G)
     console.print(f"source 来源: {esc(summary['source'])}")
     console.print(f"profile 方案: {esc(summary['profile'])}")
@@ -110,7 +111,7 @@ def network_info(
     )
 
 
-@network_app.command("access")
+@network_app.command("access", cls=SanquCommand)
 def network_access(
     places: Annotated[
         str, typer.Option("--places", help="zones, facilities, all, or a file of places.")
@@ -121,7 +122,7 @@ def network_access(
     """Show where each place joins the network: access node, snapping distance, connector time."""
     from sanqu_geo import travel
 
-    G, _ = load_graph(osm_file, None, None, profile, None)
+    G, _source = load_graph(osm_file, None, None, profile, None)
     frame = travel.load_places(places)
     table_data = travel.access_table(G, frame).merge(frame[["id", "short_zh", "short_en"]], on="id")
     table = Table(title=esc(f"access 接入 · {G.graph['source']}"))

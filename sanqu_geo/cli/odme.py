@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from sanqu_geo.cli._common import ForceOpt, app, console, esc, print_table
+from sanqu_geo.cli._common import ForceOpt, SanquCommand, app, console, esc, print_table
+from sanqu_geo.i18n import _
 
 #: The options of the ODME commands (``odme`` here and ``demand estimate``).
 OdmeGapOpt = Annotated[float, typer.Option("--gap", help="Relative gap of every assignment (> 0).")]
@@ -28,7 +29,7 @@ OdmeFactorOpt = Annotated[
 ]
 
 
-@app.command("odme")
+@app.command("odme", cls=SanquCommand)
 def odme_command(
     tntp_dir: Annotated[
         Path,
@@ -108,4 +109,4 @@ def odme_command(
         f"bound; {summary['iterations']} iterations ({summary['assignments']} assignments, "
         f"{state}), {summary['seconds']:.1f} s"
     )
-    console.print(f"[green]wrote[/green] {esc(out / name)}, {esc(out / 'odme_counts.csv')}")
+    console.print(_("[green]wrote[/green]") + f" {esc(out / name)}, {esc(out / 'odme_counts.csv')}")

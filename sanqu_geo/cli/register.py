@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from sanqu_geo.cli._common import SanquGroup, app, console, esc, lazy, parse_day, print_table
+from sanqu_geo.cli._common import (
+    SanquCommand,
+    SanquGroup,
+    app,
+    console,
+    esc,
+    lazy,
+    parse_day,
+    print_table,
+)
 
 _register = lazy("sanqu_geo.register")
 
@@ -25,7 +34,7 @@ register_app = typer.Typer(
 app.add_typer(register_app, name="register")
 
 
-@register_app.command("tasks")
+@register_app.command("tasks", cls=SanquCommand)
 def register_tasks() -> None:
     """List the 40 tasks: section, deadline, areas, location on the map."""
     table = _register.register_table()
@@ -63,7 +72,7 @@ def _print_summary() -> None:
     print_table(out)
 
 
-@register_app.command("export")
+@register_app.command("export", cls=SanquCommand)
 def register_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx workbook to write.")],
     as_of: Annotated[
@@ -85,7 +94,7 @@ def register_export(
     console.print(f"[green]{'replaced' if existed else 'wrote'}[/green] {esc(path)}")
 
 
-@register_app.command("import")
+@register_app.command("import", cls=SanquCommand)
 def register_import(
     file: Annotated[Path, typer.Argument(help="The edited status workbook (.xlsx).")],
     date: Annotated[
@@ -106,7 +115,7 @@ def register_import(
     )
 
 
-@register_app.command("show")
+@register_app.command("show", cls=SanquCommand)
 def register_show(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The meeting day, YYYY-MM-DD (default: today).")

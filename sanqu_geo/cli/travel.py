@@ -14,6 +14,7 @@ from sanqu_geo.cli._common import (
     OsmFileOpt,
     ProfileOpt,
     ProfilesFileOpt,
+    SanquCommand,
     app,
     console,
     dask_runner,
@@ -23,6 +24,7 @@ from sanqu_geo.cli._common import (
     print_wide_table,
     progress_bar,
 )
+from sanqu_geo.i18n import _
 
 
 def _vector_out(out: Path | None) -> None:
@@ -48,7 +50,7 @@ def _write_vector(frame, out: Path) -> None:
             engine="pyogrio",
             layer=out.stem,
         )
-    console.print(f"[green]wrote[/green] {esc(out)}")
+    console.print(_("[green]wrote[/green]") + f" {esc(out)}")
 
 
 def _say_resolved(place) -> None:
@@ -57,7 +59,7 @@ def _say_resolved(place) -> None:
         console.print(f"[dim]{esc(place.attrs['resolved'])}[/dim]")
 
 
-@app.command("od")
+@app.command("od", cls=SanquCommand)
 def od_command(
     from_: Annotated[
         str, typer.Option("--from", help="zones, facilities, all, or a file of places.")
@@ -111,7 +113,9 @@ def od_command(
             f"network 路网: {G.graph['source']} · profile 方案: {G.graph['profile']} · "
             f"{len(origins):,} × {len(destinations):,} pairs, minutes 分钟"
         )
-        console.print(f"[green]wrote[/green] {out} (long form: origin, destination, minutes)")
+        console.print(
+            _("[green]wrote[/green]") + f" {out} (long form: origin, destination, minutes)"
+        )
         return
     with progress_bar("OD 出行时间") as bar:
         task = bar.add_task("od", total=None)
@@ -126,16 +130,17 @@ def od_command(
         seconds, travel.table_labels(origins), travel.table_labels(destinations)
     )
     console.print(
-        f"network 路网: {esc(G.graph['source'])} · profile 方案: {esc(G.graph['profile'])} · "
-        "minutes 分钟"
+        _("network 路网: {source} · profile 方案: {profile} · minutes 分钟").format(
+            source=esc(G.graph["source"]), profile=esc(G.graph["profile"])
+        )
     )
     print_wide_table(table)
     if out is not None:
         tables.write_table(table, out, sheet="OD minutes")
-        console.print(f"[green]wrote[/green] {esc(out)}")
+        console.print(_("[green]wrote[/green]") + f" {esc(out)}")
 
 
-@app.command("route")
+@app.command("route", cls=SanquCommand)
 def route_command(
     from_: Annotated[
         str, typer.Option("--from", help="Facility or zone: id, Chinese or English name.")
@@ -177,7 +182,7 @@ def route_command(
         if name and (not names or names[-1] != name):
             names.append(name)
     if names:
-        console.print("  via 途经: " + esc(" → ".join(names)))
+        console.print("  " + _("via 途经:") + " " + esc(" → ".join(names)))
     if out is not None:
         import geopandas as gpd
 
@@ -196,7 +201,7 @@ def route_command(
         _write_vector(frame, out)
 
 
-@app.command("isochrones")
+@app.command("isochrones", cls=SanquCommand)
 def isochrones_command(
     from_: Annotated[
         str, typer.Option("--from", help="Facility or zone: id, Chinese or English name.")
@@ -236,8 +241,8 @@ def isochrones_command(
     table = Table(
         title=esc(f"{place['name_zh'].iloc[0]} {place['name_en'].iloc[0]} · {G.graph['profile']}")
     )
-    table.add_column("minutes 分钟", justify="right")
-    table.add_column("area km² 面积", justify="right")
+    table.add_column(_("minutes 分钟"), justify="right")
+    table.add_column(_("area km² 面积"), justify="right")
     for row in iso.itertuples():
         table.add_row(f"{row.minutes:g}", f"{row.area_km2:,.1f}")
     print_table(table)

@@ -255,7 +255,7 @@ def airport_access_figure(
             style,
             style.pick(title_zh, title_en, sep="\n"),
             _subtitle(style, None, subject),
-            _footer(style, {"river": river}, G, network_label),
+            _footer(style, {"river": river}, G, _pl.source_words(style, network_label)),
         )
         fig, s = page.fig, style.scale
         w_mm, h_mm = _f.PAPER_MM[style.paper]

@@ -68,7 +68,7 @@ MAX_MINUTE_CLASSES = 8
 CHANGE_COLOURS: tuple[str, ...] = (
     "#08519c",  # much faster
     "#6baed6",
-    "#c6dbef",
+    "#b9d4ec",
     "#e6e6e6",  # little change
     "#fdd0a2",
     "#fd8d3c",

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import datetime
 import html
+import itertools
+import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -23,15 +26,16 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
 from sanqu_geo import layers, settings
-from sanqu_geo.errors import DataSourceError
+from sanqu_geo.errors import DataSourceError, SettingsError
 from sanqu_geo.maps import furniture as _f
 from sanqu_geo.maps import print_layers as _pl
 from sanqu_geo.maps import style as _st
 from sanqu_geo.maps import web_base
 from sanqu_geo.maps.interactive import SIMPLIFY_DEG, render_html
-from sanqu_geo.maps.labels import _block_points, _halo, _place_label, _ring
+from sanqu_geo.maps.labels import _block_points, _halo, _line_anchors, _place_label, _ring
 from sanqu_geo.maps.style import (
     FLOW_GAIN_COLOUR as GAIN,
 )
@@ -43,16 +47,155 @@ from sanqu_geo.maps.style import (
     vc_colour,
 )
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
+    "FLOW_WIDTHS_PT",
+    "FLOW_WIDTH_BREAKS",
+    "SELECT_LINK_BREAKS",
+    "UNCHANGED_PCU",
     "VC_CLASSES",
     "congestion_map",
     "flow_difference_map",
+    "flow_width",
     "flows_web_map",
     "select_link_breaks",
     "select_link_map",
 ]
 
 _vc_colour = vc_colour
+
+#: The fixed band-width scale of every flow map (the congestion map's volumes and the
+#: flow-difference maps' |Δ|), from :mod:`sanqu_geo.maps.style`: a band of a given width
+#: means the same volume on every map of a pack (and of the next pack).
+FLOW_WIDTH_BREAKS = _st.FLOW_WIDTH_BREAKS
+FLOW_WIDTHS_PT = _st.FLOW_WIDTHS_PT
+#: A road whose two-way volume changes by less than this (PCU/h) is drawn as unchanged.
+UNCHANGED_PCU = _st.FLOW_CHANGE_MIN
+#: Band width of a volume or a volume change (see :func:`sanqu_geo.maps.style.flow_width`).
+flow_width = _st.flow_width
+#: Upper bounds (vehicles/h) of the select-link classes, the last class open: fixed, so every
+#: select-link map of a pack (print and web) shades a zone's trips alike.
+SELECT_LINK_BREAKS: tuple[float, ...] = (50.0, 100.0, 200.0, 400.0, math.inf)
+#: How many roads (congestion, flow difference) are named on a print map, at most.
+ROAD_LABELS = 10
+#: Pixels per point of :func:`flow_width` on the web page.
+_WEB_WIDTH = _st.FLOW_WEB_PX_PER_PT
+
+
+def _width_legend(style: _f._Style) -> tuple[list[Line2D], list[str]]:
+    """The keys of the fixed band-width scale: one line per class."""
+    lows = [0.0, *FLOW_WIDTH_BREAKS]
+    labels = [f"< {_st.format_volume(FLOW_WIDTH_BREAKS[0])}"]
+    labels += [
+        f"{_st.format_volume(lo)}–{_st.format_volume(hi)}"
+        for lo, hi in zip(lows[1:-1], FLOW_WIDTH_BREAKS[1:], strict=True)
+    ]
+    labels.append(f"> {_st.format_volume(FLOW_WIDTH_BREAKS[-1])}")
+    handles = [
+        Line2D([], [], color=_st.MUTED, linewidth=w * style.scale, solid_capstyle="butt")
+        for w in FLOW_WIDTHS_PT
+    ]
+    return handles, [f"{label} pcu/h" for label in labels]
+
+
+def _road_name(value: Any) -> str:
+    """A road's name as one string (OSM names may be lists; missing names are "")."""
+    if isinstance(value, (list, tuple)):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), "")
+    if not isinstance(value, str):
+        return ""
+    return value.strip()
+
+
+def _free_label(
+    page: _f._Page, anchors: Sequence[tuple[float, float]], text: str, **kw: Any
+) -> Text | None:
+    """Place ``text`` where it overlaps no label, marker or map furniture; else leave it out."""
+    before = list(page.obstacles)
+    label = _place_label(page, anchors, text, **kw)
+    box = Text.get_window_extent(label, page.renderer)
+    frame = page.ax.get_window_extent(page.renderer)
+    inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+    if inside and not any(box.overlaps(other) for other in before):
+        return label
+    label.remove()
+    page.obstacles[:] = before
+    logger.debug("no free spot for the label %r: left out", text)
+    return None
+
+
+def _label_places(page: _f._Page) -> None:
+    """The district names (grey, at their label points or close by), clear of other labels.
+
+    They lie under the traffic lines: a road crossing a name stays whole.
+    """
+    districts = _pl._metric(layers.load_layer("districts", located_only=True), "districts")
+    style = page.style
+    x0, x1 = page.ax.get_xlim()
+    y0, y1 = page.ax.get_ylim()
+    for row in districts.itertuples():
+        p = row.geometry.representative_point()
+        if not (x0 <= p.x <= x1 and y0 <= p.y <= y1):
+            continue
+        _free_label(
+            page,
+            [(p.x, p.y)],
+            style.pick(getattr(row, "name_zh", ""), getattr(row, "name_en", ""), sep="\n"),
+            offsets=[(0, 0), *_ring(7.0, (1, 2))],
+            fontsize=style.pt(8),
+            color=_st.MUTED,
+            linespacing=1.1,
+            path_effects=_halo(style, 2.6),
+            zorder=_st.ZORDER["district"],  # under the traffic: names never hide a road
+            gid=f"district-{row.id}",
+        )
+
+
+def _label_roads(
+    page: _f._Page,
+    roads: gpd.GeoDataFrame,
+    rank: str,
+    words: Callable[[str, str, float], str],
+    *,
+    limit: int = ROAD_LABELS,
+) -> list[str]:
+    """Name the ``limit`` roads highest on ``rank``, each at its pieces ranked highest.
+
+    ``roads`` has ``name`` (and ``name_en`` when the network gives one); a road is the pieces
+    of one name. ``words(zh, en, value)`` makes the label from the names and the road's highest
+    ``rank``. Returns the names placed.
+    """
+    if not len(roads):
+        return []
+    names = roads["name"].map(_road_name)
+    english = roads["name_en"].map(_road_name) if "name_en" in roads else names.map(lambda _: "")
+    frame = roads.assign(_zh=names, _en=english, _rank=roads[rank].astype(float))
+    frame = frame[frame["_zh"] != ""]
+    best = frame.groupby("_zh")["_rank"].max().sort_values(ascending=False, kind="stable")
+    placed: list[str] = []
+    style = page.style
+    for zh in best.index:
+        if len(placed) >= limit:
+            break
+        pieces = frame[frame["_zh"] == zh].sort_values("_rank", ascending=False, kind="stable")
+        en = next((e for e in pieces["_en"] if e), "")
+        anchors = [a for g in pieces.geometry.head(3) for a in _line_anchors(g, (0.5, 0.3, 0.7))]
+        label = _free_label(
+            page,
+            anchors,
+            words(zh, en, float(best[zh])),
+            offsets=_ring(5.0, (1, 2, 3)),
+            leader_colour=_st.MUTED,
+            fontsize=style.pt(6.5),
+            color=_st.INK,
+            path_effects=_halo(style, 2.4),
+            zorder=_st.ZORDER["facility_label"],
+            gid=f"road-label-{len(placed)}",
+        )
+        if label is not None:
+            placed.append(zh)
+    return placed
 
 
 def _check(links: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:
@@ -61,7 +204,21 @@ def _check(links: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:
         raise DataSourceError(msg)
 
 
-def _page(style, links_m, title: str, subtitle: str, note: str):
+def _page(
+    style: _f._Style,
+    links_m: gpd.GeoDataFrame,
+    title: str,
+    subtitle: str,
+    note: str,
+    *,
+    outline_zones: bool = False,
+    river_label: bool = True,
+) -> tuple[_f._Page, list[str]]:
+    """A print page around ``links_m`` with the zones of the plan and the Songhua under it.
+
+    ``outline_zones`` draws the plan's zones as outlines only (no fill), for a map whose own
+    fills would otherwise mix with theirs.
+    """
     zones = layers.load_layer("zones", located_only=True)
     river = layers.load_layer("river", located_only=True)
     footer = _f._footer_items(style, {"zones": zones, "river": river}, None, [note])
@@ -69,8 +226,14 @@ def _page(style, links_m, title: str, subtitle: str, note: str):
     _f._fit_extent(page, _f._bounds(links_m), margin=0.03)
     _f._scale_bar(page)
     _f._north_arrow(page)
-    groups = _pl._draw_zones(page, _pl._metric(zones, "zones"), light=True)
-    _pl._draw_river(page, _pl._metric(river, "river"), label=False)
+    zones_m = _pl._metric(zones, "zones")
+    groups = _pl._draw_zones(page, zones_m, light=True)
+    if outline_zones:
+        for patch in page.ax.collections:
+            gid = patch.get_gid() or ""
+            if gid.startswith("zone-"):
+                patch.set_facecolor("none")
+    _pl._draw_river(page, _pl._metric(river, "river"), label=river_label)
     return page, groups
 
 
@@ -82,17 +245,30 @@ def _source_note(style: _f._Style, network_source: str, demand_source: str) -> s
     )
 
 
-def _width_labels(top: float) -> list[str]:
-    """The volumes of the two band-width keys: a quarter of the largest, and the largest."""
-    return [_st.format_volume(top / 4, unit="pcu/h"), _st.format_volume(top, unit="pcu/h")]
-
-
-def _close(page: _f._Page, groups: Sequence[str], legends: Callable[[], None]) -> Figure:
+def _close(
+    page: _f._Page,
+    groups: Sequence[str],
+    legends: Callable[[], None],
+    *,
+    outline_zones: bool = False,
+) -> Figure:
     """Fill the sidebar with ``legends`` and then the context layers' key; finish the page."""
 
     def sidebar() -> None:
         legends()
-        _pl._context_legend(page, groups, [])
+        if not outline_zones:
+            _pl._context_legend(page, groups, [])
+            return
+        handles, labels = _pl._zone_handles(page.style, groups, light=True)
+        for handle in handles:
+            handle.set_facecolor("none")
+        river, river_label = _pl._river_handle(page.style)
+        _f._side_legend(
+            page,
+            [*handles, river],
+            [*labels, river_label],
+            page.style.word("legend_zones", sep=" "),
+        )
 
     _f._fill_sidebar(page, sidebar)
     return _f._finish(page)
@@ -130,7 +306,6 @@ def congestion_map(
     _check(links, ("vc", "pcu"), "congestion_map")
     style = _f._style(paper, lang, font, date)
     links_m = _pl._metric(links, "links")
-    top = max(float(links_m["pcu"].max()), 1.0)
     with matplotlib.rc_context(_f._rc(style)):
         sub_zh = "早高峰小时 现状路网 均衡分配 饱和度(v/c)"
         sub_en = "Morning peak hour, base network, equilibrium assignment: volume/capacity"
@@ -147,23 +322,29 @@ def congestion_map(
         )
         s = style.scale
         order = links_m.sort_values("vc")
-        widths = (0.8 + 4.2 * np.sqrt(order["pcu"] / top)) * s
         colours = [_vc_colour(v) for v in order["vc"]]
         page.ax.add_collection(
             LineCollection(
                 [np.asarray(g.coords) for g in order.geometry],
                 colors=colours,
-                linewidths=widths.to_numpy(),
+                linewidths=flow_width(order["pcu"], scale=s),
                 capstyle="round",
                 zorder=6,
                 gid="links-vc",
             )
         )
+        # the districts first (they place the reader), then the most congested roads by name
+        # with their highest v/c, each where it overlaps nothing placed before
+        _label_places(page)
+        _label_roads(
+            page,
+            links_m[links_m["vc"] >= VC_CLASSES[1][0]],
+            "vc",
+            lambda zh, en, vc: f"{style.pick(zh, en, sep=' ')} {_st.format_ratio(vc)}",
+        )
         handles = [Line2D([], [], color=c, linewidth=3.0 * s) for _, c, _, _ in VC_CLASSES]
         labels = [style.pick(zh, en, sep=" ") for _, _, zh, en in VC_CLASSES]
-        widths_h = [Line2D([], [], color=_st.MUTED, linewidth=(0.8 + 4.2 * np.sqrt(v / top)) * s)
-                    for v in (top / 4, top)]  # fmt: skip
-        width_labels = _width_labels(top)
+        widths_h, width_labels = _width_legend(style)
 
         def sidebar() -> None:
             _f._side_legend(page, handles, labels, style.pick("饱和度 v/c", "v/c", sep=" "))
@@ -176,8 +357,10 @@ def congestion_map(
             _f._side_text(
                 page,
                 style.pick(
+                    "路名后为该路最高饱和度。"
                     "通行能力:CJJ 37-2012 设计通行能力 × 车道数,信号交叉口进口 × 绿信比;"
                     "延误:锥形函数(Spiess 1990)。需求为示意值。",
+                    "Road names carry the road's highest v/c. "
                     "Capacity: CJJ 37-2012 design capacity per lane × lanes, signal approaches "
                     "× green share; delay: conical (Spiess 1990). Indicative demand.",
                 ),
@@ -197,7 +380,11 @@ def flow_difference_map(
     font: str | None = None,
     date: datetime.date | None = None,
 ) -> Figure:
-    """Change of peak-hour volume an option brings: band width ∝ |Δ|, one colour per sign.
+    """Change of peak-hour volume an option brings: band width by |Δ|, one colour per sign.
+
+    Band widths follow the fixed classes of :func:`flow_width`, the same on every flow map of
+    a pack; a road changing by less than :data:`UNCHANGED_PCU` is drawn thin and grey. The
+    roads changing most are named with their change.
 
     Parameters
     ----------
@@ -220,7 +407,6 @@ def flow_difference_map(
     _check(diff, ("delta_pcu",), "flow_difference_map")
     style = _f._style(paper, lang, font, date)
     links_m = _pl._metric(diff, "links")
-    top = max(float(links_m["delta_pcu"].abs().max()), 1.0)
     zh, en = option_title
     with matplotlib.rc_context(_f._rc(style)):
         sub_zh, sub_en = (
@@ -239,17 +425,19 @@ def flow_difference_map(
             style.pick(f"路网 {network_source}", f"Network: {network_source}"),
         )
         s = style.scale
-        base = links_m[links_m["delta_pcu"].abs() < top * 0.01]
+        change = links_m["delta_pcu"].abs()
+        base = links_m[change < UNCHANGED_PCU]
         page.ax.add_collection(
             LineCollection(
                 [np.asarray(g.coords) for g in base.geometry],
                 colors=_st.FLOW_UNCHANGED_COLOUR,
                 linewidths=0.6 * s,
                 zorder=5,
+                gid="links-unchanged",
             )
         )
-        moved = links_m[links_m["delta_pcu"].abs() >= top * 0.01].copy()
-        moved["w"] = 0.6 + 9.0 * moved["delta_pcu"].abs() / top
+        moved = links_m[change >= UNCHANGED_PCU].copy()
+        moved["w"] = flow_width(moved["delta_pcu"], scale=s)
         # Gains on top: a new corridor drawn on an existing road's line stays visible.
         for sign, colour, z in ((-1, LOSS, 6.0), (1, GAIN, 6.5)):
             part = moved[np.sign(moved["delta_pcu"]) == sign].sort_values("w", ascending=False)
@@ -257,22 +445,40 @@ def flow_difference_map(
                 LineCollection(
                     [np.asarray(g.coords) for g in part.geometry],
                     colors=colour,
-                    linewidths=(part["w"] * s).to_numpy(),
-                    alpha=0.8,
+                    linewidths=part["w"].to_numpy(),
+                    alpha=0.85,
                     capstyle="butt",
                     zorder=z,
                     gid=f"links-{'gain' if sign > 0 else 'loss'}",
                 )
             )
+        # the districts, then the roads changing most by name and signed change
+        _label_places(page)
+        named = moved.assign(_abs=moved["delta_pcu"].abs())
+        signed = named.groupby(named["name"].map(_road_name))["delta_pcu"].agg(
+            lambda d: float(d.loc[d.abs().idxmax()])
+        )
+        _label_roads(
+            page,
+            named,
+            "_abs",
+            lambda zh, en, _: f"{style.pick(zh, en, sep=' ')} {_signed_volume(signed[zh])}",
+        )
         handles = [
             Line2D([], [], color=GAIN, linewidth=4 * s),
             Line2D([], [], color=LOSS, linewidth=4 * s),
+            Line2D([], [], color=_st.FLOW_UNCHANGED_COLOUR, linewidth=0.6 * s),
         ]
-        labels = [style.pick("增加", "gain", sep=" "), style.pick("减少", "loss", sep=" ")]
-        widths_h = [
-            Line2D([], [], color=_st.MUTED, linewidth=(0.6 + 9.0 * f) * s) for f in (0.25, 1.0)
+        labels = [
+            style.pick("增加", "gain", sep=" "),
+            style.pick("减少", "loss", sep=" "),
+            style.pick(
+                f"变化小于 {_st.format_volume(UNCHANGED_PCU)} pcu/h",
+                f"change under {_st.format_volume(UNCHANGED_PCU)} pcu/h",
+                sep=" ",
+            ),
         ]
-        width_labels = _width_labels(top)
+        widths_h, width_labels = _width_legend(style)
 
         def sidebar() -> None:
             _f._side_legend(page, handles, labels, style.pick("流量变化", "Volume change", sep=" "))
@@ -280,7 +486,18 @@ def flow_difference_map(
                 page,
                 widths_h,
                 width_labels,
-                style.pick("带宽 ∝ |Δ流量|", "Width ∝ |Δ volume|", sep=" "),
+                style.pick(
+                    "带宽:|Δ流量|(各流量图同一比例)",
+                    "Width: |Δ volume| (one scale on every flow map)",
+                    sep=" ",
+                ),
+            )
+            _f._side_text(
+                page,
+                style.pick(
+                    "路名后为该路最大流量变化(双向合计,pcu/h)。",
+                    "Road names carry the road's largest change (both directions, pcu/h).",
+                ),
             )
 
         return _close(page, groups, sidebar)
@@ -298,7 +515,11 @@ def _signed_volume(value: float) -> str:
 
 
 def select_link_breaks(top: float) -> list[float]:
-    """Upper bounds of the select-link classes: five equal steps of a round number up to ``top``.
+    """Five equal classes of a round step up to ``top``: breaks for a set of select-link maps.
+
+    The maps use the fixed :data:`SELECT_LINK_BREAKS` unless given others; where a demand's
+    volumes do not suit them, pass the breaks of the largest value of the whole set to every
+    map of it (``breaks=``) so that they all shade alike.
 
     Parameters
     ----------
@@ -327,9 +548,20 @@ def _select_colour(value: float, breaks: Sequence[float]) -> str:
 def _class_labels(breaks: Sequence[float]) -> list[str]:
     lows = [0.0, *breaks[:-1]]
     return [
-        f"{_st.format_volume(lo)}–{_st.format_volume(hi)}"
+        f"> {_st.format_volume(lo)}"
+        if math.isinf(hi)
+        else f"{_st.format_volume(lo)}–{_st.format_volume(hi)}"
         for lo, hi in zip(lows, breaks, strict=True)
     ]
+
+
+def _check_breaks(breaks: Iterable[float] | None) -> list[float]:
+    out = [float(b) for b in (SELECT_LINK_BREAKS if breaks is None else breaks)]
+    n = len(_st.SELECT_LINK_COLOURS)
+    if len(out) != n or any(b <= a for a, b in itertools.pairwise(out)) or out[0] <= 0:
+        msg = f"breaks must be {n} increasing positive upper bounds (vehicles/h), got {out}"
+        raise SettingsError(msg)
+    return out
 
 
 def select_link_map(
@@ -338,6 +570,7 @@ def select_link_map(
     *,
     option_title: tuple[str, str],
     corridor_vehicles: float | None = None,
+    breaks: Sequence[float] | None = None,
     network_source: str = "",
     demand_source: str = "",
     paper: str = "A3",
@@ -346,6 +579,10 @@ def select_link_map(
     date: datetime.date | None = None,
 ) -> Figure:
     """Zones shaded by their peak-hour trips that use an option's new corridor (select link).
+
+    The zone fills lie above the plan's zones (drawn as outlines only), the smaller zones above
+    the larger ones, so every zone shows its own class; the zones with most trips carry their
+    name and figure, the corridor its name and volume.
 
     Parameters
     ----------
@@ -358,7 +595,11 @@ def select_link_map(
     option_title : (str, str)
         The option's names (中文, English).
     corridor_vehicles : float, optional
-        Vehicles per hour using the corridor (each counted once), for the subtitle.
+        Vehicles per hour using the corridor (each counted once), for the subtitle and the
+        corridor's label.
+    breaks : sequence of float, optional
+        Upper bounds (vehicles/h) of the five classes, the last may be ``inf``. Default
+        :data:`SELECT_LINK_BREAKS`, the same on every map.
     network_source, demand_source : str
         For the source note.
     paper, lang, font, date
@@ -374,7 +615,7 @@ def select_link_map(
     zones_m = _pl._metric(zones, "zones")
     line_m = _pl._metric(corridor, "corridor") if len(corridor) else corridor
     used = zones_m[zones_m["vehicles"] > 0]
-    breaks = select_link_breaks(float(used["vehicles"].max()) if len(used) else 1.0)
+    breaks = _check_breaks(breaks)
     zh, en = option_title
     with matplotlib.rc_context(_f._rc(style)):
         sub_zh, sub_en = (
@@ -396,10 +637,13 @@ def select_link_map(
             style.pick(f"新通道使用者:{zh}", f"Who uses the new corridor: {en}"),
             style.pick(sub_zh, sub_en),
             note,
+            outline_zones=True,
         )
         s = style.scale
         areas = zones_m[zones_m.geom_type.isin(["Polygon", "MultiPolygon"])]
         points = zones_m[~zones_m.index.isin(areas.index)]
+        # larger zones first: a district inside the New Area or the FTZ is drawn over it
+        areas = areas.iloc[np.argsort(-areas.geometry.area.to_numpy(), kind="stable")]
         shaded = areas[areas["vehicles"] > 0]
         unused = areas[areas["vehicles"] <= 0]
         if len(unused):
@@ -416,7 +660,6 @@ def select_link_map(
                 color=[_select_colour(v, breaks) for v in shaded["vehicles"]],
                 edgecolor=_st.MUTED,
                 linewidth=0.5 * s,
-                alpha=0.85,
                 zorder=_st.ZORDER["zone"] + 0.6,
                 gid="select-link-zones",
             )
@@ -443,16 +686,38 @@ def select_link_map(
                 zorder=_st.ZORDER["interchange"] + 0.1,
                 gid="select-link-corridor",
             )
-        # the zones carrying most of the corridor's trips get their figure written on the map
+        # the corridor's name and volume on it, then the figures of the zones carrying most
+        # of its trips
         _block_points(page, [(p.x, p.y) for p in spots], 3.0)
+        if len(line_m):
+            longest = max(line_m.geometry, key=lambda g: g.length)
+            words = style.pick(zh, en, sep=" ")
+            if corridor_vehicles is not None:
+                words += " " + style.pick(
+                    f"{_st.format_volume(corridor_vehicles)} 辆/小时",
+                    f"{_st.format_volume(corridor_vehicles)} veh/h",
+                )
+            _free_label(
+                page,
+                _line_anchors(longest, (0.5, 0.35, 0.65, 0.2, 0.8)),
+                words,
+                offsets=_ring(6.0, (1, 2, 3)),
+                leader_colour=_st.MUTED,
+                fontsize=style.pt(7),
+                fontweight="bold",
+                color=_st.INK,
+                path_effects=_halo(style, 2.6),
+                zorder=_st.ZORDER["facility_label"],
+                gid="select-link-corridor-label",
+            )
         for r in used.sort_values("vehicles", ascending=False).head(10).itertuples():
             anchor = r.geometry.representative_point()
             name = style.pick(str(r.name_zh), str(r.name_en), sep=" ")
-            _place_label(
+            _free_label(
                 page,
                 [(anchor.x, anchor.y)],
                 f"{name} {_st.format_volume(r.vehicles)}",
-                offsets=_ring(8.0, (1, 2, 3, 4, 5)),
+                offsets=_ring(8.0, (1, 2, 3, 4, 5, 6)),
                 leader_colour=_st.MUTED,
                 fontsize=style.pt(6.5),
                 color=_st.INK,
@@ -492,7 +757,7 @@ def select_link_map(
                 ),
             )
 
-        return _close(page, groups, sidebar)
+        return _close(page, groups, sidebar, outline_zones=True)
 
 
 def flows_web_map(
@@ -531,7 +796,6 @@ def flows_web_map(
     web_base.base_panes(m)
     web_base.add_base(m, _web_prepare, lang="both")
     m.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
-    top = max(float(congestion["pcu"].max()), 1.0)
 
     def add(frame, name, colour, weight, popup, show):
         group = folium.FeatureGroup(name=html.escape(name), show=show)
@@ -550,7 +814,7 @@ def flows_web_map(
         congestion,
         "现状高峰饱和度 Base peak v/c",
         lambda r: _vc_colour(r.vc),
-        lambda r: 1.5 + 7 * np.sqrt(r.pcu / top),
+        lambda r: float(flow_width(r.pcu, scale=_WEB_WIDTH)[0]),
         lambda r: (
             f"{html.escape(str(r.name or ''))} · v/c {_st.format_ratio(r.vc)} · "
             f"{_st.format_volume(r.pcu, unit='pcu/h')}"
@@ -558,13 +822,12 @@ def flows_web_map(
         True,
     )
     for (zh, en), diff in differences.values():
-        peak_delta = max(float(diff["delta_pcu"].abs().max()), 1.0)
-        moved = diff[diff["delta_pcu"].abs() >= peak_delta * 0.01]
+        moved = diff[diff["delta_pcu"].abs() >= UNCHANGED_PCU]
         add(
             moved,
             f"流量变化 {zh} · Flow difference {en}",
             lambda r: GAIN if r.delta_pcu > 0 else LOSS,
-            lambda r, p=peak_delta: 1.0 + 12 * abs(r.delta_pcu) / p,
+            lambda r: float(flow_width(r.delta_pcu, scale=_WEB_WIDTH)[0]),
             lambda r: f"{html.escape(str(r.name or ''))} · Δ {_signed_volume(r.delta_pcu)} pcu/h",
             False,
         )
@@ -572,7 +835,10 @@ def flows_web_map(
         used = frame[frame["vehicles"] > 0].to_crs(settings.default_crs)
         if not len(used):
             continue
-        breaks = select_link_breaks(float(used["vehicles"].max()))
+        # larger zones first, so a district inside the New Area is drawn over it
+        area = _pl._metric(used, "select-link zones").geometry.area.to_numpy()
+        used = used.iloc[np.argsort(-area, kind="stable")]
+        breaks = SELECT_LINK_BREAKS
         group = folium.FeatureGroup(
             name=html.escape(f"新通道使用者 {zh} · Who uses the corridor: {en}"), show=False
         )
@@ -606,31 +872,18 @@ def flows_web_map(
                     tooltip=tip,
                 ).add_to(group)
         group.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    legend = "".join(
-        f"<div><span style='background:{c};display:inline-block;width:18px;height:6px'></span> "
-        f"{html.escape(zh)} · {html.escape(en)}</div>"
-        for _, c, zh, en in VC_CLASSES
-    )
-    legend += (
-        f"<div><span style='background:{GAIN};display:inline-block;width:18px;height:6px'></span>"
-        f" 增加 gain &nbsp;<span style='background:{LOSS};display:inline-block;width:18px;"
-        "height:6px'></span> 减少 loss (示意 indicative)</div>"
-    )
-    if select_link:
-        legend += (
-            "<div>新通道使用者 trips on the new corridor: "
-            + "".join(
-                f"<span style='background:{c};display:inline-block;width:12px;height:10px;"
-                "border:1px solid #999'></span>"
-                for c in _st.SELECT_LINK_COLOURS
-            )
-            + " 少→多 few→many</div>"
-        )
-    m.get_root().html.add_child(
-        folium.Element(
-            "<div style='position:fixed;bottom:18px;left:12px;z-index:9999;background:white;"
-            f"padding:6px 8px;font:12px sans-serif;border:1px solid #999'>{legend}</div>"
-        )
+    folium.LayerControl(collapsed=True).add_to(m)
+    # title box, legend (bottom right, clear of the scale), the corridor and figures on the
+    # select-link layers
+    from sanqu_geo.maps.web_legend import flows_page
+
+    zh_title, _, en_title = title.partition(" ")
+    flows_page(
+        m,
+        title_zh=zh_title,
+        title_en=en_title,
+        select_link=select_link,
+        differences=differences,
+        breaks=SELECT_LINK_BREAKS,
     )
     return render_html(m, offline=True)

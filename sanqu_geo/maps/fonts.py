@@ -1,10 +1,20 @@
 """Fonts of the print maps: finding a CJK face (the bundled Noto Sans CJK wheel, the system's
-fonts or one the user names) and registering it with matplotlib. Draws nothing.
+fonts or one the user names), registering it with matplotlib and making what a PDF embeds
+from it. Draws nothing.
+
+The wheel's face is registered under a family name of its own, :data:`BUNDLED_FAMILY`, and is
+the first choice unless the user names a font: a system copy of Noto Sans CJK (Debian's
+``fonts-noto-cjk`` also brings a bold face the wheel lacks) then never takes its place, so a
+pack's PDFs are the same on every machine. Text in a face with PostScript (CFF) outlines, as
+every Noto CJK face has, is embedded in PDFs from a TrueType-outline subset of the characters
+used: matplotlib embeds fonts as TrueType (Type 42), and a CFF font under that label makes
+poppler and other readers warn of a font type mismatch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -70,6 +80,15 @@ _CJK_FILE_MARKERS: tuple[str, ...] = (
     "cjk",
 )
 _FONT_SUFFIXES = (".ttc", ".otf", ".ttf")
+#: Family of the Simplified Chinese face of the ``noto-cjk-sans-otc`` wheel once registered.
+BUNDLED_FAMILY = "Noto Sans CJK SC (bundled)"
+#: The family name that face carries in its file.
+_BUNDLED_SOURCE_FAMILY = "Noto Sans CJK SC"
+#: Suffix given to every face of the wheel's collection when it is registered.
+_BUNDLED_SUFFIX = " (bundled)"
+#: Largest distance, in font units (1,000 to the em), between a glyph's cubic outline and the
+#: quadratic one it is embedded with: 0.1 % of the type size, far below a printer's dot.
+_MAX_OUTLINE_ERROR = 1.0
 _FALLBACK_FAMILY = "DejaVu Sans"
 _GLYPH_PROBE = "三区港"
 
@@ -91,7 +110,10 @@ def _registered_files() -> set[str]:
 def _register(path: Path) -> list[str]:
     """Register a font file with matplotlib (once) and return the families it holds."""
     key = os.path.normcase(os.path.abspath(path))
-    if key not in _registered_files():
+    bundled = bundled_font_file()
+    if bundled is not None and key == os.path.normcase(os.path.abspath(bundled)):
+        register_bundled_font()
+    elif key not in _registered_files():
         font_manager.fontManager.addfont(str(path))
     return [
         f.name
@@ -159,14 +181,55 @@ def bundled_font_file() -> Path | None:
     return path if path.is_file() else None
 
 
+def register_bundled_font() -> str | None:
+    """Register the wheel's Noto Sans CJK collection with matplotlib under names of its own.
+
+    Every face of the collection is registered with :meth:`FontManager.addfont
+    <matplotlib.font_manager.FontManager.addfont>` and renamed with the suffix `` (bundled)``,
+    so its Simplified Chinese face is :data:`BUNDLED_FAMILY`. A family name shared with a
+    system copy would let matplotlib choose between the two files (and take the system's bold
+    face for bold text); a name of its own always finds the wheel's file.
+
+    Returns
+    -------
+    str or None
+        :data:`BUNDLED_FAMILY`, or None when the wheel is not installed or cannot be read.
+    """
+    path = bundled_font_file()
+    if path is None:
+        return None
+    key = os.path.normcase(os.path.abspath(path))
+    try:
+        if key not in _registered_files():
+            font_manager.fontManager.addfont(str(path))
+    except (OSError, RuntimeError, ValueError) as exc:  # a broken install must not stop a map
+        logger.debug("cannot register the bundled CJK font %s: %s", path, exc)
+        return None
+    manager = font_manager.fontManager
+    renamed = False
+    entries = []
+    for entry in manager.ttflist:
+        if os.path.normcase(os.path.abspath(entry.fname)) == key and not entry.name.endswith(
+            _BUNDLED_SUFFIX
+        ):
+            entry = dataclasses.replace(entry, name=entry.name + _BUNDLED_SUFFIX)
+            renamed = True
+        entries.append(entry)
+    if renamed:
+        manager.ttflist = entries
+        manager._findfont_cached.cache_clear()
+        logger.debug("registered the bundled CJK font %s as %r", path, BUNDLED_FAMILY)
+    if not any(e.name == BUNDLED_FAMILY for e in manager.ttflist):
+        logger.debug("%s holds no %r face", path, _BUNDLED_SOURCE_FAMILY)
+        return None
+    return BUNDLED_FAMILY
+
+
 @functools.cache
 def _discover_cjk_family() -> str | None:
-    bundled = bundled_font_file()
-    if bundled is not None:
-        try:
-            _register(bundled)
-        except (OSError, RuntimeError, ValueError) as exc:  # a broken install must not stop a map
-            logger.debug("cannot register the bundled CJK font %s: %s", bundled, exc)
+    bundled = register_bundled_font()
+    if bundled is not None and _has_cjk_glyphs(bundled):
+        return bundled
     for attempt in range(2):
         for family in _preferred(_families().values()):
             if _has_cjk_glyphs(family):
@@ -183,9 +246,12 @@ def find_cjk_font(font: str | None = None) -> str | None:
     ----------
     font : str, optional
         A family name (``"Noto Sans CJK SC"``, ``"Microsoft YaHei"``) or a path to a
-        ``.ttc``/``.otf``/``.ttf`` file. Without it the installed fonts are searched for Noto
-        Sans CJK, Source Han Sans, WenQuanYi, SimHei, Microsoft YaHei or any family whose
-        name contains ``CJK`` (simplified-Chinese faces first).
+        ``.ttc``/``.otf``/``.ttf`` file. Without it the face of the ``noto-cjk-sans-otc``
+        wheel is used (:data:`BUNDLED_FAMILY`), whatever the system holds; only without the
+        wheel are the installed fonts searched for Noto Sans CJK, Source Han Sans, WenQuanYi,
+        SimHei, Microsoft YaHei or any family whose name contains ``CJK`` (simplified-Chinese
+        faces first). A family only the wheel holds (``"Noto Sans CJK SC"`` on a machine
+        without system CJK fonts) names the wheel's face.
 
     Returns
     -------
@@ -228,6 +294,9 @@ def find_cjk_font(font: str | None = None) -> str | None:
     if found is None:
         _register_system_fonts(cjk_only=False)
         found = _families().get(text.casefold())
+    if found is None and register_bundled_font() is not None:
+        # a family of the wheel's collection, by the name it has in the file
+        found = _families().get((text + _BUNDLED_SUFFIX).casefold())
     if found is None:
         installed = _preferred(_families().values())
         hint = (
@@ -264,16 +333,97 @@ def warn_once(message: str, category: type[Warning] = UserWarning) -> None:
     warnings.warn(message, category, stacklevel=3)
 
 
+def _to_truetype_outlines(font: Any) -> None:
+    """Replace the PostScript (CFF) outlines of a fontTools font by TrueType ones, in place.
+
+    Each cubic outline becomes quadratic splines within :data:`_MAX_OUTLINE_ERROR` font
+    units (``fontTools.pens.cu2quPen``), turned clockwise as TrueType wants; the metrics,
+    character map and names stay as they are.
+    """
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import newTable
+
+    order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(None)
+        glyph_set[name].draw(Cu2QuPen(pen, _MAX_OUTLINE_ERROR, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = glyphs
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+    for tag in ("CFF ", "CFF2", "VORG"):
+        if tag in font:
+            del font[tag]
+    maxp = font["maxp"]
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
+    for field in (
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
+        setattr(maxp, field, 0)
+    post = font["post"]
+    post.formatType = 2.0
+    post.extraNames = []
+    post.mapping = {}
+    post.glyphOrder = order
+    font["head"].glyphDataFormat = 0
+    font.sfntVersion = "\x00\x01\x00\x00"
+    font.recalcBBoxes = True  # the new glyphs' boxes, and the font's, when it is written
+
+
+@functools.cache
+def _has_cff_outlines(path: str, index: int) -> bool:
+    """Whether face ``index`` of a font file holds PostScript (CFF) outlines."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            return "CFF " in font or "CFF2" in font
+    except Exception as exc:  # a file matplotlib reads but fontTools does not: leave it
+        logger.debug("cannot read the outlines of %s: %s", path, exc)
+        return False
+
+
+def _font_file(family: str) -> Any | None:
+    try:
+        return font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
+    except ValueError:
+        return None
+
+
+#: Families made by :func:`compact_cjk_font` that are alive now.
+_COMPACT: set[str] = set()
+
+
 @contextlib.contextmanager
 def compact_cjk_font(figures: Iterable[Any], family: str | None) -> Iterator[None]:
-    """Within the block, draw the figures' text from a subset of ``family`` holding only the
-    characters they use.
+    """Within the block, draw the figures' text from a TrueType subset of ``family`` holding
+    only the characters they use.
 
-    The PDF backend subsets every embedded font anew for each file; for a CJK face of 65,535
-    glyphs that costs about a second per map. A subset made once for all the maps of a run
-    has the same outlines and advance widths, so the pages are laid out exactly alike, and
-    each PDF then subsets a font of a few hundred glyphs. Characters missing from the subset
-    still come from the full face (matplotlib falls back along the family list).
+    The subset serves two ends. It keeps the PDFs right: matplotlib embeds fonts as TrueType
+    (Type 42), so the subset has TrueType outlines even when ``family`` has PostScript ones,
+    as the Noto CJK faces do (embedded as they are, readers such as poppler warn of a font
+    type mismatch). And it keeps them quick: the PDF backend subsets every embedded font
+    anew for each file; for a CJK face of 65,535 glyphs that costs about a second per map.
+    A subset made once for all the maps of a run has the same advance widths and outlines
+    (within :data:`_MAX_OUTLINE_ERROR` of the em), so the pages are laid out exactly alike,
+    and each PDF then subsets a font of a few hundred glyphs. Characters missing from the
+    subset still come from the full face (matplotlib falls back along the family list).
+
+    The subset is named after ``family``, a digest of its characters and of the source face
+    (``Noto Sans CJK SC (bundled) 1a2b3c4d5e``; PostScript name
+    ``NotoSansCJKSCbundled-1a2b3c4d5e``): the same maps give the same names on any machine.
 
     Parameters
     ----------
@@ -283,19 +433,26 @@ def compact_cjk_font(figures: Iterable[Any], family: str | None) -> Iterator[Non
         The CJK family they use (None: nothing to do).
     """
     figures = list(figures)
-    if family is None or not figures:
+    if family is None or not figures or family in _COMPACT:
         yield
         return
     from fontTools import subset
     from matplotlib.text import Text
 
+    source = _font_file(family)
+    if source is None:
+        logger.debug("compact %s: not installed, the figures keep their fonts", family)
+        yield
+        return
     texts = [t for fig in figures for t in fig.findobj(Text)]
     chars = {ch for t in texts for ch in t.get_text()} | {chr(c) for c in range(0x20, 0x7F)}
-    source = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
-    digest = hashlib.sha1("".join(sorted(chars)).encode()).hexdigest()[:10]
+    index = int(getattr(source, "face_index", 0))
+    identity = f"{family}|{Path(source).name}|{Path(source).stat().st_size}|{index}|"
+    digest = hashlib.sha1((identity + "".join(sorted(chars))).encode()).hexdigest()[:10]
     name = f"{family} {digest}"
+    postscript = re.sub("[^A-Za-z0-9]", "", family)[:48] + "-" + digest
     with tempfile.TemporaryDirectory(prefix="sanqu-geo-font-") as folder:
-        options = subset.Options(font_number=getattr(source, "face_index", 0))
+        options = subset.Options(font_number=index)
         options.name_IDs = ["*"]
         options.notdef_outline = True
         options.drop_tables += ["vhea", "vmtx", "VORG"]
@@ -306,30 +463,76 @@ def compact_cjk_font(figures: Iterable[Any], family: str | None) -> Iterator[Non
         subsetter = subset.Subsetter(options)
         subsetter.populate(unicodes=[ord(c) for c in chars])
         subsetter.subset(font)
+        cff = "CFF " in font or "CFF2" in font
+        if cff:
+            _to_truetype_outlines(font)
         for record in font["name"].names:
             if record.nameID in (1, 4, 16):
                 record.string = name
             elif record.nameID == 6:
-                record.string = name.replace(" ", "")
-        path = Path(folder) / f"{name.replace(' ', '')}.otf"
+                record.string = postscript
+        path = Path(folder) / f"{postscript}.ttf"
         font.save(str(path))
         font.close()
         font_manager.fontManager.addfont(str(path))
+        _COMPACT.add(name)
         changed = []
         for text in texts:
             families = list(text.get_fontfamily())
             if families and families[0] == family:
                 text.set_fontfamily([name, *families])
                 changed.append((text, families))
-        logger.debug("compact %s: %d characters in %s", family, len(chars), path.name)
+        logger.debug(
+            "compact %s: %d characters in %s%s",
+            family,
+            len(chars),
+            path.name,
+            " (TrueType outlines)" if cff else "",
+        )
         try:
             yield
         finally:
             for text, families in changed:
                 text.set_fontfamily(families)
+            _COMPACT.discard(name)
             key = os.path.abspath(path)
             font_manager.fontManager.ttflist = [
                 f for f in font_manager.fontManager.ttflist if os.path.abspath(f.fname) != key
             ]
             font_manager.fontManager._findfont_cached.cache_clear()
             font_manager._get_font.cache_clear()
+
+
+@contextlib.contextmanager
+def embeddable_fonts(figures: Iterable[Any]) -> Iterator[None]:
+    """Within the block, draw every text whose font has PostScript (CFF) outlines from a
+    TrueType subset, so that the PDFs written embed fonts of the type they declare.
+
+    Text already drawn from a subset (inside :func:`compact_cjk_font`) and text in TrueType
+    faces (DejaVu Sans, most ``.ttf`` files) is left alone, so the call costs nothing there.
+
+    Parameters
+    ----------
+    figures : iterable of matplotlib.figure.Figure
+        The figures about to be written as PDF.
+    """
+    from matplotlib.text import Text
+
+    figures = list(figures)
+    families: dict[str, None] = {}
+    for fig in figures:
+        for text in fig.findobj(Text):
+            names = list(text.get_fontfamily())
+            if names and text.get_text() and names[0] not in _COMPACT:
+                families[names[0]] = None
+    outlined = []
+    for family in families:
+        source = _font_file(family)
+        if source is not None and _has_cff_outlines(
+            str(source), int(getattr(source, "face_index", 0))
+        ):
+            outlined.append(family)
+    with contextlib.ExitStack() as stack:
+        for family in outlined:
+            stack.enter_context(compact_cjk_font(figures, family))
+        yield

@@ -4,6 +4,7 @@ of the interface, scale bar, north arrow, legends, wrapped text and saving. Know
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import logging
@@ -845,8 +846,13 @@ def save_map(fig: Figure, path: str | os.PathLike[str], *, dpi: int = DPI) -> Pa
     else:
         msg = f"cannot write a map as {target.name!r}: use a .png, .pdf or .svg file name"
         raise SettingsError(msg)
+    # PDF: fonts embedded as TrueType (Type 42, text stays searchable), from TrueType-outline
+    # subsets wherever a face has PostScript outlines (the Noto CJK faces): a CFF font under
+    # the TrueType label is what makes poppler warn "Mismatch between font type and embedded
+    # font file"
     rc = {"svg.hashsalt": "sanqu-geo", "svg.fonttype": "path", "pdf.fonttype": 42}
-    with matplotlib.rc_context(rc), atomic_path(target) as tmp:
+    embedded = fonts.embeddable_fonts([fig]) if fmt == "pdf" else contextlib.nullcontext()
+    with matplotlib.rc_context(rc), embedded, atomic_path(target) as tmp:
         # PNG: zlib level 3 instead of 6 writes the same pixels in less time (files ~20 %
         # larger); the A3 maps are the pack's largest single cost after drawing
         extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}

@@ -9,9 +9,7 @@ Draws what it is given; never computes travel times.
 from __future__ import annotations
 
 import dataclasses
-import html
 import itertools
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -31,6 +29,10 @@ from sanqu_geo._toml import check_keys, read_toml
 from sanqu_geo.errors import DataSourceError, SettingsError
 from sanqu_geo.maps import style, web_base
 from sanqu_geo.maps.basemaps import get_basemap
+from sanqu_geo.maps.web_base import PageContext, add_geojson, bilingual, code_text, escape, plain
+from sanqu_geo.maps.web_base import popup_rows as _rows
+from sanqu_geo.maps.web_base import prepare as _prepare
+from sanqu_geo.maps.web_corridors import corridor_layers
 from sanqu_geo.maps.web_legend import Legend, LegendItem
 from sanqu_geo.resources import data_file, recipes_folder
 
@@ -38,9 +40,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["Recipe", "build_map", "load_recipe", "publish", "render_html"]
 
-#: Simplification tolerance (degrees, about 5 m) for drawn lines and polygons: the web map is
-#: read at city zoom levels (10–15), where 5 m is below one pixel.
-SIMPLIFY_DEG = 0.00005
+#: Simplification tolerance of drawn lines and polygons (see :mod:`sanqu_geo.maps.web_base`).
+SIMPLIFY_DEG = web_base.SIMPLIFY_DEG
 
 LAYER_NAMES = ("zones", "facilities", "roads", "projects", "river", "districts")
 _RECIPE_KEYS = {"map", "corridors"}
@@ -128,113 +129,10 @@ def _check_lang(lang: str) -> None:
         raise SettingsError(msg)
 
 
-# --------------------------------------------------------------------------- text
-
-
-def _e(value: Any) -> str:
-    """Escape any value for HTML; missing values become an empty string."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return html.escape(str(value), quote=True)
-
-
-def _label(zh: Any, en: Any, lang: str) -> str:
-    """Escaped bilingual label: Chinese first, English second."""
-    zh, en = _e(zh), _e(en)
-    if lang == "zh":
-        return zh or en
-    if lang == "en":
-        return en or zh
-    return f"{zh}<br><span class='en'>{en}</span>" if zh and en and zh != en else (zh or en)
-
-
-def _rows(pairs: Iterable[tuple[str, str, Any]], lang: str) -> str:
-    """Popup table rows from (label zh, label en, value); values escaped here."""
-    out = []
-    for zh, en, value in pairs:
-        text = _e(value)
-        if not text:
-            continue
-        label = zh if lang == "zh" else en if lang == "en" else f"{zh} {en}"
-        out.append(f"<tr><th>{_e(label)}</th><td>{text}</td></tr>")
-    return "<table class='sq-popup'>" + "".join(out) + "</table>"
-
-
 # --------------------------------------------------------------------------- building
 
 
-@dataclasses.dataclass
-class _Context:
-    lang: str
-    shift: bool
-    layers: tuple[str, ...] = ()
-
-
-def _prepare(gdf: gpd.GeoDataFrame, ctx: _Context) -> gpd.GeoDataFrame:
-    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)].copy()
-    gdf["geometry"] = gdf.geometry.simplify(SIMPLIFY_DEG, preserve_topology=True)
-    if ctx.shift:
-        gdf = _crs.from_wgs84(gdf, "gcj02")
-    return gdf
-
-
-def _geojson(gdf: gpd.GeoDataFrame, properties: list[dict[str, Any]]) -> dict[str, Any]:
-    """A FeatureCollection with only the given (already escaped) properties."""
-    features = []
-    for geom, props in zip(gdf.geometry, properties, strict=True):
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(json.dumps(geom.__geo_interface__)),
-                "properties": props,
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _add_geojson(
-    group: folium.FeatureGroup,
-    gdf: gpd.GeoDataFrame,
-    properties: list[dict[str, Any]],
-    *,
-    point_radius: float | None = None,
-    pane: str | None = None,
-    interactive: bool = True,
-) -> None:
-    data = _geojson(gdf, properties)
-
-    def paint(feature: dict[str, Any]) -> dict[str, Any]:
-        p = feature["properties"]
-        return {
-            "color": p.get("stroke", "#333333"),
-            "weight": p.get("weight", 2),
-            "fillColor": p.get("fill", p.get("stroke", "#333333")),
-            "fillOpacity": p.get("fill_opacity", 0.2),
-            "opacity": p.get("opacity", 0.9),
-            "dashArray": p.get("dash"),
-        }
-
-    marker = None
-    if point_radius is not None:
-        marker = folium.CircleMarker(radius=point_radius, fill=True, fill_opacity=0.9, weight=1.5)
-    options: dict[str, Any] = {"pane": pane} if pane else {}
-    if not interactive:
-        folium.GeoJson(
-            data, style_function=paint, marker=marker, interactive=False, **options
-        ).add_to(group)
-        return
-    folium.GeoJson(
-        data,
-        style_function=paint,
-        marker=marker,
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=420),
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-        embed=True,
-        **options,
-    ).add_to(group)
-
-
-def _zones_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
+def _zones_layer(m: folium.Map, ctx: PageContext) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("zones"), ctx)
     located = layers.load_layer("zones", located_only=True)
     area_by_id = dict(zip(located["id"], _crs.area_km2(located).round(2), strict=True))
@@ -243,18 +141,18 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
         colour = style.zone_colour(row.group)
         props.append(
             {
-                "id": _e(row.id),
+                "id": escape(row.id),
                 "stroke": colour,
                 "fill": colour,
                 "fill_opacity": 0.16,
                 "weight": 2,
-                "tooltip": _label(row.name_zh, row.name_en, ctx.lang),
-                "popup": f"<b>{_label(row.name_zh, row.name_en, ctx.lang)}</b>"
+                "tooltip": bilingual(row.name_zh, row.name_en, ctx.lang),
+                "popup": f"<b>{bilingual(row.name_zh, row.name_en, ctx.lang)}</b>"
                 + _rows(
                     [
                         ("面积(km²)", "Area km²", area_by_id.get(row.id)),
                         ("公布面积(km²)", "Published km²", row.area_km2_published),
-                        ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
+                        ("精度", "Accuracy", code_text(row.accuracy, ctx.lang)),
                         ("来源", "Source", row.source),
                         ("说明", "Note", row.note),
                     ],
@@ -262,8 +160,8 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
                 ),
             }
         )
-    group = folium.FeatureGroup(name=_plain("三区一港区域", "Zones", ctx.lang), show=True)
-    _add_geojson(group, gdf, props)
+    group = folium.FeatureGroup(name=plain("三区一港区域", "Zones", ctx.lang), show=True)
+    add_geojson(group, gdf, props)
     # a zone named like a facility in it (内陆港, 集装箱中心站) is named once, by the facility
     facilities = layers.load_layer("facilities")
     taken = set(facilities["short_zh"].dropna()) if "facilities" in ctx.layers else set()
@@ -274,7 +172,7 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
         group,
         [(p.y, p.x) for p in points],
         [
-            _label(_first(r.short_zh, r.name_zh), _first(r.short_en, r.name_en), ctx.lang)
+            bilingual(_first(r.short_zh, r.name_zh), _first(r.short_en, r.name_en), ctx.lang)
             for r in ordered.itertuples()
         ],
         [web_base.zone_minzoom(a) for a in ordered["_a"]],
@@ -283,7 +181,7 @@ def _zones_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     )
     group.add_to(m)
     return [
-        LegendItem(style.zone_colour(g), _plain(zh, en, ctx.lang), "area", group=group)
+        LegendItem(style.zone_colour(g), plain(zh, en, ctx.lang), "area", group=group)
         for g, zh, en in (
             ("ftz", "自贸区哈尔滨片区", "FTZ Harbin area"),
             ("new_area", "哈尔滨新区", "Harbin New Area"),
@@ -303,37 +201,26 @@ def _darker(colour: str, factor: float = 0.7) -> str:
     return "#" + "".join(f"{int(c * factor):02x}" for c in (r, g, b))
 
 
-def _plain(zh: str, en: str, lang: str) -> str:
-    """A plain (escaped) bilingual string for layer names and legends."""
-    zh, en = _e(zh), _e(en)
-    return zh if lang == "zh" else en if lang == "en" else f"{zh} {en}"
-
-
-def _code(value: Any, lang: str) -> str:
-    """A code shown as its words, escaped."""
-    return _e(style.code_label(value, lang))
-
-
-def _facilities_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
+def _facilities_layer(m: folium.Map, ctx: PageContext) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("facilities"), ctx)
     ink = style.FACILITY_OTHER[2]
     props = []
     for row in gdf.itertuples():
         props.append(
             {
-                "id": _e(row.id),
+                "id": escape(row.id),
                 "stroke": ink,
                 "fill": ink if row.status == "existing" else style.FACILITY_PLANNED_FACE,
                 "weight": 2,
                 "fill_opacity": 0.95,
-                "tooltip": _label(row.name_zh, row.name_en, ctx.lang),
-                "popup": f"<b>{_label(row.name_zh, row.name_en, ctx.lang)}</b>"
+                "tooltip": bilingual(row.name_zh, row.name_en, ctx.lang),
+                "popup": f"<b>{bilingual(row.name_zh, row.name_en, ctx.lang)}</b>"
                 + _rows(
                     [
                         ("类型", "Kind", row.kind),
-                        ("状态", "Status", _code(row.status, ctx.lang)),
+                        ("状态", "Status", code_text(row.status, ctx.lang)),
                         ("所在区域", "Zone", row.zone),
-                        ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
+                        ("精度", "Accuracy", code_text(row.accuracy, ctx.lang)),
                         ("来源", "Source", row.source),
                         ("说明", "Note", row.note),
                     ],
@@ -341,13 +228,13 @@ def _facilities_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
                 ),
             }
         )
-    group = folium.FeatureGroup(name=_plain("主要设施", "Facilities", ctx.lang), show=True)
-    _add_geojson(group, gdf, props, point_radius=5)
+    group = folium.FeatureGroup(name=plain("主要设施", "Facilities", ctx.lang), show=True)
+    add_geojson(group, gdf, props, point_radius=5)
     web_base.add_labels(
         group,
         [(p.y, p.x) for p in gdf.geometry],
         [
-            _label(_first(r.short_zh, r.name_zh), _first(r.short_en, r.name_en), ctx.lang)
+            bilingual(_first(r.short_zh, r.name_zh), _first(r.short_en, r.name_en), ctx.lang)
             for r in gdf.itertuples()
         ],
         [web_base.facility_minzoom(k) for k in gdf["kind"]],
@@ -355,12 +242,10 @@ def _facilities_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     )
     group.add_to(m)
     return [
-        LegendItem(
-            ink, _plain("设施(已建)", "Facility (existing)", ctx.lang), "point", group=group
-        ),
+        LegendItem(ink, plain("设施(已建)", "Facility (existing)", ctx.lang), "point", group=group),
         LegendItem(
             ink,
-            _plain("设施(规划)", "Facility (planned)", ctx.lang),
+            plain("设施(规划)", "Facility (planned)", ctx.lang),
             "point",
             fill=style.FACILITY_PLANNED_FACE,
             group=group,
@@ -368,7 +253,7 @@ def _facilities_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     ]
 
 
-def _roads_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
+def _roads_layer(m: folium.Map, ctx: PageContext) -> list[LegendItem]:
     roads = gpd.read_file(data_file("roads/trunk.geojson"))
     gdf = _prepare(roads, ctx)
     props = []
@@ -381,27 +266,27 @@ def _roads_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
                 "stroke": colour,
                 "weight": weight + 1,
                 "opacity": 0.9,
-                "tooltip": _label(row.name_zh, row.name_en, ctx.lang),
-                "popup": f"<b>{_label(row.name_zh, row.name_en, ctx.lang)}</b>"
+                "tooltip": bilingual(row.name_zh, row.name_en, ctx.lang),
+                "popup": f"<b>{bilingual(row.name_zh, row.name_en, ctx.lang)}</b>"
                 + _rows(
                     [
                         ("编号", "Ref", row.ref),
                         ("等级", "Class", row.highway),
                         ("限速", "Max speed km/h", row.maxspeed),
-                        ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
+                        ("精度", "Accuracy", code_text(row.accuracy, ctx.lang)),
                         ("来源", "Source", row.source),
                     ],
                     ctx.lang,
                 ),
             }
         )
-    group = folium.FeatureGroup(name=_plain("干线路网", "Trunk roads", ctx.lang), show=True)
-    _add_geojson(group, gdf, props)
+    group = folium.FeatureGroup(name=plain("干线路网", "Trunk roads", ctx.lang), show=True)
+    add_geojson(group, gdf, props)
     group.add_to(m)
     return [
         LegendItem(
             style.ROAD_STYLES[c][1],
-            _plain(zh, en, ctx.lang),
+            plain(zh, en, ctx.lang),
             "line",
             weight=style.ROAD_STYLES[c][3] + 1,
             group=group,
@@ -414,7 +299,7 @@ def _roads_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     ]
 
 
-def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
+def _projects_layer(m: folium.Map, ctx: PageContext) -> list[LegendItem]:
     projects = layers.load_layer("projects")
     unlocated = projects[projects.geometry.isna()]
     gdf = _prepare(projects, ctx)
@@ -427,21 +312,21 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
             continue
         year = layers.PHASES.get(phase)
         when = f" {year}" if year else ""
-        name = _plain(
+        name = plain(
             f"项目 {phase}{when}", f"Projects, {style.PHASE_EN.get(phase, phase)}{when}", ctx.lang
         )
         props = []
         for row in part.itertuples():
-            title = _label(row.title_zh, row.title_en, ctx.lang)
+            title = bilingual(row.title_zh, row.title_en, ctx.lang)
             props.append(
                 {
-                    "id": _e(row.id),
+                    "id": escape(row.id),
                     "stroke": colour,
                     "fill": colour,
                     "weight": 5,
                     "fill_opacity": 0.2,  # a project area must not hide the zone under it
-                    "tooltip": f"{_e(_item_text(row.item, ctx.lang))} {title}",
-                    "popup": f"<b>{_e(_item_text(row.item, ctx.lang))}</b><br><b>{title}</b>"
+                    "tooltip": f"{escape(_item_text(row.item, ctx.lang))} {title}",
+                    "popup": f"<b>{escape(_item_text(row.item, ctx.lang))}</b><br><b>{title}</b>"
                     + _rows(
                         [
                             ("章节", "Section", row.subsection),
@@ -456,9 +341,9 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
                                 "Lead unit",
                                 row.lead_unit or ("未明确" if ctx.lang == "zh" else "not named"),
                             ),
-                            ("状态", "Status", _code(row.status, ctx.lang)),
+                            ("状态", "Status", code_text(row.status, ctx.lang)),
                             ("设计速度", "Design speed km/h", row.design_speed_kph),
-                            ("精度", "Accuracy", _code(row.accuracy, ctx.lang)),
+                            ("精度", "Accuracy", code_text(row.accuracy, ctx.lang)),
                             ("来源", "Source", row.source),
                             ("说明", "Note", row.note),
                         ],
@@ -468,16 +353,29 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
             )
         group = folium.FeatureGroup(name=name, show=True)
         building = (part["status"] == style.UNDER_CONSTRUCTION).to_numpy()
-        others = [p for p, b in zip(props, building, strict=True) if not b]
+        # a rail line runs along the road projects (task 37 on the second passage): drawn
+        # above them, a few pixels beside its course, so neither hides the other
+        rail = _is_rail(part).to_numpy() & ~building
+        for p, r in zip(props, rail, strict=True):
+            if r:
+                p.update(offset=web_base.RAIL_OFFSET_PX, weight=4)
+        others = [p for p, b, r in zip(props, building, rail, strict=True) if not (b or r)]
         if len(others):
-            _add_geojson(group, part[~building], others, point_radius=7)
+            add_geojson(group, part[~(building | rail)], others, point_radius=7)
+        if rail.any():
+            add_geojson(
+                group,
+                part[rail],
+                [p for p, r in zip(props, rail, strict=True) if r],
+                pane="sq-rail",
+            )
         if building.any():
             # the part under construction lies on top of the lines it belongs to: its own
             # pane, above the other overlays, with a white casing so it reads as one line
             top = part[building]
             casing = [{"stroke": "#ffffff", "weight": 9, "opacity": 1.0} for _ in range(len(top))]
-            _add_geojson(group, top, casing, pane="sq-top", interactive=False)
-            _add_geojson(
+            add_geojson(group, top, casing, pane="sq-top", interactive=False)
+            add_geojson(
                 group, top, [p for p, b in zip(props, building, strict=True) if b], pane="sq-top"
             )
         group.add_to(m)
@@ -486,7 +384,7 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
             legend.append(
                 LegendItem(
                     colour,
-                    _plain("在建(置于上层)", "Under construction (drawn on top)", ctx.lang),
+                    plain("在建(置于上层)", "Under construction (drawn on top)", ctx.lang),
                     "line",
                     weight=5,
                     group=group,
@@ -494,19 +392,26 @@ def _projects_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
             )
     if not unlocated.empty:
         items = ", ".join(
-            f"{_e(_item_text(r.item, ctx.lang))} {_e(r.title_zh if ctx.lang != 'en' else r.title_en)}"
+            f"{escape(_item_text(r.item, ctx.lang))} {escape(r.title_zh if ctx.lang != 'en' else r.title_en)}"
             for r in unlocated.itertuples()
         )
         legend.append(
             LegendItem(
                 "#9a9a9a",
-                _plain("位置未公布", "Location not published", ctx.lang) + ": " + items,
+                plain("位置未公布", "Location not published", ctx.lang) + ": " + items,
                 "area",
                 dash="3 2",
                 fill="#ffffff",
             )
         )
     return legend
+
+
+def _is_rail(frame: gpd.GeoDataFrame) -> pd.Series:
+    """Which project lines are rail (``kind`` starting with ``rail``)."""
+    kind = frame["kind"].fillna("").astype(str) if "kind" in frame else pd.Series("", frame.index)
+    lines = frame.geometry.geom_type.isin(["LineString", "MultiLineString"])
+    return kind.str.startswith("rail") & lines
 
 
 def _item_text(item: Any, lang: str) -> str:
@@ -533,29 +438,29 @@ def _year(value: Any) -> Any:
     return "" if value is None or pd.isna(value) else int(value)
 
 
-def _river_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
+def _river_layer(m: folium.Map, ctx: PageContext) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("river"), ctx)
     props = [
         {
             "stroke": style.RIVER_COLOUR,
             "weight": 6,
             "opacity": 0.6,
-            "tooltip": _label(r.name_zh, r.name_en, ctx.lang),
-            "popup": f"<b>{_label(r.name_zh, r.name_en, ctx.lang)}</b>"
+            "tooltip": bilingual(r.name_zh, r.name_en, ctx.lang),
+            "popup": f"<b>{bilingual(r.name_zh, r.name_en, ctx.lang)}</b>"
             + _rows(
-                [("精度", "Accuracy", _code(r.accuracy, ctx.lang)), ("说明", "Note", r.note)],
+                [("精度", "Accuracy", code_text(r.accuracy, ctx.lang)), ("说明", "Note", r.note)],
                 ctx.lang,
             ),
         }
         for r in gdf.itertuples()
     ]
-    group = folium.FeatureGroup(name=_plain("松花江", "Songhua River", ctx.lang), show=True)
-    _add_geojson(group, gdf, props)
+    group = folium.FeatureGroup(name=plain("松花江", "Songhua River", ctx.lang), show=True)
+    add_geojson(group, gdf, props)
     group.add_to(m)
     return [
         LegendItem(
             style.RIVER_COLOUR,
-            _plain("松花江", "Songhua River", ctx.lang),
+            plain("松花江", "Songhua River", ctx.lang),
             "line",
             weight=5,
             group=group,
@@ -563,11 +468,11 @@ def _river_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
     ]
 
 
-def _districts_layer(m: folium.Map, ctx: _Context) -> list[LegendItem]:
+def _districts_layer(m: folium.Map, ctx: PageContext) -> list[LegendItem]:
     gdf = _prepare(layers.load_layer("districts"), ctx)
-    group = folium.FeatureGroup(name=_plain("行政区", "Districts", ctx.lang), show=True)
+    group = folium.FeatureGroup(name=plain("行政区", "Districts", ctx.lang), show=True)
     for row in gdf.itertuples():
-        text = _label(row.name_zh, row.name_en, ctx.lang)
+        text = bilingual(row.name_zh, row.name_en, ctx.lang)
         web_base.district_marker(row.geometry, text).add_to(group)
     group.add_to(m)
     return []
@@ -609,7 +514,9 @@ def build_map(
     lang = lang or recipe.lang
     _check_lang(lang)
     base = get_basemap(basemap or recipe.basemap, tiles_folder=tiles_url, tiles_ext=tiles_ext)
-    ctx = _Context(lang=lang, shift=base is not None and base.crs == "gcj02", layers=recipe.layers)
+    ctx = PageContext(
+        lang=lang, shift=base is not None and base.crs == "gcj02", layers=recipe.layers
+    )
     center = recipe.center or (45.72, 126.52)
     if ctx.shift:
         lon, lat = _crs.wgs84_to_gcj02(center[1], center[0])
@@ -618,7 +525,7 @@ def build_map(
         location=list(center),
         zoom_start=recipe.zoom,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's shows miles too: MetricScale below
         prefer_canvas=False,
     )
     # Only Leaflet is needed: popups, tooltips, layers and the legend use no jQuery/Bootstrap.
@@ -656,8 +563,6 @@ def build_map(
             if corridor_data is None:
                 msg = f"recipe {recipe.name!r} shows corridors: compute them first (sanqu_geo.compare.map_layers)"
                 raise SettingsError(msg)
-            from sanqu_geo.maps.web_corridors import corridor_layers
-
             legend += corridor_layers(m, ctx, corridor_data)
         else:
             legend += builders[name](m, ctx)
@@ -667,21 +572,21 @@ def build_map(
     folium.plugins.MeasureControl(
         position="topleft", primary_length_unit="kilometers", primary_area_unit="hectares"
     ).add_to(m)
-    note = _plain(
+    note = plain(
         "示意数据:边界与线位依据公开资料绘制,非法定边界。",
         "Indicative data: boundaries and alignments drawn from published facts, not legal boundaries.",
         lang,
     )
     if ctx.shift:
-        note += " " + _plain(
+        note += " " + plain(
             "叠加图层已转换为GCJ-02以匹配高德底图。",
             "Overlays shifted to GCJ-02 to match the Gaode basemap.",
             lang,
         )
     if base is not None and base.name == "osm":
-        note += " " + _e("Basemap © OpenStreetMap contributors (ODbL).")
+        note += " " + escape("Basemap © OpenStreetMap contributors (ODbL).")
     if base_group is not None:
-        note += " " + _plain(
+        note += " " + plain(
             "底图:sanqu-geo 数据;市区街道 © OpenStreetMap contributors, ODbL。",
             "Base: sanqu-geo data; central streets © OpenStreetMap contributors, ODbL.",
             lang,
@@ -689,24 +594,29 @@ def build_map(
         legend.append(
             LegendItem(
                 style.ROAD_STYLES["secondary"][1],
-                _plain("底图街道(OSM)", "Base streets (OSM)", lang),
+                plain("底图街道(OSM)", "Base streets (OSM)", lang),
                 "line",
                 weight=2,
                 group=base_group,
             )
         )
     heading = (
-        _label(recipe.title_zh, recipe.title_en, lang)
+        bilingual(recipe.title_zh, recipe.title_en, lang)
         if lang != "both"
-        else f"{_e(recipe.title_zh)} · <span class='en'>{_e(recipe.title_en)}</span>"
+        else f"{escape(recipe.title_zh)} · <span class='en'>{escape(recipe.title_en)}</span>"
     )
     Legend(
         heading,
-        _plain("图例", "Legend", lang),
+        plain("图例", "Legend", lang),
         legend,
         note,
-        _plain("展开/收起图例", "Show or hide the legend", lang),
+        plain("展开/收起图例", "Show or hide the legend", lang),
+        page_title=f"{escape(recipe.title_zh)} · {escape(recipe.title_en)}"
+        if lang == "both"
+        else plain(recipe.title_zh, recipe.title_en, lang),
     ).add_to(m)
+    web_base.MetricScale().add_to(m)
+    web_base.OffsetLines().add_to(m)
     web_base.LabelPlacer().add_to(m)
     if recipe.center is None or recipe.fit:
         # The layer control and the legend sit on the right: keep the data clear of them.
@@ -715,7 +625,7 @@ def build_map(
     return m
 
 
-def _bounds(ctx: _Context) -> list[list[float]]:
+def _bounds(ctx: PageContext) -> list[list[float]]:
     """[[south, west], [north, east]] of the zones and facilities (shifted like the overlays)."""
     parts = [layers.load_layer(n, located_only=True)[["geometry"]] for n in ("zones", "facilities")]
     gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
@@ -777,7 +687,15 @@ def render_html(m: folium.Map, *, offline: bool = False, assets: str | Path | No
     -------
     str
         The HTML.
+
+    Notes
+    -----
+    A map made with folium's ``control_scale`` gets the toolkit's metric scale instead (folium's
+    shows miles and feet too).
     """
+    if getattr(m, "control_scale", False):
+        m.control_scale = False
+        web_base.MetricScale().add_to(m)
     _stable_ids(m)
     page = m.get_root().render()
     if offline:

@@ -128,3 +128,23 @@ def _line_anchors(
         geom = max(geom.geoms, key=lambda g: g.length)
     points = [geom.interpolate(f, normalized=True) for f in fractions]
     return [(p.x, p.y) for p in points]
+
+
+def _block_lines(
+    page: _Page, geoms: Iterable[Any], width_pt: float, *, step_pt: float = 5.0
+) -> None:
+    """Keep labels off lines: small boxes along each line (metres), ``width_pt`` wide."""
+    from sanqu_geo.maps.furniture import _data_per_point
+
+    step = step_pt * _data_per_point(page)
+    xy: list[tuple[float, float]] = []
+    for geom in geoms:
+        parts = [geom] if geom.geom_type == "LineString" else list(getattr(geom, "geoms", []))
+        for line in parts:
+            if line.geom_type != "LineString" or line.length == 0:
+                continue
+            for d in np.arange(0.0, line.length + step / 2, step):
+                p = line.interpolate(min(d, line.length))
+                xy.append((p.x, p.y))
+    if xy:
+        _block_points(page, xy, width_pt / 2 + 0.8)

@@ -368,3 +368,276 @@ def _interior_points(geom: Any, n: int = 9) -> list[Any]:
 def _darker(colour: str, factor: float = 0.72) -> str:
     r, g, b, _ = to_rgba(colour)
     return to_hex((r * factor, g * factor, b * factor))
+
+
+# --------------------------------------------------------------------------- lines side by side
+
+
+def _components(geom: Any) -> list[Any]:
+    """The LineStrings of a line geometry (empty and non-line parts dropped)."""
+    if geom is None or geom.is_empty:
+        return []
+    if geom.geom_type == "LineString":
+        return [geom]
+    if hasattr(geom, "geoms"):
+        return [p for g in geom.geoms for p in _components(g)]
+    return []
+
+
+def _tangent(line: Any, at: float, step: float) -> np.ndarray:
+    """Unit direction of ``line`` at ``at`` metres along it."""
+    a = line.interpolate(max(at - step, 0.0))
+    b = line.interpolate(min(at + step, line.length))
+    v = np.array([b.x - a.x, b.y - a.y])
+    n = float(np.hypot(*v))
+    return v / n if n > 0 else np.array([1.0, 0.0])
+
+
+def _nearest_tangent(parts: Sequence[Any], point: Any, step: float) -> tuple[float, np.ndarray]:
+    """Distance from ``point`` to the nearest of ``parts`` and that part's direction there."""
+    best = min(parts, key=point.distance)
+    return point.distance(best), _tangent(best, best.project(point), step)
+
+
+def _align_directions(
+    items: Sequence[tuple[Any, Sequence[Any], float]], tol_m: float, step: float
+) -> list[list[Any]]:
+    """Each item's lines, reversed where they run against an earlier item they run beside, so
+    that "left" means one side of every shared stretch."""
+    out: list[list[Any]] = []
+    for _, lines, _w in items:
+        mine = []
+        for line in lines:
+            score = 0.0
+            for earlier in out:
+                if not earlier:
+                    continue
+                for at in np.arange(0.0, line.length, step * 4):
+                    p = line.interpolate(at)
+                    d, t = _nearest_tangent(earlier, p, step)
+                    if d < tol_m:
+                        score += float(np.dot(t, _tangent(line, at, step)))
+            mine.append(line.reverse() if score < 0 else line)
+        out.append(mine)
+    return out
+
+
+def _run_offsets(centre: np.ndarray, min_len: int) -> list[tuple[int, int, float]]:
+    """Runs ``(first, last, offset)`` of equal offset, short runs merged into a neighbour."""
+    runs: list[list[Any]] = []
+    for k, value in enumerate(centre):
+        if runs and runs[-1][2] == value:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k, float(value)])
+    changed = True
+    while changed and len(runs) > 1:
+        changed = False
+        for i, run in enumerate(runs):
+            if run[1] - run[0] + 1 >= min_len:
+                continue
+            # a line that only crosses another is not moved: fold the short run into the
+            # longer neighbour
+            left = runs[i - 1] if i > 0 else None
+            right = runs[i + 1] if i + 1 < len(runs) else None
+            host = max((r for r in (left, right) if r is not None), key=lambda r: r[1] - r[0])
+            host[0], host[1] = min(host[0], run[0]), max(host[1], run[1])
+            runs.pop(i)
+            merged = []
+            for r in runs:
+                if merged and merged[-1][2] == r[2]:
+                    merged[-1][1] = r[1]
+                else:
+                    merged.append(r)
+            runs[:] = merged
+            changed = True
+            break
+    return [(int(a), int(b), float(v)) for a, b, v in runs]
+
+
+def _offset_line(
+    line: Any, runs: Sequence[tuple[int, int, float]], at: np.ndarray, ramp: float
+) -> Any:
+    """``line`` moved sideways run by run (metres, + left), with straight ramps between runs."""
+    import shapely.ops
+
+    coords: list[tuple[float, float]] = []
+    for i, (a, b, offset) in enumerate(runs):
+        start = 0.0 if i == 0 else (at[a] + at[a - 1]) / 2 + ramp / 2
+        end = line.length if i == len(runs) - 1 else (at[b] + at[b + 1]) / 2 - ramp / 2
+        if end - start < ramp / 4:
+            mid = (start + end) / 2
+            start, end = mid - ramp / 8, mid + ramp / 8
+        start, end = max(start, 0.0), min(end, line.length)
+        piece = shapely.ops.substring(line, start, end)
+        if piece.geom_type != "LineString" or piece.length == 0:
+            continue
+        if offset:
+            moved = piece.offset_curve(offset, join_style="round", quad_segs=4)
+            parts = _components(moved)
+            if not parts:
+                continue
+            moved = max(parts, key=lambda g: g.length)
+            # GEOS keeps the direction of the input; guard against a reversed result anyway
+            p0 = shapely.Point(piece.coords[0])
+            if p0.distance(shapely.Point(moved.coords[-1])) < p0.distance(
+                shapely.Point(moved.coords[0])
+            ):
+                moved = moved.reverse()
+            piece = moved
+        coords.extend(piece.coords)
+    if len(coords) < 2:
+        return line
+    return shapely.LineString(coords)
+
+
+def side_by_side(
+    items: Sequence[tuple[Any, Any, float]],
+    *,
+    metres_per_point: float,
+    gap_pt: float = 1.2,
+    touch_pt: float = 1.0,
+) -> dict[Any, Any]:
+    """Lines that run together moved apart so that each stays visible beside the others.
+
+    Wherever two or more of the lines would overlap on the page (their centrelines closer
+    than half their widths plus ``gap_pt`` plus ``touch_pt``) and run roughly the same way,
+    they are laid side by side across the shared stretch, in the order given, centred on
+    the alignment: each line is moved by a parallel offset (:meth:`shapely.LineString.offset_curve`
+    in the metric CRS) of a few line widths, with short ramps where the company changes. A
+    line that only crosses another is not moved.
+
+    Parameters
+    ----------
+    items : sequence of (key, geometry, width)
+        The lines in stacking order (first = leftmost of a shared stretch), as (any key,
+        LineString or MultiLineString in a metric CRS, drawn width in points).
+    metres_per_point : float
+        Metres on the ground per typographic point on the page.
+    gap_pt : float
+        White space between neighbouring lines, in points.
+    touch_pt : float
+        Extra distance, in points, under which lines count as running together.
+
+    Returns
+    -------
+    dict
+        key -> the geometry to draw (a MultiLineString when the input had several parts).
+    """
+    if not items:
+        return {}
+    m = float(metres_per_point)
+    widths = [float(w) for _, _, w in items]
+    step = max(1.5 * m, 1.0)
+    widest = max(widths)
+    tol_any = (widest + gap_pt + touch_pt) * m
+    lines = _align_directions([(k, _components(g), w) for k, g, w in items], tol_any, step)
+    out: dict[Any, Any] = {}
+    for i, (key, _, w_i) in enumerate(items):
+        drawn = []
+        for line in lines[i]:
+            if line.length < 2 * step:
+                drawn.append(line)
+                continue
+            at = np.linspace(0.0, line.length, max(int(line.length / step) + 1, 3))
+            centre = np.zeros(len(at))
+            for k, d in enumerate(at):
+                p = line.interpolate(d)
+                t_i = _tangent(line, d, step)
+                group = []
+                for j, others in enumerate(lines):
+                    if j == i:
+                        group.append(j)
+                        continue
+                    if not others:
+                        continue
+                    dist, t_j = _nearest_tangent(others, p, step)
+                    near = (w_i + widths[j]) / 2 + gap_pt + touch_pt
+                    # together: overlapping on paper and running within ~35° of each other
+                    if dist < near * m and abs(float(np.dot(t_i, t_j))) > 0.82:
+                        group.append(j)
+                if len(group) == 1:
+                    continue
+                band = sum(widths[j] for j in group) + gap_pt * (len(group) - 1)
+                before = sum(widths[j] + gap_pt for j in group if j < i)
+                # left of the direction of travel is positive, first of the order leftmost
+                centre[k] = round(band / 2 - before - w_i / 2, 3) * m
+            if not centre.any():
+                drawn.append(line)
+                continue
+            min_len = max(int(6 * m / (at[1] - at[0])), 2)
+            runs = _run_offsets(centre, min_len)
+            drawn.append(_offset_line(line, runs, at, ramp=4 * m))
+        out[key] = drawn[0] if len(drawn) == 1 else shapely.MultiLineString(drawn)
+    return out
+
+
+# --------------------------------------------------------------------------- source notes
+
+#: The networks' own descriptions (``G.graph["source"]``) and their Chinese.
+_SOURCE_ZH: dict[str, str] = {
+    "embedded trunk network (indicative)": "内置骨干路网(示意)",
+    "Harbin city network: OpenStreetMap streets of the urban core (© OpenStreetMap "
+    "contributors, ODbL) joined to the indicative trunk network outside it": (
+        "哈尔滨城市路网:中心城区 OpenStreetMap 街道(© OpenStreetMap contributors, ODbL)"
+        "与外围示意骨干路网衔接"
+    ),
+}
+_SOURCE_PREFIX_ZH: tuple[tuple[str, str], ...] = (
+    ("OpenStreetMap file ", "OpenStreetMap 文件 "),
+    ("OpenStreetMap via Overpass, ", "OpenStreetMap(Overpass 下载),"),
+)
+
+
+def _one_source_zh(text: str) -> str | None:
+    text = text.strip()
+    if text in _SOURCE_ZH:
+        return _SOURCE_ZH[text]
+    for en, zh in _SOURCE_PREFIX_ZH:
+        if text.startswith(en):
+            return zh + text[len(en) :]
+    for spec in settings.profiles.values():
+        if text == spec.get("description_en") and spec.get("description_zh"):
+            return str(spec["description_zh"])
+    return None
+
+
+def source_words(style: _Style, source: str) -> str:
+    """A network's description (``Comparison.network_source``, optionally followed by
+    ``", "`` and a profile's English description) in the language(s) of the page.
+
+    Known descriptions are translated; an unknown one is kept as it is (a user's own words).
+    OpenStreetMap data are credited once.
+
+    Parameters
+    ----------
+    style : _Style
+        The page's language and font.
+    source : str
+        The description, e.g. ``"embedded trunk network (indicative), Car, free flow"``.
+
+    Returns
+    -------
+    str
+        ``内置骨干路网(示意),小汽车(畅行)`` (``zh``), the English (``en``), or both joined
+        by `` / `` (``both``).
+    """
+    text = str(source or "").strip()
+    zh = _one_source_zh(text)
+    if zh is None:
+        # "<network>, <profile>": the profile's description is the known tail
+        for spec in settings.profiles.values():
+            tail = str(spec.get("description_en") or "")
+            if tail and text.endswith(", " + tail):
+                head = _one_source_zh(text[: -len(tail) - 2])
+                if head is not None:
+                    zh = f"{head},{spec.get('description_zh') or tail}"
+                break
+    en = text
+    if "openstreetmap" in text.casefold() and "©" not in text:
+        credit = "© OpenStreetMap contributors (ODbL)"
+        en = f"{credit}, {en}"
+        zh = f"{credit},{zh}" if zh else zh
+    if zh is None:
+        return style.latin(en)
+    return style.pick(zh, en, sep=" / ")

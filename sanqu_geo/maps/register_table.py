@@ -1,8 +1,10 @@
 """The one-page print register of the plan's 40 tasks (matplotlib, A4/A3 landscape).
 
-Draws a table the register computed (:func:`sanqu_geo.register.register_table`): status as of
-the meeting, overdue tasks marked. Reuses the print maps' paper sizes, fonts and writer; it
-never reads snapshots or decides what is overdue.
+Draws a table the register computed (:func:`sanqu_geo.register.register_table`): each task's
+status as of the meeting day (未报告 where no snapshot on or before that day reports it),
+overdue tasks in red and nothing else in red, with a legend saying what the marks mean.
+Reuses the print maps' paper sizes, fonts and writer; it never reads snapshots or decides what
+is overdue.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 import re
 import unicodedata
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -23,12 +27,15 @@ from sanqu_geo.maps.static import PAPER_MM, MissingCJKFontWarning, find_cjk_font
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["OVERDUE_COLOUR", "register_page"]
+__all__ = ["CHANGED_COLOUR", "NOT_REPORTED", "OVERDUE_COLOUR", "OVERDUE_FILL", "register_page"]
 
-#: Fill of an overdue row and colour of its mark.
+#: Fill of an overdue row and colour of its mark: the page's only red.
 OVERDUE_FILL = "#fde0dc"
 OVERDUE_COLOUR = "#b71c1c"
+#: Colour of the mark of a task whose status changed with the latest snapshot.
 CHANGED_COLOUR = "#1f5fa8"
+#: Status shown for a task no snapshot on or before the day reports: (中文, English).
+NOT_REPORTED = ("未报告", "not reported")
 _INK = "#222222"
 _MUTED = "#5a5a5a"
 _RULE = "#bdbdbd"
@@ -41,14 +48,14 @@ _STATUS_EN = {"未启动": "not started", "推进中": "in progress", "已完成
 
 #: Columns: key, (中文, English) header, width as a share of the table.
 _COLUMNS: tuple[tuple[str, tuple[str, str], float], ...] = (
-    ("task", ("编号", "No."), 0.040),
+    ("task", ("编号", "No."), 0.045),
     ("section", ("章节", "Section"), 0.065),
-    ("title", ("任务", "Task"), 0.300),
+    ("title", ("任务", "Task"), 0.285),
     ("deadline", ("期限", "Deadline"), 0.115),
-    ("status", ("状态", "Status"), 0.095),
-    ("flag", ("标记", "Flag"), 0.085),
-    ("date", ("日期", "Date"), 0.070),
-    ("note", ("进展说明", "Progress note"), 0.230),
+    ("status", ("状态", "Status"), 0.100),
+    ("flag", ("标记", "Flag"), 0.095),
+    ("date", ("报送日期", "Reported"), 0.090),
+    ("note", ("进展说明", "Progress note"), 0.205),
 )
 
 
@@ -68,6 +75,72 @@ def _clip(text: str, width_mm: float, size_pt: float) -> str:
             break
         out += c
     return out.rstrip() + "…"
+
+
+#: Legend lines: key, (中文, English) of the mark, (中文, English) of what it means.
+_LEGEND: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
+    (
+        "overdue",
+        ("逾期", "overdue"),
+        ("已过期限,未报告“已完成”", "past the deadline, not reported done"),
+    ),
+    (
+        "changed",
+        ("变化", "changed"),
+        ("状态较上次报送有变化", "status changed with the latest report"),
+    ),
+    ("not-reported", NOT_REPORTED, ("该日及以前无状态报送", "no status report by that day")),
+)
+
+
+def _legend(
+    ax: Any,
+    pick: Callable[..., str],
+    *,
+    right: float,
+    top: float,
+    scale: float,
+) -> None:
+    """The legend of the marks, right-aligned in the header: each mark drawn as in the table
+    (the overdue one on the red row fill), followed by what it means.
+
+    Each mark is placed against its explanation when the page is drawn, so the gap between
+    them is the same at every resolution.
+    """
+    size = 6.5 * scale
+    gap_pt = 1.6 * scale / 0.3528
+    line = 4.2 * scale
+    for i, (key, mark, meaning) in enumerate(_LEGEND):
+        text = ax.text(
+            right,
+            top + i * line,
+            pick(*meaning),
+            fontsize=size,
+            color=_MUTED,
+            ha="right",
+            va="top",
+            gid=f"legend-{key}-meaning",
+        )
+        colour = {"overdue": OVERDUE_COLOUR, "changed": CHANGED_COLOUR}.get(key, _MUTED)
+        fill = (
+            {"boxstyle": "square,pad=0.2", "facecolor": OVERDUE_FILL, "edgecolor": "none"}
+            if key == "overdue"
+            else None
+        )
+        ax.annotate(
+            pick(*mark),
+            xy=(0, 0),
+            xycoords=text,
+            xytext=(-gap_pt, 0),
+            textcoords="offset points",
+            fontsize=size,
+            fontweight="normal" if key == "not-reported" else "bold",
+            color=colour,
+            ha="right",
+            va="bottom",
+            bbox=fill,
+            gid=f"legend-{key}-mark",
+        )
 
 
 def register_page(
@@ -91,7 +164,9 @@ def register_page(
     font : str, optional
         CJK font family or file (see :func:`sanqu_geo.maps.static.find_cjk_font`).
     date : datetime.date, optional
-        The day the status stands for, printed in the title (default: today).
+        The day the status stands for, printed in the title (default: today); give the
+        day ``table`` was computed for. A task no snapshot reports shows 未报告 (not
+        reported).
 
     Returns
     -------
@@ -157,14 +232,16 @@ def register_page(
                 f"逾期 {overdue} 项,较上次变化 {changed} 项",
                 f"As of {date.isoformat()}: {len(table)} tasks, {reported} reported, "
                 f"{overdue} overdue, {changed} changed since the previous snapshot",
-                " / ",
+                "\n",
             ),
             fontsize=8 * scale,
             color=_MUTED,
             va="top",
+            gid="register-subtitle",
         )
-        top = margin + 13.5 * scale
-        footer = 9.0 * scale
+        top = margin + (17.5 if lang == "both" else 13.5) * scale
+        _legend(ax, pick, right=right, top=margin, scale=scale)
+        footer = (15.0 if lang == "both" else 10.0) * scale  # the note: 2 or 4 lines
         rows = len(table) + 1
         row_h = (height - top - margin - footer) / rows
         size = min(7.0 * scale, row_h / 0.3528 * 0.62)
@@ -175,15 +252,16 @@ def register_page(
         ax.add_patch(
             Rectangle((left, top), right - left, row_h, facecolor=_HEADER_FILL, edgecolor="none")
         )
-        for (_, (zh, en), _), x in zip(_COLUMNS, xs, strict=False):
+        for (name, (zh, en), _), x0, x1 in zip(_COLUMNS, xs[:-1], xs[1:], strict=True):
             ax.text(
-                x + pad,
+                x0 + pad,
                 top + row_h / 2,
-                pick(zh, en),
+                _clip(pick(zh, en), x1 - x0 - 2 * pad, size),
                 fontsize=size,
                 fontweight="bold",
                 color=_INK,
                 va="center",
+                gid=f"header-{name}",
             )
         for i, row in enumerate(table.itertuples(), start=1):
             y = top + i * row_h
@@ -199,19 +277,19 @@ def register_page(
                     )
                 )
             ax.plot([left, right], [y, y], color=_RULE, linewidth=0.3 * scale)
-            flags = []
-            if row.overdue:
-                flags.append(pick("逾期", "overdue"))
-            if row.changed:
-                flags.append(pick("变化", "changed"))
+            pairs = ((_LEGEND[0][1], row.overdue), (_LEGEND[1][1], row.changed))
+            marks = [m for m, on in pairs if on]
+            # both marks in both languages would not fit the column: the legend has them
+            flags = [m[0] if lang == "both" and len(marks) > 1 else pick(*m) for m in marks]
             status = str(row.status or "")
+            shown = pick(status, _STATUS_EN.get(status, "")) if status else pick(*NOT_REPORTED)
             cells = {
                 "task": str(row.task),
                 "section": str(row.section),
                 "title": pick(row.title_zh, row.title_en),
                 "deadline": f"{row.terms if lang != 'en' else ''} "
                 + (row.deadline.isoformat() if row.deadline else pick("无年份", "no year")),
-                "status": pick(status, _STATUS_EN.get(status, "")) if status else "—",
+                "status": shown,
                 "flag": " ".join(flags),
                 "date": row.status_date.isoformat() if row.status_date else "",
                 "note": str(row.note or ""),
@@ -225,8 +303,10 @@ def register_page(
                 if name == "flag":
                     colour = OVERDUE_COLOUR if row.overdue else CHANGED_COLOUR
                     weight = "bold"
+                elif name == "status" and not status:
+                    colour = _MUTED
                 elif name == "status" and status == "滞后":
-                    colour = OVERDUE_COLOUR
+                    weight = "bold"  # red is kept for overdue tasks
                 ax.text(
                     x0 + pad,
                     y + row_h / 2,
@@ -246,12 +326,15 @@ def register_page(
             pick(
                 "任务与期限:《自贸区哈尔滨片区(新区)、哈尔滨综合保税区、哈尔滨临空经济区、"
                 "哈尔滨内陆港联动发展方案(征求意见稿)》。近期=2021年底,中期=2022年底,"
-                "远期=2025年,中远期未定年份(不计逾期)。逾期:已过期限且未“已完成”。"
-                "状态:联席会议办公室报送。",
+                "远期=2025年,中远期未定年份(不计逾期)。逾期:已过期限且未报告“已完成”"
+                f"(未报告按未完成计)。状态:联席会议办公室报送,取 {date.isoformat()} "
+                "及以前最近一次报送;未报告:该日及以前无报送。",
                 "Tasks and terms from the linked-development plan (draft for comments): near "
                 "term = end of 2021, medium = end of 2022, long = 2025, medium-to-long term has "
-                "no year (never overdue). Overdue: past the deadline and not done. Status as "
-                "reported to the joint-meeting office.",
+                "no year (never overdue). Overdue: past the deadline and not reported done (a "
+                "task not reported counts as not done). Status: the latest report to the "
+                f"joint-meeting office on or before {date.isoformat()}; not reported: none by "
+                "then.",
                 "\n",
             ),
             fontsize=5.6 * scale,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from typing import Any
 
 import geopandas as gpd
@@ -17,8 +18,10 @@ import pandas as pd
 import shapely
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 
 from sanqu_geo import layers, network, settings, travel
 from sanqu_geo.errors import DataSourceError, LayerError, ScenarioError
@@ -31,14 +34,15 @@ from sanqu_geo.maps.furniture import (
     DPI,
     PAPER_MM,
     _bounds,
+    _data_per_point,
     _fill_sidebar,
     _finish,
     _fit_extent,
     _footer_items,
     _humanise,
     _inset,
+    _labelled,
     _missing,
-    _network_words,
     _new_page,
     _north_arrow,
     _Page,
@@ -48,12 +52,15 @@ from sanqu_geo.maps.furniture import (
     _side_text,
     _Style,
     _style,
+    _wrap,
     save_map,
 )
 from sanqu_geo.maps.labels import (
+    _block_lines,
     _block_points,
     _halo,
     _line_anchors,
+    _overlap,
     _place_label,
     _ring,
 )
@@ -73,6 +80,8 @@ from sanqu_geo.maps.print_layers import (
     _road_handles,
     _split_located,
     _zone_handles,
+    side_by_side,
+    source_words,
 )
 from sanqu_geo.maps.style import (
     DISTRICT_COLOUR,
@@ -293,13 +302,15 @@ def projects_map(
         phases += sorted(set(projects_m["phase"].astype(str)) - set(PHASE_COLOURS))
         cluster = _cluster_box(projects_m, zones_m)
         inset = _inset(page, cluster, avoid=[projects_m, zones_m]) if cluster else None
-        _draw_projects(page, projects_m)
-        _tag_projects(page, projects_m, skip_within=cluster)
+        placed = _draw_projects(page, projects_m)
+        counts = projects_m["item"].value_counts()
+        shared = {int(i) for i, n in counts.items() if n > 1}
+        _tag_projects(page, placed, shared=shared, skip_within=cluster)
         if inset is not None:
             _draw_zones(inset, zones_m, light=True)
             _draw_roads(inset, _road_edges(G), light=True)
-            _draw_projects(inset, projects_m)
-            _tag_projects(inset, projects_m.clip(cluster.buffer(1.0)))
+            placed_inset = _draw_projects(inset, projects_m)
+            _tag_projects(inset, placed_inset.clip(cluster.buffer(1.0)), shared=shared)
             _label_zones(inset, zones_m[zones_m["id"].isin(INSET_CLUSTER)], min_area_km2=0.0)
 
         def sidebar() -> None:
@@ -362,10 +373,28 @@ def _cluster_box(*frames: gpd.GeoDataFrame, margin_m: float = 700.0) -> Any:
     return shapely.box(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
 
 
-def _draw_projects(page: _Page, projects_m: gpd.GeoDataFrame) -> None:
+def _draw_projects(page: _Page, projects_m: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Projects coloured by phase: areas under lines under points, later phases under earlier
-    ones, and the part under construction on top of everything of its layer."""
+    ones, and the part under construction on top of everything of its layer.
+
+    Lines that run together (the parts of task 36 and the rail corridor of task 37 along
+    the second passage) are laid side by side in task order. Returns the projects with the
+    geometries as drawn, for their labels.
+    """
     s = page.style.scale
+    lines = projects_m[projects_m.geom_type.isin(["LineString", "MultiLineString"])]
+    lines = lines.assign(_n=lines["item"].fillna(999)).sort_values(["_n", "id"], kind="stable")
+    placed = side_by_side(
+        [(i, g, PROJECT_LINE_WIDTH) for i, g in zip(lines.index, lines.geometry, strict=True)],
+        metres_per_point=_data_per_point(page),
+    )
+    projects_m = projects_m.set_geometry(
+        gpd.GeoSeries(
+            [placed.get(i, g) for i, g in zip(projects_m.index, projects_m.geometry, strict=True)],
+            index=projects_m.index,
+            crs=projects_m.crs,
+        )
+    )
     kinds = projects_m.geom_type
     order = projects_m.assign(
         _g=kinds.map(
@@ -390,11 +419,11 @@ def _draw_projects(page: _Page, projects_m: gpd.GeoDataFrame) -> None:
             )
         elif geom.geom_type in ("LineString", "MultiLineString"):
             z = ZORDER["under_construction"] if top else ZORDER["project_line"]
-            one.plot(ax=page.ax, color="white", linewidth=4.6 * s, zorder=z)
+            one.plot(ax=page.ax, color="white", linewidth=(PROJECT_LINE_WIDTH + 1.8) * s, zorder=z)
             one.plot(
                 ax=page.ax,
                 color=colour,
-                linewidth=2.8 * s,
+                linewidth=PROJECT_LINE_WIDTH * s,
                 zorder=z + 0.1,
                 linestyle="--" if str(row.status) == "planned" else "-",
                 gid=f"project-{row.id}",
@@ -413,11 +442,25 @@ def _draw_projects(page: _Page, projects_m: gpd.GeoDataFrame) -> None:
             )
     points = projects_m[projects_m.geom_type == "Point"]
     _block_points(page, [(p.x, p.y) for p in points.geometry], 4.5)
+    # tags go beside the lines, never over them
+    _block_lines(page, placed.values(), (PROJECT_LINE_WIDTH + 1.8) * s)
+    return projects_m
 
 
-def _tag_projects(page: _Page, projects_m: gpd.GeoDataFrame, *, skip_within: Any = None) -> None:
-    """The plan's item number beside each project (those inside ``skip_within`` are tagged in
-    the inset instead)."""
+#: Width of a project line on the projects map, in points at A4 (a white casing 0.9 pt wide
+#: each side under it).
+PROJECT_LINE_WIDTH = 2.8
+
+
+def _tag_projects(
+    page: _Page,
+    projects_m: gpd.GeoDataFrame,
+    *,
+    shared: frozenset[int] | set[int] = frozenset(),
+    skip_within: Any = None,
+) -> None:
+    """The plan's item number and the part's name beside each project (those inside
+    ``skip_within`` are tagged in the inset instead); see :func:`part_name`."""
     style, s = page.style, page.style.scale
     for row in projects_m.sort_values("item").itertuples():
         if skip_within is not None and row.geometry.within(skip_within):
@@ -433,8 +476,10 @@ def _tag_projects(page: _Page, projects_m: gpd.GeoDataFrame, *, skip_within: Any
         _place_label(
             page,
             _line_anchors(geom),
-            _task_label(row.item),
-            offsets=[(0, 0), *_ring(7.0, (1, 2, 3, 4, 5))],
+            _task_tag(style, row, shared=not _missing(row.item) and int(row.item) in shared),
+            offsets=[(0, 0), *_ring(7.0, (1, 2, 3, 4, 5))]
+            if geom.geom_type in ("Polygon", "MultiPolygon")
+            else _ring(7.0, (1, 2, 3, 4, 5)),
             leader_colour=colour,
             leader_from=5.0,
             fontsize=style.pt(7.5),
@@ -448,6 +493,56 @@ def _tag_projects(page: _Page, projects_m: gpd.GeoDataFrame, *, skip_within: Any
             },
             zorder=ZORDER["project_label"],
         )
+
+
+_QUALIFIER = re.compile(r"[(（]([^()（）]+)[)）]\s*$")
+
+
+def part_name(title_zh: Any, title_en: Any, *, shared: bool) -> tuple[str, str]:
+    """The short name of a project on the map: the part, when a task has several.
+
+    A task drawn as several features (the three parts of task 36, the two alignment options
+    of task 39) is told apart by the qualifier of each title: the words in its last
+    brackets (``机场第二通道(一期)`` → ``一期``; ``Freight-only expressway New Area – airport
+    (new-alignment option)`` → ``new-alignment option``), in English also the words after
+    its last comma (``Airport second passage, phase 1`` → ``phase 1``). A task drawn once is
+    named by its title without the qualifier (``哈双北路延长线(接吉林S514)`` → ``哈双北路延长线``).
+
+    Parameters
+    ----------
+    title_zh, title_en : str
+        The project's titles (``title_zh``, ``title_en`` of the projects layer).
+    shared : bool
+        Whether the task has several features on the map.
+
+    Returns
+    -------
+    (str, str)
+        The name in Chinese and in English ("" where the title is missing).
+    """
+    zh = "" if _missing(title_zh) else str(title_zh).strip()
+    en = "" if _missing(title_en) else str(title_en).strip()
+    zh_q, en_q = _QUALIFIER.search(zh), _QUALIFIER.search(en)
+    if shared:
+        zh_part = zh_q.group(1).strip() if zh_q else zh
+        if en_q:
+            en_part = en_q.group(1).strip()
+        elif "," in en:
+            en_part = en.rsplit(",", 1)[1].strip()
+        else:
+            en_part = en
+        return zh_part, en_part
+    zh_name = zh[: zh_q.start()].strip() if zh_q and zh_q.start() > 0 else zh
+    en_name = en[: en_q.start()].strip() if en_q and en_q.start() > 0 else en
+    return zh_name, en_name
+
+
+def _task_tag(style: _Style, row: Any, *, shared: bool) -> str:
+    """A project's tag on the map: its task number and what it is (``36 一期``)."""
+    zh, en = part_name(getattr(row, "title_zh", ""), getattr(row, "title_en", ""), shared=shared)
+    name = style.pick(zh, en, alt=_humanise(getattr(row, "id", "")), sep="\n")
+    number = _task_label(row.item)
+    return f"{number} {name}" if name else number
 
 
 def _task_label(item: Any) -> str:
@@ -500,7 +595,7 @@ def corridors_map(
     river = layers.load_layer("river", located_only=True)
     drawn = {"zones": zones, "river": river}
     source = str(getattr(comparison, "network_source", "") or "")
-    extra = [_network_words(style, "comparison_network", source)] if source else []
+    extra = [_labelled(style, "comparison_network", source_words(style, source))] if source else []
     corridors = gpd.GeoDataFrame(
         {
             "option": [o.id for o in options for _ in o.corridors],
@@ -542,12 +637,20 @@ def corridors_map(
         groups = _draw_zones(page, zones_m, light=True)
         road_classes = _draw_roads(page, _road_edges(G), light=True)
         _draw_river(page, _metric(river, "river"), label=False)
-        # worst first and widest, so the best option lies on top and overlaps stay visible
+        # worst first and widest, so the best option lies on top; where options run together
+        # they are laid side by side (best leftmost), so none hides another
         order = sorted(options, key=lambda o: (-ranks[o.id], o.id))
         widths = np.linspace(5.2, 2.2, num=len(order)) if len(order) > 1 else np.array([3.0])
-        for option, width in zip(order, widths, strict=True):
+        width_of = {o.id: float(w) for o, w in zip(order, widths, strict=True)}
+        items = [
+            (o.id, corridors[corridors["option"] == o.id].union_all(), width_of[o.id])
+            for o in sorted(options, key=lambda o: (ranks[o.id], o.id))
+        ] + [(o.id, rail_lines[rail_lines["option"] == o.id].union_all(), RAIL_WIDTH) for o in rail]
+        placed = side_by_side(items, metres_per_point=_data_per_point(page))
+        for option in order:
             colour, dash = looks[option.id]
-            part = corridors[corridors["option"] == option.id]
+            width = width_of[option.id]
+            part = gpd.GeoSeries([placed[option.id]], crs=corridors.crs)
             part.plot(
                 ax=page.ax, color="white", linewidth=(width + 1.6) * s, zorder=7, capstyle="round"
             )
@@ -560,10 +663,10 @@ def corridors_map(
                 capstyle="butt" if dash else "round",
                 gid=f"option-{option.id}",
             )
-            dots = stops[stops["option"] == option.id]
+            dots = _snap(stops[stops["option"] == option.id].geometry, placed[option.id])
             page.ax.scatter(
-                dots.geometry.x,
-                dots.geometry.y,
+                [p.x for p in dots],
+                [p.y for p in dots],
                 s=(4.2 * s) ** 2,
                 facecolor="white",
                 edgecolor=colour,
@@ -572,19 +675,27 @@ def corridors_map(
                 gid=f"interchanges-{option.id}",
             )
         for option in rail:
-            part = rail_lines[rail_lines["option"] == option.id]
-            part.plot(ax=page.ax, color="white", linewidth=3.8 * s, zorder=6.9, capstyle="butt")
-            # a rail line: dark with white gaps, drawn under the road options it is not ranked with
+            part = gpd.GeoSeries([placed[option.id]], crs=rail_lines.crs)
+            part.plot(
+                ax=page.ax,
+                color="white",
+                linewidth=(RAIL_WIDTH + 1.6) * s,
+                zorder=6.9,
+                capstyle="butt",
+            )
+            # a rail line: dark with white gaps, beside the road options it is not ranked with
             part.plot(
                 ax=page.ax,
                 color=RAIL_OPTION_COLOUR,
-                linewidth=2.2 * s,
-                linestyle=(0, (4, 1.5)),
+                linewidth=RAIL_WIDTH * s,
+                linestyle=RAIL_DASH,
                 zorder=6.95,
                 capstyle="butt",
                 gid=f"rail-option-{option.id}",
             )
         _block_points(page, [(p.x, p.y) for p in stops.geometry], 2.5)
+        # labels go beside the lines, never over them
+        _block_lines(page, placed.values(), 5.0 * s)
         entries = []
         for option in sorted(options, key=lambda o: (ranks[o.id], o.id)):
             colour, dash = looks[option.id]
@@ -601,7 +712,7 @@ def corridors_map(
             _label_option(
                 page,
                 style,
-                option,
+                placed[option.id],
                 label,
                 fractions=(0.5, 0.3, 0.7, 0.15, 0.85),
                 leader_colour=colour,
@@ -631,7 +742,7 @@ def corridors_map(
             _label_option(
                 page,
                 style,
-                option,
+                placed[option.id],
                 label,
                 fractions=(0.5, 0.35, 0.65, 0.2, 0.8),
                 leader_colour=RAIL_OPTION_COLOUR,
@@ -645,7 +756,7 @@ def corridors_map(
                 alt=f"{_humanise(option.id)} · rail · door to door {door[0]} min · not ranked",
             )
             handle = Line2D(
-                [], [], color=RAIL_OPTION_COLOUR, linewidth=2.2 * s, linestyle=(0, (4, 1.5))
+                [], [], color=RAIL_OPTION_COLOUR, linewidth=RAIL_WIDTH * s, linestyle=RAIL_DASH
             )
             entries.append((handle, f"—  {text}"))
         handles = [h for h, _ in entries] + [
@@ -673,16 +784,16 @@ def corridors_map(
 def _label_option(
     page: _Page,
     style: _Style,
-    option: Any,
+    drawn: Any,
     label: str,
     *,
     fractions: tuple[float, ...],
     leader_colour: str,
     **text_kw: Any,
 ) -> None:
-    """Write ``label`` beside the option's longest corridor, at the first free spot along it."""
-    geom = max((c.geometry for c in option.corridors), key=lambda g: g.length)
-    line = gpd.GeoSeries([geom], crs=settings.default_crs).to_crs(settings.metric_crs).iloc[0]
+    """Write ``label`` beside the option's longest drawn line (metres), at the first free spot."""
+    parts = [drawn] if drawn.geom_type == "LineString" else list(drawn.geoms)
+    line = max(parts, key=lambda g: g.length)
     _place_label(
         page,
         _line_anchors(line, fractions),
@@ -695,6 +806,16 @@ def _label_option(
         zorder=26,
         **text_kw,
     )
+
+
+def _snap(points: Any, drawn: Any) -> list[Any]:
+    """Interchanges moved onto the option's drawn line (it may lie beside its alignment)."""
+    return [drawn.interpolate(drawn.project(p)) for p in points]
+
+
+#: Width (points at A4) and dashes (in line widths) of a rail option on the corridor map.
+RAIL_WIDTH = 2.2
+RAIL_DASH: tuple[float, tuple[float, float]] = (0, (4, 1.5))
 
 
 def _rail_minutes(comparison: Any, option: str) -> tuple[str, str]:
@@ -770,7 +891,11 @@ def isochrones_map(
     zones = layers.load_layer("zones", located_only=True)
     river = layers.load_layer("river", located_only=True)
     drawn = {"zones": zones, "river": river}
-    extra = [_network_words(style, "iso_network", network_source)] if network_source else []
+    extra = (
+        [_labelled(style, "iso_network", source_words(style, network_source))]
+        if network_source
+        else []
+    )
     zh_place, en_place = _place_names(title_place)
     minutes = "/".join(f"{m:g}" for m in before_m["minutes"])
     with matplotlib.rc_context(_rc(style)):
@@ -815,9 +940,18 @@ def isochrones_map(
         groups = _draw_zones(page, _metric(zones, "zones"), light=True)
         road_classes = _draw_roads(page, _road_edges(G), light=True)
         _draw_river(page, _metric(river, "river"), label=False)
+        same = _unchanged(before_m, after_m) if after_m is not None else set()
         if after_m is not None:
             for i, row in enumerate(after_m.itertuples()):
                 dash = ISO_AFTER_DASHES[min(i, len(ISO_AFTER_DASHES) - 1)]
+                if float(row.minutes) in same:
+                    # an outline on top of the fill it equals would read as a drawing error
+                    handles.append(Line2D([], [], linestyle="none"))
+                    zh, en = (w.format(minutes=f"{row.minutes:g}") for w in _WORDS["iso_after"])
+                    labels.append(
+                        style.pick(f"{zh}:与现状相同", f"{en}: same as before", sep=" / ")
+                    )
+                    continue
                 gpd.GeoSeries([row.geometry], crs=after_m.crs).boundary.plot(
                     ax=page.ax,
                     color=ISO_AFTER_COLOUR,
@@ -868,12 +1002,103 @@ def isochrones_map(
             )
             labels.append(style.word("iso_place", sep=" "))
 
+        if same:
+            zh_opt, en_opt = _place_names(option_title) if option_title else ("方案", "the option")
+            shown = "/".join(f"{m:g}" for m in sorted(same))
+            every = len(same) == len(after_m)
+            note = style.pick(
+                f"无变化:建成后 {shown} 分钟等时圈与现状相同。{zh_opt}未改变从{zh_place}出发"
+                f" {shown} 分钟内可达的范围(方案不经过此范围,或不缩短其中的行程)。"
+                + ("" if every else "其余等时圈见虚线。"),
+                f"No change: after = before for the {shown} min isochrone"
+                f"{'s' if len(same) > 1 else ''}. {style.latin(en_opt, 'The option')} does not "
+                f"change what is reachable from {style.latin(en_place, 'the place')} within "
+                f"{shown} min (it lies outside this area or saves no time in it)."
+                + ("" if every else " The other isochrones are outlined."),
+                sep="\n",
+            )
+            _map_note(page, note, avoid=before_m.geometry.union_all(), gid="iso-no-change")
+
         def sidebar() -> None:
             _side_legend(page, handles, labels, style.word("legend_iso", sep=" "))
             _context_legend(page, groups, road_classes)
 
         _fill_sidebar(page, sidebar)
     return _finish(page)
+
+
+#: Largest area (km²) by which an isochrone "after" may differ from "before" and still be the
+#: same (a few grid cells of the polygon construction).
+SAME_AREA_KM2 = 0.05
+
+
+def _unchanged(before_m: gpd.GeoDataFrame, after_m: gpd.GeoDataFrame) -> set[float]:
+    """The thresholds (minutes) whose "after" polygon equals the "before" one."""
+    same = set()
+    for row in after_m.itertuples():
+        match = before_m[before_m["minutes"] == row.minutes]
+        if not len(match):
+            continue
+        diff = row.geometry.symmetric_difference(match.geometry.iloc[0])
+        if diff.area <= SAME_AREA_KM2 * 1e6:
+            same.add(float(row.minutes))
+    return same
+
+
+def _map_note(page: _Page, text: str, *, avoid: Any, gid: str) -> Text:
+    """A boxed note in the corner of the map frame that hides least of ``avoid`` (metres)
+    and of what is placed already (scale bar, north arrow)."""
+    style, s = page.style, page.style.scale
+    ax = page.ax
+    prop = FontProperties(family=style.families, size=style.pt(8), weight="bold")
+    frame = ax.get_window_extent(page.renderer)
+    body = _wrap(text, frame.width * 0.36, prop, page.renderer)
+    note = ax.text(
+        0,
+        0,
+        body,
+        transform=ax.transAxes,
+        fontproperties=prop,
+        color=INK,
+        linespacing=1.3,
+        multialignment="left",
+        zorder=40,
+        gid=gid,
+        bbox={
+            "boxstyle": "round,pad=0.6",
+            "facecolor": "white",
+            "edgecolor": ISO_AFTER_COLOUR,
+            "linewidth": 1.0 * s,
+        },
+    )
+    to_data = ax.transData.inverted()
+    best: tuple[float, tuple[float, float, str, str]] | None = None
+    for x, y, ha, va in (
+        (0.02, 0.98, "left", "top"),
+        (0.98, 0.98, "right", "top"),
+        (0.02, 0.02, "left", "bottom"),
+        (0.98, 0.02, "right", "bottom"),
+    ):
+        note.set_position((x, y))
+        note.set_ha(ha)
+        note.set_va(va)
+        box = note.get_window_extent(page.renderer).padded(4 * s)
+        (x0, y0), (x1, y1) = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        hidden = avoid.intersection(shapely.box(x0, y0, x1, y1)).area / max(
+            (x1 - x0) * (y1 - y0), 1.0
+        )
+        cost = hidden + sum(_overlap(box, o) for o in page.obstacles) / max(
+            box.width * box.height, 1.0
+        )
+        if best is None or cost < best[0]:
+            best = (cost, (x, y, ha, va))
+    assert best is not None
+    x, y, ha, va = best[1]
+    note.set_position((x, y))
+    note.set_ha(ha)
+    note.set_va(va)
+    page.obstacles.append(note.get_window_extent(page.renderer).padded(3 * s))
+    return note
 
 
 def _iso_label(style: _Style, key: str, row: Any) -> str:

@@ -6,16 +6,24 @@ Owns the look only; draws nothing and reads no files.
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "DISTRICT_COLOUR",
     "FACILITY_STYLES",
+    "FLOW_CHANGE_MIN",
     "FLOW_GAIN_COLOUR",
     "FLOW_LOSS_COLOUR",
     "FLOW_UNCHANGED_COLOUR",
+    "FLOW_UNCHANGED_WIDTH_PT",
+    "FLOW_WEB_PX_PER_PT",
+    "FLOW_WIDTHS_PT",
+    "FLOW_WIDTH_BREAKS",
     "HOURS_DECIMALS",
     "ISO_AFTER_COLOUR",
     "ISO_BEFORE_COLOURS",
@@ -35,6 +43,9 @@ __all__ = [
     "ZORDER",
     "code_label",
     "excel_format",
+    "flow_change_colour",
+    "flow_width",
+    "flow_width_legend",
     "format_hours",
     "format_minutes",
     "format_ratio",
@@ -59,17 +70,26 @@ HALO = "white"
 
 # --------------------------------------------------------------------------- colours
 #
-# Each hue family has one meaning: blue is water only, greys are roads only, the zone fills
-# are earth and leaf tones, the plan phases are the strong warm/violet/slate colours drawn on
-# top of them, and the option ranks a dark-to-light sequence of their own.
+# Each hue family has one meaning: the sky blue is water only, greys are roads only, the zone
+# fills are earth and leaf tones, the plan phases are the strong warm/violet/slate colours drawn
+# on top of them, and the option ranks a dark-to-light sequence of their own.
+#
+# Every scheme is colour-safe: its classes stay apart (CAM02-UCS ΔE ≥ 10, v/c classes ≥ 12,
+# gains against losses ≥ 20) in normal vision and under a simulated deuteranopia, protanopia
+# and tritanopia (Machado, Oliveira and Fernandes 2009, full severity). Under a red-green
+# deficiency colours differ only in lightness and along blue-yellow, so each scheme spreads its
+# classes over both: a sequential scheme steps in lightness, a categorical one alternates a
+# bluish and a yellowish colour at each lightness. Options and plan phases never share a map,
+# so the rank palette may reuse a phase's hue.
 
-#: Zone fill and outline by ``group``.
+#: Zone fill and outline by ``group``: yellow-side and blue-side colours at different
+#: lightness, so the five stay apart for colour-blind readers too.
 ZONE_COLOURS: dict[str, str] = {
-    "ftz": "#a8a800",  # olive yellow
-    "new_area": "#5f9e2f",  # leaf green
-    "cbz": "#d6338a",  # magenta
-    "airport_zone": "#17917a",  # teal
-    "inland_port": "#9a6324",  # brown
+    "ftz": "#bdb53a",  # olive yellow
+    "new_area": "#4f9a3a",  # leaf green
+    "cbz": "#e0709a",  # rose
+    "airport_zone": "#007878",  # teal
+    "inland_port": "#7a4a12",  # brown
 }
 ZONE_OTHER = "#969696"
 
@@ -132,8 +152,20 @@ NOT_A_TASK_LABEL = "*"
 #: Project status drawn on top of everything else of its layer, with a white casing.
 UNDER_CONSTRUCTION = "under_construction"
 
-#: Corridor options by rank (rank 1 first): dark to light, none of them a phase or zone hue.
-RANK_COLOURS: tuple[str, ...] = ("#0b3c8c", "#6a3d9a", "#b15928", "#e08214", "#8c8c3c")
+#: Corridor options by rank (rank 1 first): dark to light, so rank 1 is the most salient line;
+#: bluish and yellowish colours alternate, so neighbouring ranks differ for colour-blind eyes
+#: too. Eight ranks have a colour of their own; past them ranks reuse the last colour and are
+#: told apart by :data:`RANK_DASHES`.
+RANK_COLOURS: tuple[str, ...] = (
+    "#14286e",  # 1 navy
+    "#6b3a0f",  # 2 dark brown
+    "#7b3294",  # 3 violet
+    "#b8480c",  # 4 rust
+    "#d2569e",  # 5 rose
+    "#e8890c",  # 6 orange
+    "#8fb3a0",  # 7 sage
+    "#d9c13c",  # 8 ochre
+)
 #: Dash patterns (in line widths; "" = solid) that tell apart options sharing a rank.
 RANK_DASHES: tuple[str, ...] = ("", "6 3", "2 2", "8 3 2 3")
 
@@ -146,23 +178,43 @@ ISO_AFTER_DASHES: tuple[str, ...] = ("-", "--", ":", "-.")
 #: with rail ties, outside the rank palette.
 RAIL_OPTION_COLOUR = "#3b3b3b"
 
-#: Assigned traffic. v/c classes of the congestion maps, green (free) to dark red (severe):
-#: (upper bound, colour, 中文, English). No blue: blue is the river's.
+#: Assigned traffic. v/c classes of the congestion maps, light yellow (free) to deep indigo
+#: (severe): matplotlib's ``inferno`` (a viridis-family scheme, even in lightness) sampled at
+#: 0.87, 0.71, 0.53, 0.39 and 0.15, so each class is darker than the one before in any colour
+#: vision and in grey print. (upper bound, colour, 中文, English).
 VC_CLASSES: tuple[tuple[float, str, str, str], ...] = (
-    (0.6, "#1a9850", "畅通 < 0.6", "free < 0.6"),
-    (0.8, "#a6d96a", "基本畅通 0.6–0.8", "stable 0.6–0.8"),
-    (1.0, "#fdae61", "缓行 0.8–1.0", "busy 0.8–1.0"),
-    (1.2, "#f46d43", "拥堵 1.0–1.2", "congested 1.0–1.2"),
-    (math.inf, "#a50026", "严重拥堵 > 1.2", "severe > 1.2"),
+    (0.6, "#f9c72f", "畅通 < 0.6", "free < 0.6"),
+    (0.8, "#f57b17", "基本畅通 0.6–0.8", "stable 0.6–0.8"),
+    (1.0, "#c63d4d", "缓行 0.8–1.0", "busy 0.8–1.0"),
+    (1.2, "#8f2469", "拥堵 1.0–1.2", "congested 1.0–1.2"),
+    (math.inf, "#2b0b57", "严重拥堵 > 1.2", "severe > 1.2"),
 )
-#: Flow difference (option minus base): more traffic in a warm red-orange, less in a bluish
-#: green kept well apart from the river blue; roads that do not change in light grey.
-FLOW_GAIN_COLOUR = "#d7301f"
-FLOW_LOSS_COLOUR = "#1b7837"
+#: Flow difference (option minus base): a blue–orange diverging pair, more traffic in amber
+#: orange, less in a deep blue (the dark end of ColorBrewer YlGnBu) much darker than the
+#: river; roads that do not change in light grey. Both stay apart from every v/c class, which
+#: the web page shows in the same legend.
+FLOW_GAIN_COLOUR = "#b86a14"
+FLOW_LOSS_COLOUR = "#253494"
 FLOW_UNCHANGED_COLOUR = "#bbbbbb"
+
+#: Band width of assigned traffic, one fixed scale for every flow map of a pack: the
+#: congestion map's volumes and the flow-difference maps' |Δ| alike, so a band of a given
+#: width means the same PCU/h on every map of a pack (and of the next pack). Upper bounds of
+#: the classes in PCU/h (a lane carries about 1,800 PCU/h) ...
+FLOW_WIDTH_BREAKS: tuple[float, ...] = (100.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0)
+#: ... and the width of each class in points at A4 (grown with the paper's scale), the last
+#: one for volumes above the last bound.
+FLOW_WIDTHS_PT: tuple[float, ...] = (0.5, 1.3, 2.2, 3.3, 4.6, 6.0, 7.6)
+#: Pixels per point of :func:`flow_width` on a web page.
+FLOW_WEB_PX_PER_PT = 1.5
+#: A road whose two-way volume changes by less than this (PCU/h) is drawn as unchanged: a
+#: hairline in :data:`FLOW_UNCHANGED_COLOUR`.
+FLOW_CHANGE_MIN = 25.0
+#: Width (points at A4) of the hairline of an unchanged road.
+FLOW_UNCHANGED_WIDTH_PT = 0.6
 #: Select link: zones shaded by their trips on the new corridor, light to dark (plum, so
 #: neither a zone group, a phase nor the river).
-SELECT_LINK_COLOURS: tuple[str, ...] = ("#f3e8f1", "#dcb8d6", "#bf7fb8", "#94449a", "#5e1466")
+SELECT_LINK_COLOURS: tuple[str, ...] = ("#f3e8f1", "#e0b4d0", "#c97aa8", "#94449a", "#5e1466")
 
 #: Drawing order, bottom to top. The web map adds its layers in this order too, and the
 #: part under construction gets its own pane above the other projects.
@@ -240,6 +292,76 @@ def option_styles(ranks: dict[str, int]) -> dict[str, tuple[str, str]]:
         extra = max(level - len(RANK_COLOURS) + 1, 0)
         out[option] = (colour, RANK_DASHES[(nth + extra) % len(RANK_DASHES)])
     return out
+
+
+def flow_width(volume: Any, *, scale: float = 1.0) -> np.ndarray:
+    """Band width of a volume or a volume change on the fixed scale of every flow map.
+
+    Parameters
+    ----------
+    volume : float or array-like
+        PCU per hour; the sign is ignored, so a change (option minus base) can be given as it
+        is. ``nan`` gets the narrowest band.
+    scale : float
+        The paper's scale (1 on A4, about 1.41 on A3), or :data:`FLOW_WEB_PX_PER_PT` for
+        pixels on a web page.
+
+    Returns
+    -------
+    numpy.ndarray
+        Line widths in points (times ``scale``), one per volume, stepped by
+        :data:`FLOW_WIDTH_BREAKS` and :data:`FLOW_WIDTHS_PT`.
+    """
+    values = np.nan_to_num(np.abs(np.atleast_1d(np.asarray(volume, dtype=float))), nan=0.0)
+    classes = np.searchsorted(np.asarray(FLOW_WIDTH_BREAKS), values, side="right")
+    return np.asarray(FLOW_WIDTHS_PT)[classes] * scale
+
+
+def flow_width_legend(*, scale: float = 1.0, unit: str = "pcu/h") -> list[tuple[str, float]]:
+    """The keys of the band-width legend: one (label, width) per class, narrowest first.
+
+    Parameters
+    ----------
+    scale : float
+        As for :func:`flow_width`.
+    unit : str
+        Appended to each label after a space ("" for none).
+
+    Returns
+    -------
+    list of (str, float)
+        ``("< 100 pcu/h", 0.5)``, ``("100–250 pcu/h", 1.3)``, … ``("> 4,000 pcu/h", 7.6)``
+        at ``scale`` 1; each width is the one :func:`flow_width` gives a volume of its class.
+    """
+    bounds = [format_volume(b) for b in FLOW_WIDTH_BREAKS]
+    labels = [f"< {bounds[0]}"]
+    labels += [f"{lo}–{hi}" for lo, hi in itertools.pairwise(bounds)]
+    labels.append(f"> {bounds[-1]}")
+    return [
+        (f"{label} {unit}" if unit else label, width * scale)
+        for label, width in zip(labels, FLOW_WIDTHS_PT, strict=True)
+    ]
+
+
+def flow_change_colour(delta_pcu_h: float) -> str:
+    """The colour of a flow difference: gain, loss, or unchanged below :data:`FLOW_CHANGE_MIN`.
+
+    Parameters
+    ----------
+    delta_pcu_h : float
+        Change of volume, PCU/h (option minus base).
+
+    Returns
+    -------
+    str
+        :data:`FLOW_GAIN_COLOUR`, :data:`FLOW_LOSS_COLOUR` or :data:`FLOW_UNCHANGED_COLOUR`.
+    """
+    delta = float(delta_pcu_h)
+    if delta >= FLOW_CHANGE_MIN:
+        return FLOW_GAIN_COLOUR
+    if delta <= -FLOW_CHANGE_MIN:
+        return FLOW_LOSS_COLOUR
+    return FLOW_UNCHANGED_COLOUR
 
 
 # --------------------------------------------------------------------------- words

@@ -160,7 +160,7 @@ def truck_time_figure(
             style,
             style.pick(title_zh, title_en, sep="\n"),
             _subtitle(style, None, subject),
-            _footer(style, {"river": river}, G, network_label),
+            _footer(style, {"river": river}, G, _pl.source_words(style, network_label)),
         )
         s = style.scale
         _f._fit_extent(page, _f._bounds(zones_m), margin=0.02)
