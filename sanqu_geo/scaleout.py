@@ -436,9 +436,23 @@ class Runner:
         # Results come back in batches with their futures (fewer round trips); a task's own
         # error is raised here after its retries.
         stream = as_completed(first, with_results=True, raise_errors=True)
+        again: dict[int, int] = {}
         for future, result in _lost_workers_as_errors(stream):
             i = index_of.pop(future.key)
             future.release()
+            if isinstance(result, BaseException):
+                # cancelled with the worker that held it: run the same item again
+                again[i] = again.get(i, 0) + 1
+                if again[i] > task_retries + 1:
+                    msg = f"task {i} of {name} was cancelled {again[i]} times; check the cluster"
+                    raise ClusterError(msg)
+                retry = self.client.submit(
+                    func, *shared, items[i], key=f"{run}-{i}-again{again[i]}", pure=False,
+                    retries=task_retries,
+                )  # fmt: skip
+                index_of[retry.key] = i
+                stream.add(retry)
+                continue
             ready = [(i, result)]
             if ordered:
                 waiting[i] = result
