@@ -29,6 +29,7 @@ import pandas as pd
 from shapely.geometry import MultiPoint
 
 from sanqu_geo import layers, settings, travel
+from sanqu_geo import network as _network
 from sanqu_geo._atomic import _pid_alive, atomic_path
 from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo._safe import spreadsheet_safe_frame, unescape
@@ -282,7 +283,6 @@ def network_name(network: Any = None) -> str:
     """The name a network source goes by in the demand (``harbin``, ``trunk`` or the source)."""
     if network is not None:
         return str(network)
-    from sanqu_geo import network as _network
 
     return _network.default_network()
 
@@ -695,8 +695,6 @@ def default_demand(
     params = parameters_for(parameters or load_parameters(), name)
     zones = default_zones(params, network=name)
     if G is None:
-        from sanqu_geo import network as _network
-
         G = _network.load_network(name, profile="car")
     result = generate(zones, zone_minutes(zones, G), params)
     if name == "trunk":
@@ -1468,7 +1466,7 @@ def load_demand(*, compute_default: bool = True, network: str | None = None) -> 
                 params,
                 name,
                 _time_settings(),
-                __import__("sanqu_geo.network", fromlist=["build_key"]).build_key(name),
+                _network.build_key(name),
             ],
             sort_keys=True,
             default=str,

@@ -42,7 +42,19 @@ _network = lazy("sanqu_geo.network")
 _speeds = lazy("sanqu_geo.speeds")
 
 
-class SanquGroup(TyperGroup):
+class _Localised:
+    """Help and usage in the interface language (shared by commands and groups)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _localise_command(self)
+        _localise_help_labels()
+        super().format_help(ctx, formatter)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        _write_usage(self, ctx, formatter)
+
+
+class SanquGroup(_Localised, TyperGroup):
     """A command group whose help speaks the interface language and shows no ``<bool>`` type.
 
     Typer builds the Click commands anew on every run, so their help texts are put into the
@@ -63,30 +75,14 @@ class SanquGroup(TyperGroup):
             _localise_command(command)
         return command
 
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        _localise_command(self)
-        _localise_help_labels()
-        super().format_help(ctx, formatter)
 
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        _write_usage(self, ctx, formatter)
-
-
-class SanquCommand(TyperCommand):
+class SanquCommand(_Localised, TyperCommand):
     """A command whose help and usage line speak the interface language."""
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)
         _localise_params([option])
         return option
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        _localise_command(self)
-        _localise_help_labels()
-        super().format_help(ctx, formatter)
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        _write_usage(self, ctx, formatter)
 
 
 def _write_usage(command: Any, ctx: Any, formatter: Any) -> None:
