@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sanqu_geo import layers, settings
-from sanqu_geo._atomic import atomic_path
+from sanqu_geo._atomic import _remove_stale, _tmp_prefix, atomic_path
 from sanqu_geo._inputs import MB, check_input_file
 from sanqu_geo._safe import control_character, spreadsheet_text_cells
 from sanqu_geo.errors import DataSourceError, RegisterError
@@ -106,8 +106,6 @@ MAX_SNAPSHOT_BYTES: int = 4 * MB
 EARLIEST_DATE = _dt.date(2020, 1, 1)
 
 _SNAPSHOT_NAME = re.compile(r"status-(\d{4}-\d{2}-\d{2})-(\d{3,})\.json")
-_TMP_PREFIX = ".status.tmp"  # temporaries: .status.tmp<pid>.<random>.json
-_TMP_NAME = re.compile(r"\.status\.tmp(\d+)\.[^/]*\.json")
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
 
 
@@ -1005,11 +1003,11 @@ def _keep(folder: Path, date: _dt.date, payload: str) -> Path:
     temporary), one killed after it has kept the whole snapshot.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    _remove_stale(folder)
+    _remove_stale(folder, "status")  # temporaries of imports that were killed
     day = date.isoformat()
     taken = [key[1] for p in folder.iterdir() if (key := _sequence(p)) and key[0] == day]
     seq = max(taken, default=0) + 1
-    prefix = f"{_TMP_PREFIX}{os.getpid()}."
+    prefix = _tmp_prefix("status")
     fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".json", dir=folder)
     tmp = Path(tmp_name)
     try:
@@ -1030,22 +1028,6 @@ def _keep(folder: Path, date: _dt.date, payload: str) -> Path:
         raise RegisterError(msg)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _remove_stale(folder: Path) -> None:
-    """Remove the temporaries of imports that were killed (their process is gone)."""
-    for path in folder.iterdir():
-        match = _TMP_NAME.fullmatch(path.name)
-        if match is None or int(match.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
-            with contextlib.suppress(OSError):
-                path.unlink()
-                logger.info("removed %s, left by an import that was stopped", path)
-        except (PermissionError, OverflowError, OSError):
-            continue
 
 
 def _sync_folder(folder: Path) -> None:
